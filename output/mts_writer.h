@@ -33,7 +33,8 @@ struct mts_writer_commit {
 };
 
 /*
- * Runs on the writer thread after each durable commit, and once when the writer fails.
+ * Runs on the writer thread after each durable commit, and once when the writer fails,
+ * before flush/stop callers waiting for that commit are woken.
  * info is borrowed for the call. It must be short and must not call mts_writer_put_*,
  * mts_writer_flush or mts_writer_stop.
  */

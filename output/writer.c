@@ -169,14 +169,24 @@ static void *writer_main(void *arg)
         int rc = write_batch(w, batch, &growths);
         list_free(batch);
 
+        /* Notify before waking flush/stop: when they return, the callbacks have run. Only
+           this thread changes the counters, so reading them unlocked here is safe. */
+        if (rc == 0) {
+            info.total = w->committed + info.records;
+            info.total_domains = w->committed_domains + info.domains;
+        } else {
+            info = (struct mts_writer_commit){
+                .total = w->committed, .total_domains = w->committed_domains, .err = rc};
+        }
+        if (w->opts.on_commit)
+            w->opts.on_commit(w->opts.on_commit_arg, &info);
+
         pthread_mutex_lock(&w->mu);
         w->growths += growths;
         if (rc == 0) {
-            w->committed += info.records;
-            w->committed_domains += info.domains;
+            w->committed = info.total;
+            w->committed_domains = info.total_domains;
             w->commits++;
-            info.total = w->committed;
-            info.total_domains = w->committed_domains;
         } else {
             /* Sticky: refuse from now on and drop what waits; committed data is intact. */
             w->err = rc;
@@ -184,15 +194,8 @@ static void *writer_main(void *arg)
             w->head = NULL;
             w->tailp = &w->head;
             w->queued = 0;
-            info = (struct mts_writer_commit){
-                .total = w->committed, .total_domains = w->committed_domains, .err = rc};
         }
         pthread_cond_broadcast(&w->done);
-        if (w->opts.on_commit) {
-            pthread_mutex_unlock(&w->mu);
-            w->opts.on_commit(w->opts.on_commit_arg, &info);
-            pthread_mutex_lock(&w->mu);
-        }
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;

@@ -1,0 +1,138 @@
+"""Compare this project's policy parser with postfix-mta-sts-resolver's on a corpus.
+
+Usage: /usr/bin/python3 corpus_compare.py POLICY_CHECK CORPUS_DIR
+
+For every CORPUS_DIR/*.txt, the verdict (valid or not) and, when both say valid, the mode,
+max_age and mx list must agree, unless the file is in EXPECTED with the RFC clause that
+decides the disagreement. Exits 1 on any unexplained disagreement, and also when an
+EXPECTED entry no longer disagrees (the table must stay true).
+"""
+import glob
+import json
+import os
+import subprocess
+import sys
+
+from postfix_mta_sts_resolver.utils import parse_mta_sts_policy
+
+MAX_AGE_LIMIT = 31557600
+
+TRAILING = ("RFC 8461 §3.2 sts-policy-record",
+            "more than one line break at the end: the grammar ends in one optional "
+            "sts-policy-term; the lenient parser drops empty lines")
+TRAILING_DOT = ("RFC 8461 §3.2 sts-policy-mx-value, RFC 5321 §4.1.2 Domain",
+                "mx ends in a dot: Domain has no trailing dot; the lenient parser keeps the "
+                "pattern as written")
+JEKYLL = ("RFC 8461 §3.2 sts-policy-record",
+          "Jekyll front matter (---, layout:, permalink:) before the policy: every line must "
+          "be a field; the lenient parser skips lines without \":\" and blank lines (Jekyll "
+          "strips the front matter when serving; the file as committed is judged)")
+
+# file -> (RFC clause, why this project's strict verdict differs from the lenient parser)
+EXPECTED = {
+    "0023.txt": TRAILING_DOT,
+    "0060.txt": TRAILING,
+    "0080.txt": TRAILING,
+    "0087.txt": TRAILING,
+    "0101.txt": TRAILING_DOT,
+    "0106.txt": ("RFC 8461 §3.2 sts-policy-record",
+                 "the body starts with an empty line: the first line must be a field"),
+    "0146.txt": JEKYLL,
+    "0151.txt": JEKYLL,
+    "0157.txt": TRAILING,
+    "0158.txt": JEKYLL,
+    "0162.txt": JEKYLL,
+    "0166.txt": TRAILING,
+    "0168.txt": ("RFC 8461 §3.2 sts-policy-max-age-value",
+                 "two policies run together (\"max_age: 86400version: STSv1\"): the first max_age "
+                 "is used and is not 1*10DIGIT; the lenient parser lets the second max_age "
+                 "overwrite it"),
+    "0169.txt": ("RFC 8461 §3.2 sts-policy-mx-value, RFC 5321 §4.1.2 Domain",
+                 "mx label starts with \"_\": not a Let-dig; the lenient parser keeps it"),
+    "0176.txt": ("RFC 8461 §3.2 sts-policy-mx-value",
+                 "mx \"://google.com\" is not [\"*.\"] Domain; the lenient parser keeps it"),
+    "0189.txt": JEKYLL,
+    "0220.txt": ("RFC 8461 §3.2 sts-policy-mx-value, sts-policy-record",
+                 "a YAML list under \"mx:\": an empty mx value and indented lines without "
+                 "\":\"; the lenient parser accepts the empty pattern and skips the list"),
+    "0225.txt": TRAILING_DOT,
+    "0246.txt": TRAILING,
+    "0251.txt": JEKYLL,
+    "0269.txt": ("RFC 8461 §3.2 sts-policy-ext-value, sts-policy-record",
+                 "YAML-style fingerprint lists: empty extension values and indented lines "
+                 "without \":\"; the lenient parser ignores both"),
+    "0270.txt": TRAILING,
+}
+
+
+def theirs(body):
+    """postfix-mta-sts-resolver: its parser plus the checks resolver.py applies after it.
+    The body is decoded as UTF-8 (the corpus files are UTF-8; the resolver decodes with the
+    response's charset)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"valid": False}
+    pol = parse_mta_sts_policy(text)
+    if pol.get("version", None) != "STSv1":
+        return {"valid": False}
+    try:
+        max_age = int(pol.get("max_age", "-1"))
+    except ValueError:
+        return {"valid": False}
+    if not 0 <= max_age <= MAX_AGE_LIMIT:
+        return {"valid": False}
+    if "mode" not in pol:
+        return {"valid": False}
+    if pol["mode"] != "none":
+        if pol["mode"] not in ("none", "testing", "enforce"):
+            return {"valid": False}
+        if not pol["mx"]:
+            return {"valid": False}
+    return {"valid": True, "mode": pol["mode"], "max_age": max_age, "mx": pol["mx"]}
+
+
+def main():
+    checker, corpus = sys.argv[1], sys.argv[2]
+    files = sorted(glob.glob(os.path.join(corpus, "*.txt")))
+    if not files:
+        print("no corpus files in", corpus)
+        return 1
+    out = subprocess.run([checker] + files, check=True, capture_output=True, text=True).stdout
+    ours = {}
+    for line in out.splitlines():
+        rec = json.loads(line)
+        ours[rec["file"]] = rec
+    agree, explained, problems = 0, 0, []
+    for path in files:
+        name = os.path.basename(path)
+        with open(path, "rb") as fh:
+            t = theirs(fh.read())
+        o = ours[name]
+        diff = []
+        if o["valid"] != t["valid"]:
+            diff.append("valid: ours %s, theirs %s" % (o["valid"], t["valid"]))
+        elif o["valid"]:
+            for key in ("mode", "max_age", "mx"):
+                if o.get(key) != t.get(key):
+                    diff.append("%s: ours %r, theirs %r" % (key, o.get(key), t.get(key)))
+        if not diff:
+            if name in EXPECTED:
+                problems.append("%s: listed in EXPECTED but the parsers agree" % name)
+            else:
+                agree += 1
+            continue
+        if name in EXPECTED:
+            explained += 1
+            print("  explained %s (%s): %s" % (name, EXPECTED[name][0], EXPECTED[name][1]))
+            continue
+        problems.append("%s: %s; our findings: %s" % (name, "; ".join(diff), ", ".join(o["codes"])))
+    print("%d files: %d agree, %d explained disagreements, %d unexplained"
+          % (len(files), agree, explained, len(problems)))
+    for p in problems:
+        print("  " + p)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

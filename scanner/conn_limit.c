@@ -1,0 +1,301 @@
+/*
+ * Why: a few providers run most of the Internet's mail, so a scan of a million domains
+ * reaches the same MX address from thousands of jobs at once. This limiter keeps the
+ * scanner polite (a handful of connections per destination) without head-of-line
+ * blocking: a waiter is "eligible" once its own address has room, and only eligible
+ * waiters compete, in order, for the total bound. Grants are announced from one event
+ * callback so that no caller is ever re-entered from inside acquire or release.
+ *
+ * Per address the limiter keeps active + eligible <= per_ip; further waiters of that
+ * address wait in its own queue and move to the eligible queue one by one as slots free.
+ * An address entry exists only while it has slots, so memory follows the concurrency,
+ * not the number of addresses a scan ever touched.
+ */
+#include "conn_limit.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <event2/event.h>
+
+enum slot_state {
+    SLOT_BLOCKED,  /* in its destination's queue: the address is at per_ip */
+    SLOT_ELIGIBLE, /* in the eligible queue: waits for the total bound */
+    SLOT_GRANTED,  /* counted as active, ready callback pending */
+    SLOT_ACTIVE    /* ready callback delivered */
+};
+
+struct dest;
+
+struct mts_conn_slot {
+    TAILQ_ENTRY(mts_conn_slot) link; /* in exactly one queue, by state */
+    struct dest *dest;
+    enum slot_state state;
+    void (*ready)(void *arg, struct mts_conn_slot *slot);
+    void *arg;
+};
+
+TAILQ_HEAD(slot_queue, mts_conn_slot);
+
+struct dest {
+    struct dest *next; /* hash chain */
+    uint64_t hash;
+    unsigned active;   /* granted or active slots */
+    unsigned eligible; /* slots of this address in the eligible queue */
+    struct slot_queue blocked;
+    char addr[];
+};
+
+struct mts_conn_limit {
+    struct event_base *base;
+    struct event *notify;
+    unsigned per_ip, total;
+    unsigned active, waiting, max_active;
+    unsigned long grants;
+    struct slot_queue eligible; /* FIFO */
+    struct slot_queue granted;  /* FIFO of pending ready callbacks */
+    struct slot_queue held;     /* slots whose callback was delivered */
+    unsigned ngranted;
+    struct dest **buckets;
+    size_t nbuckets, ndests;
+};
+
+static uint64_t hash_addr(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static struct dest **dest_find(struct mts_conn_limit *lim, const char *addr, uint64_t h)
+{
+    struct dest **pp = &lim->buckets[h & (lim->nbuckets - 1)];
+    while (*pp && ((*pp)->hash != h || strcmp((*pp)->addr, addr) != 0))
+        pp = &(*pp)->next;
+    return pp;
+}
+
+static void grow(struct mts_conn_limit *lim)
+{
+    size_t n = lim->nbuckets * 2;
+    struct dest **b = calloc(n, sizeof(*b));
+    if (b == NULL)
+        return; /* longer chains, still correct */
+    for (size_t i = 0; i < lim->nbuckets; i++) {
+        struct dest *d = lim->buckets[i], *next;
+        for (; d; d = next) {
+            next = d->next;
+            d->next = b[d->hash & (n - 1)];
+            b[d->hash & (n - 1)] = d;
+        }
+    }
+    free(lim->buckets);
+    lim->buckets = b;
+    lim->nbuckets = n;
+}
+
+static struct dest *dest_get(struct mts_conn_limit *lim, const char *addr)
+{
+    uint64_t h = hash_addr(addr);
+    struct dest **pp = dest_find(lim, addr, h);
+    if (*pp)
+        return *pp;
+    size_t len = strlen(addr);
+    struct dest *d = calloc(1, sizeof(*d) + len + 1);
+    if (d == NULL)
+        return NULL;
+    d->hash = h;
+    TAILQ_INIT(&d->blocked);
+    memcpy(d->addr, addr, len + 1);
+    *pp = d;
+    if (++lim->ndests > lim->nbuckets)
+        grow(lim);
+    return d;
+}
+
+static void dest_put(struct mts_conn_limit *lim, struct dest *d)
+{
+    if (d->active || d->eligible || !TAILQ_EMPTY(&d->blocked))
+        return;
+    struct dest **pp = dest_find(lim, d->addr, d->hash);
+    *pp = d->next;
+    lim->ndests--;
+    free(d);
+}
+
+/* Grants eligible waiters while the total bound allows, and schedules their callbacks. */
+static void pump(struct mts_conn_limit *lim)
+{
+    struct mts_conn_slot *s;
+    while (lim->active < lim->total && (s = TAILQ_FIRST(&lim->eligible)) != NULL) {
+        TAILQ_REMOVE(&lim->eligible, s, link);
+        s->dest->eligible--;
+        s->dest->active++;
+        lim->waiting--;
+        lim->active++;
+        lim->grants++;
+        if (lim->active > lim->max_active)
+            lim->max_active = lim->active;
+        s->state = SLOT_GRANTED;
+        TAILQ_INSERT_TAIL(&lim->granted, s, link);
+        lim->ngranted++;
+    }
+    if (lim->ngranted)
+        event_active(lim->notify, EV_TIMEOUT, 1);
+}
+
+static void notify_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct mts_conn_limit *lim = arg;
+    (void)fd;
+    (void)what;
+    /* Only the grants present now: callbacks that acquire again wait for the next round. */
+    for (unsigned n = lim->ngranted; n > 0 && !TAILQ_EMPTY(&lim->granted); n--) {
+        struct mts_conn_slot *s = TAILQ_FIRST(&lim->granted);
+        TAILQ_REMOVE(&lim->granted, s, link);
+        lim->ngranted--;
+        s->state = SLOT_ACTIVE;
+        TAILQ_INSERT_TAIL(&lim->held, s, link);
+        s->ready(s->arg, s);
+    }
+    if (lim->ngranted)
+        event_active(lim->notify, EV_TIMEOUT, 1);
+}
+
+int mts_conn_limit_new(struct mts_conn_limit **out, struct event_base *base, unsigned per_ip,
+                       unsigned total)
+{
+    if (out == NULL || base == NULL || per_ip == 0 || total == 0)
+        return -EINVAL;
+    struct mts_conn_limit *lim = calloc(1, sizeof(*lim));
+    if (lim == NULL)
+        return -ENOMEM;
+    lim->base = base;
+    lim->per_ip = per_ip;
+    lim->total = total;
+    TAILQ_INIT(&lim->eligible);
+    TAILQ_INIT(&lim->granted);
+    TAILQ_INIT(&lim->held);
+    lim->nbuckets = 64;
+    lim->buckets = calloc(lim->nbuckets, sizeof(*lim->buckets));
+    lim->notify = event_new(base, -1, 0, notify_cb, lim);
+    if (lim->buckets == NULL || lim->notify == NULL) {
+        mts_conn_limit_free(lim);
+        return -ENOMEM;
+    }
+    *out = lim;
+    return 0;
+}
+
+struct mts_conn_slot *mts_conn_acquire(struct mts_conn_limit *lim, const char *addr,
+                                       void (*ready)(void *arg, struct mts_conn_slot *slot),
+                                       void *arg)
+{
+    struct mts_conn_slot *s = calloc(1, sizeof(*s));
+    struct dest *d = s ? dest_get(lim, addr) : NULL;
+    if (d == NULL) {
+        free(s);
+        return NULL;
+    }
+    s->dest = d;
+    s->ready = ready;
+    s->arg = arg;
+    lim->waiting++;
+    if (d->active + d->eligible < lim->per_ip) {
+        s->state = SLOT_ELIGIBLE;
+        d->eligible++;
+        TAILQ_INSERT_TAIL(&lim->eligible, s, link);
+        pump(lim);
+    } else {
+        s->state = SLOT_BLOCKED;
+        TAILQ_INSERT_TAIL(&d->blocked, s, link);
+    }
+    return s;
+}
+
+/* The address lost a slot or an eligible waiter: its next blocked waiter becomes eligible. */
+static void promote(struct mts_conn_limit *lim, struct dest *d)
+{
+    struct mts_conn_slot *s = TAILQ_FIRST(&d->blocked);
+    if (s == NULL || d->active + d->eligible >= lim->per_ip)
+        return;
+    TAILQ_REMOVE(&d->blocked, s, link);
+    s->state = SLOT_ELIGIBLE;
+    d->eligible++;
+    TAILQ_INSERT_TAIL(&lim->eligible, s, link);
+}
+
+void mts_conn_release(struct mts_conn_limit *lim, struct mts_conn_slot *s)
+{
+    if (s == NULL)
+        return;
+    struct dest *d = s->dest;
+    switch (s->state) {
+    case SLOT_BLOCKED:
+        TAILQ_REMOVE(&d->blocked, s, link);
+        lim->waiting--;
+        break;
+    case SLOT_ELIGIBLE:
+        TAILQ_REMOVE(&lim->eligible, s, link);
+        d->eligible--;
+        lim->waiting--;
+        break;
+    case SLOT_GRANTED:
+        TAILQ_REMOVE(&lim->granted, s, link);
+        lim->ngranted--;
+        d->active--;
+        lim->active--;
+        break;
+    case SLOT_ACTIVE:
+        TAILQ_REMOVE(&lim->held, s, link);
+        d->active--;
+        lim->active--;
+        break;
+    }
+    free(s);
+    promote(lim, d);
+    dest_put(lim, d);
+    pump(lim);
+}
+
+void mts_conn_limit_stats(const struct mts_conn_limit *lim, struct mts_conn_limit_stats *st)
+{
+    st->active = lim->active;
+    st->waiting = lim->waiting;
+    st->max_active = lim->max_active;
+    st->grants = lim->grants;
+}
+
+static void free_queue(struct slot_queue *q)
+{
+    struct mts_conn_slot *s;
+    while ((s = TAILQ_FIRST(q)) != NULL) {
+        TAILQ_REMOVE(q, s, link);
+        free(s);
+    }
+}
+
+void mts_conn_limit_free(struct mts_conn_limit *lim)
+{
+    if (lim == NULL)
+        return;
+    free_queue(&lim->eligible);
+    free_queue(&lim->granted);
+    free_queue(&lim->held);
+    for (size_t i = 0; lim->buckets && i < lim->nbuckets; i++) {
+        struct dest *d = lim->buckets[i], *next;
+        for (; d; d = next) {
+            next = d->next;
+            free_queue(&d->blocked);
+            free(d);
+        }
+    }
+    free(lim->buckets);
+    if (lim->notify)
+        event_free(lim->notify);
+    free(lim);
+}

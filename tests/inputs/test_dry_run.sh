@@ -3,8 +3,8 @@
 # inputs_dry_run driver: several files, gzip, stdin, shards, the opt-out list, strict mode.
 # Usage: test_dry_run.sh DRIVER DATA_DIR
 set -euo pipefail
-drv=$1
-data=$2
+drv=$(realpath "$1")
+data=$(realpath "$2")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"

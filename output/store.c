@@ -499,7 +499,7 @@ static int visit_scan(void *ctx, const char *key, size_t klen, json_t *rec)
 int mts_store_foreach_scan(struct mts_store *store, mts_store_scan_cb *cb, void *arg)
 {
     struct scan_ctx c = {cb, arg};
-    return foreach_range(store, store->dbi_scans, NULL, 0, visit_scan, &c);
+    return foreach_range(store, store->dbi_scans, (const unsigned char *)"", 0, visit_scan, &c);
 }
 
 struct domain_ctx {

@@ -144,7 +144,6 @@ int main(void)
     fclose(out);
     CHECK_INT(size, 0);
     free(buf);
-    (void)hex2;
     mts_store_close(s);
     util_rmtree(dir);
     return check_exit();

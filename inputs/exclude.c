@@ -266,10 +266,14 @@ int mts_exclude_load(struct mts_exclude *ex, const char *path, char *msg, size_t
 
 int mts_exclude_name(const struct mts_exclude *ex, const char *name)
 {
-    for (const char *s = name; s; s = strchr(s, '.'), s = s ? s + 1 : NULL)
+    for (const char *s = name;;) { /* the name, then each parent */
         if (ex->names[name_slot(ex->names, ex->mask, s, strlen(s))])
             return 1;
-    return 0;
+        s = strchr(s, '.');
+        if (!s)
+            return 0;
+        s++;
+    }
 }
 
 int mts_exclude_in4(const struct mts_exclude *ex, const struct in_addr *addr)

@@ -277,7 +277,8 @@ static int read_line(struct mts_input *in, const char **line, size_t *len)
             return 1;
         }
         if (in->skipping) {
-            in->start = in->end = 0;
+            in->start = in->end = 0; /* still inside the over-long line: drop the block */
+            avail = 0;
         } else if (avail > MTS_LINE_MAX) {
             in->lineno++;
             in->st.lines++;

@@ -281,7 +281,7 @@ static void test_long_lines(void)
     if (!f)
         return;
     fputs("first.example\n", f);
-    for (int i = 0; i < 300000; i++) /* longer than a read block */
+    for (int i = 0; i < 600000; i++) /* longer than two read blocks */
         putc('x', f);
     fputs("\nsecond.example\n", f);
     for (int i = 0; i < 1025; i++) /* just over the limit, within a block */

@@ -166,14 +166,14 @@ static void field(struct parser *ps, unsigned line, const unsigned char *key, si
                   const unsigned char *val, size_t vlen)
 {
     struct mts_policy *out = ps->out;
-    static const struct {
+    const struct {
         const char *name;
-        size_t off_text, off_line;
+        char **text;
+        unsigned *line;
     } known[] = {
-        {"version", offsetof(struct mts_policy, version), offsetof(struct parser, version_line)},
-        {"mode", offsetof(struct mts_policy, mode_text), offsetof(struct parser, mode_line)},
-        {"max_age", offsetof(struct mts_policy, max_age_text),
-         offsetof(struct parser, max_age_line)},
+        {"version", &out->version, &ps->version_line},
+        {"mode", &out->mode_text, &ps->mode_line},
+        {"max_age", &out->max_age_text, &ps->max_age_line},
     };
     if (klen == 2 && memcmp(key, "mx", 2) == 0) {
         char **mx = realloc(out->mx, (out->n_mx + 1) * sizeof *mx);
@@ -200,15 +200,13 @@ static void field(struct parser *ps, unsigned line, const unsigned char *key, si
         if (klen != n)
             continue;
         if (memcmp(key, known[i].name, n) == 0) {
-            char **text = (char **)((char *)out + known[i].off_text);
-            unsigned *at = (unsigned *)((char *)ps + known[i].off_line);
-            if (*text) {
+            if (*known[i].text) {
                 add(ps, WARNING("duplicate-key"), MTS_SEV_WARNING, line,
                     "repeated key: the first one is used");
                 return;
             }
-            *at = line;
-            ps->rc = dup_value(text, val, vlen);
+            *known[i].line = line;
+            ps->rc = dup_value(known[i].text, val, vlen);
             return;
         }
         if (strncasecmp((const char *)key, known[i].name, n) == 0) {

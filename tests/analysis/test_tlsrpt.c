@@ -1,0 +1,94 @@
+/*
+ * Why: RFC 8460 §3 records that senders cannot read remove a domain's failure reports;
+ * these cases cover the grammar, the URI schemes and the encoded characters, including
+ * the bare "rua=postmaster@example.com" that crashed a report generator.
+ */
+#include <string.h>
+
+#include "check.h"
+#include "mts_tlsrpt.h"
+
+static const char *verdict(const char *text)
+{
+    static char code[80];
+    struct mts_tlsrpt r;
+    CHECK_INT(mts_tlsrpt_parse_text(&r, text, strlen(text)), 0);
+    code[0] = '\0';
+    for (size_t i = 0; i < r.findings.n; i++)
+        if (r.findings.v[i].severity == MTS_SEV_ERROR) {
+            snprintf(code, sizeof code, "%s", r.findings.v[i].code);
+            break;
+        }
+    CHECK(r.valid == (code[0] == '\0'));
+    mts_tlsrpt_free(&r);
+    return code;
+}
+
+static void test_valid(void)
+{
+    CHECK_STR(verdict("v=TLSRPTv1; rua=mailto:tlsrpt@example.com"), "");
+    CHECK_STR(verdict("v=TLSRPTv1;rua=https://reports.example.com/tlsrpt"), "");
+    CHECK_STR(verdict("v=TLSRPTv1; rua=mailto:a@example.com, https://r.example.net/x;"), "");
+    CHECK_STR(verdict("v=TLSRPTv1 ; rua=mailto:a@example.com,mailto:b@example.com ;"), "");
+    CHECK_STR(verdict("v=TLSRPTv1; rua=MAILTO:a%2Cb@example.com"), "");
+    CHECK_STR(verdict("v=TLSRPTv1; rua=mailto:a@example.com; ext=1"), "");
+
+    struct mts_tlsrpt r;
+    const char *t = "v=TLSRPTv1; rua=mailto:a@example.com , https://r.example.net/";
+    CHECK_INT(mts_tlsrpt_parse_text(&r, t, strlen(t)), 0);
+    CHECK(r.valid);
+    CHECK_INT(r.n_rua, 2);
+    CHECK_STR(r.rua[0], "mailto:a@example.com");
+    CHECK_STR(r.rua[1], "https://r.example.net/");
+    mts_tlsrpt_free(&r);
+}
+
+static void test_invalid(void)
+{
+    CHECK_STR(verdict("v=TLSRPTv1; rua=postmaster@example.com"), "tlsrpt-invalid/bad-scheme");
+    CHECK_STR(verdict("v=TLSRPTv1; rua=http://example.com/r"), "tlsrpt-invalid/bad-scheme");
+    CHECK_STR(verdict("v=TLSRPTv1; rua=mailto:postmaster"), "tlsrpt-invalid/bad-uri");
+    CHECK_STR(verdict("v=TLSRPTv1; rua=https:///path"), "tlsrpt-invalid/bad-uri");
+    CHECK_STR(verdict("v=TLSRPTv1; rua=mailto:a!b@example.com"), "tlsrpt-invalid/bad-uri");
+    CHECK_STR(verdict("v=TLSRPTv1; rua=mailto:a@example.com%2"), "tlsrpt-invalid/bad-uri");
+    CHECK_STR(verdict("v=TLSRPTv1; rua=mailto:a@example.com,"), "tlsrpt-invalid/bad-uri");
+    CHECK_STR(verdict("v=TLSRPTv1; rua=mailto:a@example.com mailto:b@example.com"),
+              "tlsrpt-invalid/bad-uri");
+    CHECK_STR(verdict("v=TLSRPTv1; rua=mailto:a@example.com;mailto:b@example.com"),
+              "tlsrpt-invalid/syntax");
+    CHECK_STR(verdict("v=TLSRPTv1;"), "tlsrpt-invalid/missing-rua");
+    CHECK_STR(verdict("v=TLSRPTv1; ruf=mailto:a@example.com"), "tlsrpt-invalid/missing-rua");
+    CHECK_STR(verdict("v=TLSRPTv1 rua=mailto:a@example.com"), "tlsrpt-invalid/syntax");
+    CHECK_STR(verdict("v=TLSRPTv1; rua=mailto:\xc3\xa4@example.com"), "tlsrpt-invalid/non-ascii");
+}
+
+static void test_rrset(void)
+{
+    struct mts_txt_string a[] = {{(const unsigned char *)"v=TLSRPTv1; rua=mai", 19},
+                                 {(const unsigned char *)"lto:a@example.com", 17}};
+    struct mts_txt_string b[] = {{(const unsigned char *)"v=TLSRPTv1; rua=mailto:b@x.org", 30}};
+    struct mts_txt_string c[] = {{(const unsigned char *)"google-site-verification=x", 26}};
+    struct mts_txt_record set[] = {{c, 1}, {a, 2}, {b, 1}};
+    struct mts_tlsrpt r;
+    CHECK_INT(mts_tlsrpt_parse(&r, set, 2), 0);
+    CHECK(r.valid);
+    CHECK_STR(r.n_rua ? r.rua[0] : NULL, "mailto:a@example.com");
+    mts_tlsrpt_free(&r);
+    CHECK_INT(mts_tlsrpt_parse(&r, set, 3), 0);
+    CHECK(!r.valid);
+    CHECK_INT(r.records, 2);
+    CHECK(mts_findings_has(&r.findings, "tlsrpt-invalid/multiple-records"));
+    mts_tlsrpt_free(&r);
+    CHECK_INT(mts_tlsrpt_parse(&r, set, 1), 0);
+    CHECK_INT(r.records, 0);
+    CHECK(!r.valid);
+    mts_tlsrpt_free(&r);
+}
+
+int main(void)
+{
+    test_valid();
+    test_invalid();
+    test_rrset();
+    return check_exit();
+}

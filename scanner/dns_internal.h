@@ -1,0 +1,82 @@
+/*
+ * Pieces of the DNS engine shared between its source files; not part of the public API
+ * (scanner/dns_engine.h). Names keep the mts_dns_ prefix because they are external.
+ */
+#ifndef MTS_DNS_INTERNAL_H
+#define MTS_DNS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <jansson.h>
+#include <ldns/ldns.h>
+
+/* dns_resolv.c: resolver addresses. */
+#define MTS_DNS_MAX_RESOLVERS 16
+#define MTS_DNS_ADDRSTRLEN    64
+
+struct mts_dns_addr {
+    struct sockaddr_storage ss;
+    socklen_t len;
+};
+
+/* Parses "IP", "IP:PORT", "IPv6", "[IPv6]" or "[IPv6]:PORT" (port 53 by default). */
+int mts_dns_addr_parse(const char *s, struct mts_dns_addr *out);
+/* Reads up to max `nameserver` lines of a resolv.conf into out; *n is how many. Lines that
+ * do not parse (e.g. link-local with a scope) are skipped. */
+int mts_dns_resolv_conf(const char *path, struct mts_dns_addr *out, size_t max, size_t *n);
+/* "IP:PORT" or "[IPv6]:PORT" into buf (MTS_DNS_ADDRSTRLEN bytes). */
+void mts_dns_addr_format(const struct mts_dns_addr *a, char *buf, size_t size);
+/* Same address family, address and port. */
+bool mts_dns_addr_equal(const struct mts_dns_addr *a, const struct sockaddr *sa, socklen_t len);
+
+/* dns_obs.c: the DNSOBS object. */
+struct mts_dns_obs_meta {
+    const char *resolver;
+    unsigned tries;
+    double ms;
+    bool tcp;
+    bool cached;
+};
+
+/* The DNSOBS for reply (NULL: no reply, then result is noreply_result). NULL on ENOMEM. */
+json_t *mts_dns_obs_new(const char *qname, ldns_rr_type qtype, const ldns_pkt *reply,
+                        const char *noreply_result, const struct mts_dns_obs_meta *meta);
+/* DNSOBS result of a reply: answer, nodata, nxdomain, servfail, refused, error. */
+const char *mts_dns_obs_result(const ldns_pkt *reply, ldns_rr_type qtype);
+/* Seconds a reply with that result may be cached (before the engine's cap); 0: never. */
+uint32_t mts_dns_obs_ttl(const ldns_pkt *reply, const char *result);
+
+/* dns_cache.c: bounded scan-wide cache of replies, CLOCK eviction. */
+struct mts_dns_cache;
+
+struct mts_dns_cache_meta {
+    uint16_t resolver;
+    uint8_t tries;
+    bool tcp;
+};
+
+struct mts_dns_cache_key {
+    const uint8_t *name; /* lower-cased wire form */
+    size_t len;
+    uint16_t qtype;
+    bool dnssec_ok;
+    uint32_t hash;
+};
+
+uint32_t mts_dns_key_hash(const struct mts_dns_cache_key *k);
+int mts_dns_cache_new(struct mts_dns_cache **out, size_t entries);
+void mts_dns_cache_free(struct mts_dns_cache *c);
+/* A live entry for k: *wire is borrowed until the next cache call. */
+bool mts_dns_cache_get(struct mts_dns_cache *c, const struct mts_dns_cache_key *k, double now,
+                       const uint8_t **wire, size_t *len, struct mts_dns_cache_meta *meta);
+/* Stores a copy of wire under k for ttl_s seconds, evicting when full. */
+int mts_dns_cache_put(struct mts_dns_cache *c, const struct mts_dns_cache_key *k, double now,
+                      uint32_t ttl_s, const uint8_t *wire, size_t len,
+                      const struct mts_dns_cache_meta *meta);
+size_t mts_dns_cache_used(const struct mts_dns_cache *c);
+size_t mts_dns_cache_fixed_bytes(const struct mts_dns_cache *c);
+
+#endif

@@ -1,0 +1,284 @@
+/*
+ * Why: a few large providers receive the mail of most domains, so a per-domain prober
+ * would open the same SMTP session thousands of times, which is impolite and slow, and
+ * would store thousands of copies of one observation. Keys live for the whole scan (a key
+ * probed once is never probed again), so an entry shrinks to a few bytes of summary once
+ * its record has been handed to the store and to the requests that waited for it.
+ */
+#include "mxprobe_cache.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <event2/event.h>
+
+struct request {
+    STAILQ_ENTRY(request) link;
+    struct entry *entry;
+    void (*done)(void *arg, const struct mts_mxprobe_summary *summary, const json_t *record);
+    void *arg;
+};
+STAILQ_HEAD(request_list, request);
+
+static const char *const verify_names[] = {
+    NULL, "ok", "expired", "not-yet-valid", "name-mismatch", "self-signed", "untrusted", "other"};
+static const char *const version_names[] = {NULL,      "SSLv3",   "TLSv1",
+                                            "TLSv1.1", "TLSv1.2", "TLSv1.3"};
+
+struct entry {
+    struct entry *next; /* hash chain */
+    uint64_t hash;
+    struct request_list waiters; /* while running */
+    struct mts_mxprobe_cache *cache;
+    uint8_t running, result, stage, verify, version, injection;
+    size_t hostlen; /* key = host \0 addr \0 */
+    char key[];
+};
+
+struct mts_mxprobe_cache {
+    struct event_base *base;
+    struct mts_smtp *smtp;
+    void (*on_finished)(void *arg, const char *host, const char *addr, json_t *record);
+    void *arg;
+    struct entry **buckets;
+    size_t nbuckets;
+    struct request_list answers; /* requests for finished keys, answered from the loop */
+    struct event *answer_ev;
+    struct mts_mxprobe_cache_stats stats;
+};
+
+static uint64_t hash_key(const char *host, const char *addr)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a over host \0 addr */
+    for (const char *p = host;; p++) {
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        if (*p == 0)
+            break;
+    }
+    for (const char *p = addr; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return h;
+}
+
+static struct entry **find(struct mts_mxprobe_cache *c, const char *host, const char *addr,
+                           uint64_t h)
+{
+    struct entry **pp = &c->buckets[h & (c->nbuckets - 1)];
+    while (*pp && ((*pp)->hash != h || strcmp((*pp)->key, host) != 0 ||
+                   strcmp((*pp)->key + (*pp)->hostlen + 1, addr) != 0))
+        pp = &(*pp)->next;
+    return pp;
+}
+
+static void grow(struct mts_mxprobe_cache *c)
+{
+    size_t n = c->nbuckets * 2;
+    struct entry **b = calloc(n, sizeof(*b));
+    if (b == NULL)
+        return; /* longer chains, still correct */
+    for (size_t i = 0; i < c->nbuckets; i++) {
+        struct entry *e = c->buckets[i], *next;
+        for (; e; e = next) {
+            next = e->next;
+            e->next = b[e->hash & (n - 1)];
+            b[e->hash & (n - 1)] = e;
+        }
+    }
+    free(c->buckets);
+    c->buckets = b;
+    c->nbuckets = n;
+}
+
+static uint8_t name_code(const char *const *names, size_t n, const char *name)
+{
+    for (size_t i = 1; name && i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return (uint8_t)i;
+    return 0;
+}
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static void summarise(struct entry *e, const json_t *rec)
+{
+    int r = mts_smtp_result_from_name(json_string_value(json_object_get(rec, "result")));
+    int st = mts_smtp_stage_from_name(json_string_value(json_object_get(rec, "stage")));
+    const json_t *tls = json_object_get(rec, "tls");
+    e->result = (uint8_t)(r < 0 ? MTS_SMTP_ERROR : r);
+    e->stage = (uint8_t)(st < 0 ? MTS_SMTP_STAGE_DONE : st);
+    e->verify = name_code(verify_names, COUNT(verify_names),
+                          json_string_value(json_object_get(tls, "verify")));
+    e->version = name_code(version_names, COUNT(version_names),
+                           json_string_value(json_object_get(tls, "version")));
+    e->injection = json_integer_value(json_object_get(rec, "injection")) > 0;
+}
+
+static void summary_of(const struct entry *e, struct mts_mxprobe_summary *sum)
+{
+    sum->result = (enum mts_smtp_result)e->result;
+    sum->stage = (enum mts_smtp_stage)e->stage;
+    sum->verify = verify_names[e->verify];
+    sum->tls_version = version_names[e->version];
+    sum->injection = e->injection;
+}
+
+static void probe_done(void *arg, json_t *rec)
+{
+    struct entry *e = arg;
+    struct mts_mxprobe_cache *c = e->cache;
+    summarise(e, rec);
+    e->running = 0;
+    c->stats.running--;
+    if (c->on_finished)
+        c->on_finished(c->arg, e->key, e->key + e->hostlen + 1, rec);
+    /* Detach first: callbacks may make new requests, which now see a finished entry. */
+    struct request_list waiters = STAILQ_HEAD_INITIALIZER(waiters);
+    STAILQ_CONCAT(&waiters, &e->waiters);
+    struct mts_mxprobe_summary sum;
+    summary_of(e, &sum);
+    struct request *r;
+    while ((r = STAILQ_FIRST(&waiters)) != NULL) {
+        STAILQ_REMOVE_HEAD(&waiters, link);
+        r->done(r->arg, &sum, rec);
+        free(r);
+    }
+    json_decref(rec);
+}
+
+static void answer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct mts_mxprobe_cache *c = arg;
+    (void)fd;
+    (void)what;
+    /* Only the answers queued now; those queued by the callbacks go in the next round. */
+    struct request_list now = STAILQ_HEAD_INITIALIZER(now);
+    STAILQ_CONCAT(&now, &c->answers);
+    struct request *r;
+    while ((r = STAILQ_FIRST(&now)) != NULL) {
+        STAILQ_REMOVE_HEAD(&now, link);
+        struct mts_mxprobe_summary sum;
+        summary_of(r->entry, &sum);
+        r->done(r->arg, &sum, NULL);
+        free(r);
+    }
+}
+
+int mts_mxprobe_request(struct mts_mxprobe_cache *c, const char *host, const char *addr,
+                        void (*done)(void *arg, const struct mts_mxprobe_summary *summary,
+                                     const json_t *record),
+                        void *arg)
+{
+    if (host == NULL || addr == NULL || done == NULL)
+        return -EINVAL;
+    uint64_t h = hash_key(host, addr);
+    struct entry **pp = find(c, host, addr, h);
+    struct request *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return -ENOMEM;
+    r->done = done;
+    r->arg = arg;
+    c->stats.requests++;
+    struct entry *e = *pp;
+    if (e && e->running) {
+        c->stats.joined++;
+        r->entry = e;
+        STAILQ_INSERT_TAIL(&e->waiters, r, link);
+        return 0;
+    }
+    if (e) {
+        c->stats.hits++;
+        r->entry = e;
+        STAILQ_INSERT_TAIL(&c->answers, r, link);
+        event_active(c->answer_ev, EV_TIMEOUT, 1);
+        return 0;
+    }
+    size_t hl = strlen(host), al = strlen(addr);
+    e = calloc(1, sizeof(*e) + hl + al + 2);
+    if (e == NULL) {
+        free(r);
+        c->stats.requests--;
+        return -ENOMEM;
+    }
+    e->hash = h;
+    e->cache = c;
+    e->hostlen = hl;
+    memcpy(e->key, host, hl + 1);
+    memcpy(e->key + hl + 1, addr, al + 1);
+    STAILQ_INIT(&e->waiters);
+    int rc = mts_smtp_probe(c->smtp, e->key, e->key + hl + 1, probe_done, e);
+    if (rc < 0) {
+        free(e);
+        free(r);
+        c->stats.requests--;
+        return rc;
+    }
+    e->running = 1;
+    r->entry = e;
+    STAILQ_INSERT_TAIL(&e->waiters, r, link);
+    *pp = e;
+    c->stats.running++;
+    if (++c->stats.keys > c->nbuckets)
+        grow(c);
+    return 0;
+}
+
+int mts_mxprobe_cache_new(
+    struct mts_mxprobe_cache **out, struct event_base *base, struct mts_smtp *smtp,
+    void (*on_finished)(void *arg, const char *host, const char *addr, json_t *record), void *arg)
+{
+    if (out == NULL || base == NULL || smtp == NULL)
+        return -EINVAL;
+    struct mts_mxprobe_cache *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return -ENOMEM;
+    c->base = base;
+    c->smtp = smtp;
+    c->on_finished = on_finished;
+    c->arg = arg;
+    STAILQ_INIT(&c->answers);
+    c->nbuckets = 1024;
+    c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
+    c->answer_ev = event_new(base, -1, 0, answer_cb, c);
+    if (c->buckets == NULL || c->answer_ev == NULL) {
+        mts_mxprobe_cache_free(c);
+        return -ENOMEM;
+    }
+    *out = c;
+    return 0;
+}
+
+void mts_mxprobe_cache_stats(const struct mts_mxprobe_cache *c, struct mts_mxprobe_cache_stats *st)
+{
+    *st = c->stats;
+}
+
+static void free_requests(struct request_list *l)
+{
+    struct request *r;
+    while ((r = STAILQ_FIRST(l)) != NULL) {
+        STAILQ_REMOVE_HEAD(l, link);
+        free(r);
+    }
+}
+
+void mts_mxprobe_cache_free(struct mts_mxprobe_cache *c)
+{
+    if (c == NULL)
+        return;
+    free_requests(&c->answers);
+    for (size_t i = 0; c->buckets && i < c->nbuckets; i++) {
+        struct entry *e = c->buckets[i], *next;
+        for (; e; e = next) {
+            next = e->next;
+            free_requests(&e->waiters);
+            free(e);
+        }
+    }
+    free(c->buckets);
+    if (c->answer_ev)
+        event_free(c->answer_ev);
+    free(c);
+}

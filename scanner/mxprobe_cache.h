@@ -1,0 +1,73 @@
+/*
+ * Scan-wide de-duplication of STARTTLS probes: each (MX host, address) is probed once per
+ * scan however many domains use it. The first request starts the probe; requests while it
+ * runs join it; later requests are answered from a compact summary. The full record is
+ * handed once to on_finished (the pipeline stores it in the mxprobes database) before any
+ * request for it is answered, so a domain record never refers to a probe record that is
+ * not yet stored.
+ *
+ * Memory: one entry per distinct key for the whole scan, holding the key and a four-byte
+ * summary (about 100 bytes with allocator overhead: ~10 MB for 100,000 MX addresses); the
+ * record itself is released as soon as the waiting requests have seen it.
+ *
+ * Errors are negative errno values. Not thread-safe: one event loop owns a cache.
+ */
+#ifndef MTS_MXPROBE_CACHE_H
+#define MTS_MXPROBE_CACHE_H
+
+#include <jansson.h>
+
+#include "smtp_probe.h"
+
+struct event_base;
+struct mts_mxprobe_cache;
+
+/* What every request learns about a finished probe. Strings are static or NULL. */
+struct mts_mxprobe_summary {
+    enum mts_smtp_result result;
+    enum mts_smtp_stage stage;
+    const char *verify;      /* TLSOBS verify class; NULL when no certificate was seen */
+    const char *tls_version; /* "TLSv1.3", ...; NULL when no handshake completed */
+    int injection;           /* bytes after the 220 to STARTTLS were seen */
+};
+
+/*
+ * Creates a cache that starts probes with smtp (borrowed; must outlive the cache's last
+ * running probe). on_finished (may be NULL) is called once per key with the finished
+ * record, borrowed for the call (json_incref to keep it), before the requests of that key
+ * are answered. Returns 0, -EINVAL or -ENOMEM.
+ */
+int mts_mxprobe_cache_new(
+    struct mts_mxprobe_cache **out, struct event_base *base, struct mts_smtp *smtp,
+    void (*on_finished)(void *arg, const char *host, const char *addr, json_t *record), void *arg);
+
+/*
+ * Asks for the probe of (host, addr) (both copied; the caller normalises them). done is
+ * called exactly once, from the event loop and never from inside this call, with the
+ * summary and the record (both borrowed for the call); record is NULL when the probe had
+ * finished before this request (read it from the store). done may make new requests.
+ * Returns 0, or -EINVAL / -ENOMEM (also when the probe could not start); done is then
+ * never called.
+ */
+int mts_mxprobe_request(struct mts_mxprobe_cache *cache, const char *host, const char *addr,
+                        void (*done)(void *arg, const struct mts_mxprobe_summary *summary,
+                                     const json_t *record),
+                        void *arg);
+
+struct mts_mxprobe_cache_stats {
+    unsigned long keys;     /* distinct keys seen */
+    unsigned long running;  /* probes running now */
+    unsigned long requests; /* requests made */
+    unsigned long joined;   /* requests that joined a running probe */
+    unsigned long hits;     /* requests answered from a finished probe */
+};
+void mts_mxprobe_cache_stats(const struct mts_mxprobe_cache *cache,
+                             struct mts_mxprobe_cache_stats *st);
+
+/*
+ * Frees the cache and drops pending requests without calling them. Free the prober first
+ * (mts_smtp_free aborts its sessions) or call this only when no probe is running.
+ */
+void mts_mxprobe_cache_free(struct mts_mxprobe_cache *cache);
+
+#endif

@@ -1,0 +1,121 @@
+/*
+ * The SMTP STARTTLS prober: one session per (MX host, address): connect, banner, EHLO,
+ * STARTTLS when offered, a TLS handshake on the same connection with SNI and certificate
+ * check for the MX host (never aborted on a bad certificate), QUIT, and one MX probe record
+ * (docs/record-schema.md) per session. Design, limits and state machine: docs/smtp-probe.md.
+ *
+ * Errors are negative errno values (-EINVAL, -ENOMEM, -ENOENT). Not thread-safe: one event
+ * loop owns a prober.
+ */
+#ifndef MTS_SMTP_PROBE_H
+#define MTS_SMTP_PROBE_H
+
+#include <jansson.h>
+#include <openssl/ssl.h>
+
+struct event_base;
+struct mts_conn_limit;
+struct mts_smtp;
+
+/* The record's "result" vocabulary (docs/record-schema.md), in a fixed order. */
+enum mts_smtp_result {
+    MTS_SMTP_OK,
+    MTS_SMTP_CONNECT_REFUSED,
+    MTS_SMTP_CONNECT_TIMEOUT,
+    MTS_SMTP_RESET,
+    MTS_SMTP_TIMEOUT,
+    MTS_SMTP_BANNER_4XX,
+    MTS_SMTP_BANNER_5XX,
+    MTS_SMTP_BANNER_MALFORMED,
+    MTS_SMTP_TOO_LONG,
+    MTS_SMTP_EHLO_REJECTED,
+    MTS_SMTP_NO_STARTTLS,
+    MTS_SMTP_STARTTLS_REJECTED,
+    MTS_SMTP_HANDSHAKE_FAILED,
+    MTS_SMTP_EXCLUDED,        /* never produced by the prober; for the pipeline's records */
+    MTS_SMTP_SPECIAL_ADDRESS, /* idem */
+    MTS_SMTP_ERROR,
+    MTS_SMTP_RESULT_COUNT
+};
+
+/* The record's "stage" vocabulary: where the session ended. */
+enum mts_smtp_stage {
+    MTS_SMTP_STAGE_CONNECT,
+    MTS_SMTP_STAGE_BANNER,
+    MTS_SMTP_STAGE_EHLO,
+    MTS_SMTP_STAGE_STARTTLS,
+    MTS_SMTP_STAGE_HANDSHAKE,
+    MTS_SMTP_STAGE_QUIT,
+    MTS_SMTP_STAGE_DONE,
+    MTS_SMTP_STAGE_COUNT
+};
+
+/* Names as stored in records ("ok", "connect-refused", ...; "connect", ...). Static. */
+const char *mts_smtp_result_name(enum mts_smtp_result r);
+const char *mts_smtp_stage_name(enum mts_smtp_stage s);
+/* The enum value of a stored name, or -1 when unknown. */
+int mts_smtp_result_from_name(const char *name);
+int mts_smtp_stage_from_name(const char *name);
+
+/* Defaults of the fields left 0 in struct mts_smtp_opts. */
+#define MTS_SMTP_DEFAULT_PORT         25
+#define MTS_SMTP_DEFAULT_CONNECT_MS   10000
+#define MTS_SMTP_DEFAULT_BANNER_MS    30000
+#define MTS_SMTP_DEFAULT_EHLO_MS      15000
+#define MTS_SMTP_DEFAULT_STARTTLS_MS  15000
+#define MTS_SMTP_DEFAULT_HANDSHAKE_MS 15000
+#define MTS_SMTP_DEFAULT_QUIT_MS      3000
+#define MTS_SMTP_DEFAULT_SESSION_MS   90000
+#define MTS_SMTP_DEFAULT_MAX_LINE     1000 /* bytes of one reply line, without CRLF */
+#define MTS_SMTP_DEFAULT_MAX_LINES    100  /* lines of one reply */
+#define MTS_SMTP_DEFAULT_PER_IP       2
+
+struct mts_smtp_opts {
+    const char *ehlo_name; /* required: the scanner's identifying EHLO name; copied */
+    const char *scan_id;   /* the records' "scan" field; NULL: absent; copied */
+    unsigned port;         /* destination port; 0: 25 */
+    /* Per-stage timeouts and the whole-session deadline (from connect), in ms; 0: default. */
+    unsigned connect_ms, banner_ms, ehlo_ms, starttls_ms, handshake_ms, quit_ms, session_ms;
+    unsigned max_line, max_lines; /* reply bounds; 0: default */
+    /* Client TLS context, borrowed (must outlive the prober); NULL: the prober makes its
+       own with mts_tls_client_ctx_new(ca_file). */
+    SSL_CTX *ssl_ctx;
+    const char *ca_file;
+    /* Politeness limiter, borrowed (must outlive the prober); NULL: the prober makes its
+       own with per_ip (0: 2) per address and no total bound. */
+    struct mts_conn_limit *conn_limit;
+    unsigned per_ip;
+    /* Optional trace of state transitions, one line per call (borrowed during the call). */
+    void (*trace)(void *arg, const char *line);
+    void *trace_arg;
+};
+
+/*
+ * Creates a prober on base (borrowed; must outlive the prober). opts is read during the
+ * call only. Returns 0 and stores the prober in *out, or -EINVAL (no or bad EHLO name),
+ * -ENOENT (ca_file unusable) or -ENOMEM.
+ */
+int mts_smtp_new(struct mts_smtp **out, struct event_base *base, const struct mts_smtp_opts *opts);
+
+/*
+ * Starts one session to addr (IPv4 or IPv6 literal) for the MX host name host (used for
+ * SNI and certificate checking); both copied. done(arg, record) is called exactly once,
+ * later, from the event loop (never from inside this call), with a new MX probe record
+ * the callback owns (json_decref). done may start new probes and may free the prober.
+ * Returns 0, or -EINVAL (bad address or host) / -ENOMEM, and then done is never called.
+ */
+int mts_smtp_probe(struct mts_smtp *smtp, const char *host, const char *addr,
+                   void (*done)(void *arg, json_t *record), void *arg);
+
+struct mts_smtp_stats {
+    unsigned sessions;     /* sessions now, including those waiting for a connection slot */
+    unsigned max_sessions; /* peak of sessions */
+    unsigned long started, finished;
+    unsigned long by_result[MTS_SMTP_RESULT_COUNT];
+};
+void mts_smtp_stats(const struct mts_smtp *smtp, struct mts_smtp_stats *st);
+
+/* Aborts every session without calling its done callback, then frees the prober. */
+void mts_smtp_free(struct mts_smtp *smtp);
+
+#endif

@@ -1,0 +1,805 @@
+/*
+ * Why: the scanner stores observations, never verdicts, so every conclusion must be
+ * recomputable from a raw record. This file is that computation: it runs the validators
+ * on what was observed, follows a compliant sender through discovery, fetch and MX
+ * validation, and names every way the domain falls short with a stable category, keeping
+ * "protection silently off" (off), "mail lost" (bounce) and "cannot tell" (unknown) apart.
+ */
+#include "mts_classify.h"
+#include "mts_mx_match.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct cls {
+    struct mts_classification *out;
+    const struct mts_classify_env *env;
+    const json_t *rec;
+    size_t cap;
+    int rc;
+    bool intends_mx; /* the parsed policy asks for enforce or testing: judge the MX hosts */
+};
+
+const char *mts_tri_name(enum mts_tri t)
+{
+    return t == MTS_TRI_YES ? "yes" : t == MTS_TRI_NO ? "no" : "unknown";
+}
+
+const char *mts_effect_name(enum mts_effect effect)
+{
+    static const char *const names[] = {"info", "weak", "unknown", "bounce", "off"};
+    return names[effect];
+}
+
+const char *mts_mx_status_name(enum mts_mx_status s)
+{
+    return s == MTS_MX_PASS ? "pass" : s == MTS_MX_REFUSED ? "refused" : "unknown";
+}
+
+static bool starts(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+enum mts_effect mts_category_effect(const char *c)
+{
+    if (starts(c, "dns-failure/"))
+        return MTS_EFFECT_UNKNOWN;
+    if (starts(c, "sts-txt-invalid/") || starts(c, "sts-policy-only/") ||
+        starts(c, "sts-policy-fetch-error/") || starts(c, "sts-webpki-invalid/") ||
+        starts(c, "sts-policy-invalid/"))
+        return MTS_EFFECT_OFF;
+    if (starts(c, "validation-failure/") || starts(c, "starttls-not-supported/") ||
+        starts(c, "certificate-"))
+        return MTS_EFFECT_BOUNCE;
+    if (starts(c, "weak/") || strcmp(c, "change/body-changed-id-unchanged") == 0)
+        return MTS_EFFECT_WEAK;
+    return MTS_EFFECT_INFO;
+}
+
+static void cat(struct cls *st, const char *category)
+{
+    struct mts_classification *o = st->out;
+    if (st->rc)
+        return;
+    if (o->n_categories == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 8;
+        const char **v = realloc(o->categories, cap * sizeof *v);
+        if (!v) {
+            st->rc = -ENOMEM;
+            return;
+        }
+        o->categories = v;
+        st->cap = cap;
+    }
+    o->categories[o->n_categories++] = category;
+}
+
+/* Every error finding of a validator becomes a category. */
+static void cat_errors(struct cls *st, const struct mts_findings *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (f->v[i].severity == MTS_SEV_ERROR)
+            cat(st, f->v[i].code);
+}
+
+static const char *str(const json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key));
+}
+
+static const json_t *dns(const struct cls *st, const char *which)
+{
+    return json_object_get(json_object_get(st->rec, "dns"), which);
+}
+
+static bool dns_failed(const char *result)
+{
+    return result && (strcmp(result, "servfail") == 0 || strcmp(result, "timeout") == 0 ||
+                      strcmp(result, "refused") == 0 || strcmp(result, "error") == 0);
+}
+
+static bool dns_negative(const char *result)
+{
+    return result && (strcmp(result, "nxdomain") == 0 || strcmp(result, "nodata") == 0);
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* TXT records of a DNS observation, with the bytes they own. */
+struct txtset {
+    struct mts_txt_record *recs;
+    struct mts_txt_string *strs;
+    unsigned char **owned;
+    size_t n_recs, n_strs, n_owned;
+};
+
+static void txtset_free(struct txtset *t)
+{
+    for (size_t i = 0; i < t->n_owned; i++)
+        free(t->owned[i]);
+    free(t->owned);
+    free(t->strs);
+    free(t->recs);
+    memset(t, 0, sizeof *t);
+}
+
+/* A character-string: a JSON string (UTF-8 text) or {"hex": "..."}. */
+static int txt_string(struct txtset *t, const json_t *v, struct mts_txt_string *s)
+{
+    if (json_is_string(v)) {
+        s->data = (const unsigned char *)json_string_value(v);
+        s->len = json_string_length(v);
+        return 0;
+    }
+    const char *hex = str(v, "hex");
+    size_t n = hex ? strlen(hex) / 2 : 0;
+    unsigned char *b = malloc(n + 1);
+    if (!b)
+        return -ENOMEM;
+    t->owned[t->n_owned++] = b;
+    for (size_t i = 0; i < n; i++) {
+        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        b[i] = (unsigned char)(hi < 0 || lo < 0 ? '?' : hi * 16 + lo);
+    }
+    s->data = b;
+    s->len = n;
+    return 0;
+}
+
+static int txtset_load(struct txtset *t, const json_t *obs)
+{
+    const json_t *answer = json_object_get(obs, "answer"), *rr, *s;
+    size_t i, j, nrec = 0, nstr = 0;
+    json_array_foreach(answer, i, rr)
+    {
+        const char *type = str(rr, "type");
+        if (type && strcmp(type, "TXT") == 0) {
+            nrec++;
+            nstr += json_array_size(json_object_get(rr, "txt"));
+        }
+    }
+    t->recs = calloc(nrec + 1, sizeof *t->recs);
+    t->strs = calloc(nstr + 1, sizeof *t->strs);
+    t->owned = calloc(nstr + 1, sizeof *t->owned);
+    if (!t->recs || !t->strs || !t->owned)
+        return -ENOMEM;
+    json_array_foreach(answer, i, rr)
+    {
+        const char *type = str(rr, "type");
+        if (!type || strcmp(type, "TXT") != 0)
+            continue;
+        struct mts_txt_record *r = &t->recs[t->n_recs++];
+        r->strings = &t->strs[t->n_strs];
+        json_array_foreach(json_object_get(rr, "txt"), j, s)
+        {
+            if (txt_string(t, s, &t->strs[t->n_strs]))
+                return -ENOMEM;
+            t->n_strs++;
+            r->n++;
+        }
+    }
+    return 0;
+}
+
+static bool has_cname(const json_t *obs)
+{
+    const json_t *rr;
+    size_t i;
+    json_array_foreach(json_object_get(obs, "answer"), i, rr)
+    {
+        const char *type = str(rr, "type");
+        if (type && strcmp(type, "CNAME") == 0)
+            return true;
+    }
+    return false;
+}
+
+static void classify_txt(struct cls *st)
+{
+    struct mts_classification *o = st->out;
+    const json_t *obs = dns(st, "sts");
+    const char *res = str(obs, "result");
+    o->funnel.has_record = o->funnel.valid_record = MTS_TRI_UNKNOWN;
+    if (dns_failed(res)) {
+        cat(st, "dns-failure/sts-txt");
+    } else if (dns_negative(res)) {
+        o->funnel.has_record = o->funnel.valid_record = MTS_TRI_NO;
+        if (strcmp(res, "nxdomain") == 0 && has_cname(obs))
+            cat(st, "sts-txt-invalid/cname-dangling");
+    } else if (res && strcmp(res, "answer") == 0) {
+        struct txtset t = {0};
+        st->rc = txtset_load(&t, obs);
+        if (!st->rc)
+            st->rc = mts_sts_record_parse(&o->record, t.recs, t.n_recs);
+        txtset_free(&t);
+        o->has_record = true;
+        o->funnel.has_record = o->record.records ? MTS_TRI_YES : MTS_TRI_NO;
+        o->funnel.valid_record = o->record.valid ? MTS_TRI_YES : MTS_TRI_NO;
+        cat_errors(st, &o->record.findings);
+    }
+}
+
+static void classify_tlsrpt(struct cls *st)
+{
+    struct mts_classification *o = st->out;
+    const json_t *obs = dns(st, "tlsrpt");
+    const char *res = str(obs, "result");
+    if (dns_failed(res)) {
+        cat(st, "dns-failure/tlsrpt");
+    } else if (dns_negative(res)) {
+        cat(st, "tlsrpt/absent");
+    } else if (res && strcmp(res, "answer") == 0) {
+        struct txtset t = {0};
+        st->rc = txtset_load(&t, obs);
+        if (!st->rc)
+            st->rc = mts_tlsrpt_parse(&o->tlsrpt, t.recs, t.n_recs);
+        txtset_free(&t);
+        o->has_tlsrpt = true;
+        if (o->tlsrpt.records == 0)
+            cat(st, "tlsrpt/absent");
+        else if (o->tlsrpt.records > 1)
+            cat(st, "tlsrpt/multiple-records");
+        else if (!o->tlsrpt.valid)
+            cat(st, "tlsrpt/invalid");
+    }
+}
+
+static bool media_type_ok(const char *ct)
+{
+    if (!ct)
+        return false;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    if (strncasecmp(ct, "text/plain", 10) != 0)
+        return false;
+    ct += 10;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    return *ct == '\0' || *ct == ';';
+}
+
+static const char *fetch_category(const char *result, const json_t *fetch)
+{
+    static const char *const direct[] = {"special-address", "connect-refused", "connect-timeout",
+                                         "tls-failure",     "timeout",         "reset",
+                                         "http-status",     "redirect",        "too-large"};
+    static const char *const cats[] = {
+        "sts-policy-fetch-error/special-address", "sts-policy-fetch-error/connect-refused",
+        "sts-policy-fetch-error/connect-timeout", "sts-policy-fetch-error/tls-failure",
+        "sts-policy-fetch-error/timeout",         "sts-policy-fetch-error/reset",
+        "sts-policy-fetch-error/http-status",     "sts-policy-fetch-error/redirect",
+        "sts-policy-fetch-error/too-large"};
+    for (size_t i = 0; i < sizeof direct / sizeof *direct; i++)
+        if (strcmp(result, direct[i]) == 0)
+            return cats[i];
+    if (strcmp(result, "no-address") == 0)
+        return "sts-policy-fetch-error/host-unresolvable";
+    if (strcmp(result, "dns-failure") == 0)
+        return "dns-failure/policy-host";
+    if (strcmp(result, "cert-invalid") == 0) {
+        const char *v = str(json_object_get(fetch, "tls"), "verify");
+        if (v && strcmp(v, "expired") == 0)
+            return "sts-webpki-invalid/expired";
+        if (v && strcmp(v, "name-mismatch") == 0)
+            return "sts-webpki-invalid/name-mismatch";
+        if (v && strcmp(v, "self-signed") == 0)
+            return "sts-webpki-invalid/self-signed";
+        if (v && strcmp(v, "untrusted") == 0)
+            return "sts-webpki-invalid/untrusted";
+        return "sts-webpki-invalid/other";
+    }
+    if (strcmp(result, "excluded") == 0)
+        return NULL;
+    return "sts-policy-fetch-error/other";
+}
+
+/* Error findings the lenient profile reads past (docs/validation.md, section 6). */
+static bool lenient_tolerates(const char *code)
+{
+    static const char *const ok[] = {
+        "sts-policy-invalid/empty-line", "sts-policy-invalid/trailing-empty-lines",
+        "sts-policy-invalid/leading-whitespace", "sts-policy-invalid/bad-line"};
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+        if (strcmp(code, ok[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool lenient_policy_ok(const struct mts_policy *p)
+{
+    for (size_t i = 0; i < p->findings.n; i++)
+        if (p->findings.v[i].severity == MTS_SEV_ERROR && !lenient_tolerates(p->findings.v[i].code))
+            return false;
+    return true;
+}
+
+static void classify_policy(struct cls *st)
+{
+    struct mts_classification *o = st->out;
+    const json_t *fetch = json_object_get(st->rec, "policy");
+    const char *res = str(fetch, "result");
+    bool record_seen = o->funnel.has_record == MTS_TRI_YES;
+    o->funnel.policy_fetched = o->funnel.valid_policy =
+        o->funnel.has_record == MTS_TRI_NO ? MTS_TRI_NO : MTS_TRI_UNKNOWN;
+    if (!res)
+        return;
+    if (!(o->fetch_result = strdup(res))) {
+        st->rc = -ENOMEM;
+        return;
+    }
+    if (strcmp(res, "ok") != 0) {
+        const char *c = fetch_category(res, fetch);
+        if (record_seen && c)
+            cat(st, c);
+        if (c && strncmp(c, "dns-failure/", 12) != 0)
+            o->funnel.policy_fetched = o->funnel.valid_policy = MTS_TRI_NO;
+        return;
+    }
+    o->media_type_ok = media_type_ok(str(fetch, "content_type"));
+    const char *sha = str(json_object_get(fetch, "body"), "sha256");
+    const unsigned char *body = NULL;
+    size_t len = 0;
+    if (!sha || !st->env->get_policy) {
+        st->rc = -ENOENT;
+        return;
+    }
+    int rc = st->env->get_policy(st->env->ctx, sha, &body, &len);
+    if (rc) {
+        st->rc = rc;
+        return;
+    }
+    if ((st->rc = mts_policy_parse(&o->policy, body, len)) != 0)
+        return;
+    o->has_policy = true;
+    bool policy_only = o->funnel.has_record == MTS_TRI_NO && o->policy.version &&
+                       strcmp(o->policy.version, "STSv1") == 0;
+    if (!record_seen && !policy_only)
+        return;
+    if (policy_only)
+        cat(st, "sts-policy-only/no-txt-record");
+    if (!o->media_type_ok)
+        cat(st, "sts-policy-fetch-error/media-type");
+    cat_errors(st, &o->policy.findings);
+    o->funnel.policy_fetched = o->media_type_ok ? MTS_TRI_YES : MTS_TRI_NO;
+    o->funnel.valid_policy = o->policy.valid ? MTS_TRI_YES : MTS_TRI_NO;
+    st->intends_mx = o->policy.mode == MTS_MODE_ENFORCE || o->policy.mode == MTS_MODE_TESTING;
+
+    bool fetched = o->record.valid; /* a sender only fetches after a valid record */
+    o->strict.policy_used = fetched && o->media_type_ok && o->policy.valid;
+    o->lenient.policy_used = fetched && lenient_policy_ok(&o->policy);
+    o->strict.mode = o->strict.policy_used ? o->policy.mode : MTS_MODE_ABSENT;
+    o->lenient.mode = o->lenient.policy_used ? o->policy.mode : MTS_MODE_ABSENT;
+    if (o->strict.policy_used) {
+        if (o->policy.max_age < 86400)
+            cat(st, "weak/max-age-below-day");
+        if (o->policy.mode == MTS_MODE_ENFORCE && o->policy.max_age < 604800)
+            cat(st, "weak/max-age-below-week-enforce");
+        if (o->policy.mode == MTS_MODE_TESTING)
+            cat(st, "weak/mode-testing");
+    }
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Judge one probed address; returns its outcome and sets *refuses. */
+static const char *probe_outcome(struct cls *st, const json_t *probe, struct mts_mx_addr *a,
+                                 bool *refuses)
+{
+    *refuses = false;
+    const char *res = str(probe, "result");
+    const json_t *tls = json_object_get(probe, "tls");
+    if (json_integer_value(json_object_get(probe, "injection")) > 0 && st->intends_mx)
+        cat(st, "mx-info/starttls-injection");
+    const char *ver = str(tls, "version");
+    if (ver && !(a->tls_version = strdup(ver)))
+        st->rc = -ENOMEM;
+    if (!res)
+        return "no-probe";
+    if (strcmp(res, "ok") == 0) {
+        if (ver &&
+            (strcmp(ver, "TLSv1") == 0 || strcmp(ver, "TLSv1.1") == 0 ||
+             strcmp(ver, "SSLv3") == 0) &&
+            st->intends_mx)
+            cat(st, "weak/tls-below-1.2");
+        const char *v = str(tls, "verify");
+        *refuses = true;
+        if (v && strcmp(v, "ok") == 0) {
+            *refuses = false;
+            return "pass";
+        }
+        if (v && strcmp(v, "expired") == 0)
+            return "certificate-expired/mx";
+        if (v && strcmp(v, "name-mismatch") == 0)
+            return "certificate-host-mismatch/mx";
+        if (v && strcmp(v, "self-signed") == 0)
+            return "certificate-not-trusted/self-signed";
+        if (v && strcmp(v, "untrusted") == 0)
+            return "certificate-not-trusted/untrusted";
+        return "validation-failure/certificate-other";
+    }
+    *refuses = true;
+    if (strcmp(res, "no-starttls") == 0)
+        return "starttls-not-supported/not-offered";
+    if (strcmp(res, "starttls-rejected") == 0)
+        return "starttls-not-supported/rejected";
+    if (strcmp(res, "handshake-failed") == 0)
+        return "validation-failure/tls-handshake";
+    *refuses = false;
+    if (strcmp(res, "connect-refused") == 0 || strcmp(res, "connect-timeout") == 0)
+        return "mx-info/unreachable";
+    if (strcmp(res, "excluded") == 0 || strcmp(res, "special-address") == 0)
+        return "skipped";
+    return "mx-info/smtp-error";
+}
+
+static void classify_host(struct cls *st, const json_t *h, struct mts_mx_result *m)
+{
+    struct mts_classification *o = st->out;
+    const char *host = str(h, "host");
+    m->pref = (long)json_integer_value(json_object_get(h, "pref"));
+    m->implicit = json_is_true(json_object_get(h, "implicit"));
+    m->pattern = -1;
+    m->status = MTS_MX_UNKNOWN;
+    if (!(m->host = strdup(host ? host : ""))) {
+        st->rc = -ENOMEM;
+        return;
+    }
+    if (dns_failed(str(json_object_get(h, "a"), "result")) ||
+        dns_failed(str(json_object_get(h, "aaaa"), "result")))
+        cat(st, "dns-failure/mx-address");
+    m->covered = MTS_TRI_UNKNOWN;
+    if (o->has_policy) {
+        m->pattern = mts_mx_match_any(m->host, o->policy.mx, o->policy.n_mx);
+        m->covered = m->pattern >= 0 ? MTS_TRI_YES : MTS_TRI_NO;
+    }
+    const json_t *probes = json_object_get(h, "probes"), *p;
+    size_t i;
+    m->addrs = calloc(json_array_size(probes) + 1, sizeof *m->addrs);
+    if (!m->addrs) {
+        st->rc = -ENOMEM;
+        return;
+    }
+    bool pass = false;
+    const char *refusal = NULL;
+    json_array_foreach(probes, i, p)
+    {
+        struct mts_mx_addr *a = &m->addrs[m->n_addrs++];
+        const char *addr = str(p, "addr");
+        if (!(a->addr = strdup(addr ? addr : ""))) {
+            st->rc = -ENOMEM;
+            return;
+        }
+        if (json_object_get(p, "skip")) {
+            a->outcome = "skipped";
+            continue;
+        }
+        json_t *probe =
+            st->env->get_probe ? st->env->get_probe(st->env->ctx, m->host, a->addr) : NULL;
+        bool refuses = false;
+        a->outcome = probe ? probe_outcome(st, probe, a, &refuses) : "no-probe";
+        json_decref(probe);
+        if (strcmp(a->outcome, "pass") == 0)
+            pass = true;
+        if (refuses && !refusal)
+            refusal = a->outcome;
+        if (st->intends_mx && strchr(a->outcome, '/'))
+            cat(st, a->outcome);
+    }
+    if (m->covered == MTS_TRI_NO) {
+        m->status = MTS_MX_REFUSED;
+        m->reason = "validation-failure/mx-not-covered";
+        if (st->intends_mx)
+            cat(st, m->reason);
+    } else if (pass) {
+        m->status = MTS_MX_PASS;
+    } else if (refusal) {
+        m->status = MTS_MX_REFUSED;
+        m->reason = refusal;
+    }
+}
+
+static void classify_mx(struct cls *st)
+{
+    struct mts_classification *o = st->out;
+    const json_t *obs = dns(st, "mx");
+    const char *res = str(obs, "result");
+    o->funnel.resolvable = o->funnel.has_mx = MTS_TRI_UNKNOWN;
+    if (dns_failed(res)) {
+        cat(st, "dns-failure/mx");
+    } else if (res && strcmp(res, "nxdomain") == 0) {
+        o->funnel.resolvable = o->funnel.has_mx = MTS_TRI_NO;
+    } else if (res && strcmp(res, "nodata") == 0) {
+        o->funnel.resolvable = MTS_TRI_YES;
+        o->funnel.has_mx = MTS_TRI_NO;
+        cat(st, "mx-info/implicit-mx");
+    } else if (res && strcmp(res, "answer") == 0) {
+        o->funnel.resolvable = MTS_TRI_YES;
+        o->funnel.has_mx = MTS_TRI_YES;
+        const json_t *rr;
+        size_t i;
+        json_array_foreach(json_object_get(obs, "answer"), i, rr)
+        {
+            const char *type = str(rr, "type"), *host = str(rr, "host");
+            if (type && strcmp(type, "MX") == 0 && host && strcmp(host, ".") == 0) {
+                cat(st, "mx-info/null-mx");
+                o->funnel.has_mx = MTS_TRI_NO;
+            }
+        }
+    }
+
+    const json_t *hosts = json_object_get(st->rec, "mx"), *h;
+    size_t i;
+    o->mx = calloc(json_array_size(hosts) + 1, sizeof *o->mx);
+    if (!o->mx) {
+        st->rc = -ENOMEM;
+        return;
+    }
+    json_array_foreach(hosts, i, h)
+    {
+        classify_host(st, h, &o->mx[o->n_mx++]);
+        if (st->rc)
+            return;
+    }
+    if (o->has_policy && st->intends_mx && o->n_mx)
+        for (size_t p = 0; p < o->policy.n_mx; p++) {
+            bool used = false;
+            for (size_t k = 0; k < o->n_mx && !used; k++)
+                used = mts_mx_match(o->mx[k].host, o->policy.mx[p]);
+            if (!used)
+                cat(st, "mx-info/pattern-unused");
+        }
+}
+
+static void finish(struct cls *st)
+{
+    struct mts_classification *o = st->out;
+    struct mts_funnel *f = &o->funnel;
+    size_t pass = 0, refused = 0, not_covered = 0, tls_refused = 0;
+    for (size_t i = 0; i < o->n_mx; i++) {
+        pass += o->mx[i].status == MTS_MX_PASS;
+        refused += o->mx[i].status == MTS_MX_REFUSED;
+        not_covered += o->mx[i].covered == MTS_TRI_NO;
+        tls_refused += o->mx[i].status == MTS_MX_REFUSED && o->mx[i].covered != MTS_TRI_NO;
+    }
+    bool all_refused = o->n_mx > 0 && refused == o->n_mx;
+    o->strict.would_bounce = o->strict.mode == MTS_MODE_ENFORCE && all_refused;
+    o->lenient.would_bounce = o->lenient.mode == MTS_MODE_ENFORCE && all_refused;
+    o->would_bounce = o->strict.would_bounce;
+
+    if (!o->has_policy || f->has_mx == MTS_TRI_NO)
+        f->mx_covered =
+            f->valid_policy == MTS_TRI_NO || f->has_mx == MTS_TRI_NO ? MTS_TRI_NO : MTS_TRI_UNKNOWN;
+    else
+        f->mx_covered = not_covered ? MTS_TRI_NO : o->n_mx ? MTS_TRI_YES : MTS_TRI_UNKNOWN;
+    if (f->has_mx == MTS_TRI_NO || tls_refused)
+        f->mx_tls_valid = MTS_TRI_NO;
+    else
+        f->mx_tls_valid = o->n_mx && pass == o->n_mx ? MTS_TRI_YES : MTS_TRI_UNKNOWN;
+    if (o->strict.policy_used && o->strict.mode == MTS_MODE_ENFORCE &&
+        f->mx_covered == MTS_TRI_YES && f->mx_tls_valid == MTS_TRI_YES)
+        f->enforce_working = MTS_TRI_YES;
+    else if (f->valid_policy == MTS_TRI_NO || f->policy_fetched == MTS_TRI_NO ||
+             f->valid_record == MTS_TRI_NO || f->mx_covered == MTS_TRI_NO ||
+             f->mx_tls_valid == MTS_TRI_NO ||
+             (o->strict.policy_used && o->strict.mode != MTS_MODE_ENFORCE))
+        f->enforce_working = MTS_TRI_NO;
+    else
+        f->enforce_working = MTS_TRI_UNKNOWN;
+
+    /* Sorted, unique categories. */
+    if (o->n_categories)
+        qsort(o->categories, o->n_categories, sizeof *o->categories, cmp_str);
+    size_t n = 0;
+    for (size_t i = 0; i < o->n_categories; i++)
+        if (n == 0 || strcmp(o->categories[n - 1], o->categories[i]) != 0)
+            o->categories[n++] = o->categories[i];
+    o->n_categories = n;
+
+    bool broken = false, unknown = false;
+    for (size_t i = 0; i < n; i++) {
+        enum mts_effect e = mts_category_effect(o->categories[i]);
+        broken |= e == MTS_EFFECT_OFF || e == MTS_EFFECT_BOUNCE;
+        unknown |= e == MTS_EFFECT_UNKNOWN && strcmp(o->categories[i], "dns-failure/tlsrpt") != 0;
+    }
+    if (broken)
+        o->verdict = "misconfigured";
+    else if (unknown)
+        o->verdict = "indeterminate";
+    else if (f->has_record == MTS_TRI_NO)
+        o->verdict = "no-mta-sts";
+    else if (o->strict.policy_used && o->strict.mode == MTS_MODE_ENFORCE)
+        o->verdict = pass && !refused ? "valid-enforce" : "indeterminate";
+    else if (o->strict.policy_used && o->strict.mode == MTS_MODE_TESTING)
+        o->verdict = "valid-testing";
+    else if (o->strict.policy_used && o->strict.mode == MTS_MODE_NONE)
+        o->verdict = "valid-none";
+    else
+        o->verdict = "indeterminate";
+}
+
+int mts_classify(struct mts_classification *out, const json_t *record,
+                 const struct mts_classify_env *env)
+{
+    memset(out, 0, sizeof *out);
+    out->verdict = "indeterminate";
+    const char *domain = str(record, "domain");
+    if (!json_is_object(record) || !domain)
+        return -EINVAL;
+    if (!(out->domain = strdup(domain)))
+        return -ENOMEM;
+    struct cls st = {.out = out, .env = env, .rec = record};
+    classify_txt(&st);
+    if (!st.rc)
+        classify_tlsrpt(&st);
+    if (!st.rc)
+        classify_policy(&st);
+    if (!st.rc)
+        classify_mx(&st);
+    if (!st.rc)
+        finish(&st);
+    return st.rc;
+}
+
+static int set(json_t *o, const char *key, json_t *v)
+{
+    return json_object_set_new(o, key, v);
+}
+
+static json_t *profile_json(const struct mts_profile_result *p)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    int rc = set(o, "policy_used", json_boolean(p->policy_used));
+    rc |= set(o, "mode", json_string(mts_mode_name(p->mode)));
+    rc |= set(o, "would_bounce", json_boolean(p->would_bounce));
+    if (rc) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *funnel_json(const struct mts_funnel *f)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    int rc = set(o, "resolvable", json_string(mts_tri_name(f->resolvable)));
+    rc |= set(o, "has_mx", json_string(mts_tri_name(f->has_mx)));
+    rc |= set(o, "has_record", json_string(mts_tri_name(f->has_record)));
+    rc |= set(o, "valid_record", json_string(mts_tri_name(f->valid_record)));
+    rc |= set(o, "policy_fetched", json_string(mts_tri_name(f->policy_fetched)));
+    rc |= set(o, "valid_policy", json_string(mts_tri_name(f->valid_policy)));
+    rc |= set(o, "mx_covered", json_string(mts_tri_name(f->mx_covered)));
+    rc |= set(o, "mx_tls_valid", json_string(mts_tri_name(f->mx_tls_valid)));
+    rc |= set(o, "enforce_working", json_string(mts_tri_name(f->enforce_working)));
+    if (rc) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *mx_json(const struct mts_classification *c, const struct mts_mx_result *m)
+{
+    json_t *o = json_object(), *addrs = json_array();
+    int rc = !o || !addrs;
+    for (size_t i = 0; !rc && i < m->n_addrs; i++) {
+        json_t *a = json_object();
+        rc |= !a;
+        if (a) {
+            rc |= set(a, "addr", json_string(m->addrs[i].addr));
+            rc |= set(a, "outcome", json_string(m->addrs[i].outcome));
+            if (m->addrs[i].tls_version)
+                rc |= set(a, "tls_version", json_string(m->addrs[i].tls_version));
+        }
+        rc |= json_array_append_new(addrs, a);
+    }
+    if (!rc) {
+        rc |= set(o, "host", json_string(m->host));
+        rc |= set(o, "pref", json_integer(m->pref));
+        rc |= set(o, "implicit", json_boolean(m->implicit));
+        rc |= set(o, "covered", json_string(mts_tri_name(m->covered)));
+        if (m->pattern >= 0)
+            rc |= set(o, "pattern", json_string(c->policy.mx[m->pattern]));
+        rc |= set(o, "status", json_string(mts_mx_status_name(m->status)));
+        if (m->reason)
+            rc |= set(o, "reason", json_string(m->reason));
+        rc |= json_object_set(o, "addresses", addrs);
+    }
+    json_decref(addrs);
+    if (rc) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+json_t *mts_classification_json(const struct mts_classification *c)
+{
+    json_t *o = json_object(), *cats = json_array(), *mx = json_array(), *fetch = json_object();
+    int rc = !o || !cats || !mx || !fetch;
+    for (size_t i = 0; !rc && i < c->n_categories; i++) {
+        json_t *e = json_object();
+        rc |= !e;
+        if (e) {
+            rc |= set(e, "category", json_string(c->categories[i]));
+            rc |= set(e, "effect",
+                      json_string(mts_effect_name(mts_category_effect(c->categories[i]))));
+        }
+        rc |= json_array_append_new(cats, e);
+    }
+    for (size_t i = 0; !rc && i < c->n_mx; i++)
+        rc |= json_array_append_new(mx, mx_json(c, &c->mx[i]));
+    if (!rc && c->fetch_result) {
+        rc |= set(fetch, "result", json_string(c->fetch_result));
+        if (strcmp(c->fetch_result, "ok") == 0)
+            rc |= set(fetch, "media_type_ok", json_boolean(c->media_type_ok));
+    }
+    if (!rc) {
+        rc |= set(o, "domain", json_string(c->domain));
+        rc |= set(o, "verdict", json_string(c->verdict));
+        rc |= json_object_set(o, "categories", cats);
+        rc |= set(o, "would_bounce", json_boolean(c->would_bounce));
+        json_t *profiles = json_object();
+        rc |= set(o, "profiles", profiles);
+        if (profiles) {
+            rc |= set(profiles, "strict", profile_json(&c->strict));
+            rc |= set(profiles, "lenient", profile_json(&c->lenient));
+        }
+        rc |= set(o, "funnel", funnel_json(&c->funnel));
+        if (c->has_record)
+            rc |= set(o, "sts_record", mts_sts_record_json(&c->record));
+        if (c->fetch_result)
+            rc |= json_object_set(o, "fetch", fetch);
+        if (c->has_policy)
+            rc |= set(o, "policy", mts_policy_json(&c->policy));
+        if (c->has_tlsrpt)
+            rc |= set(o, "tlsrpt", mts_tlsrpt_json(&c->tlsrpt));
+        rc |= json_object_set(o, "mx", mx);
+    }
+    json_decref(cats);
+    json_decref(mx);
+    json_decref(fetch);
+    if (rc) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+void mts_classification_free(struct mts_classification *c)
+{
+    free(c->domain);
+    free(c->categories);
+    free(c->fetch_result);
+    mts_sts_record_free(&c->record);
+    mts_policy_free(&c->policy);
+    mts_tlsrpt_free(&c->tlsrpt);
+    for (size_t i = 0; i < c->n_mx; i++) {
+        for (size_t k = 0; k < c->mx[i].n_addrs; k++) {
+            free(c->mx[i].addrs[k].addr);
+            free(c->mx[i].addrs[k].tls_version);
+        }
+        free(c->mx[i].addrs);
+        free(c->mx[i].host);
+    }
+    free(c->mx);
+    memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,146 @@
+/*
+ * The classifier: one raw domain record (docs/record-schema.md) in, every conclusion the
+ * analysis draws about it out: overall verdict, categories (docs/vocabulary.md), sender
+ * profiles and would-bounce, per-MX results, the parsed record/policy/TLS-RPT, and the
+ * adoption-funnel stages. Pure: the store is reached only through the two callbacks.
+ * Rules: docs/validation.md, sections 4 and 6.
+ */
+#ifndef MTS_CLASSIFY_H
+#define MTS_CLASSIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "mts_policy.h"
+#include "mts_sts_record.h"
+#include "mts_tlsrpt.h"
+
+enum mts_tri {
+    MTS_TRI_NO,
+    MTS_TRI_YES,
+    MTS_TRI_UNKNOWN, /* not observed, or hidden by a DNS failure */
+};
+
+/* "no", "yes", "unknown" (static storage). */
+const char *mts_tri_name(enum mts_tri t);
+
+enum mts_effect {
+    MTS_EFFECT_INFO,
+    MTS_EFFECT_WEAK,
+    MTS_EFFECT_UNKNOWN,
+    MTS_EFFECT_BOUNCE,
+    MTS_EFFECT_OFF,
+};
+
+/* The effect of a category by its type (docs/vocabulary.md); unknown names give info. */
+enum mts_effect mts_category_effect(const char *category);
+
+/* "info", "weak", "unknown", "bounce", "off" (static storage). */
+const char *mts_effect_name(enum mts_effect effect);
+
+enum mts_mx_status {
+    MTS_MX_PASS,    /* at least one address passes: a compliant sender delivers */
+    MTS_MX_REFUSED, /* not covered, or every probed address refused for an MTA-STS reason */
+    MTS_MX_UNKNOWN, /* unreachable, not probed, or no probe record */
+};
+
+/* "pass", "refused", "unknown" (static storage). */
+const char *mts_mx_status_name(enum mts_mx_status s);
+
+struct mts_mx_addr {
+    char *addr;          /* owned */
+    const char *outcome; /* "pass", a category, "skipped" or "no-probe" (static storage) */
+    char *tls_version;   /* owned; NULL when no handshake */
+};
+
+struct mts_mx_result {
+    char *host; /* owned, as in the record */
+    long pref;
+    bool implicit;
+    enum mts_tri covered; /* by the parsed policy's patterns; unknown without a policy */
+    long pattern;         /* index into policy.mx of the first match, -1 if none */
+    enum mts_mx_status status;
+    const char *reason; /* when refused: the first refusing category (static storage) */
+    struct mts_mx_addr *addrs;
+    size_t n_addrs;
+};
+
+/* How one kind of sender reads the same observation (docs/validation.md, section 6). */
+struct mts_profile_result {
+    bool policy_used;   /* the sender has a policy for the domain */
+    enum mts_mode mode; /* the mode it applies; MTS_MODE_ABSENT when no policy */
+    bool would_bounce;  /* enforce, and every MX host refused */
+};
+
+/*
+ * Funnel stages, each observed on its own (a stage whose input is missing is "no"). The
+ * adoption funnel counts domains whose stages up to k are all "yes".
+ */
+struct mts_funnel {
+    enum mts_tri resolvable;      /* the domain exists (MX query not NXDOMAIN) */
+    enum mts_tri has_mx;          /* at least one MX host (not null MX, not implicit) */
+    enum mts_tri has_record;      /* at least one "v=STSv1" TXT record */
+    enum mts_tri valid_record;    /* exactly one, valid */
+    enum mts_tri policy_fetched;  /* 200 over valid HTTPS, text/plain */
+    enum mts_tri valid_policy;    /* no error finding */
+    enum mts_tri mx_covered;      /* every MX host matches a pattern */
+    enum mts_tri mx_tls_valid;    /* every MX host passes STARTTLS and certificate checks */
+    enum mts_tri enforce_working; /* strict policy in enforce, covered, TLS valid */
+};
+
+struct mts_classification {
+    char *domain;            /* owned */
+    const char *verdict;     /* docs/vocabulary.md overall verdict (static storage) */
+    const char **categories; /* sorted, unique, static storage; the array is owned */
+    size_t n_categories;
+    bool would_bounce; /* = strict.would_bounce */
+    struct mts_profile_result strict, lenient;
+    struct mts_funnel funnel;
+    bool has_record; /* record below holds a parse of an answered TXT query */
+    struct mts_sts_record record;
+    char *fetch_result; /* FETCHOBS result (owned), NULL when no fetch */
+    bool media_type_ok; /* Content-Type is text/plain (meaningful when fetched) */
+    bool has_policy;    /* policy below holds a parse of a fetched body */
+    struct mts_policy policy;
+    bool has_tlsrpt;
+    struct mts_tlsrpt tlsrpt;
+    struct mts_mx_result *mx;
+    size_t n_mx;
+};
+
+struct mts_classify_env {
+    /*
+     * The MX probe record of (host, address) in the same scan, as a NEW reference that
+     * mts_classify releases (json_decref), or NULL when there is none.
+     */
+    json_t *(*get_probe)(void *ctx, const char *host, const char *addr);
+    /*
+     * The policy body whose SHA-256 is sha256_hex (64 lower-case hex digits): 0 with
+     * *body and *len borrowed until the next call or until mts_classify returns, or a
+     * negative code (e.g. -ENOENT), which mts_classify returns.
+     */
+    int (*get_policy)(void *ctx, const char *sha256_hex, const unsigned char **body, size_t *len);
+    void *ctx;
+};
+
+/*
+ * Classify one domain record. *out is overwritten; release it with
+ * mts_classification_free, also after an error. The record is only read.
+ * Returns 0, -EINVAL (not an object with a "domain" string), -ENOMEM, or the error of
+ * env->get_policy for a body the record says was fetched.
+ */
+int mts_classify(struct mts_classification *out, const json_t *record,
+                 const struct mts_classify_env *env);
+
+/*
+ * The classification as JSON (docs/validation.md, "Classifier output"). New reference,
+ * NULL on ENOMEM.
+ */
+json_t *mts_classification_json(const struct mts_classification *c);
+
+/* Free what *c owns and zero it; safe on a zeroed struct. */
+void mts_classification_free(struct mts_classification *c);
+
+#endif

@@ -48,6 +48,7 @@ struct parser {
     size_t cur; /* index of the current host/domain/preset */
     char cur_name[WORLD_NAME_MAX];
     bool policy_auto; /* domain block: "policy-a auto" seen */
+    int replaying;    /* > 0 while the lines of a preset are applied */
 };
 
 static int fail(struct parser *p, const char *fmt, ...)
@@ -207,7 +208,8 @@ static int parse_addr(struct parser *p, const struct token *t, struct in_addr *a
 
 static int parse_name(struct parser *p, const struct token *t, char *out)
 {
-    if (world_name_norm(tstr(t), out) < 0)
+    if (world_name_norm(tstr(t), out) < 0 ||
+        strspn(out, "abcdefghijklmnopqrstuvwxyz0123456789-_*.") != strlen(out))
         return fail(p, "'%s' is not a valid DNS name", tstr(t));
     return 0;
 }
@@ -514,8 +516,11 @@ static int https_key(struct parser *p, struct world_https *h, const char *key,
         const char *eol = strcmp(key, "body") == 0 ? "\n" : "\r\n";
         h->body_len = 0;
         h->body_ext = NULL;
-        if (t[0].len > 2 && memcmp(t[0].s, "<<", 2) == 0)
+        if (t[0].len > 2 && memcmp(t[0].s, "<<", 2) == 0) {
+            if (p->replaying)
+                return fail(p, "a here-document cannot come from a preset");
             return read_heredoc(p, h, tstr(&t[0]) + 2, eol);
+        }
         for (int i = 0; i < n; i++)
             if (body_append(p, h, t[i].s, t[i].len))
                 return -WORLD_E_SYNTAX;
@@ -934,6 +939,28 @@ static int open_block(struct parser *p, const struct token *t, int n)
 
 static int body_line(struct parser *p, char *line, int depth);
 
+/* A preset line with every "{self}" replaced by the name of the block using it. */
+static int expand(const char *line, const char *self, char *out, size_t cap)
+{
+    static const char var[] = "{self}";
+    size_t o = 0, sl = strlen(self);
+    while (*line) {
+        if (strncmp(line, var, sizeof var - 1) == 0) {
+            if (o + sl >= cap)
+                return -1;
+            memcpy(out + o, self, sl);
+            o += sl;
+            line += sizeof var - 1;
+        } else {
+            if (o + 1 >= cap)
+                return -1;
+            out[o++] = *line++;
+        }
+    }
+    out[o] = '\0';
+    return 0;
+}
+
 static int use_preset(struct parser *p, const char *name, int depth)
 {
     if (depth >= MAX_PRESET_USE)
@@ -942,9 +969,15 @@ static int use_preset(struct parser *p, const char *name, int depth)
         if (strcmp(p->presets[i].name, name) != 0)
             continue;
         char buf[MAX_LINE];
+        const char *self = p->block == BLOCK_DOMAIN ? cur_domain(p)->name
+                           : p->block == BLOCK_HOST ? cur_host(p)->name
+                                                    : p->cur_name;
         for (size_t j = 0; j < p->presets[i].nlines; j++) {
-            snprintf(buf, sizeof buf, "%s", p->presets[i].lines[j]);
+            if (expand(p->presets[i].lines[j], self, buf, sizeof buf) < 0)
+                return fail(p, "preset %s: line too long once expanded", name);
+            p->replaying++;
             int rc = body_line(p, buf, depth + 1);
+            p->replaying--;
             if (rc)
                 return rc;
         }

@@ -133,7 +133,7 @@ static void probe_done(void *arg, json_t *rec)
     e->running = 0;
     c->stats.running--;
     if (c->on_finished)
-        c->on_finished(c->arg, e->key, e->key + e->hostlen + 1, rec);
+        c->on_finished(c->arg, e->key, e->key + e->hostlen + 1, json_incref(rec));
     /* Detach first: callbacks may make new requests, which now see a finished entry. */
     struct request_list waiters = STAILQ_HEAD_INITIALIZER(waiters);
     STAILQ_CONCAT(&waiters, &e->waiters);
@@ -225,12 +225,14 @@ int mts_mxprobe_request(struct mts_mxprobe_cache *c, const char *host, const cha
     return 0;
 }
 
-int mts_mxprobe_cache_new(
-    struct mts_mxprobe_cache **out, struct event_base *base, struct mts_smtp *smtp,
-    void (*on_finished)(void *arg, const char *host, const char *addr, json_t *record), void *arg)
+int mts_mxprobe_cache_new(struct mts_mxprobe_cache **out, struct mts_smtp *smtp,
+                          void (*on_finished)(void *arg, const char *host, const char *addr,
+                                              json_t *record),
+                          void *arg)
 {
-    if (out == NULL || base == NULL || smtp == NULL)
+    if (out == NULL || smtp == NULL)
         return -EINVAL;
+    struct event_base *base = mts_smtp_base(smtp);
     struct mts_mxprobe_cache *c = calloc(1, sizeof(*c));
     if (c == NULL)
         return -ENOMEM;

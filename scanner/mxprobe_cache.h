@@ -19,7 +19,6 @@
 
 #include "smtp_probe.h"
 
-struct event_base;
 struct mts_mxprobe_cache;
 
 /* What every request learns about a finished probe. Strings are static or NULL. */
@@ -33,21 +32,23 @@ struct mts_mxprobe_summary {
 
 /*
  * Creates a cache that starts probes with smtp (borrowed; must outlive the cache's last
- * running probe). on_finished (may be NULL) is called once per key with the finished
- * record, borrowed for the call (json_incref to keep it), before the requests of that key
- * are answered. Returns 0, -EINVAL or -ENOMEM.
+ * running probe) and answers on smtp's event loop. on_finished (may be NULL) is called
+ * once per key, before the requests of that key are answered, with host and addr borrowed
+ * for the call and a new reference to the finished record that the hook owns (it may hand
+ * it to the store's writer, which takes ownership). Returns 0, -EINVAL or -ENOMEM.
  */
-int mts_mxprobe_cache_new(
-    struct mts_mxprobe_cache **out, struct event_base *base, struct mts_smtp *smtp,
-    void (*on_finished)(void *arg, const char *host, const char *addr, json_t *record), void *arg);
+int mts_mxprobe_cache_new(struct mts_mxprobe_cache **out, struct mts_smtp *smtp,
+                          void (*on_finished)(void *arg, const char *host, const char *addr,
+                                              json_t *record),
+                          void *arg);
 
 /*
  * Asks for the probe of (host, addr) (both copied; the caller normalises them). done is
  * called exactly once, from the event loop and never from inside this call, with the
  * summary and the record (both borrowed for the call); record is NULL when the probe had
  * finished before this request (read it from the store). done may make new requests.
- * Returns 0, or -EINVAL / -ENOMEM (also when the probe could not start); done is then
- * never called.
+ * done must not free the cache. Returns 0, or -EINVAL / -ENOMEM (also when the probe
+ * could not start); done is then never called.
  */
 int mts_mxprobe_request(struct mts_mxprobe_cache *cache, const char *host, const char *addr,
                         void (*done)(void *arg, const struct mts_mxprobe_summary *summary,

@@ -439,7 +439,8 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
     case SMTP_BANNER:
     case SMTP_EHLO:
     case SMTP_STARTTLS:
-        fail(s, MTS_SMTP_RESET, (what & BEV_EVENT_EOF) ? "eof" : "error", 0);
+        fail(s, MTS_SMTP_RESET, (what & BEV_EVENT_EOF) ? "eof" : evutil_socket_error_to_string(err),
+             0);
         break;
     case SMTP_HANDSHAKE:
         handshake_failed(s);
@@ -640,6 +641,12 @@ static void finish(struct session *s)
     /* An observation that completed but whose goodbye did not: say so in the stage. */
     if (s->result == MTS_SMTP_OK)
         stage = s->quit_replied ? MTS_SMTP_STAGE_DONE : MTS_SMTP_STAGE_QUIT;
+    /* A stage that received no line at all leaves no empty array behind. */
+    for (int st = 0; st < SMTP_STATE_COUNT; st++) {
+        json_t *l = state_lines[st] ? json_object_get(s->rec, state_lines[st]) : NULL;
+        if (l && json_array_size(l) == 0)
+            json_object_del(s->rec, state_lines[st]);
+    }
     json_object_set_new(s->rec, "result", json_string(mts_smtp_result_name(s->result)));
     json_object_set_new(s->rec, "stage", json_string(mts_smtp_stage_name(stage)));
     json_t *ms = json_object();
@@ -804,6 +811,27 @@ int mts_smtp_new(struct mts_smtp **out, struct event_base *base, const struct mt
 fail:
     mts_smtp_free(smtp);
     return rc;
+}
+
+struct event_base *mts_smtp_base(const struct mts_smtp *smtp)
+{
+    return smtp->base;
+}
+
+const char *mts_smtp_strerror(int err)
+{
+    switch (err) {
+    case 0:
+        return "success";
+    case -EINVAL:
+        return "invalid argument (EHLO name, host, address or port)";
+    case -ENOENT:
+        return "CA file could not be loaded";
+    case -ENOMEM:
+        return "out of memory";
+    default:
+        return "unknown error";
+    }
 }
 
 void mts_smtp_stats(const struct mts_smtp *smtp, struct mts_smtp_stats *st)

@@ -115,6 +115,12 @@ struct mts_smtp_stats {
 };
 void mts_smtp_stats(const struct mts_smtp *smtp, struct mts_smtp_stats *st);
 
+/* The event loop the prober runs on (borrowed). */
+struct event_base *mts_smtp_base(const struct mts_smtp *smtp);
+
+/* A static description of an error code returned by this module (negative errno). */
+const char *mts_smtp_strerror(int err);
+
 /* Aborts every session without calling its done callback, then frees the prober. */
 void mts_smtp_free(struct mts_smtp *smtp);
 

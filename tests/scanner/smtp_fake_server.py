@@ -48,6 +48,7 @@ SCENARIOS = {
     25: "counted",
     27: "quit-stall",
     28: "stall-ehlo",
+    29: "garbage-handshake",
 }
 # 26 is left unbound: connection refused.
 
@@ -167,6 +168,10 @@ class Session:
             return rst(self.writer)
         if n == "stall-handshake":
             await asyncio.sleep(3600)
+        if n == "garbage-handshake":
+            await self.reader.read(1)
+            await self.send(b"this is not TLS\r\n")
+            return await self.goodbye()
         await self.writer.start_tls(self.contexts[n])
         return await self.goodbye()
 

@@ -222,6 +222,7 @@ static const struct want wants[] = {
     {26, "refused", "connect-refused", "connect", 1500, 0},
     {27, "quit-stall", "ok", "quit", 2000, 1},
     {28, "stall-ehlo", "timeout", "ehlo", 2500, 1},
+    {29, "garbage-handshake", "handshake-failed", "handshake", 1500, 0},
 };
 #define NWANTS (sizeof(wants) / sizeof(wants[0]))
 
@@ -296,6 +297,9 @@ static void check_details(const struct want *w, json_t *rec, json_t *stats)
     } else if (strcmp(w->behaviour, "quit-stall") == 0) {
         check_tls(rec, "ok", NULL);
         CHECK_INT(lines(rec, "quit"), 0);
+    } else if (strcmp(w->behaviour, "garbage-handshake") == 0) {
+        CHECK(str(rec, "detail") != NULL);
+        CHECK(json_object_get(rec, "tls") == NULL);
     } else if (strcmp(w->behaviour, "stall-handshake") == 0 ||
                strcmp(w->behaviour, "reset-handshake") == 0) {
         CHECK_INT(json_integer_value(json_object_get(rec, "injection")), 0);
@@ -321,6 +325,11 @@ static void test_behaviours(void)
         const struct want *w = &wants[i];
         fprintf(stderr, "-- %s: %s/%s in %.0f ms\n", w->behaviour, str(p[i].rec, "result"),
                 str(p[i].rec, "stage"), p[i].elapsed);
+        if (getenv("SMTP_TEST_TRACE")) {
+            char *dump = json_dumps(p[i].rec, JSON_COMPACT);
+            fprintf(stderr, "%s\n", dump);
+            free(dump);
+        }
         CHECK_INT(p[i].calls, 1);
         CHECK_STR(str(p[i].rec, "result"), w->result);
         CHECK_STR(str(p[i].rec, "stage"), w->stage);
@@ -424,6 +433,7 @@ static void on_finished(void *arg, const char *host, const char *addr, json_t *r
     CHECK_STR(host, MX);
     CHECK_STR(addr, "127.83.0.25");
     CHECK_STR(str(rec, "result"), "ok");
+    json_decref(rec); /* the hook owns its reference */
 }
 
 struct req {
@@ -455,7 +465,7 @@ static void test_cache(void)
     struct mts_smtp *smtp;
     CHECK_INT(mts_smtp_new(&smtp, base, &o), 0);
     struct mts_mxprobe_cache *cache;
-    CHECK_INT(mts_mxprobe_cache_new(&cache, base, smtp, on_finished, NULL), 0);
+    CHECK_INT(mts_mxprobe_cache_new(&cache, smtp, on_finished, NULL), 0);
     static struct req reqs[101];
     for (int i = 0; i < 100; i++) {
         CHECK_INT(mts_mxprobe_request(cache, MX, "127.83.0.25", req_done, &reqs[i]), 0);
@@ -527,6 +537,7 @@ static void test_api(void)
     CHECK_INT(mts_smtp_result_from_name("too-long"), MTS_SMTP_TOO_LONG);
     CHECK_INT(mts_smtp_result_from_name("nonsense"), -1);
     CHECK_STR(mts_smtp_stage_name(MTS_SMTP_STAGE_HANDSHAKE), "handshake");
+    CHECK_STR(mts_smtp_strerror(-ENOENT), "CA file could not be loaded");
     CHECK_INT(mts_smtp_stage_from_name("quit"), MTS_SMTP_STAGE_QUIT);
 }
 

@@ -1,0 +1,535 @@
+/*
+ * Why this shape: a 1M-domain scan (or a TLD zone of tens of millions) must be summarised
+ * in one pass with flat memory, so everything here is a counter or a bounded table, and
+ * the would-bounce examples are the lexicographically smallest names (not the first seen)
+ * so that the report of a scan does not depend on how it was sharded.
+ */
+#include <errno.h>
+#include <libpsl.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregate.h"
+
+/* The adoption funnel, in order; each stage is a subset of the previous one. */
+static const struct {
+    const char *key; /* the classification's "funnel" flag; NULL for "scanned" */
+    const char *label;
+} funnel_stages[] = {
+    {NULL, "scanned"},
+    {"resolvable", "resolvable"},
+    {"mx", "with MX"},
+    {"record", "_mta-sts record"},
+    {"record_valid", "valid record"},
+    {"policy_fetched", "policy fetched"},
+    {"policy_valid", "valid policy"},
+    {"mx_covered", "MX covered"},
+    {"mx_tls_valid", "MX TLS valid"},
+    {"enforce_working", "fully working in enforce mode"},
+};
+#define N_FUNNEL (sizeof funnel_stages / sizeof funnel_stages[0])
+
+static const char *const verdict_names[] = {"no-mta-sts", "valid-enforce", "valid-testing",
+                                            "valid-none", "misconfigured", "indeterminate"};
+#define N_VERDICT (sizeof verdict_names / sizeof verdict_names[0])
+
+static const char *const mode_names[] = {"enforce", "testing", "none"};
+#define N_MODE 3
+
+/* max_age buckets: upper bounds in seconds (exclusive), the last open-ended. */
+static const struct {
+    long long below;
+    const char *label;
+} age_buckets[] = {
+    {86400, "< 1 day"},
+    {604800, "1 day - < 1 week"},
+    {2592000, "1 week - < 30 days"},
+    {15552000, "30 days - < 180 days"},
+    {31557601, "180 days - 1 year"},
+    {-1, "> 1 year (invalid)"},
+};
+#define N_AGE (sizeof age_buckets / sizeof age_buckets[0])
+
+static const char *const tlsrpt_names[] = {"valid", "invalid", "multiple", "absent",
+                                           "indeterminate"};
+#define N_TLSRPT (sizeof tlsrpt_names / sizeof tlsrpt_names[0])
+
+static const char *const dane_names[] = {"all-mx", "some-mx", "none", "indeterminate"};
+#define N_DANE (sizeof dane_names / sizeof dane_names[0])
+
+/* An open-addressing string table of counters (providers, categories). */
+struct counter {
+    char *name; /* owned; NULL for an empty slot */
+    unsigned long long n, misconfigured, would_bounce;
+    const char *effect; /* categories only: static storage */
+};
+
+struct table {
+    struct counter *v;
+    size_t cap, used, limit;
+    unsigned long long dropped; /* additions refused because the table was full */
+};
+
+struct mts_agg {
+    psl_ctx_t *psl;
+    bool psl_owned;
+    unsigned long long domains;
+    unsigned long long funnel[N_FUNNEL];
+    unsigned long long verdicts[N_VERDICT + 1]; /* + other */
+    unsigned long long modes[N_MODE];
+    unsigned long long ages[N_AGE];
+    unsigned long long tlsrpt[N_TLSRPT];
+    unsigned long long dane[N_DANE];
+    bool dane_scanned;
+    unsigned long long would_bounce, would_bounce_lenient, deployed;
+    char *examples[MTS_AGG_EXAMPLES]; /* sorted, owned */
+    size_t n_examples;
+    struct table categories, mx_providers, policy_providers;
+};
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static int table_grow(struct table *t)
+{
+    size_t cap = t->cap ? 2 * t->cap : 64;
+    struct counter *v = calloc(cap, sizeof *v);
+    if (!v)
+        return -ENOMEM;
+    for (size_t i = 0; i < t->cap; i++) {
+        if (!t->v[i].name)
+            continue;
+        size_t j = hash_str(t->v[i].name) & (cap - 1);
+        while (v[j].name)
+            j = (j + 1) & (cap - 1);
+        v[j] = t->v[i];
+    }
+    free(t->v);
+    t->v = v;
+    t->cap = cap;
+    return 0;
+}
+
+/* The counter for name, created if absent; NULL when the table is full (counted) or on
+ * ENOMEM (*err set). */
+static struct counter *table_get(struct table *t, const char *name, int *err)
+{
+    if (t->cap) {
+        size_t j = hash_str(name) & (t->cap - 1);
+        for (; t->v[j].name; j = (j + 1) & (t->cap - 1))
+            if (strcmp(t->v[j].name, name) == 0)
+                return &t->v[j];
+    }
+    if (t->used >= t->limit) {
+        t->dropped++;
+        return NULL;
+    }
+    if (2 * (t->used + 1) > t->cap && (*err = table_grow(t)) != 0)
+        return NULL;
+    size_t j = hash_str(name) & (t->cap - 1);
+    while (t->v[j].name)
+        j = (j + 1) & (t->cap - 1);
+    if (!(t->v[j].name = strdup(name))) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    t->used++;
+    return &t->v[j];
+}
+
+static void table_free(struct table *t)
+{
+    for (size_t i = 0; i < t->cap; i++)
+        free(t->v[i].name);
+    free(t->v);
+    memset(t, 0, sizeof *t);
+}
+
+int mts_agg_new(struct mts_agg **out)
+{
+    struct mts_agg *a = calloc(1, sizeof *a);
+    if (!a)
+        return -ENOMEM;
+    a->psl = (psl_ctx_t *)psl_builtin();
+    if (!a->psl) {
+        a->psl = psl_latest(NULL);
+        a->psl_owned = true;
+    }
+    if (!a->psl) {
+        free(a);
+        return -ENOENT;
+    }
+    a->categories.limit = MTS_AGG_CATEGORY_CAP;
+    a->mx_providers.limit = MTS_AGG_PROVIDER_CAP;
+    a->policy_providers.limit = MTS_AGG_PROVIDER_CAP;
+    *out = a;
+    return 0;
+}
+
+void mts_agg_free(struct mts_agg *agg)
+{
+    if (!agg)
+        return;
+    if (agg->psl_owned)
+        psl_free(agg->psl);
+    for (size_t i = 0; i < agg->n_examples; i++)
+        free(agg->examples[i]);
+    table_free(&agg->categories);
+    table_free(&agg->mx_providers);
+    table_free(&agg->policy_providers);
+    free(agg);
+}
+
+const char *mts_agg_effect_of(const char *category)
+{
+    static const struct {
+        const char *prefix;
+        const char *effect;
+    } map[] = {
+        {"dns-failure/", "unknown"},
+        {"sts-txt-invalid/", "off"},
+        {"sts-policy-only/", "off"},
+        {"sts-policy-fetch-error/", "off"},
+        {"sts-webpki-invalid/", "off"},
+        {"sts-policy-invalid/", "off"},
+        {"weak/", "weak"},
+        {"validation-failure/", "bounce"},
+        {"starttls-not-supported/", "bounce"},
+        {"certificate-", "bounce"},
+        {"change/body-changed-id-unchanged", "weak"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strncmp(category, map[i].prefix, strlen(map[i].prefix)) == 0)
+            return map[i].effect;
+    return "info";
+}
+
+static bool flag(const json_t *obj, const char *key)
+{
+    return json_is_true(json_object_get(obj, key));
+}
+
+static int name_index(const char *const *names, size_t n, const char *s)
+{
+    for (size_t i = 0; s && i < n; i++)
+        if (strcmp(names[i], s) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Keep name among the MTS_AGG_EXAMPLES smallest. */
+static int add_example(struct mts_agg *a, const char *name)
+{
+    size_t pos = a->n_examples;
+    while (pos > 0 && strcmp(a->examples[pos - 1], name) > 0)
+        pos--;
+    if (pos >= MTS_AGG_EXAMPLES)
+        return 0;
+    char *copy = strdup(name);
+    if (!copy)
+        return -ENOMEM;
+    if (a->n_examples == MTS_AGG_EXAMPLES)
+        free(a->examples[--a->n_examples]);
+    memmove(&a->examples[pos + 1], &a->examples[pos],
+            (a->n_examples - pos) * sizeof a->examples[0]);
+    a->examples[pos] = copy;
+    a->n_examples++;
+    return 0;
+}
+
+/* Lower-case host without its trailing dot into buf; false when it does not fit. */
+static bool host_key(const char *host, char *buf, size_t cap)
+{
+    size_t len = strlen(host);
+    if (len && host[len - 1] == '.')
+        len--;
+    if (len == 0 || len >= cap)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (host[i] >= 'A' && host[i] <= 'Z') ? (char)(host[i] + 32) : host[i];
+    buf[len] = '\0';
+    return true;
+}
+
+static int count_provider(struct mts_agg *a, struct table *t, const char *host, bool misconf,
+                          bool bounce)
+{
+    char key[256];
+    if (!host || !host_key(host, key, sizeof key))
+        return 0;
+    const char *reg = psl_registrable_domain(a->psl, key);
+    int err = 0;
+    struct counter *c = table_get(t, reg ? reg : key, &err);
+    if (c) {
+        c->n++;
+        c->misconfigured += misconf;
+        c->would_bounce += bounce;
+    }
+    return err;
+}
+
+/* The target of the last CNAME in a DNS observation's answer, or NULL. */
+static const char *cname_target(const json_t *dnsobs)
+{
+    const char *target = NULL;
+    size_t i;
+    json_t *rr;
+    json_array_foreach(json_object_get(dnsobs, "answer"), i, rr)
+    {
+        const char *type = json_string_value(json_object_get(rr, "type"));
+        if (type && strcmp(type, "CNAME") == 0)
+            target = json_string_value(json_object_get(rr, "target"));
+    }
+    return target;
+}
+
+/* MX providers, each registrable domain counted once per domain. */
+static int count_mx_providers(struct mts_agg *a, const json_t *raw, bool misconf, bool bounce)
+{
+    char seen[16][256];
+    size_t n_seen = 0;
+    size_t i;
+    json_t *mx;
+    json_array_foreach(json_object_get(raw, "mx"), i, mx)
+    {
+        const char *host = json_string_value(json_object_get(mx, "host"));
+        char key[256];
+        if (!host || !host_key(host, key, sizeof key))
+            continue;
+        const char *reg = psl_registrable_domain(a->psl, key);
+        const char *name = reg ? reg : key;
+        bool dup = false;
+        for (size_t k = 0; k < n_seen && !dup; k++)
+            dup = strcmp(seen[k], name) == 0;
+        if (dup)
+            continue;
+        int err = count_provider(a, &a->mx_providers, name, misconf, bounce);
+        if (err)
+            return err;
+        if (n_seen < sizeof seen / sizeof seen[0])
+            snprintf(seen[n_seen++], sizeof seen[0], "%s", name);
+    }
+    return 0;
+}
+
+int mts_agg_add(struct mts_agg *a, const char *domain, const json_t *raw, const json_t *cls)
+{
+    const json_t *funnel = json_object_get(cls, "funnel");
+    const char *verdict = json_string_value(json_object_get(cls, "verdict"));
+    bool misconf = verdict && strcmp(verdict, "misconfigured") == 0;
+    bool bounce = flag(cls, "would_bounce");
+    int err;
+
+    a->domains++;
+    a->funnel[0]++;
+    for (size_t i = 1; i < N_FUNNEL; i++)
+        a->funnel[i] += flag(funnel, funnel_stages[i].key);
+    int v = name_index(verdict_names, N_VERDICT, verdict);
+    a->verdicts[v < 0 ? N_VERDICT : (size_t)v]++;
+
+    if (flag(funnel, "policy_valid")) {
+        int m = name_index(mode_names, N_MODE, json_string_value(json_object_get(cls, "mode")));
+        if (m >= 0)
+            a->modes[m]++;
+    }
+    const json_t *age = json_object_get(cls, "max_age");
+    if (json_is_integer(age) && flag(funnel, "policy_fetched")) {
+        long long s = json_integer_value(age);
+        size_t b = 0;
+        while (b + 1 < N_AGE && s >= age_buckets[b].below)
+            b++;
+        a->ages[b]++;
+    }
+    int t = name_index(tlsrpt_names, N_TLSRPT, json_string_value(json_object_get(cls, "tlsrpt")));
+    if (t >= 0)
+        a->tlsrpt[t]++;
+    int d = name_index(dane_names, N_DANE, json_string_value(json_object_get(cls, "dane")));
+    if (d >= 0) {
+        a->dane[d]++;
+        a->dane_scanned = true;
+    }
+
+    bool deployed = flag(funnel, "record") || json_object_get(raw, "policy") != NULL;
+    a->deployed += deployed;
+    if (bounce) {
+        a->would_bounce++;
+        if ((err = add_example(a, domain)) != 0)
+            return err;
+    }
+    a->would_bounce_lenient += flag(cls, "would_bounce_lenient");
+
+    size_t i;
+    json_t *cat;
+    json_array_foreach(json_object_get(cls, "categories"), i, cat)
+    {
+        const char *code = json_string_value(json_object_get(cat, "code"));
+        if (!code)
+            continue;
+        err = 0;
+        struct counter *c = table_get(&a->categories, code, &err);
+        if (err)
+            return err;
+        if (c) {
+            c->n++;
+            if (!c->effect)
+                c->effect = mts_agg_effect_of(code);
+        }
+    }
+
+    if (deployed) {
+        if ((err = count_mx_providers(a, raw, misconf, bounce)) != 0)
+            return err;
+        const json_t *dns = json_object_get(raw, "dns");
+        const char *target = cname_target(json_object_get(dns, "policy_a"));
+        if (!target)
+            target = cname_target(json_object_get(dns, "sts"));
+        if ((err = count_provider(a, &a->policy_providers, target ? target : domain, misconf,
+                                  bounce)) != 0)
+            return err;
+    }
+    return 0;
+}
+
+static json_t *pct(unsigned long long n, unsigned long long of)
+{
+    return json_real(of ? round(10000.0 * (double)n / (double)of) / 100.0 : 0.0);
+}
+
+/* Append {"name": ..., "count": n, "pct": ...} to arr. */
+static int push_count(json_t *arr, const char *key, const char *name, unsigned long long n,
+                      unsigned long long of)
+{
+    return json_array_append_new(
+        arr, json_pack("{s:s, s:I, s:o}", key, name, (json_int_t)n, "pct", pct(n, of)));
+}
+
+static int cmp_counter(const void *x, const void *y)
+{
+    const struct counter *a = *(const struct counter *const *)x,
+                         *b = *(const struct counter *const *)y;
+    if (a->n != b->n)
+        return a->n > b->n ? -1 : 1;
+    return strcmp(a->name, b->name);
+}
+
+/* The table's entries sorted by count (desc) then name; at most top (0: all). */
+static json_t *table_json(const struct table *t, size_t top, bool providers, unsigned long long of)
+{
+    json_t *arr = json_array();
+    const struct counter **v = malloc((t->used ? t->used : 1) * sizeof *v);
+    if (!arr || !v) {
+        free(v);
+        json_decref(arr);
+        return NULL;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->v[i].name)
+            v[n++] = &t->v[i];
+    qsort(v, n, sizeof *v, cmp_counter);
+    if (top && n > top)
+        n = top;
+    for (size_t i = 0; i < n; i++) {
+        json_t *o;
+        if (providers)
+            o = json_pack("{s:s, s:I, s:I, s:I}", "name", v[i]->name, "domains",
+                          (json_int_t)v[i]->n, "misconfigured", (json_int_t)v[i]->misconfigured,
+                          "would_bounce", (json_int_t)v[i]->would_bounce);
+        else
+            o = json_pack("{s:s, s:s, s:I, s:o}", "code", v[i]->name, "effect", v[i]->effect,
+                          "count", (json_int_t)v[i]->n, "pct", pct(v[i]->n, of));
+        json_array_append_new(arr, o);
+    }
+    free(v);
+    return arr;
+}
+
+json_t *mts_agg_report(const struct mts_agg *a, const char *scan, size_t stores)
+{
+    json_t *r = json_pack("{s:s, s:I, s:I, s:I}", "scan", scan, "stores", (json_int_t)stores,
+                          "domains", (json_int_t)a->domains, "deployed", (json_int_t)a->deployed);
+    json_t *funnel = json_array(), *verdicts = json_object(), *modes = json_array(),
+           *ages = json_array(), *tlsrpt = json_array(), *wb = json_array();
+    if (!r || !funnel || !verdicts || !modes || !ages || !tlsrpt || !wb)
+        goto fail;
+    for (size_t i = 0; i < N_FUNNEL; i++)
+        json_array_append_new(
+            funnel, json_pack("{s:s, s:s, s:I, s:o, s:o}", "stage",
+                              funnel_stages[i].key ? funnel_stages[i].key : "scanned", "label",
+                              funnel_stages[i].label, "count", (json_int_t)a->funnel[i], "pct",
+                              pct(a->funnel[i], a->domains), "pct_prev",
+                              pct(a->funnel[i], i ? a->funnel[i - 1] : a->domains)));
+    for (size_t i = 0; i < N_VERDICT; i++)
+        json_object_set_new(verdicts, verdict_names[i], json_integer((json_int_t)a->verdicts[i]));
+    if (a->verdicts[N_VERDICT])
+        json_object_set_new(verdicts, "other", json_integer((json_int_t)a->verdicts[N_VERDICT]));
+    unsigned long long nmodes = a->modes[0] + a->modes[1] + a->modes[2];
+    for (size_t i = 0; i < N_MODE; i++)
+        push_count(modes, "mode", mode_names[i], a->modes[i], nmodes);
+    unsigned long long nages = 0;
+    for (size_t i = 0; i < N_AGE; i++)
+        nages += a->ages[i];
+    for (size_t i = 0; i < N_AGE; i++)
+        push_count(ages, "bucket", age_buckets[i].label, a->ages[i], nages);
+    for (size_t i = 0; i < N_TLSRPT; i++)
+        push_count(tlsrpt, "status", tlsrpt_names[i], a->tlsrpt[i], a->domains);
+    for (size_t i = 0; i < a->n_examples; i++)
+        json_array_append_new(wb, json_string(a->examples[i]));
+
+    json_t *cats = table_json(&a->categories, 0, false, a->domains);
+    if (!cats)
+        goto fail;
+    size_t i;
+    json_t *c;
+    json_array_foreach(cats, i, c)
+    {
+        json_object_set_new(
+            c, "pct_deployed",
+            pct((unsigned long long)json_integer_value(json_object_get(c, "count")), a->deployed));
+    }
+    json_object_set_new(r, "funnel", funnel);
+    json_object_set_new(r, "verdicts", verdicts);
+    json_object_set_new(r, "indeterminate", json_integer((json_int_t)a->verdicts[5]));
+    json_object_set_new(r, "modes", modes);
+    json_object_set_new(r, "max_age", ages);
+    json_object_set_new(r, "categories", cats);
+    json_object_set_new(r, "categories_dropped", json_integer((json_int_t)a->categories.dropped));
+    json_object_set_new(r, "would_bounce",
+                        json_pack("{s:I, s:I, s:o}", "count", (json_int_t)a->would_bounce,
+                                  "lenient_count", (json_int_t)a->would_bounce_lenient, "examples",
+                                  wb));
+    json_object_set_new(r, "tlsrpt", tlsrpt);
+    if (a->dane_scanned) {
+        json_t *dane = json_array();
+        for (size_t k = 0; k < N_DANE; k++)
+            push_count(dane, "status", dane_names[k], a->dane[k], a->domains);
+        json_object_set_new(r, "dane", dane);
+    }
+    json_object_set_new(
+        r, "providers",
+        json_pack("{s:o, s:o, s:I, s:I, s:I, s:I}", "mx",
+                  table_json(&a->mx_providers, MTS_AGG_TOP, true, 0), "policy",
+                  table_json(&a->policy_providers, MTS_AGG_TOP, true, 0), "cap",
+                  (json_int_t)MTS_AGG_PROVIDER_CAP, "mx_distinct", (json_int_t)a->mx_providers.used,
+                  "policy_distinct", (json_int_t)a->policy_providers.used, "dropped",
+                  (json_int_t)(a->mx_providers.dropped + a->policy_providers.dropped)));
+    return r;
+fail:
+    json_decref(r);
+    json_decref(funnel);
+    json_decref(verdicts);
+    json_decref(modes);
+    json_decref(ages);
+    json_decref(tlsrpt);
+    json_decref(wb);
+    return NULL;
+}

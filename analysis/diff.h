@@ -1,0 +1,34 @@
+/*
+ * The re-check after disclosure: two scans compared domain by domain (only domains present
+ * in both), per category fixed / still broken / broke anew, and the changes of verdict,
+ * mode, record id and policy body.
+ */
+#ifndef MTS_DIFF_H
+#define MTS_DIFF_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+struct mts_diff; /* opaque */
+
+/* A new comparison into *out (mts_diff_free). With keep_lists the domain names behind each
+ * number are kept (memory grows with the changed domains). Returns 0 or -ENOMEM. */
+int mts_diff_new(struct mts_diff **out, bool keep_lists);
+void mts_diff_free(struct mts_diff *d);
+
+/* Compare one domain present in both scans (views borrowed). Returns 0 or -ENOMEM. */
+int mts_diff_add(struct mts_diff *d, const char *domain, const json_t *old_cls,
+                 const json_t *new_cls);
+
+/* Count one domain present only in the old (in_old) or only in the new scan. */
+void mts_diff_only(struct mts_diff *d, bool in_old, unsigned long long n);
+
+/* The comparison as JSON (docs/analyze.md, "diff"); new reference, NULL on ENOMEM. */
+json_t *mts_diff_json(const struct mts_diff *d, const char *old_scan, const char *new_scan);
+
+/* The comparison as text, with the domain lists when the JSON holds them. 0 or -EIO. */
+int mts_diff_text(const json_t *diff, FILE *out);
+
+#endif

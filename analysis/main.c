@@ -1,0 +1,487 @@
+/*
+ * mtasts-analyze: the commands over a scan's stores. Why one pass per command: every
+ * command streams the domains through the classifier and keeps only counters or the
+ * current line, so a scan of any size is analysed in flat memory (docs/analyze.md).
+ * Exit codes: 0 success, 1 runtime error, 2 usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregate.h"
+#include "diff.h"
+#include "explain.h"
+#include "export.h"
+#include "report.h"
+#include "scanset.h"
+
+#define EXIT_USAGE 2
+#define MAX_DBS    256
+
+struct opts {
+    char *dbs[MAX_DBS], *old_dbs[MAX_DBS], *new_dbs[MAX_DBS];
+    size_t n_dbs, n_old, n_new;
+    const char *scan, *format, *output, *category, *verdict;
+    bool would_bounce, list;
+};
+
+static const char *const usage_main =
+    "usage: mtasts-analyze COMMAND [--db DIR]... [--scan-id ID] [options]\n"
+    "\n"
+    "Commands:\n"
+    "  summary                 the report as text (= report --format text)\n"
+    "  report                  --format text|markdown|json|html [--output FILE]\n"
+    "  domains                 --category C | --verdict V | --would-bounce: one domain a line\n"
+    "  explain DOMAIN          one domain in plain words: observed, problems, fixes\n"
+    "  diff OLD NEW            re-check: per category fixed / still / new [--list] [--format "
+    "json]\n"
+    "  export                  --format jsonl|csv [--output FILE]\n"
+    "\n"
+    "Every command takes --db DIR (repeatable: shards of one scan) and --scan-id ID (default:\n"
+    "the only or latest scan). 'mtasts-analyze COMMAND --help' describes one command.\n"
+    "Exit status: 0 success, 1 runtime error, 2 usage error.\n";
+
+static const struct {
+    const char *name, *help;
+} commands[] = {
+    {"summary", "usage: mtasts-analyze summary --db DIR... [--scan-id ID] [--output FILE]\n"
+                "The adoption funnel, modes, max_age, taxonomy, would-bounce set, TLS-RPT,\n"
+                "DANE and providers, as text.\n"},
+    {"report", "usage: mtasts-analyze report --db DIR... [--scan-id ID]\n"
+               "       --format text|markdown|json|html [--output FILE]\n"
+               "The summary in a format; html is one self-contained file with SVG charts.\n"},
+    {"domains", "usage: mtasts-analyze domains --db DIR... [--scan-id ID]\n"
+                "       (--category C | --verdict V | --would-bounce)\n"
+                "Domains with category C (exact name, or a prefix such as sts-webpki-invalid),\n"
+                "with verdict V, or that would bounce mail; one a line, in key order.\n"},
+    {"explain", "usage: mtasts-analyze explain DOMAIN --db DIR... [--scan-id ID]\n"
+                "What was observed for DOMAIN, what is wrong, the effect and the fix.\n"},
+    {"diff", "usage: mtasts-analyze diff OLD NEW (--db DIR... | --old-db DIR... --new-db DIR...)\n"
+             "       [--list] [--format text|json]\n"
+             "Compare scan OLD with scan NEW over the domains in both: per category fixed,\n"
+             "still broken, broke anew; verdict, mode, id and body changes. --list prints the\n"
+             "domains behind each number (always present in JSON).\n"},
+    {"export", "usage: mtasts-analyze export --db DIR... [--scan-id ID] --format jsonl|csv\n"
+               "       [--output FILE]\n"
+               "One record per domain: observations and verdicts (docs/export-schema.md).\n"},
+};
+
+static const char *command_help(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return commands[i].help;
+    return NULL;
+}
+
+/* Print "msg" or "msg: arg" and the usage; returns the usage exit status. */
+static int usage_error(const char *cmd, const char *msg, const char *arg)
+{
+    fprintf(stderr, "mtasts-analyze%s%s: %s%s%s\n%s", cmd ? " " : "", cmd ? cmd : "", msg,
+            arg ? ": " : "", arg ? arg : "", cmd ? command_help(cmd) : usage_main);
+    return EXIT_USAGE;
+}
+
+/* Parse the options of one command; positional arguments are left in argv[optind..]. */
+static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
+{
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, 'd'},       {"scan-id", required_argument, NULL, 's'},
+        {"format", required_argument, NULL, 'f'},   {"output", required_argument, NULL, 'o'},
+        {"category", required_argument, NULL, 'c'}, {"verdict", required_argument, NULL, 'V'},
+        {"would-bounce", no_argument, NULL, 'b'},   {"list", no_argument, NULL, 'l'},
+        {"old-db", required_argument, NULL, 'O'},   {"new-db", required_argument, NULL, 'N'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+    };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        char **list = NULL;
+        size_t *n = NULL;
+        switch (c) {
+        case 'd':
+            list = o->dbs, n = &o->n_dbs;
+            break;
+        case 'O':
+            list = o->old_dbs, n = &o->n_old;
+            break;
+        case 'N':
+            list = o->new_dbs, n = &o->n_new;
+            break;
+        case 's':
+            o->scan = optarg;
+            break;
+        case 'f':
+            o->format = optarg;
+            break;
+        case 'o':
+            o->output = optarg;
+            break;
+        case 'c':
+            o->category = optarg;
+            break;
+        case 'V':
+            o->verdict = optarg;
+            break;
+        case 'b':
+            o->would_bounce = true;
+            break;
+        case 'l':
+            o->list = true;
+            break;
+        case 'h':
+            fputs(command_help(cmd), stdout);
+            exit(0);
+        default:
+            return usage_error(cmd, "bad option", NULL);
+        }
+        if (list) {
+            if (*n == MAX_DBS)
+                return usage_error(cmd, "too many stores", NULL);
+            list[(*n)++] = optarg;
+        }
+    }
+    return 0;
+}
+
+/* Open the stores and choose the scan; prints the error. Returns 0 or an exit status. */
+static int open_scan(const char *cmd, char *const *dbs, size_t n, const char *want,
+                     struct mts_scanset *set, char **scan)
+{
+    if (n == 0)
+        return usage_error(cmd, "--db DIR is required", NULL);
+    const char *bad = NULL;
+    int rc = mts_scanset_open(set, dbs, n, &bad);
+    if (rc) {
+        fprintf(stderr, "mtasts-analyze: %s: %s\n", bad ? bad : "store", mts_scanset_strerror(rc));
+        return 1;
+    }
+    char why[256] = "";
+    rc = mts_scanset_select(set, want, scan, why, sizeof why);
+    if (rc) {
+        fprintf(stderr, "mtasts-analyze: %s\n", *why ? why : mts_scanset_strerror(rc));
+        mts_scanset_close(set);
+        return 1;
+    }
+    return 0;
+}
+
+/* The output stream: stdout or --output FILE. NULL on error (printed). */
+static FILE *open_output(const char *path)
+{
+    if (!path)
+        return stdout;
+    FILE *f = fopen(path, "w");
+    if (!f)
+        fprintf(stderr, "mtasts-analyze: %s: %s\n", path, strerror(errno));
+    return f;
+}
+
+static int close_output(FILE *f, int rc)
+{
+    if (fflush(f) != 0 || ferror(f))
+        rc = rc ? rc : -EIO;
+    if (f != stdout && fclose(f) != 0)
+        rc = rc ? rc : -EIO;
+    return rc;
+}
+
+static int fail(const char *what, int rc)
+{
+    fprintf(stderr, "mtasts-analyze: %s: %s\n", what,
+            rc == -EIO ? "write error" : mts_scanset_strerror(rc));
+    return 1;
+}
+
+static int agg_cb(void *arg, const char *domain, json_t *raw, json_t *cls)
+{
+    return mts_agg_add(arg, domain, raw, cls);
+}
+
+static int cmd_report(const char *cmd, struct opts *o)
+{
+    const char *format = o->format ? o->format : "text";
+    int (*render)(const json_t *, FILE *) = NULL;
+    if (strcmp(format, "text") == 0)
+        render = mts_report_text;
+    else if (strcmp(format, "json") == 0)
+        render = mts_report_json;
+    else if (strcmp(format, "markdown") == 0)
+        render = mts_report_markdown;
+    else if (strcmp(format, "html") == 0)
+        render = mts_report_html;
+    else
+        return usage_error(cmd, "unknown format", format);
+    struct mts_scanset set;
+    char *scan = NULL;
+    int ex = open_scan(cmd, o->dbs, o->n_dbs, o->scan, &set, &scan);
+    if (ex)
+        return ex;
+    struct mts_agg *agg = NULL;
+    int rc = mts_agg_new(&agg);
+    if (rc == 0)
+        rc = mts_scanset_foreach(&set, scan, agg_cb, agg);
+    if (rc) {
+        ex = fail(rc == -ENOENT ? "public suffix list" : scan, rc);
+    } else {
+        json_t *report = mts_agg_report(agg, scan, set.n);
+        FILE *out = report ? open_output(o->output) : NULL;
+        if (!report)
+            ex = fail("report", -ENOMEM);
+        else if (!out)
+            ex = 1;
+        else if ((rc = close_output(out, render(report, out))) != 0)
+            ex = fail(o->output ? o->output : "stdout", rc);
+        json_decref(report);
+    }
+    mts_agg_free(agg);
+    mts_scanset_close(&set);
+    free(scan);
+    return ex;
+}
+
+struct select_ctx {
+    const struct opts *o;
+    size_t prefix_len;
+};
+
+static int domains_cb(void *arg, const char *domain, json_t *raw, json_t *cls)
+{
+    (void)raw;
+    const struct select_ctx *s = arg;
+    bool hit = false;
+    if (s->o->would_bounce)
+        hit = json_is_true(json_object_get(cls, "would_bounce"));
+    else if (s->o->verdict)
+        hit = strcmp(json_string_value(json_object_get(cls, "verdict")), s->o->verdict) == 0;
+    else {
+        size_t i;
+        json_t *c;
+        json_array_foreach(json_object_get(cls, "categories"), i, c)
+        {
+            const char *code = json_string_value(json_object_get(c, "code"));
+            /* the exact name, or a prefix ending at a "/" boundary */
+            if (strncmp(code, s->o->category, s->prefix_len) == 0 &&
+                (code[s->prefix_len] == '\0' || code[s->prefix_len] == '/' ||
+                 s->o->category[s->prefix_len - 1] == '/'))
+                hit = true;
+        }
+    }
+    if (hit && puts(domain) == EOF)
+        return -EIO;
+    return 0;
+}
+
+static int cmd_domains(const char *cmd, struct opts *o)
+{
+    int selectors = (o->category != NULL) + (o->verdict != NULL) + o->would_bounce;
+    if (selectors != 1)
+        return usage_error(cmd, "give one of --category, --verdict, --would-bounce", NULL);
+    if (o->category && !*o->category)
+        return usage_error(cmd, "empty category", NULL);
+    struct mts_scanset set;
+    char *scan = NULL;
+    int ex = open_scan(cmd, o->dbs, o->n_dbs, o->scan, &set, &scan);
+    if (ex)
+        return ex;
+    struct select_ctx s = {o, o->category ? strlen(o->category) : 0};
+    int rc = close_output(stdout, mts_scanset_foreach(&set, scan, domains_cb, &s));
+    ex = rc ? fail(scan, rc) : 0;
+    mts_scanset_close(&set);
+    free(scan);
+    return ex;
+}
+
+static int cmd_explain(const char *cmd, struct opts *o, int argc, char **argv)
+{
+    if (argc - optind != 1)
+        return usage_error(cmd, "give exactly one DOMAIN", NULL);
+    struct mts_scanset set;
+    char *scan = NULL;
+    int ex = open_scan(cmd, o->dbs, o->n_dbs, o->scan, &set, &scan);
+    if (ex)
+        return ex;
+    json_t *raw = NULL, *cls = NULL;
+    const char *domain = argv[optind];
+    int rc = mts_scanset_get(&set, scan, domain, &raw, &cls);
+    if (rc == MTS_STORE_NOTFOUND) {
+        fprintf(stderr, "mtasts-analyze: %s is not in scan %s\n", domain, scan);
+        ex = 1;
+    } else if (rc) {
+        ex = fail(domain, rc);
+    } else {
+        json_t *e = mts_export_domain(scan, domain, raw, cls);
+        rc = e ? close_output(stdout, mts_explain(e, stdout)) : -ENOMEM;
+        ex = rc ? fail(domain, rc) : 0;
+        json_decref(e);
+    }
+    json_decref(raw);
+    json_decref(cls);
+    mts_scanset_close(&set);
+    free(scan);
+    return ex;
+}
+
+struct export_ctx {
+    const char *scan;
+    FILE *out;
+    bool csv;
+};
+
+static int export_cb(void *arg, const char *domain, json_t *raw, json_t *cls)
+{
+    struct export_ctx *x = arg;
+    json_t *e = mts_export_domain(x->scan, domain, raw, cls);
+    int rc = !e       ? -ENOMEM
+             : x->csv ? mts_export_csv_row(e, x->out)
+                      : mts_export_jsonl_row(e, x->out);
+    json_decref(e);
+    return rc;
+}
+
+static int cmd_export(const char *cmd, struct opts *o)
+{
+    if (!o->format || (strcmp(o->format, "jsonl") != 0 && strcmp(o->format, "csv") != 0))
+        return usage_error(cmd, "--format jsonl|csv is required", NULL);
+    struct mts_scanset set;
+    char *scan = NULL;
+    int ex = open_scan(cmd, o->dbs, o->n_dbs, o->scan, &set, &scan);
+    if (ex)
+        return ex;
+    struct export_ctx x = {scan, open_output(o->output), strcmp(o->format, "csv") == 0};
+    if (!x.out) {
+        ex = 1;
+    } else {
+        int rc = x.csv ? mts_export_csv_header(x.out) : 0;
+        if (rc == 0)
+            rc = mts_scanset_foreach(&set, scan, export_cb, &x);
+        rc = close_output(x.out, rc);
+        ex = rc ? fail(scan, rc) : 0;
+    }
+    mts_scanset_close(&set);
+    free(scan);
+    return ex;
+}
+
+struct diff_ctx {
+    struct mts_diff *diff;
+    const struct mts_scanset *new_set;
+    const char *new_scan;
+    unsigned long long matched;
+};
+
+static int diff_cb(void *arg, const char *domain, json_t *raw, json_t *cls)
+{
+    (void)raw;
+    struct diff_ctx *d = arg;
+    json_t *nraw = NULL, *ncls = NULL;
+    int rc = mts_scanset_get(d->new_set, d->new_scan, domain, &nraw, &ncls);
+    if (rc == MTS_STORE_NOTFOUND) {
+        mts_diff_only(d->diff, true, 1);
+        return 0;
+    }
+    if (rc == 0) {
+        d->matched++;
+        rc = mts_diff_add(d->diff, domain, cls, ncls);
+    }
+    json_decref(nraw);
+    json_decref(ncls);
+    return rc;
+}
+
+static int cmd_diff(const char *cmd, struct opts *o, int argc, char **argv)
+{
+    if (argc - optind != 2)
+        return usage_error(cmd, "give the OLD and NEW scan ids", NULL);
+    const char *format = o->format ? o->format : "text";
+    if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0)
+        return usage_error(cmd, "unknown format", format);
+    bool split = o->n_old || o->n_new;
+    if (split ? (o->n_dbs || !o->n_old || !o->n_new) : !o->n_dbs)
+        return usage_error(cmd, "give --db DIR..., or both --old-db and --new-db", NULL);
+    struct mts_scanset old_set, new_set;
+    char *old_scan = NULL, *new_scan = NULL;
+    int ex = open_scan(cmd, split ? o->old_dbs : o->dbs, split ? o->n_old : o->n_dbs, argv[optind],
+                       &old_set, &old_scan);
+    if (ex)
+        return ex;
+    const struct mts_scanset *nset = &old_set;
+    if (split) {
+        ex = open_scan(cmd, o->new_dbs, o->n_new, argv[optind + 1], &new_set, &new_scan);
+        nset = &new_set;
+    } else {
+        char why[256] = "";
+        int rc = mts_scanset_select(&old_set, argv[optind + 1], &new_scan, why, sizeof why);
+        if (rc) {
+            fprintf(stderr, "mtasts-analyze: %s\n", *why ? why : mts_scanset_strerror(rc));
+            ex = 1;
+        }
+    }
+    if (ex) {
+        mts_scanset_close(&old_set);
+        free(old_scan);
+        return ex;
+    }
+    bool is_json = strcmp(format, "json") == 0;
+    struct diff_ctx d = {NULL, nset, new_scan, 0};
+    unsigned long long new_total = 0;
+    int rc = mts_diff_new(&d.diff, o->list || is_json);
+    if (rc == 0)
+        rc = mts_scanset_foreach(&old_set, old_scan, diff_cb, &d);
+    if (rc == 0)
+        rc = mts_scanset_count(nset, new_scan, &new_total);
+    if (rc == 0) {
+        mts_diff_only(d.diff, false, new_total - d.matched);
+        json_t *j = mts_diff_json(d.diff, old_scan, new_scan);
+        rc = !j ? -ENOMEM : is_json ? mts_report_json(j, stdout) : mts_diff_text(j, stdout);
+        rc = close_output(stdout, rc);
+        json_decref(j);
+    }
+    ex = rc ? fail("diff", rc) : 0;
+    mts_diff_free(d.diff);
+    if (split)
+        mts_scanset_close(&new_set);
+    mts_scanset_close(&old_set);
+    free(old_scan);
+    free(new_scan);
+    return ex;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error(NULL, "missing command", NULL);
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage_main, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("mtasts-analyze %s\n", MTS_VERSION);
+        return 0;
+    }
+    if (!command_help(cmd))
+        return usage_error(NULL, "unknown command", cmd);
+    struct opts o = {0};
+    int ex = parse_opts(cmd, argc - 1, argv + 1, &o);
+    if (ex)
+        return ex;
+    argc--, argv++;
+    if (strcmp(cmd, "summary") == 0) {
+        if (o.format)
+            return usage_error(cmd, "summary is text; use report --format", NULL);
+        return cmd_report(cmd, &o);
+    }
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(cmd, &o);
+    if (strcmp(cmd, "domains") == 0)
+        return cmd_domains(cmd, &o);
+    if (strcmp(cmd, "explain") == 0)
+        return cmd_explain(cmd, &o, argc, argv);
+    if (strcmp(cmd, "diff") == 0)
+        return cmd_diff(cmd, &o, argc, argv);
+    return cmd_export(cmd, &o);
+}

@@ -1,0 +1,176 @@
+/*
+ * The HTML report: one self-contained file (inline CSS and SVG, no script, no fetch) that a
+ * person can open anywhere, mail, or archive with a paper. Every string that came from the
+ * scan (names of hosts, providers, domains) was written by strangers and is HTML-escaped;
+ * only this file's own literals are markup.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "report.h"
+
+static void esc(FILE *out, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<':
+            fputs("&lt;", out);
+            break;
+        case '>':
+            fputs("&gt;", out);
+            break;
+        case '&':
+            fputs("&amp;", out);
+            break;
+        case '"':
+            fputs("&quot;", out);
+            break;
+        case '\'':
+            fputs("&#39;", out);
+            break;
+        default:
+            fputc(*s, out);
+        }
+    }
+}
+
+static const char *str(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+static long long num(const json_t *o, const char *k)
+{
+    return (long long)json_integer_value(json_object_get(o, k));
+}
+
+static double real(const json_t *o, const char *k)
+{
+    return json_number_value(json_object_get(o, k));
+}
+
+static const char *effect_color(const char *effect)
+{
+    if (!effect)
+        return "#4a6fa5";
+    if (strcmp(effect, "off") == 0)
+        return "#c0392b";
+    if (strcmp(effect, "bounce") == 0)
+        return "#8e44ad";
+    if (strcmp(effect, "weak") == 0)
+        return "#d68910";
+    if (strcmp(effect, "unknown") == 0)
+        return "#7f8c8d";
+    return "#4a6fa5";
+}
+
+/* Horizontal bars: one row per element of arr, labelled by key, sized by count. */
+static void bars(FILE *out, const char *title, const json_t *arr, const char *key,
+                 const char *count_key, bool colour_by_effect)
+{
+    long long max = 1;
+    size_t i, n = json_array_size(arr);
+    json_t *r;
+    json_array_foreach(arr, i, r)
+    {
+        if (num(r, count_key) > max)
+            max = num(r, count_key);
+    }
+    unsigned h = 26 * (unsigned)n + 10;
+    fprintf(out, "<h2>");
+    esc(out, title);
+    fprintf(out, "</h2>\n<svg role=\"img\" width=\"1000\" height=\"%u\" viewBox=\"0 0 1000 %u\">\n",
+            h, h);
+    json_array_foreach(arr, i, r)
+    {
+        double w = 560.0 * (double)num(r, count_key) / (double)max;
+        unsigned y = 26 * (unsigned)i + 5;
+        fprintf(out, "<text x=\"330\" y=\"%u\" text-anchor=\"end\">", y + 16);
+        esc(out, str(r, key));
+        fprintf(out, "</text><rect x=\"340\" y=\"%u\" width=\"%.1f\" height=\"20\" fill=\"%s\"/>",
+                y, w, colour_by_effect ? effect_color(str(r, "effect")) : "#4a6fa5");
+        fprintf(out, "<text x=\"%.1f\" y=\"%u\">%lld", 346 + w, y + 16, num(r, count_key));
+        if (json_object_get(r, "pct"))
+            fprintf(out, " (%.2f%%)", real(r, "pct"));
+        fputs("</text>\n", out);
+    }
+    fputs("</svg>\n", out);
+}
+
+static void table(FILE *out, const char *title, const json_t *arr)
+{
+    fprintf(out,
+            "<h2>%s</h2>\n<table><tr><th>registrable domain</th><th>domains</th>"
+            "<th>misconfigured</th><th>would bounce</th></tr>\n",
+            title);
+    size_t i;
+    json_t *r;
+    json_array_foreach(arr, i, r)
+    {
+        fputs("<tr><td>", out);
+        esc(out, str(r, "name"));
+        fprintf(out, "</td><td>%lld</td><td>%lld</td><td>%lld</td></tr>\n", num(r, "domains"),
+                num(r, "misconfigured"), num(r, "would_bounce"));
+    }
+    fputs("</table>\n", out);
+}
+
+int mts_report_html(const json_t *r, FILE *out)
+{
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+          "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+          "style-src 'unsafe-inline'\">\n<title>MTA-STS scan ",
+          out);
+    esc(out, str(r, "scan"));
+    fputs("</title>\n<style>\nbody{font-family:Georgia,'DejaVu Serif',serif;max-width:1040px;"
+          "margin:2em auto;padding:0 1em;color:#222;line-height:1.5}\n"
+          "h1,h2{font-family:'DejaVu Sans',Arial,sans-serif;font-weight:600}\n"
+          "h2{margin-top:2em;border-bottom:1px solid #ddd}\n"
+          "svg text{font:13px 'DejaVu Sans',Arial,sans-serif;fill:#222}\n"
+          "table{border-collapse:collapse;font:14px 'DejaVu Sans',Arial,sans-serif}\n"
+          "td,th{padding:3px 10px;border-bottom:1px solid #eee;text-align:right}\n"
+          "td:first-child,th:first-child{text-align:left}\n.note{color:#666;font-size:90%}\n"
+          "</style></head><body>\n<h1>MTA-STS scan ",
+          out);
+    esc(out, str(r, "scan"));
+    fprintf(out,
+            "</h1>\n<p>%lld domains, %lld with MTA-STS deployed. %lld indeterminate "
+            "(a DNS failure hides whether MTA-STS is deployed; never counted as absent).</p>\n",
+            num(r, "domains"), num(r, "deployed"), num(r, "indeterminate"));
+    bars(out, "Adoption funnel", json_object_get(r, "funnel"), "label", "count", false);
+    bars(out, "Mode (valid policies)", json_object_get(r, "modes"), "mode", "count", false);
+    bars(out, "max_age (fetched policies)", json_object_get(r, "max_age"), "bucket", "count",
+         false);
+    bars(out, "Misconfiguration taxonomy", json_object_get(r, "categories"), "code", "count", true);
+    fputs("<p class=\"note\">Colour = effect: <span style=\"color:#c0392b\">off</span>, "
+          "<span style=\"color:#8e44ad\">bounce</span>, <span style=\"color:#d68910\">weak"
+          "</span>, <span style=\"color:#7f8c8d\">unknown</span>, "
+          "<span style=\"color:#4a6fa5\">info</span>.</p>\n",
+          out);
+    const json_t *wb = json_object_get(r, "would_bounce");
+    fprintf(out,
+            "<h2>Would bounce under enforce</h2>\n<p>%lld domains (lenient senders: "
+            "%lld).</p>\n<ul>\n",
+            num(wb, "count"), num(wb, "lenient_count"));
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(wb, "examples"), i, d)
+    {
+        fputs("<li>", out);
+        esc(out, json_string_value(d));
+        fputs("</li>\n", out);
+    }
+    fputs("</ul>\n", out);
+    bars(out, "TLS-RPT", json_object_get(r, "tlsrpt"), "status", "count", false);
+    if (json_object_get(r, "dane"))
+        bars(out, "DANE at the MX hosts", json_object_get(r, "dane"), "status", "count", false);
+    const json_t *p = json_object_get(r, "providers");
+    table(out, "Top MX providers", json_object_get(p, "mx"));
+    table(out, "Top policy hosts", json_object_get(p, "policy"));
+    fprintf(out,
+            "<p class=\"note\">%lld MX and %lld policy providers; tables capped at %lld "
+            "entries, %lld dropped.</p>\n</body></html>\n",
+            num(p, "mx_distinct"), num(p, "policy_distinct"), num(p, "cap"), num(p, "dropped"));
+    return ferror(out) ? -EIO : 0;
+}

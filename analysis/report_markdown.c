@@ -1,0 +1,108 @@
+/*
+ * The Markdown report: the text report's tables as Markdown, for pasting into an issue, a
+ * wiki or a paper draft. Strings from the scan (provider and domain names) have the
+ * characters that Markdown tables and inline markup use backslash-escaped.
+ */
+#include <errno.h>
+#include <stdbool.h>
+
+#include "report.h"
+
+static void md(FILE *out, const char *s)
+{
+    for (; s && *s; s++) {
+        if (*s == '|' || *s == '\\' || *s == '*' || *s == '_' || *s == '`' || *s == '<' ||
+            *s == '[' || *s == ']')
+            fputc('\\', out);
+        fputc(*s == '\n' || *s == '\r' ? ' ' : *s, out);
+    }
+}
+
+static long long num(const json_t *o, const char *k)
+{
+    return (long long)json_integer_value(json_object_get(o, k));
+}
+
+static double real(const json_t *o, const char *k)
+{
+    return json_number_value(json_object_get(o, k));
+}
+
+static void counts(FILE *out, const char *title, const char *col, const json_t *arr,
+                   const char *key)
+{
+    fprintf(out, "\n## %s\n\n| %s | domains | %% |\n| --- | ---: | ---: |\n", title, col);
+    size_t i;
+    json_t *r;
+    json_array_foreach(arr, i, r)
+    {
+        fputs("| ", out);
+        md(out, json_string_value(json_object_get(r, key)));
+        fprintf(out, " | %lld | %.2f |\n", num(r, "count"), real(r, "pct"));
+    }
+}
+
+static void providers(FILE *out, const char *title, const json_t *arr)
+{
+    fprintf(out,
+            "\n## %s\n\n| registrable domain | domains | misconfigured | would bounce |\n"
+            "| --- | ---: | ---: | ---: |\n",
+            title);
+    size_t i;
+    json_t *r;
+    json_array_foreach(arr, i, r)
+    {
+        fputs("| ", out);
+        md(out, json_string_value(json_object_get(r, "name")));
+        fprintf(out, " | %lld | %lld | %lld |\n", num(r, "domains"), num(r, "misconfigured"),
+                num(r, "would_bounce"));
+    }
+}
+
+int mts_report_markdown(const json_t *r, FILE *out)
+{
+    size_t i;
+    json_t *row;
+    fputs("# MTA-STS scan ", out);
+    md(out, json_string_value(json_object_get(r, "scan")));
+    fprintf(out,
+            "\n\n%lld domains.\n\n## Adoption funnel\n\n| stage | domains | %% of all | "
+            "%% of previous |\n| --- | ---: | ---: | ---: |\n",
+            num(r, "domains"));
+    json_array_foreach(json_object_get(r, "funnel"), i, row)
+    {
+        fprintf(out, "| %s | %lld | %.2f | %.2f |\n",
+                json_string_value(json_object_get(row, "label")), num(row, "count"),
+                real(row, "pct"), real(row, "pct_prev"));
+    }
+    fprintf(out, "\nIndeterminate (DNS failure, not counted as absent): %lld\n",
+            num(r, "indeterminate"));
+    counts(out, "Mode (valid policies)", "mode", json_object_get(r, "modes"), "mode");
+    counts(out, "max_age", "bucket", json_object_get(r, "max_age"), "bucket");
+    fprintf(out, "\n## Misconfiguration taxonomy\n\n| category | effect | domains | %% of all | "
+                 "%% of deployed |\n| --- | --- | ---: | ---: | ---: |\n");
+    json_array_foreach(json_object_get(r, "categories"), i, row)
+    {
+        fputs("| `", out);
+        md(out, json_string_value(json_object_get(row, "code")));
+        fprintf(out, "` | %s | %lld | %.2f | %.2f |\n",
+                json_string_value(json_object_get(row, "effect")), num(row, "count"),
+                real(row, "pct"), real(row, "pct_deployed"));
+    }
+    const json_t *wb = json_object_get(r, "would_bounce");
+    fprintf(out, "\n## Would bounce under enforce\n\n%lld domains (lenient senders: %lld).",
+            num(wb, "count"), num(wb, "lenient_count"));
+    json_array_foreach(json_object_get(wb, "examples"), i, row)
+    {
+        fputs(i ? ", " : " Examples: ", out);
+        md(out, json_string_value(row));
+    }
+    fputc('\n', out);
+    counts(out, "TLS-RPT", "status", json_object_get(r, "tlsrpt"), "status");
+    if (json_object_get(r, "dane"))
+        counts(out, "DANE at the MX hosts", "status", json_object_get(r, "dane"), "status");
+    const json_t *p = json_object_get(r, "providers");
+    providers(out, "Top MX providers", json_object_get(p, "mx"));
+    providers(out, "Top policy hosts", json_object_get(p, "policy"));
+    return ferror(out) ? -EIO : 0;
+}

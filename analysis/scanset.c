@@ -1,0 +1,414 @@
+/*
+ * Why a set of stores: a sharded scan writes one LMDB environment per shard, and a re-check
+ * may live in its own environment; the analysis reads them as one scan after checking that
+ * their metadata agree. MX probe records are looked up in every store because an MX host
+ * may have been probed by another shard than the domain's.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mts_classify.h"
+#include "scanset.h"
+
+int mts_scanset_open(struct mts_scanset *set, char *const *dirs, size_t n, const char **err)
+{
+    memset(set, 0, sizeof *set);
+    if (!(set->stores = calloc(n ? n : 1, sizeof *set->stores)))
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        int rc = mts_store_open(&set->stores[i], dirs[i], MTS_STORE_RDONLY, 0);
+        if (rc) {
+            *err = dirs[i];
+            mts_scanset_close(set);
+            return rc;
+        }
+        set->n++;
+    }
+    return 0;
+}
+
+void mts_scanset_close(struct mts_scanset *set)
+{
+    for (size_t i = 0; i < set->n; i++)
+        mts_store_close(set->stores[i]);
+    free(set->stores);
+    memset(set, 0, sizeof *set);
+}
+
+const char *mts_scanset_strerror(int code)
+{
+    switch (code) {
+    case MTS_SCANSET_ESCAN:
+        return "no such scan";
+    case MTS_SCANSET_ESHARDS:
+        return "the stores are not shards of one scan";
+    default:
+        return mts_store_strerror(code);
+    }
+}
+
+struct latest {
+    char *scan; /* owned */
+    double t_start;
+    size_t n;
+};
+
+static int latest_cb(void *arg, const char *scan, json_t *rec)
+{
+    struct latest *l = arg;
+    double t = json_number_value(json_object_get(rec, "t_start"));
+    json_decref(rec);
+    if (l->n++ == 0 || t > l->t_start || (t == l->t_start && strcmp(scan, l->scan) > 0)) {
+        free(l->scan);
+        if (!(l->scan = strdup(scan)))
+            return -ENOMEM;
+        l->t_start = t;
+    }
+    return 0;
+}
+
+/* Parse "K/N"; false when malformed. */
+static bool parse_shard(const char *s, unsigned long *k, unsigned long *n)
+{
+    char *end;
+    if (!s)
+        return false;
+    *k = strtoul(s, &end, 10);
+    if (*end != '/')
+        return false;
+    *n = strtoul(end + 1, &end, 10);
+    return *end == '\0' && *n > 0 && *k < *n;
+}
+
+int mts_scanset_select(const struct mts_scanset *set, const char *want, char **scan, char *whybuf,
+                       size_t whylen)
+{
+    struct latest l = {0};
+    if (!want) {
+        int rc = mts_store_foreach_scan(set->stores[0], latest_cb, &l);
+        if (rc) {
+            free(l.scan);
+            return rc;
+        }
+        if (!l.scan) {
+            snprintf(whybuf, whylen, "the store holds no scan");
+            return MTS_SCANSET_ESCAN;
+        }
+        want = l.scan;
+    }
+    unsigned long n_of = 0, *seen_k = calloc(set->n, sizeof *seen_k);
+    int rc = seen_k ? 0 : -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < set->n; i++) {
+        json_t *meta = NULL;
+        rc = mts_store_scan_get(set->stores[i], want, &meta);
+        if (rc == MTS_STORE_NOTFOUND) {
+            snprintf(whybuf, whylen, "store %zu has no scan \"%s\"", i + 1, want);
+            rc = MTS_SCANSET_ESCAN;
+            break;
+        }
+        if (rc)
+            break;
+        if (set->n > 1) {
+            unsigned long k = 0, n = 0;
+            const char *shard = json_string_value(json_object_get(meta, "shard"));
+            if (!parse_shard(shard, &k, &n) || (i > 0 && n != n_of)) {
+                snprintf(whybuf, whylen, "store %zu: shard \"%s\" does not fit the others", i + 1,
+                         shard ? shard : "(none)");
+                rc = MTS_SCANSET_ESHARDS;
+            }
+            for (size_t j = 0; rc == 0 && j < i; j++)
+                if (seen_k[j] == k) {
+                    snprintf(whybuf, whylen, "stores %zu and %zu hold the same shard %s", j + 1,
+                             i + 1, shard);
+                    rc = MTS_SCANSET_ESHARDS;
+                }
+            seen_k[i] = k;
+            n_of = n;
+        }
+        json_decref(meta);
+    }
+    free(seen_k);
+    if (rc == 0 && !(*scan = strdup(want)))
+        rc = -ENOMEM;
+    free(l.scan);
+    return rc;
+}
+
+/* The classifier's view of the stores: the callbacks of struct mts_classify_env. */
+struct env_ctx {
+    const struct mts_scanset *set;
+    const char *scan;
+    unsigned char *body; /* the last body handed out (owned) */
+};
+
+static json_t *get_probe(void *arg, const char *host, const char *addr)
+{
+    struct env_ctx *e = arg;
+    for (size_t i = 0; i < e->set->n; i++) {
+        json_t *rec = NULL;
+        int rc = mts_store_mxprobe_get(e->set->stores[i], e->scan, host, addr, &rec);
+        if (rc == 0)
+            return rec;
+    }
+    return NULL;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int get_policy(void *arg, const char *hex, const unsigned char **body, size_t *len)
+{
+    struct env_ctx *e = arg;
+    unsigned char digest[MTS_STORE_SHA256_LEN];
+    if (strlen(hex) != 2 * MTS_STORE_SHA256_LEN)
+        return -ENOENT;
+    for (size_t i = 0; i < MTS_STORE_SHA256_LEN; i++) {
+        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return -ENOENT;
+        digest[i] = (unsigned char)(hi << 4 | lo);
+    }
+    free(e->body);
+    e->body = NULL;
+    for (size_t i = 0; i < e->set->n; i++) {
+        int rc = mts_store_policy_get(e->set->stores[i], digest, &e->body, len);
+        if (rc == MTS_STORE_NOTFOUND)
+            continue;
+        *body = e->body;
+        return rc;
+    }
+    return -ENOENT;
+}
+
+static bool is_yes(enum mts_tri t)
+{
+    return t == MTS_TRI_YES;
+}
+
+/* "valid", "invalid", "multiple", "absent" or "indeterminate" for the TLS-RPT record. */
+static const char *tlsrpt_status(const struct mts_classification *c)
+{
+    for (size_t i = 0; i < c->n_categories; i++)
+        if (strcmp(c->categories[i], "dns-failure/tlsrpt") == 0)
+            return "indeterminate";
+    if (!c->has_tlsrpt || c->tlsrpt.records == 0)
+        return "absent";
+    if (c->tlsrpt.records > 1)
+        return "multiple";
+    return c->tlsrpt.valid ? "valid" : "invalid";
+}
+
+/*
+ * DANE beside MTA-STS (only when the scan asked for TLSA): "all-mx" when every MX host has
+ * an authenticated (AD) TLSA answer, "some-mx", "none", or "indeterminate" on a DNS
+ * failure; NULL when TLSA was not scanned.
+ */
+static const char *dane_status(const json_t *raw)
+{
+    size_t i, hosts = 0, with = 0, failed = 0;
+    json_t *mx;
+    json_array_foreach(json_object_get(raw, "mx"), i, mx)
+    {
+        const json_t *tlsa = json_object_get(mx, "tlsa");
+        if (!tlsa)
+            continue;
+        hosts++;
+        const char *res = json_string_value(json_object_get(tlsa, "result"));
+        if (res && strcmp(res, "answer") == 0 && json_is_true(json_object_get(tlsa, "ad")))
+            with++;
+        else if (res && (strcmp(res, "servfail") == 0 || strcmp(res, "timeout") == 0))
+            failed++;
+    }
+    if (hosts == 0)
+        return NULL;
+    if (with == hosts)
+        return "all-mx";
+    if (with)
+        return "some-mx";
+    return failed ? "indeterminate" : "none";
+}
+
+static json_t *mx_json(const struct mts_classification *c)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < c->n_mx; i++) {
+        const struct mts_mx_result *m = &c->mx[i];
+        json_t *addrs = json_array();
+        for (size_t k = 0; addrs && k < m->n_addrs; k++) {
+            json_t *a =
+                json_pack("{s:s, s:s}", "addr", m->addrs[k].addr, "outcome", m->addrs[k].outcome);
+            if (a && m->addrs[k].tls_version)
+                json_object_set_new(a, "tls_version", json_string(m->addrs[k].tls_version));
+            json_array_append_new(addrs, a);
+        }
+        json_t *o = json_pack("{s:s, s:I, s:b, s:s, s:s, s:o}", "host", m->host, "pref",
+                              (json_int_t)m->pref, "implicit", m->implicit, "covered",
+                              mts_tri_name(m->covered), "status", mts_mx_status_name(m->status),
+                              "addresses", addrs);
+        if (o && m->reason)
+            json_object_set_new(o, "reason", json_string(m->reason));
+        if (!o || json_array_append_new(arr, o)) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+/* The classification as the commands read it (docs/analyze.md, "Per-domain view"). */
+static json_t *view(const struct mts_classification *c, const json_t *raw)
+{
+    json_t *cats = json_array(), *funnel = json_object(), *mx = mx_json(c);
+    json_t *v = json_object();
+    if (!cats || !funnel || !mx || !v)
+        goto fail;
+    for (size_t i = 0; i < c->n_categories; i++)
+        json_array_append_new(cats,
+                              json_pack("{s:s, s:s}", "code", c->categories[i], "effect",
+                                        mts_effect_name(mts_category_effect(c->categories[i]))));
+    const struct {
+        const char *key;
+        enum mts_tri t;
+    } stages[] = {
+        {"resolvable", c->funnel.resolvable},
+        {"mx", c->funnel.has_mx},
+        {"record", c->funnel.has_record},
+        {"record_valid", c->funnel.valid_record},
+        {"policy_fetched", c->funnel.policy_fetched},
+        {"policy_valid", c->funnel.valid_policy},
+        {"mx_covered", c->funnel.mx_covered},
+        {"mx_tls_valid", c->funnel.mx_tls_valid},
+        {"enforce_working", c->funnel.enforce_working},
+    };
+    bool all = true;
+    for (size_t i = 0; i < sizeof stages / sizeof stages[0]; i++) {
+        all = all && is_yes(stages[i].t);
+        json_object_set_new(funnel, stages[i].key, json_boolean(all));
+    }
+    json_object_set_new(v, "verdict", json_string(c->verdict));
+    json_object_set_new(v, "categories", cats);
+    json_object_set_new(v, "would_bounce", json_boolean(c->would_bounce));
+    json_object_set_new(v, "would_bounce_lenient", json_boolean(c->lenient.would_bounce));
+    json_object_set_new(v, "funnel", funnel);
+    if (c->has_policy) {
+        json_object_set_new(v, "mode", json_string(mts_mode_name(c->policy.mode)));
+        if (c->policy.max_age >= 0)
+            json_object_set_new(v, "max_age", json_integer(c->policy.max_age));
+    }
+    if (c->has_record && c->record.id)
+        json_object_set_new(v, "record_id", json_string(c->record.id));
+    const char *sha = json_string_value(
+        json_object_get(json_object_get(json_object_get(raw, "policy"), "body"), "sha256"));
+    if (sha)
+        json_object_set_new(v, "policy_sha256", json_string(sha));
+    json_object_set_new(v, "tlsrpt", json_string(tlsrpt_status(c)));
+    const char *dane = dane_status(raw);
+    if (dane)
+        json_object_set_new(v, "dane", json_string(dane));
+    if (c->has_record)
+        json_object_set_new(v, "record", mts_sts_record_json(&c->record));
+    if (c->fetch_result)
+        json_object_set_new(
+            v, "fetch",
+            json_pack("{s:s, s:b}", "result", c->fetch_result, "media_type_ok", c->media_type_ok));
+    if (c->has_policy)
+        json_object_set_new(v, "policy", mts_policy_json(&c->policy));
+    if (c->has_tlsrpt)
+        json_object_set_new(v, "tlsrpt_record", mts_tlsrpt_json(&c->tlsrpt));
+    json_object_set_new(v, "mx", mx);
+    return v;
+fail:
+    json_decref(cats);
+    json_decref(funnel);
+    json_decref(mx);
+    json_decref(v);
+    return NULL;
+}
+
+static int classify(const struct mts_scanset *set, const char *scan, const json_t *raw,
+                    json_t **cls)
+{
+    struct env_ctx e = {set, scan, NULL};
+    struct mts_classify_env env = {get_probe, get_policy, &e};
+    struct mts_classification c;
+    int rc = mts_classify(&c, raw, &env);
+    if (rc == 0 && !(*cls = view(&c, raw)))
+        rc = -ENOMEM;
+    mts_classification_free(&c);
+    free(e.body);
+    return rc;
+}
+
+struct visit {
+    const struct mts_scanset *set;
+    const char *scan;
+    mts_scanset_cb *cb;
+    void *arg;
+};
+
+static int visit_cb(void *arg, const char *domain, json_t *raw)
+{
+    struct visit *v = arg;
+    json_t *cls = NULL;
+    int rc = classify(v->set, v->scan, raw, &cls);
+    if (rc == 0)
+        rc = v->cb(v->arg, domain, raw, cls);
+    json_decref(cls);
+    json_decref(raw);
+    return rc;
+}
+
+int mts_scanset_foreach(const struct mts_scanset *set, const char *scan, mts_scanset_cb *cb,
+                        void *arg)
+{
+    struct visit v = {set, scan, cb, arg};
+    for (size_t i = 0; i < set->n; i++) {
+        int rc = mts_store_foreach_domain(set->stores[i], scan, visit_cb, &v);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int mts_scanset_get(const struct mts_scanset *set, const char *scan, const char *domain,
+                    json_t **raw, json_t **cls)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        int rc = mts_store_domain_get(set->stores[i], scan, domain, raw);
+        if (rc == MTS_STORE_NOTFOUND)
+            continue;
+        if (rc)
+            return rc;
+        rc = classify(set, scan, *raw, cls);
+        if (rc) {
+            json_decref(*raw);
+            *raw = NULL;
+        }
+        return rc;
+    }
+    return MTS_STORE_NOTFOUND;
+}
+
+int mts_scanset_count(const struct mts_scanset *set, const char *scan, unsigned long long *n)
+{
+    *n = 0;
+    for (size_t i = 0; i < set->n; i++) {
+        uint64_t c;
+        int rc = mts_store_count_domains(set->stores[i], scan, &c);
+        if (rc)
+            return rc;
+        *n += c;
+    }
+    return 0;
+}

@@ -1,0 +1,71 @@
+/*
+ * The stores one mtasts-analyze run reads: one or more LMDB environments (shards of one
+ * scan, or a scan and its re-check), the choice of scan, and the per-domain pipeline from
+ * a raw record to the classifier's verdict. Everything above this (aggregation, reports,
+ * diff, exports, explanations) sees a domain as the pair (raw record, classification).
+ */
+#ifndef MTS_SCANSET_H
+#define MTS_SCANSET_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "mts_store.h"
+
+/* Extra error codes (beside mts_store_strerror's). */
+#define MTS_SCANSET_ESCAN   (-32101) /* no such scan, no scan at all, or an ambiguous choice */
+#define MTS_SCANSET_ESHARDS (-32102) /* the stores' scan metadata disagree */
+
+/* The opened stores; zero-initialise, then mts_scanset_open. */
+struct mts_scanset {
+    struct mts_store **stores; /* owned */
+    size_t n;
+};
+
+/*
+ * Open each of dirs[0..n) read-only. On error the already-opened ones are closed and *err
+ * names the directory at fault (borrowed from dirs). Returns 0 or a store error.
+ */
+int mts_scanset_open(struct mts_scanset *set, char *const *dirs, size_t n, const char **err);
+
+/* Close every store; safe on a zeroed set. */
+void mts_scanset_close(struct mts_scanset *set);
+
+/*
+ * Choose the scan: want when non-NULL, else the only scan, or the one with the latest
+ * t_start, of the first store. Every store must hold it; with several stores their "shard"
+ * fields must be distinct and of the same N ("K/N"). *scan is a new malloc'd string.
+ * why (static or written into whybuf of whylen bytes) says what went wrong.
+ * Returns 0, MTS_SCANSET_ESCAN, MTS_SCANSET_ESHARDS, -ENOMEM or a store error.
+ */
+int mts_scanset_select(const struct mts_scanset *set, const char *want, char **scan, char *whybuf,
+                       size_t whylen);
+
+/*
+ * Visit one domain: raw is the stored record and cls the classification (both borrowed for
+ * the call). Return 0 to go on, anything else to stop (returned by the visitor function).
+ */
+typedef int mts_scanset_cb(void *arg, const char *domain, json_t *raw, json_t *cls);
+
+/*
+ * Classify every domain of scan in every store, one at a time (memory does not grow with
+ * the scan). Returns 0, the callback's value, -ENOMEM or a store error.
+ */
+int mts_scanset_foreach(const struct mts_scanset *set, const char *scan, mts_scanset_cb *cb,
+                        void *arg);
+
+/*
+ * Fetch and classify one domain: *raw and *cls are new references (caller owns).
+ * Returns 0, MTS_STORE_NOTFOUND, -ENOMEM or a store error.
+ */
+int mts_scanset_get(const struct mts_scanset *set, const char *scan, const char *domain,
+                    json_t **raw, json_t **cls);
+
+/* Count the domains of scan over all stores. */
+int mts_scanset_count(const struct mts_scanset *set, const char *scan, unsigned long long *n);
+
+/* A message for a code of this module or of the store (static storage). */
+const char *mts_scanset_strerror(int code);
+
+#endif

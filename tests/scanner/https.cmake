@@ -1,6 +1,7 @@
 # Tests of the HTTPS policy fetcher against a real HTTPS server on loopback
 # (https_server.py, /usr/bin/python3 stdlib only), with certificates made at test time by
 # the openssl CLI (fixture mts_https_certs). Each ctest case is one group of
+# https_fetch_test with its own server. https_bench is a benchmark driver, not a test.
 set(MTS_HTTPS_TEST_CERTS ${CMAKE_CURRENT_BINARY_DIR}/https-certs)
 
 # The fetcher and what it uses, built apart from mts_scanner so these tests do not wait
@@ -28,3 +29,5 @@ foreach(group basic certs concurrency nodns cancel)
     FIXTURES_REQUIRED mts_https_certs TIMEOUT 60)
 endforeach()
 
+add_executable(https_bench ${CMAKE_CURRENT_SOURCE_DIR}/https_bench.c)
+target_link_libraries(https_bench PRIVATE mts_https_testlib)

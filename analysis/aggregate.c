@@ -409,7 +409,7 @@ static int push_count(json_t *arr, const char *key, const char *name, unsigned l
                       unsigned long long of)
 {
     return json_array_append_new(
-        arr, json_pack("{s:s, s:I, s:o}", key, name, (json_int_t)n, "pct", pct(n, of)));
+        arr, json_pack("{s:s, s:I, s:o}", key, name, "count", (json_int_t)n, "pct", pct(n, of)));
 }
 
 static int cmp_counter(const void *x, const void *y)

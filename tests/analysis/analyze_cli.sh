@@ -1,0 +1,79 @@
+#!/bin/sh
+# mtasts-analyze end to end over the fixture stores: report counts, domain lists, explain,
+# diff counts, exports, the two-shard analysis equal to the one-store analysis, exit codes.
+# usage: analyze_cli.sh MTASTS_ANALYZE ANALYZE_FIXTURE
+set -u
+A=$1
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+"$2" "$dir" || { echo "fixture failed"; exit 1; }
+one="--db $dir/one"
+fails=0
+check() { # name, got, want
+    if [ "$2" != "$3" ]; then echo "FAIL $1: got [$2] want [$3]"; fails=$((fails + 1)); fi
+}
+
+# report --format json: counts
+$A report --format json $one --scan-id s1 >"$dir/r.json" || fails=$((fails + 1))
+check domains "$(jq .domains "$dir/r.json")" 7
+check record "$(jq '.funnel[] | select(.stage=="record") | .count' "$dir/r.json")" 5
+check enforce_working "$(jq '.funnel[] | select(.stage=="enforce_working") | .count' "$dir/r.json")" 1
+check indeterminate "$(jq .indeterminate "$dir/r.json")" 1
+check misconfigured "$(jq .verdicts.misconfigured "$dir/r.json")" 3
+check would_bounce "$(jq -c .would_bounce.examples "$dir/r.json")" '["bounce.example"]'
+check redirect "$(jq '.categories[] | select(.code=="sts-policy-fetch-error/redirect") | .count' "$dir/r.json")" 1
+check modes "$(jq -c '[.modes[].count]' "$dir/r.json")" '[2,1,0]'
+check mx_provider "$(jq -r '.providers.mx[0] | "\(.name) \(.domains)"' "$dir/r.json")" "provider.net 3"
+
+# the latest scan is the default; summary is the text report
+check default_scan "$($A summary $one | head -1)" "MTA-STS scan s2: 7 domains (1 store)"
+
+# two shards = one store
+$A report --format json --db "$dir/shard0" --db "$dir/shard1" --scan-id s1 >"$dir/s.json" || fails=$((fails + 1))
+check shards "$(jq -S 'del(.stores)' "$dir/s.json" | md5sum)" "$(jq -S 'del(.stores)' "$dir/r.json" | md5sum)"
+$A summary --db "$dir/shard0" --db "$dir/shard0" >/dev/null 2>&1
+check same_store_twice $? 1
+
+# domains
+check cat_prefix "$($A domains $one --scan-id s1 --category sts-policy-fetch-error)" "redirect.example"
+check cat_exact "$($A domains $one --scan-id s1 --category validation-failure/mx-not-covered | tr '\n' ' ')" "bounce.example hostile.example "
+check verdict "$($A domains $one --scan-id s1 --verdict indeterminate)" "indet.example"
+check bounce "$($A domains $one --scan-id s1 --would-bounce)" "bounce.example"
+
+# explain
+$A explain bounce.example $one --scan-id s1 >"$dir/e.txt"
+check explain_problem "$(grep -c '^  validation-failure/mx-not-covered' "$dir/e.txt")" 1
+check explain_fix "$(grep -c 'fix: Add an "mx:" line' "$dir/e.txt")" 1
+check explain_bounce "$(head -1 "$dir/e.txt")" "bounce.example (scan s1): misconfigured, mail would bounce"
+$A explain nosuch.example $one >/dev/null 2>&1
+check explain_missing $? 1
+
+# diff
+$A diff s1 s2 $one --format json >"$dir/d.json" || fails=$((fails + 1))
+check compared "$(jq -c '[.compared, .only_old, .only_new]' "$dir/d.json")" "[6,1,1]"
+check fixed "$(jq -c '.categories["sts-policy-fetch-error/redirect"].fixed_domains' "$dir/d.json")" '["redirect.example"]'
+check new "$(jq '.categories["certificate-expired/mx"].new' "$dir/d.json")" 1
+check still "$(jq '.categories["validation-failure/mx-not-covered"].still' "$dir/d.json")" 2
+check body_changed "$(jq -c '.changes["change/body-changed-id-unchanged"].domains' "$dir/d.json")" '["good.example"]'
+check id_changed "$(jq -c '.changes.policy_id.domains' "$dir/d.json")" '["testing.example"]'
+
+# export
+$A export --format jsonl $one --scan-id s1 >"$dir/x.jsonl" || fails=$((fails + 1))
+check jsonl_lines "$(jq -c . "$dir/x.jsonl" | wc -l)" 7
+check jsonl_redirect "$(jq -r 'select(.domain=="redirect.example") | .policy_fetch.error_class' "$dir/x.jsonl")" redirect
+check jsonl_cover "$(jq -r 'select(.domain=="bounce.example") | .mx[0].covered' "$dir/x.jsonl")" no
+check jsonl_id "$(jq -r 'select(.domain=="good.example") | .txt.id' "$dir/x.jsonl")" 1
+$A export --format csv $one --scan-id s1 >"$dir/x.csv" || fails=$((fails + 1))
+check csv_rows "$(/usr/bin/python3 -c 'import csv,sys; r=list(csv.reader(open(sys.argv[1]))); print(len(r), r[0][0], len(set(map(len,r))))' "$dir/x.csv")" "8 domain 1"
+
+# usage and versions
+$A >/dev/null 2>&1; check no_command $? 2
+$A frobnicate >/dev/null 2>&1; check bad_command $? 2
+$A report --format pdf $one >/dev/null 2>&1; check bad_format $? 2
+$A domains $one >/dev/null 2>&1; check no_selector $? 2
+$A summary --db "$dir/missing" >/dev/null 2>&1; check missing_db $? 1
+$A --version >/dev/null; check version $? 0
+for c in summary report domains explain diff export; do $A $c --help >/dev/null; check "help_$c" $? 0; done
+
+echo "analyze_cli: $fails failures"
+[ "$fails" -eq 0 ]

@@ -1,0 +1,15 @@
+# mtasts-analyze end to end: a fixture writes stores through the real writer, then
+# analyze_cli.sh runs every command and checks exact outputs (ctest names analyze_*).
+add_executable(analyze_fixture analyze_fixture.c)
+target_link_libraries(analyze_fixture PRIVATE mts_output PkgConfig::OPENSSL)
+
+add_executable(analyze_bench_gen analyze_bench_gen.c)
+target_link_libraries(analyze_bench_gen PRIVATE mts_output PkgConfig::OPENSSL)
+
+add_test(NAME analyze_cli
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/analyze_cli.sh $<TARGET_FILE:mtasts-analyze>
+                 $<TARGET_FILE:analyze_fixture>)
+add_test(NAME analyze_html
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/analyze_html.sh $<TARGET_FILE:mtasts-analyze>
+                 $<TARGET_FILE:analyze_fixture>)
+set_tests_properties(analyze_html PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)

@@ -294,17 +294,36 @@ static int slot_start(struct mts_dns *d, struct dns_slot *s, struct dns_job *j)
     return 0;
 }
 
+/* A socket of the family and an ID unused on it. Random tries first; the linear scan only
+ * runs when a socket is nearly full, and cannot fail because max_inflight is at most a
+ * quarter of the family's ID space. */
+static size_t pick_id(struct mts_dns *d, int fam, uint16_t *id)
+{
+    size_t first = d->sock_first[fam], n = d->sock_count[fam], start = d->sock_rr[fam]++;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t k = first + (start + i) % n;
+        for (int attempt = 0; attempt < 64; attempt++) {
+            *id = (uint16_t)(rng_next(d) >> 48);
+            if (!d->socks[k].ids[*id])
+                return k;
+        }
+    }
+    for (size_t i = 0;; i++) {
+        size_t k = first + (start + i / IDS_PER_SOCK) % n;
+        *id = (uint16_t)(i % IDS_PER_SOCK);
+        if (!d->socks[k].ids[*id])
+            return k;
+    }
+}
+
 static void send_try(struct mts_dns *d, struct dns_slot *s)
 {
     const struct dns_resolver *r = &d->res[s->resolver];
-    int fam = family_index(&r->addr);
-    size_t k = d->sock_first[fam] + d->sock_rr[fam]++ % d->sock_count[fam];
-    struct dns_sock *sk = &d->socks[k];
     uint16_t id;
+    size_t k = pick_id(d, family_index(&r->addr), &id);
+    struct dns_sock *sk = &d->socks[k];
 
-    do
-        id = (uint16_t)(rng_next(d) >> 48);
-    while (sk->ids[id]);
     sk->ids[id] = (uint32_t)slot_index(d, s) + 1;
     s->sock = (unsigned)k;
     s->id = id;

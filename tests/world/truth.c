@@ -448,17 +448,34 @@ int world_truth_write(const struct world *w, FILE *out)
         rc = -WORLD_E_NOMEM;
         goto done;
     }
+    /* one reusable buffer per line: json_dumpf writes token by token, far slower */
+    size_t cap = 1 << 16;
+    char *buf = malloc(cap);
     uint64_t n = world_domain_count(w);
-    for (uint64_t i = 0; i < n && rc == 0; i++) {
+    for (uint64_t i = 0; i < n && rc == 0 && buf; i++) {
         if (world_domain_at(w, i, d) < 0) {
             rc = -WORLD_E_NOMEM;
             break;
         }
         json_t *o = domain_json(w, d, r);
-        if (!o || json_dumpf(o, out, JSON_COMPACT) < 0 || fputc('\n', out) == EOF)
-            rc = o ? -WORLD_E_IO : -WORLD_E_NOMEM;
+        size_t len = o ? json_dumpb(o, buf, cap - 1, JSON_COMPACT) : 0;
+        if (len >= cap - 1) {
+            char *nb = realloc(buf, len + 2);
+            if (nb) {
+                buf = nb;
+                cap = len + 2;
+                len = json_dumpb(o, buf, cap - 1, JSON_COMPACT);
+            }
+        }
+        if (!o || len == 0 || len >= cap - 1)
+            rc = -WORLD_E_NOMEM;
+        else if (buf[len] = '\n', fwrite(buf, 1, len + 1, out) != len + 1)
+            rc = -WORLD_E_IO;
         json_decref(o);
     }
+    if (!buf)
+        rc = -WORLD_E_NOMEM;
+    free(buf);
     if (rc == 0 && fflush(out) != 0)
         rc = -WORLD_E_IO;
 done:

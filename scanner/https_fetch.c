@@ -22,7 +22,6 @@
 #include "https_fetch.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -195,9 +194,9 @@ static int set_new(json_t *o, const char *key, json_t *v)
     return v ? json_object_set_new(o, key, v) : -1;
 }
 
-static double round_ms(curl_off_t us)
+static double to_ms(curl_off_t us)
 {
-    return round((double)us) / 1000.0;
+    return (double)us / 1000.0;
 }
 
 static json_t *body_obs(const struct fetch *f)
@@ -335,7 +334,7 @@ static json_t *build_obs(struct fetch *f, CURLcode rc, enum mts_https_result tra
         t = 0;
         curl_easy_getinfo(f->easy, times[i].info, &t);
         if ((t > 0 || times[i].info == CURLINFO_TOTAL_TIME_T) &&
-            set_new(ms, times[i].key, json_real(round_ms(t))) < 0) {
+            set_new(ms, times[i].key, json_real(to_ms(t))) < 0) {
             goto fail;
         }
     }

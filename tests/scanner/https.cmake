@@ -4,23 +4,12 @@
 # https_fetch_test with its own server. https_bench is a benchmark driver, not a test.
 set(MTS_HTTPS_TEST_CERTS ${CMAKE_CURRENT_BINARY_DIR}/https-certs)
 
-# The fetcher and what it uses, built apart from mts_scanner so these tests do not wait
-# for the rest of the scanner to build.
-add_library(mts_https_testlib STATIC
-  ${PROJECT_SOURCE_DIR}/scanner/curl_loop.c
-  ${PROJECT_SOURCE_DIR}/scanner/https_fetch.c
-  ${PROJECT_SOURCE_DIR}/scanner/tls_observe.c
-  ${PROJECT_SOURCE_DIR}/scanner/conn_limit.c)
-target_include_directories(mts_https_testlib PUBLIC ${PROJECT_SOURCE_DIR}/scanner)
-target_link_libraries(mts_https_testlib PUBLIC PkgConfig::LIBEVENT PkgConfig::OPENSSL
-  PkgConfig::CURL PkgConfig::JANSSON Threads::Threads m)
-
 add_test(NAME scanner_https_make_certs
   COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/https_make_certs.sh ${MTS_HTTPS_TEST_CERTS})
 set_tests_properties(scanner_https_make_certs PROPERTIES FIXTURES_SETUP mts_https_certs)
 
 add_executable(https_fetch_test ${CMAKE_CURRENT_SOURCE_DIR}/https_fetch_test.c)
-target_link_libraries(https_fetch_test PRIVATE mts_https_testlib mts_check)
+target_link_libraries(https_fetch_test PRIVATE mts_scanner mts_check)
 foreach(group basic certs concurrency nodns cancel)
   add_test(NAME scanner_https_${group}
     COMMAND https_fetch_test ${MTS_HTTPS_TEST_CERTS}
@@ -30,4 +19,4 @@ foreach(group basic certs concurrency nodns cancel)
 endforeach()
 
 add_executable(https_bench ${CMAKE_CURRENT_SOURCE_DIR}/https_bench.c)
-target_link_libraries(https_bench PRIVATE mts_https_testlib)
+target_link_libraries(https_bench PRIVATE mts_scanner)

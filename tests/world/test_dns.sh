@@ -11,7 +11,7 @@ SCENARIO=$2
 tmp=$(mktemp -d)
 trap 'kill "$WORLD_PID" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
-world_start "$tmp" --scenario "$SCENARIO" --dns 127.0.0.1:0
+world_start "$tmp" --scenario "$SCENARIO" --dns 127.0.0.1:0 --ca-dir "$tmp/ca"
 
 q() {
     dig @127.0.0.1 -p "$DNS_PORT" +norecurse +time=2 +tries=1 "$@"
@@ -91,7 +91,7 @@ expect "SERVFAIL counted" grep -q 'SERVFAIL=[1-9]' "$tmp/world.err"
 expect "truncations counted" grep -q 'truncated=[1-9]' "$tmp/world.err"
 
 # latency: a delayed reply is still answered, no sooner than asked
-world_start "$tmp" --scenario "$SCENARIO" --latency 300 --jitter 0
+world_start "$tmp" --scenario "$SCENARIO" --latency 300 --jitter 0 --ca-dir "$tmp/ca"
 ms=$(q TXT _mta-sts.valid-enforce.example | sed -n 's/.*Query time: \([0-9]*\) msec.*/\1/p')
 expect "latency 300 ms (got ${ms:-none})" [ "${ms:-0}" -ge 290 ]
 expect "latency over TCP" [ "$(q +tcp +short TXT _mta-sts.valid-enforce.example)" = '"v=STSv1; id=20240101T000000"' ]
@@ -100,7 +100,7 @@ world_stop || rc=$?
 expect "SIGTERM after delayed replies: exit status 0" [ "$rc" -eq 0 ]
 
 # loss 1: every query dropped
-world_start "$tmp" --scenario "$SCENARIO" --loss 1
+world_start "$tmp" --scenario "$SCENARIO" --loss 1 --ca-dir "$tmp/ca"
 rc=0
 q +time=1 TXT _mta-sts.valid-enforce.example >/dev/null || rc=$?
 expect "loss 1 drops the query" [ "$rc" -eq 9 ]

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #define TYPE_A     1
+#define TYPE_NS    2
 #define TYPE_CNAME 5
 #define TYPE_SOA   6
 #define TYPE_OPT   41
@@ -363,6 +364,7 @@ struct world_dns_server {
     struct event *udp_ev;
     struct evconnlistener *listener;
     uint16_t port;
+    struct in_addr self; /* the address it listens on */
     uint64_t rng;
     struct world_dns_stats stats;
     struct world_resolution res; /* scratch: one query at a time */
@@ -466,6 +468,31 @@ static struct slot *slot_get(struct world_dns_server *s)
     return sl;
 }
 
+/* The server as the world's only name server: "." NS ns.world.test, and ns.world.test A is the
+ * address it listens on, so a resolver with a stub zone for "." can prime and then keep
+ * asking this server. */
+static void add_self(const struct world_dns_server *s, const struct query *q,
+                     struct world_resolution *r)
+{
+    static const unsigned char ns_wire[] = {2,   'n', 's', 5,   'w', 'o', 'r', 'l',
+                                            'd', 4,   't', 'e', 's', 't', 0};
+    struct world_node *n = &r->node[0];
+    if (r->nnodes != 1)
+        return;
+    if (q->qname[0] == '\0' && (q->qtype == TYPE_NS || q->qtype == TYPE_ANY)) {
+        if (world_node_add(n, TYPE_NS, ns_wire, sizeof ns_wire) == 0)
+            r->result = WORLD_DNS_ANSWER;
+    } else if (strcmp(q->qname, "ns.world.test") == 0 && !n->exists) {
+        world_node_init(n, q->qname);
+        if (q->qtype == TYPE_A || q->qtype == TYPE_ANY) {
+            world_node_add(n, TYPE_A, &s->self.s_addr, 4);
+            r->result = WORLD_DNS_ANSWER;
+        } else {
+            r->result = WORLD_DNS_NODATA;
+        }
+    }
+}
+
 /* Answer one query (over UDP when conn is NULL). */
 static void handle_query(struct world_dns_server *s, const unsigned char *pkt, size_t len,
                          struct tcp_conn *conn, const struct sockaddr *peer, socklen_t peer_len)
@@ -504,6 +531,8 @@ static void handle_query(struct world_dns_server *s, const unsigned char *pkt, s
             out = reply_empty(pkt, &q, RCODE_FORMERR, false, s->reply, limit);
             s->stats.rcode[RCODE_FORMERR]++;
             goto send;
+        } else {
+            add_self(s, &q, r);
         }
         if (r->result == WORLD_DNS_TIMEOUT) {
             s->stats.dropped_timeout++;
@@ -647,6 +676,7 @@ static int bind_pair(struct world_dns_server *s, const struct sockaddr_in *want)
     if (!s->listener)
         goto fail;
     s->port = ntohs(sin.sin_port);
+    s->self = sin.sin_addr;
     return 0;
 fail:
     close(s->udp_fd);

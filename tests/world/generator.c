@@ -39,11 +39,6 @@ static const unsigned provider_weight[WORLD_GEN_NPROVIDERS] = {
 #define PROVIDER_NO_STARTTLS 20 /* mxprov21.test: no STARTTLS */
 #define PROVIDER_TLSA        1  /* megamail.test publishes TLSA for its MX hosts */
 
-const char *world_gen_provider(unsigned p)
-{
-    return p < WORLD_GEN_NPROVIDERS ? providers[p] : NULL;
-}
-
 enum gen_mx { GEN_MX_PROVIDER, GEN_MX_SELF, GEN_MX_NONE, GEN_MX_NULL };
 enum gen_sts { GEN_STS_NONE, GEN_STS_RECORD, GEN_STS_POLICY_ONLY };
 enum gen_mode { GEN_ENFORCE, GEN_TESTING, GEN_NONE };

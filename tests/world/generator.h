@@ -13,7 +13,4 @@
 #define WORLD_GEN_DOMAIN_FMT  "d%07" PRIu64 ".example"
 #define WORLD_GEN_NPROVIDERS  25
 
-/* Name of provider p (0 <= p < WORLD_GEN_NPROVIDERS), e.g. "bigmail.test". */
-const char *world_gen_provider(unsigned p);
-
 #endif

@@ -6,9 +6,12 @@
  * thread-per-server design. main only parses options, loads or generates the world, writes the
  * requested outputs, starts the servers and turns signals into a clean shutdown.
  */
+#include "ca.h"
 #include "dns_server.h"
 #include "generator.h"
+#include "https_server.h"
 #include "model.h"
+#include "smtp_server.h"
 #include "truth.h"
 
 #include <errno.h>
@@ -30,6 +33,7 @@ struct options {
     uint16_t dns_port;
     uint16_t https_port, smtp_port;
     const char *ca_dir;
+    const char *conn_stats;
     struct world_dns_knobs knobs;
     bool have_latency, have_jitter;
     const char *truth, *list, *ready_file;
@@ -52,6 +56,8 @@ static void usage(FILE *f)
           "  --https-port N      policy-host HTTPS port (default 0 = any free port)\n"
           "  --smtp-port N       MX SMTP port (default 0 = any free port)\n"
           "  --ca-dir DIR        where the test CA's files are kept (default: ./world-ca)\n"
+          "  --conn-stats FILE   SMTP sessions per MX address (max concurrent, total) as JSON,\n"
+          "                      written on SIGUSR1 and at exit\n"
           "  --latency MS        DNS reply delay (default: 20 with --generate, 0 with --scenario)\n"
           "  --jitter MS         extra random DNS delay in 0..MS (default: 30 / 0 likewise)\n"
           "  --loss RATIO        ratio of DNS queries dropped, 0..1 (default 0)\n"
@@ -88,6 +94,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         O_HTTPS,
         O_SMTP,
         O_CA,
+        O_CONNSTATS,
         O_LAT,
         O_JIT,
         O_LOSS,
@@ -104,6 +111,7 @@ static int parse_options(int argc, char **argv, struct options *o)
                                              {"https-port", required_argument, NULL, O_HTTPS},
                                              {"smtp-port", required_argument, NULL, O_SMTP},
                                              {"ca-dir", required_argument, NULL, O_CA},
+                                             {"conn-stats", required_argument, NULL, O_CONNSTATS},
                                              {"latency", required_argument, NULL, O_LAT},
                                              {"jitter", required_argument, NULL, O_JIT},
                                              {"loss", required_argument, NULL, O_LOSS},
@@ -149,6 +157,9 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         case O_CA:
             o->ca_dir = optarg;
+            break;
+        case O_CONNSTATS:
+            o->conn_stats = optarg;
             break;
         case O_LAT:
         case O_JIT:
@@ -262,6 +273,10 @@ static int serve(const struct options *o, struct world *w)
 {
     int rc = 1;
     struct world_dns_server *dns = NULL;
+    struct world_ca *ca = NULL;
+    struct world_https_server *https = NULL;
+    struct world_smtp_server *smtp = NULL;
+    char err[512] = "";
     struct event *sigterm = NULL, *sigint = NULL;
     struct event_base *base = event_base_new();
     if (!base)
@@ -275,9 +290,17 @@ static int serve(const struct options *o, struct world *w)
     ports.dns = world_dns_port(dns);
     fprintf(stderr, "mtasts-world: DNS on %s:%u (UDP and TCP), %" PRIu64 " domains\n", o->dns_addr,
             ports.dns, world_domain_count(w));
-    /* The HTTPS policy-host and SMTP MX servers (tests/world/https_server.h, smtp_server.h)
-     * start here, on INADDR_ANY with o->https_port / o->smtp_port and the CA in o->ca_dir,
-     * and store their actual ports in ports.https / ports.smtp. */
+    if (!(ca = world_ca_new(o->ca_dir, err, sizeof err)) ||
+        !(https = world_https_server_new(base, w, ca, o->https_port, err, sizeof err)) ||
+        !(smtp =
+              world_smtp_server_new(base, w, ca, o->smtp_port, o->conn_stats, err, sizeof err))) {
+        fprintf(stderr, "mtasts-world: %s\n", err);
+        goto out;
+    }
+    ports.https = world_https_server_port(https);
+    ports.smtp = world_smtp_server_port(smtp);
+    fprintf(stderr, "mtasts-world: HTTPS on *:%u, SMTP on *:%u, CA %s\n", ports.https, ports.smtp,
+            world_ca_pem_path(ca));
     sigterm = evsignal_new(base, SIGTERM, on_signal, base);
     sigint = evsignal_new(base, SIGINT, on_signal, base);
     if (!sigterm || !sigint || event_add(sigterm, NULL) < 0 || event_add(sigint, NULL) < 0)
@@ -290,6 +313,9 @@ static int serve(const struct options *o, struct world *w)
         goto out;
     rc = 0;
 out:
+    world_smtp_server_free(smtp);
+    world_https_server_free(https);
+    world_ca_free(ca);
     if (dns) {
         print_dns_stats(dns);
         world_dns_free(dns);

@@ -1,0 +1,84 @@
+# Shared by the world server tests (test_https.sh, test_smtp.sh, test_realservers.sh):
+# a private temporary directory, mtasts-world started on free ports and stopped by pid, and
+# a tiny assertion kit that counts failures. Source it; needs WORLD_BIN (and WORLD_MKCERT,
+# WORLD_SCENARIOS) from the environment, as tests/world/servers.cmake sets them.
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/world-servers.XXXXXX")
+WORLD_PID=
+FAILURES=0
+CHECKS=0
+
+servers_cleanup() {
+  if [ -n "$WORLD_PID" ] && kill -0 "$WORLD_PID" 2>/dev/null; then
+    kill "$WORLD_PID" 2>/dev/null
+    wait "$WORLD_PID" 2>/dev/null
+  fi
+  if declare -F extra_cleanup >/dev/null; then extra_cleanup; fi
+  rm -rf "$T"
+}
+trap servers_cleanup EXIT
+
+# world_start SCENARIO [extra mtasts-world options...]: starts the world and sets
+# DNS_PORT, HTTPS_PORT, SMTP_PORT and CA (the root's PEM file).
+world_start() {
+  local scenario=$1
+  shift
+  "$WORLD_BIN" --scenario "$scenario" --ca-dir "$T/ca" --ready-file "$T/ready" \
+    --conn-stats "$T/conn-stats.json" "$@" 2>"$T/world.log" &
+  WORLD_PID=$!
+  local i
+  for i in $(seq 1 200); do
+    [ -s "$T/ready" ] && break
+    if ! kill -0 "$WORLD_PID" 2>/dev/null; then
+      echo "mtasts-world exited:" >&2
+      cat "$T/world.log" >&2
+      exit 1
+    fi
+    sleep 0.05
+  done
+  [ -s "$T/ready" ] || { echo "mtasts-world never became ready" >&2; exit 1; }
+  DNS_PORT=$(sed -n 's/^dns_port=//p' "$T/ready")
+  HTTPS_PORT=$(sed -n 's/^https_port=//p' "$T/ready")
+  SMTP_PORT=$(sed -n 's/^smtp_port=//p' "$T/ready")
+  CA="$T/ca/ca.pem"
+  export DNS_PORT HTTPS_PORT SMTP_PORT CA
+}
+
+# expect WHAT WANT GOT: equality.
+expect() {
+  CHECKS=$((CHECKS + 1))
+  if [ "$2" != "$3" ]; then
+    FAILURES=$((FAILURES + 1))
+    printf 'FAIL %s: want [%s], got [%s]\n' "$1" "$2" "$3"
+  fi
+}
+
+# expect_match WHAT REGEX TEXT: an extended regular expression somewhere in TEXT.
+expect_match() {
+  CHECKS=$((CHECKS + 1))
+  if ! grep -Eq -- "$2" <<<"$3"; then
+    FAILURES=$((FAILURES + 1))
+    printf 'FAIL %s: /%s/ not in [%s]\n' "$1" "$2" "$(head -c 600 <<<"$3")"
+  fi
+}
+
+# expect_true WHAT COMMAND...: the command succeeds.
+expect_true() {
+  local what=$1
+  shift
+  CHECKS=$((CHECKS + 1))
+  if ! "$@"; then
+    FAILURES=$((FAILURES + 1))
+    printf 'FAIL %s: %s\n' "$what" "$*"
+  fi
+}
+
+finish() {
+  if [ -n "$WORLD_PID" ] && ! kill -0 "$WORLD_PID" 2>/dev/null; then
+    FAILURES=$((FAILURES + 1))
+    echo "FAIL mtasts-world died during the test:"
+    cat "$T/world.log"
+  fi
+  echo "$CHECKS checks, $FAILURES failed"
+  [ "$FAILURES" -eq 0 ]
+}

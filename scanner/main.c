@@ -1,0 +1,406 @@
+/*
+ * mtasts-scan: the command line. Parses options into a struct mts_scan_config, handles
+ * --help, --version and --dry-run, and hands everything else to the pipeline. Only this
+ * file decides to exit or print usage errors.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/opensslv.h>
+
+#include "mts_exclude.h"
+#include "mts_input.h"
+#include "pipeline.h"
+#include "scan_config.h"
+
+static const char usage_text[] =
+    "Usage: mtasts-scan [OPTIONS] --input FILE [--input FILE ...] --db DIR\n"
+    "\n"
+    "Scans domains for MTA-STS (RFC 8461): DNS (_mta-sts TXT, MX, TLS-RPT, policy host and\n"
+    "MX addresses), the HTTPS policy fetch and SMTP STARTTLS on every MX, and stores the raw\n"
+    "observations in an LMDB store for mtasts-analyze.\n"
+    "\n"
+    "Input:\n"
+    "  -i, --input FILE       domain list: plain, CSV rank,domain, .gz, '-' for stdin\n"
+    "                         (repeatable)\n"
+    "      --exclude FILE     opt-out list: domain suffixes and address ranges (CIDR)\n"
+    "      --shard K/N        scan only shard K (0-based) of N, by a stable name hash\n"
+    "      --strict           the first invalid input line is fatal\n"
+    "      --dry-run          print the names that would be scanned and what was rejected\n"
+    "Store:\n"
+    "  -d, --db DIR           LMDB store directory (created if absent)\n"
+    "      --scan-id ID       name of this scan (default: scan-YYYYMMDD-HHMMSS, UTC)\n"
+    "      --resume           continue scan ID: skip domains already committed\n"
+    "DNS:\n"
+    "      --resolver IP[:PORT]  recursive resolver (repeatable; default: resolv.conf)\n"
+    "      --rate QPS         DNS queries per second, 0 = unlimited (default 0)\n"
+    "      --dns-inflight N   DNS queries in flight (default 2000)\n"
+    "      --timeout-dns MS   per try (default 2000); --dns-tries N (default 3)\n"
+    "      --dane             also look up TLSA _25._tcp.MX with the DO bit\n"
+    "Probes:\n"
+    "      --no-https         skip the policy fetch\n"
+    "      --no-smtp          skip the STARTTLS probes\n"
+    "      --smtp-all         probe the MX hosts of every domain (default: only of domains\n"
+    "                         that publish an _mta-sts record or serve a policy)\n"
+    "      --ipv6             also connect to IPv6 addresses\n"
+    "      --https-port N     policy host port (default 443)\n"
+    "      --smtp-port N      MX port (default 25)\n"
+    "      --ca-file FILE     trust store for policy hosts and MX (default: the system's)\n"
+    "      --fetch-unauthenticated  when a policy host fails validation, fetch anyway and\n"
+    "                         store the would-be policy, marked unauthenticated\n"
+    "      --timeout-connect MS  (default 5000)  --timeout-https MS  whole fetch (default "
+    "30000)\n"
+    "      --timeout-smtp MS  per SMTP stage (default 15000)\n"
+    "      --max-body BYTES   policy size bound (default 65536)\n"
+    "Politeness and limits:\n"
+    "  -c, --concurrency N    domains in flight (default 1000)\n"
+    "      --per-ip N         connections per destination address (default 2)\n"
+    "      --https-max N      HTTPS transfers at once (default 200)\n"
+    "      --smtp-max N       SMTP sessions at once (default 200)\n"
+    "      --ehlo NAME        EHLO name (default: this host's name)\n"
+    "      --user-agent STR   HTTP User-Agent\n"
+    "      --allow-private    connect to private/loopback/reserved addresses (test worlds)\n"
+    "      --grace MS         after SIGINT/SIGTERM, let in-flight domains finish (10000)\n"
+    "Output:\n"
+    "      --progress         force the progress line; -q, --quiet silences it\n"
+    "  -h, --help             this text;  -V, --version\n"
+    "\n"
+    "Exit status: 0 done (also after a clean interruption), 1 runtime error, 2 usage error.\n";
+
+enum long_only {
+    OPT_EXCLUDE = 256,
+    OPT_SHARD,
+    OPT_STRICT,
+    OPT_DRY_RUN,
+    OPT_SCAN_ID,
+    OPT_RESUME,
+    OPT_RESOLVER,
+    OPT_RATE,
+    OPT_DNS_INFLIGHT,
+    OPT_TIMEOUT_DNS,
+    OPT_DNS_TRIES,
+    OPT_DANE,
+    OPT_NO_HTTPS,
+    OPT_NO_SMTP,
+    OPT_SMTP_ALL,
+    OPT_IPV6,
+    OPT_HTTPS_PORT,
+    OPT_SMTP_PORT,
+    OPT_CA_FILE,
+    OPT_FETCH_UNAUTH,
+    OPT_TIMEOUT_CONNECT,
+    OPT_TIMEOUT_HTTPS,
+    OPT_TIMEOUT_SMTP,
+    OPT_MAX_BODY,
+    OPT_PER_IP,
+    OPT_HTTPS_MAX,
+    OPT_SMTP_MAX,
+    OPT_EHLO,
+    OPT_USER_AGENT,
+    OPT_ALLOW_PRIVATE,
+    OPT_GRACE,
+    OPT_PROGRESS,
+};
+
+static const struct option long_options[] = {
+    {"input", required_argument, NULL, 'i'},
+    {"db", required_argument, NULL, 'd'},
+    {"concurrency", required_argument, NULL, 'c'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {"exclude", required_argument, NULL, OPT_EXCLUDE},
+    {"shard", required_argument, NULL, OPT_SHARD},
+    {"strict", no_argument, NULL, OPT_STRICT},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"scan-id", required_argument, NULL, OPT_SCAN_ID},
+    {"resume", no_argument, NULL, OPT_RESUME},
+    {"resolver", required_argument, NULL, OPT_RESOLVER},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"dns-inflight", required_argument, NULL, OPT_DNS_INFLIGHT},
+    {"timeout-dns", required_argument, NULL, OPT_TIMEOUT_DNS},
+    {"dns-tries", required_argument, NULL, OPT_DNS_TRIES},
+    {"dane", no_argument, NULL, OPT_DANE},
+    {"no-https", no_argument, NULL, OPT_NO_HTTPS},
+    {"no-smtp", no_argument, NULL, OPT_NO_SMTP},
+    {"smtp-all", no_argument, NULL, OPT_SMTP_ALL},
+    {"ipv6", no_argument, NULL, OPT_IPV6},
+    {"https-port", required_argument, NULL, OPT_HTTPS_PORT},
+    {"smtp-port", required_argument, NULL, OPT_SMTP_PORT},
+    {"ca-file", required_argument, NULL, OPT_CA_FILE},
+    {"fetch-unauthenticated", no_argument, NULL, OPT_FETCH_UNAUTH},
+    {"timeout-connect", required_argument, NULL, OPT_TIMEOUT_CONNECT},
+    {"timeout-https", required_argument, NULL, OPT_TIMEOUT_HTTPS},
+    {"timeout-smtp", required_argument, NULL, OPT_TIMEOUT_SMTP},
+    {"max-body", required_argument, NULL, OPT_MAX_BODY},
+    {"per-ip", required_argument, NULL, OPT_PER_IP},
+    {"https-max", required_argument, NULL, OPT_HTTPS_MAX},
+    {"smtp-max", required_argument, NULL, OPT_SMTP_MAX},
+    {"ehlo", required_argument, NULL, OPT_EHLO},
+    {"user-agent", required_argument, NULL, OPT_USER_AGENT},
+    {"allow-private", no_argument, NULL, OPT_ALLOW_PRIVATE},
+    {"grace", required_argument, NULL, OPT_GRACE},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {NULL, 0, NULL, 0},
+};
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "mtasts-scan: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'mtasts-scan --help'.\n");
+    va_end(ap);
+    return 2;
+}
+
+/* Parses a decimal in [min, max]; returns false on anything else. */
+static bool parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    if (*s < '0' || *s > '9')
+        return false;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_shard(const char *s, unsigned *k, unsigned *n)
+{
+    unsigned long kk, nn;
+    const char *slash = strchr(s, '/');
+    char kbuf[16];
+    if (!slash || (size_t)(slash - s) >= sizeof kbuf)
+        return false;
+    memcpy(kbuf, s, (size_t)(slash - s));
+    kbuf[slash - s] = '\0';
+    if (!parse_uint(kbuf, 0, 1000000, &kk) || !parse_uint(slash + 1, 1, 1000000, &nn) || kk >= nn)
+        return false;
+    *k = (unsigned)kk;
+    *n = (unsigned)nn;
+    return true;
+}
+
+static void config_defaults(struct mts_scan_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->shard_n = 1;
+    c->concurrency = 1000;
+    c->dns_inflight = 2000;
+    c->per_ip = 2;
+    c->https_max = 200;
+    c->smtp_max = 200;
+    c->max_mx = 10;
+    c->max_addrs = 2;
+    c->smtp_port = 25;
+    c->https_port = 443;
+    c->timeout_dns_ms = 2000;
+    c->dns_tries = 3;
+    c->timeout_connect_ms = 5000;
+    c->timeout_https_ms = 30000;
+    c->timeout_smtp_ms = 15000;
+    c->grace_ms = 10000;
+    c->max_body = 65536;
+    c->user_agent = "mtasts-scan/" MTS_VERSION " (MTA-STS research scanner)";
+}
+
+static int dry_run(const struct mts_scan_config *c, struct mts_exclude *ex)
+{
+    struct mts_input_opts io = {
+        .paths = c->inputs,
+        .npaths = c->ninputs,
+        .strict = c->strict,
+        .shard_k = c->shard_k,
+        .shard_n = c->shard_n,
+        .exclude = ex,
+    };
+    return mts_input_dry_run(&io, stdout, stderr) == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    struct mts_scan_config c;
+    config_defaults(&c);
+    c.argc = argc;
+    c.argv = argv;
+
+    char hostname[HOST_NAME_MAX + 1] = "localhost";
+    gethostname(hostname, sizeof hostname - 1);
+    c.ehlo = hostname;
+
+    int opt;
+    unsigned long v;
+    while ((opt = getopt_long(argc, argv, "i:d:c:qhV", long_options, NULL)) != -1) {
+        switch (opt) {
+        case 'i':
+        case OPT_RESOLVER: {
+            bool in = opt == 'i';
+            size_t *n = in ? &c.ninputs : &c.nresolvers;
+            if (*n == MTS_SCAN_MAX_LIST)
+                return usage_error("too many %s options", in ? "--input" : "--resolver");
+            (in ? c.inputs : c.resolvers)[(*n)++] = optarg;
+            break;
+        }
+        case 'd':
+            c.db = optarg;
+            break;
+        case 'q':
+            c.quiet = true;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        case 'V':
+            printf("mtasts-scan %s (%s)\n", MTS_VERSION, OPENSSL_VERSION_TEXT);
+            return 0;
+        case OPT_EXCLUDE:
+            c.exclude_file = optarg;
+            break;
+        case OPT_SHARD:
+            if (!parse_shard(optarg, &c.shard_k, &c.shard_n))
+                return usage_error("--shard wants K/N with 0 <= K < N, not '%s'", optarg);
+            break;
+        case OPT_STRICT:
+            c.strict = true;
+            break;
+        case OPT_DRY_RUN:
+            c.dry_run = true;
+            break;
+        case OPT_SCAN_ID:
+            c.scan_id = optarg;
+            break;
+        case OPT_RESUME:
+            c.resume = true;
+            break;
+        case OPT_DANE:
+            c.dane = true;
+            break;
+        case OPT_NO_HTTPS:
+            c.no_https = true;
+            break;
+        case OPT_NO_SMTP:
+            c.no_smtp = true;
+            break;
+        case OPT_SMTP_ALL:
+            c.smtp_all = true;
+            break;
+        case OPT_IPV6:
+            c.ipv6 = true;
+            break;
+        case OPT_CA_FILE:
+            c.ca_file = optarg;
+            break;
+        case OPT_FETCH_UNAUTH:
+            c.fetch_unauthenticated = true;
+            break;
+        case OPT_EHLO:
+            c.ehlo = optarg;
+            break;
+        case OPT_USER_AGENT:
+            c.user_agent = optarg;
+            break;
+        case OPT_ALLOW_PRIVATE:
+            c.allow_private = true;
+            break;
+        case OPT_PROGRESS:
+            c.progress = true;
+            break;
+        default: {
+            /* The numeric options: one table keeps their bounds in one place. */
+            static const struct {
+                int opt;
+                unsigned long min, max;
+                size_t off;
+            } nums[] = {
+                {'c', 1, 1000000, offsetof(struct mts_scan_config, concurrency)},
+                {OPT_RATE, 0, 10000000, offsetof(struct mts_scan_config, rate)},
+                {OPT_DNS_INFLIGHT, 1, 1000000, offsetof(struct mts_scan_config, dns_inflight)},
+                {OPT_TIMEOUT_DNS, 10, 600000, offsetof(struct mts_scan_config, timeout_dns_ms)},
+                {OPT_DNS_TRIES, 1, 20, offsetof(struct mts_scan_config, dns_tries)},
+                {OPT_TIMEOUT_CONNECT, 10, 600000,
+                 offsetof(struct mts_scan_config, timeout_connect_ms)},
+                {OPT_TIMEOUT_HTTPS, 10, 600000, offsetof(struct mts_scan_config, timeout_https_ms)},
+                {OPT_TIMEOUT_SMTP, 10, 600000, offsetof(struct mts_scan_config, timeout_smtp_ms)},
+                {OPT_PER_IP, 1, 1000, offsetof(struct mts_scan_config, per_ip)},
+                {OPT_HTTPS_MAX, 1, 100000, offsetof(struct mts_scan_config, https_max)},
+                {OPT_SMTP_MAX, 1, 100000, offsetof(struct mts_scan_config, smtp_max)},
+                {OPT_GRACE, 0, 3600000, offsetof(struct mts_scan_config, grace_ms)},
+            };
+            size_t i;
+            for (i = 0; i < sizeof nums / sizeof nums[0]; i++)
+                if (nums[i].opt == opt)
+                    break;
+            if (i < sizeof nums / sizeof nums[0]) {
+                if (!parse_uint(optarg, nums[i].min, nums[i].max, &v))
+                    return usage_error("bad number '%s'", optarg);
+                *(unsigned *)((char *)&c + nums[i].off) = (unsigned)v;
+            } else if (opt == OPT_HTTPS_PORT || opt == OPT_SMTP_PORT) {
+                if (!parse_uint(optarg, 1, 65535, &v))
+                    return usage_error("bad port '%s'", optarg);
+                *(opt == OPT_HTTPS_PORT ? &c.https_port : &c.smtp_port) = (uint16_t)v;
+            } else if (opt == OPT_MAX_BODY) {
+                if (!parse_uint(optarg, 1024, 64u << 20, &v))
+                    return usage_error("bad --max-body '%s'", optarg);
+                c.max_body = v;
+            } else {
+                return usage_error("%s", "unknown option");
+            }
+        }
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'", argv[optind]);
+    if (c.ninputs == 0)
+        return usage_error("%s", "no --input given");
+
+    struct mts_exclude *ex = NULL;
+    if (c.exclude_file) {
+        char msg[512];
+        if (mts_exclude_new(&ex) != 0 ||
+            mts_exclude_load(ex, c.exclude_file, msg, sizeof msg) != 0) {
+            fprintf(stderr, "mtasts-scan: %s\n", ex ? msg : "out of memory");
+            mts_exclude_free(ex);
+            return 1;
+        }
+    }
+    if (c.dry_run) {
+        int rc = dry_run(&c, ex);
+        mts_exclude_free(ex);
+        return rc;
+    }
+    if (!c.db) {
+        mts_exclude_free(ex);
+        return usage_error("%s", "no --db given");
+    }
+    if (c.resume && !c.scan_id) {
+        mts_exclude_free(ex);
+        return usage_error("%s", "--resume needs the --scan-id of the scan to continue");
+    }
+    char default_id[64];
+    if (!c.scan_id) {
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(default_id, sizeof default_id, "scan-%Y%m%d-%H%M%S", &tm);
+        c.scan_id = default_id;
+    }
+
+    char err[512] = "";
+    int rc = mts_pipeline_run(&c, ex, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "mtasts-scan: %s\n", err[0] ? err : "scan failed");
+    mts_exclude_free(ex);
+    return rc == 0 ? 0 : 1;
+}

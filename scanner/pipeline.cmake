@@ -1,0 +1,9 @@
+# The pipeline and the command line: join the engines into mtasts-scan.
+list(APPEND MTS_SCANNER_SOURCES
+  ${CMAKE_CURRENT_SOURCE_DIR}/pipeline.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/progress.c)
+
+function(mts_scanner_executables)
+  add_executable(mtasts-scan ${CMAKE_CURRENT_SOURCE_DIR}/main.c)
+  target_link_libraries(mtasts-scan PRIVATE mts_scanner)
+endfunction()

@@ -116,7 +116,8 @@ static int export_domain(void *arg, const char *domain, json_t *rec)
         rc = inline_body(c, json_object_get(policy, "body"));
     if (rc == 0)
         rc = inline_body(c, json_object_get(json_object_get(policy, "unauthenticated"), "body"));
-    if (rc == 0 && (json_dumpf(rec, c->out, JSON_COMPACT) != 0 || fputc('\n', c->out) == EOF))
+    if (rc == 0 &&
+        (json_dumpf(rec, c->out, MTS_STORE_JSON_FLAGS) != 0 || fputc('\n', c->out) == EOF))
         rc = -EIO;
     json_decref(rec);
     return rc;

@@ -32,6 +32,9 @@
 
 #define MTS_STORE_DEFAULT_MAPSIZE ((size_t)64 << 20)
 #define MTS_STORE_SHA256_LEN      32
+/* How records are encoded: compact, and reals with 15 significant digits, enough for a
+   Unix time in milliseconds without binary noise (7.6, not 7.5999999999999996). */
+#define MTS_STORE_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
 
 /* Opaque store handle. */
 struct mts_store;

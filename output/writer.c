@@ -85,7 +85,7 @@ static int write_batch(struct mts_writer *w, struct item *batch, uint64_t *growt
     for (struct item *it = batch; it; it = it->next) {
         if (!it->rec)
             continue;
-        it->val = json_dumps(it->rec, JSON_COMPACT);
+        it->val = json_dumps(it->rec, MTS_STORE_JSON_FLAGS);
         if (!it->val)
             return -ENOMEM;
         it->vlen = strlen(it->val);

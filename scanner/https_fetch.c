@@ -73,6 +73,7 @@ struct fetch {
     size_t body_len, body_cap;
     bool truncated;
     bool tcp_connected; /* curl began TLS, so TCP was up */
+    bool server_spoke;  /* a TLS record arrived from the server */
     bool cert_failed;
     json_t *tls;
     /* The result. */
@@ -260,7 +261,10 @@ static enum mts_https_result classify(const struct fetch *f, CURLcode rc)
         return status > 0 ? MTS_HTTPS_HTTP_STATUS : MTS_HTTPS_ERROR;
     case CURLE_COULDNT_CONNECT:
         curl_easy_getinfo(f->easy, CURLINFO_OS_ERRNO, &os_errno);
-        if (os_errno == ECONNREFUSED) {
+        /* A reset right after the SYN was answered refuses the connection just the same:
+         * whether the client notices it during connect or at its first TLS read is a race
+         * (see the reset rule below). */
+        if (os_errno == ECONNREFUSED || os_errno == ECONNRESET) {
             return MTS_HTTPS_CONNECT_REFUSED;
         }
         return os_errno == ETIMEDOUT ? MTS_HTTPS_CONNECT_TIMEOUT : MTS_HTTPS_ERROR;
@@ -270,6 +274,12 @@ static enum mts_https_result classify(const struct fetch *f, CURLcode rc)
     case CURLE_WRITE_ERROR:
         return f->truncated ? MTS_HTTPS_TOO_LARGE : MTS_HTTPS_ERROR;
     case CURLE_SSL_CONNECT_ERROR:
+        /* Reset before the server sent a single TLS record: it refused to talk. */
+        curl_easy_getinfo(f->easy, CURLINFO_OS_ERRNO, &os_errno);
+        if (os_errno == ECONNRESET && !f->server_spoke) {
+            return MTS_HTTPS_CONNECT_REFUSED;
+        }
+        return MTS_HTTPS_TLS_FAILURE;
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:
@@ -398,6 +408,19 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
+/* OpenSSL's protocol message trace: only notes that the server sent something. */
+static void on_tls_message(int write_p, int version, int content_type, const void *buf, size_t len,
+                           SSL *ssl, void *arg)
+{
+    (void)version;
+    (void)content_type;
+    (void)buf;
+    (void)len;
+    (void)ssl;
+    if (!write_p)
+        ((struct fetch *)arg)->server_spoke = true;
+}
+
 /* Runs for each connection curl sets up, before the SSL object is made from the context. */
 static CURLcode on_ssl_ctx(CURL *easy, void *sslctx, void *arg)
 {
@@ -412,6 +435,8 @@ static CURLcode on_ssl_ctx(CURL *easy, void *sslctx, void *arg)
     }
     /* Every handshake is a full one, so verification always runs and is recorded. */
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_msg_callback(ctx, on_tls_message);
+    SSL_CTX_set_msg_callback_arg(ctx, f);
     return CURLE_OK;
 }
 
@@ -506,6 +531,7 @@ static void start_transfer(struct fetch *f)
     f->body_len = 0;
     f->truncated = false;
     f->tcp_connected = false;
+    f->server_spoke = false;
     f->cert_failed = false;
     json_decref(f->tls);
     f->tls = NULL;

@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -209,7 +210,8 @@ static void set_result(struct session *s, enum mts_smtp_result r, const char *de
         return;
     s->have_result = 1;
     s->result = r;
-    s->stage = state_stage[s->state];
+    /* A refusal belongs to the connect stage even when noticed while awaiting the banner. */
+    s->stage = r == MTS_SMTP_CONNECT_REFUSED ? MTS_SMTP_STAGE_CONNECT : state_stage[s->state];
     if (detail)
         json_object_set_new(s->rec, "detail", json_string(detail));
     trace(s, "result %s (%s)", mts_smtp_result_name(r), detail ? detail : "");
@@ -424,14 +426,23 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
     if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
         return;
     int err = EVUTIL_SOCKET_ERROR();
+    /* A reset before the server sent a single byte refuses the session, whether it came
+       as an answer to the SYN or right after it: which of the two the client notices
+       first is a race, so both are one outcome. */
+    bool nothing_received =
+        s->reply.nlines == 0 && evbuffer_get_length(bufferevent_get_input(s->bev)) == 0;
+    if (err == ECONNREFUSED || (err == ECONNRESET && !(what & BEV_EVENT_EOF) && nothing_received &&
+                                (s->state == SMTP_CONNECT || s->state == SMTP_BANNER))) {
+        fail(s, MTS_SMTP_CONNECT_REFUSED, err == ECONNRESET ? "reset before the greeting" : NULL,
+             0);
+        return;
+    }
     /* Lines that arrived with the close still count. */
     if (reading_state(s->state))
         process_input(s);
     switch (s->state) {
     case SMTP_CONNECT:
-        if (err == ECONNREFUSED)
-            fail(s, MTS_SMTP_CONNECT_REFUSED, NULL, 0);
-        else if (err == ETIMEDOUT)
+        if (err == ETIMEDOUT)
             fail(s, MTS_SMTP_CONNECT_TIMEOUT, NULL, 0);
         else
             fail(s, MTS_SMTP_ERROR, evutil_socket_error_to_string(err), 0);

@@ -207,7 +207,7 @@ static const struct want wants[] = {
     {9, "no-starttls", "no-starttls", "ehlo", 1500, 1},
     {10, "starttls-454", "starttls-rejected", "starttls", 1500, 1},
     {11, "injection", "ok", "done", 1500, 1},
-    {12, "reset-banner", "reset", "banner", 1500, 0},
+    {12, "reset-banner", "connect-refused", "connect", 1500, 0}, /* a reset before any byte */
     {13, "reset-ehlo", "reset", "ehlo", 1500, 0},
     {14, "reset-starttls", "reset", "starttls", 1500, 0},
     {15, "reset-handshake", "reset", "handshake", 1500, 0},
@@ -346,7 +346,8 @@ static void test_behaviours(void)
     CHECK_INT(st.max_sessions, NWANTS);
     CHECK_INT(st.finished, NWANTS);
     CHECK_INT(st.by_result[MTS_SMTP_OK], 8);
-    CHECK_INT(st.by_result[MTS_SMTP_RESET], 4);
+    CHECK_INT(st.by_result[MTS_SMTP_RESET], 3);
+    CHECK_INT(st.by_result[MTS_SMTP_CONNECT_REFUSED], 2);
     CHECK(traced > 0);
     mts_smtp_free(smtp);
 }

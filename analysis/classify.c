@@ -239,7 +239,10 @@ static void classify_tlsrpt(struct cls *st)
     if (dns_failed(res)) {
         cat(st, "dns-failure/tlsrpt");
     } else if (dns_negative(res)) {
-        cat(st, "tlsrpt/absent");
+        /* A domain that does not exist lacks everything; only a live one lacks TLS-RPT. */
+        const char *mx = str(dns(st, "mx"), "result");
+        if (!mx || strcmp(mx, "nxdomain") != 0)
+            cat(st, "tlsrpt/absent");
     } else if (res && strcmp(res, "answer") == 0) {
         struct txtset t = {0};
         st->rc = txtset_load(&t, obs);
@@ -374,10 +377,11 @@ static void classify_policy(struct cls *st)
     cat_errors(st, &o->policy.findings);
     o->funnel.policy_fetched = o->media_type_ok ? MTS_TRI_YES : MTS_TRI_NO;
     o->funnel.valid_policy = o->policy.valid ? MTS_TRI_YES : MTS_TRI_NO;
-    st->intends_mx = o->policy.mode == MTS_MODE_ENFORCE || o->policy.mode == MTS_MODE_TESTING;
-
     bool fetched = o->record.valid; /* a sender only fetches after a valid record */
     o->strict.policy_used = fetched && o->media_type_ok && o->policy.valid;
+    /* MX findings only matter under a policy a sender actually uses. */
+    st->intends_mx = o->strict.policy_used &&
+                     (o->policy.mode == MTS_MODE_ENFORCE || o->policy.mode == MTS_MODE_TESTING);
     o->lenient.policy_used = fetched && lenient_policy_ok(&o->policy);
     o->strict.mode = o->strict.policy_used ? o->policy.mode : MTS_MODE_ABSENT;
     o->lenient.mode = o->lenient.policy_used ? o->policy.mode : MTS_MODE_ABSENT;
@@ -565,6 +569,17 @@ static void classify_mx(struct cls *st)
         }
 }
 
+/* Whether an indeterminate observation leaves open if MTA-STS works for the domain: a
+   TLS-RPT failure never does, and MX-side failures only matter once a record exists. */
+static bool hides_deployment(const struct mts_classification *o, const char *category)
+{
+    if (strcmp(category, "dns-failure/tlsrpt") == 0)
+        return false;
+    if (strcmp(category, "dns-failure/mx") == 0 || strcmp(category, "dns-failure/mx-address") == 0)
+        return o->funnel.has_record != MTS_TRI_NO;
+    return true;
+}
+
 static void finish(struct cls *st)
 {
     struct mts_classification *o = st->out;
@@ -614,7 +629,7 @@ static void finish(struct cls *st)
     for (size_t i = 0; i < n; i++) {
         enum mts_effect e = mts_category_effect(o->categories[i]);
         broken |= e == MTS_EFFECT_OFF || e == MTS_EFFECT_BOUNCE;
-        unknown |= e == MTS_EFFECT_UNKNOWN && strcmp(o->categories[i], "dns-failure/tlsrpt") != 0;
+        unknown |= e == MTS_EFFECT_UNKNOWN && hides_deployment(o, o->categories[i]);
     }
     if (broken)
         o->verdict = "misconfigured";

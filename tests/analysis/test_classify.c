@@ -270,9 +270,17 @@ static void test_txt_faults(void)
     CHECK_STR(cls.verdict, "indeterminate");
     CHECK(has_cat("dns-failure/sts-txt"));
     CHECK_INT(cls.funnel.has_record, MTS_TRI_UNKNOWN);
+    /* No record: failing MX and TLS-RPT lookups cannot hide a deployment. */
     CHECK_INT(run(NXDOMAIN, SERVFAIL, NULL, NULL, SERVFAIL), 0);
     CHECK(has_cat("dns-failure/mx"));
     CHECK(has_cat("dns-failure/tlsrpt"));
+    CHECK_STR(cls.verdict, "no-mta-sts");
+    /* With a record they can: whether mail would flow under the policy is unknown. */
+    CHECK_INT(run("{\"result\":\"answer\",\"answer\":[{\"type\":\"TXT\",\"txt\":[\"v=STSv1; "
+                  "id=1\"]}]}",
+                  SERVFAIL, NULL, NULL, NXDOMAIN),
+              0);
+    CHECK(has_cat("dns-failure/mx"));
     CHECK_STR(cls.verdict, "indeterminate");
 }
 

@@ -407,7 +407,7 @@ static const char *probe_outcome(struct cls *st, const json_t *probe, struct mts
     *refuses = false;
     const char *res = str(probe, "result");
     const json_t *tls = json_object_get(probe, "tls");
-    if (json_integer_value(json_object_get(probe, "injection")) > 0 && st->intends_mx)
+    if (json_integer_value(json_object_get(probe, "injection")) > 0)
         cat(st, "mx-info/starttls-injection");
     const char *ver = str(tls, "version");
     if (ver && !(a->tls_version = strdup(ver)))
@@ -501,7 +501,9 @@ static void classify_host(struct cls *st, const json_t *h, struct mts_mx_result 
             pass = true;
         if (refuses && !refusal)
             refusal = a->outcome;
-        if (st->intends_mx && strchr(a->outcome, '/'))
+        /* The mx-info categories describe the MX whatever the policy; the rest only count
+           under a policy in effect. */
+        if (strchr(a->outcome, '/') && (st->intends_mx || starts(a->outcome, "mx-info/")))
             cat(st, a->outcome);
     }
     if (m->covered == MTS_TRI_NO) {
@@ -569,6 +571,21 @@ static void classify_mx(struct cls *st)
         }
 }
 
+/* Whether every probed address of an MX host was unreachable (refused or timed out). */
+static bool mx_unreachable(const struct mts_mx_result *m)
+{
+    size_t probed = 0;
+    for (size_t i = 0; i < m->n_addrs; i++) {
+        const char *out = m->addrs[i].outcome;
+        if (strcmp(out, "skipped") == 0)
+            continue;
+        if (strcmp(out, "mx-info/unreachable") != 0)
+            return false;
+        probed++;
+    }
+    return probed > 0;
+}
+
 /* Whether an indeterminate observation leaves open if MTA-STS works for the domain: a
    TLS-RPT failure never does, and MX-side failures only matter once a record exists. */
 static bool hides_deployment(const struct mts_classification *o, const char *category)
@@ -584,9 +601,10 @@ static void finish(struct cls *st)
 {
     struct mts_classification *o = st->out;
     struct mts_funnel *f = &o->funnel;
-    size_t pass = 0, refused = 0, not_covered = 0, tls_refused = 0;
+    size_t pass = 0, refused = 0, not_covered = 0, tls_refused = 0, unreachable = 0;
     for (size_t i = 0; i < o->n_mx; i++) {
         pass += o->mx[i].status == MTS_MX_PASS;
+        unreachable += o->mx[i].status == MTS_MX_UNKNOWN && mx_unreachable(&o->mx[i]);
         refused += o->mx[i].status == MTS_MX_REFUSED;
         not_covered += o->mx[i].covered == MTS_TRI_NO;
         tls_refused += o->mx[i].status == MTS_MX_REFUSED && o->mx[i].covered != MTS_TRI_NO;
@@ -638,7 +656,10 @@ static void finish(struct cls *st)
     else if (f->has_record == MTS_TRI_NO)
         o->verdict = "no-mta-sts";
     else if (o->strict.policy_used && o->strict.mode == MTS_MODE_ENFORCE)
-        o->verdict = pass && !refused ? "valid-enforce" : "indeterminate";
+        /* An MX nobody can reach says nothing against the policy; one never probed
+           leaves the outcome open. */
+        o->verdict = o->n_mx && !refused && pass + unreachable == o->n_mx ? "valid-enforce"
+                                                                          : "indeterminate";
     else if (o->strict.policy_used && o->strict.mode == MTS_MODE_TESTING)
         o->verdict = "valid-testing";
     else if (o->strict.policy_used && o->strict.mode == MTS_MODE_NONE)

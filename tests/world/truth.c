@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define TYPE_A     1
 #define TYPE_CNAME 5
@@ -176,8 +177,20 @@ static const char *verify_class(enum world_cert c)
     return names[c];
 }
 
-/* The probe record a correct STARTTLS prober writes for this SMTP behaviour. */
-static json_t *probe_json(const char *addr, const struct world_smtp *s)
+/* Whether a leaf issued for cert_name is valid for name (RFC 6125: a wildcard stands for
+   exactly one whole left-most label). */
+static bool cert_covers(const char *cert_name, const char *name)
+{
+    if (strcasecmp(cert_name, name) == 0)
+        return true;
+    const char *dot = strchr(name, '.');
+    return strncmp(cert_name, "*.", 2) == 0 && dot && dot != name &&
+           strcasecmp(cert_name + 2, dot + 1) == 0;
+}
+
+/* The probe record a correct STARTTLS prober writes for this SMTP behaviour when it asks
+   for mx_name (SNI and host name check). */
+static json_t *probe_json(const char *addr, const char *mx_name, const struct world_smtp *s)
 {
     const char *result = "ok", *stage = "done";
     const struct {
@@ -225,7 +238,12 @@ static json_t *probe_json(const char *addr, const struct world_smtp *s)
     }
     json_t *o = json_pack("{s:s, s:s, s:s}", "addr", addr, "result", result, "stage", stage);
     if (strcmp(result, "ok") == 0) {
-        json_object_set_new(o, "verify", json_string(verify_class(s->tls.cert)));
+        /* An MX name the leaf does not cover (a CNAME'd or implicit MX) is a mismatch. */
+        const char *verify =
+            s->tls.cert == WORLD_CERT_VALID && !cert_covers(s->tls.cert_name, mx_name)
+                ? "name-mismatch"
+                : verify_class(s->tls.cert);
+        json_object_set_new(o, "verify", json_string(verify));
         if (s->tls.max_version)
             json_object_set_new(o, "tls_max_version", json_integer(s->tls.max_version));
     }
@@ -239,8 +257,9 @@ static bool special_addr(struct in_addr a)
     return (ntohl(a.s_addr) >> 24) != 127;
 }
 
-/* Addresses of an A resolution, as probes of an MX host. */
-static json_t *probes_json(const struct world *w, const struct world_resolution *r)
+/* Addresses of an A resolution, as probes of the MX host mx_name. */
+static json_t *probes_json(const struct world *w, const char *mx_name,
+                           const struct world_resolution *r)
 {
     json_t *arr = json_array();
     if (r->result != WORLD_DNS_ANSWER)
@@ -265,7 +284,7 @@ static json_t *probes_json(const struct world *w, const struct world_resolution 
                                                  "connect-refused", "stage", "connect"));
             continue;
         }
-        json_array_append_new(arr, probe_json(as, &h.smtp));
+        json_array_append_new(arr, probe_json(as, mx_name, &h.smtp));
     }
     return arr;
 }
@@ -275,7 +294,7 @@ static json_t *mx_host_json(const struct world *w, uint16_t pref, const char *ho
 {
     json_t *o = json_pack("{s:i, s:s, s:b}", "pref", pref, "host", host, "implicit", implicit);
     json_object_set_new(o, "a", obs_json(w, host, TYPE_A, r));
-    json_object_set_new(o, "probes", probes_json(w, r));
+    json_object_set_new(o, "probes", probes_json(w, host, r));
     json_object_set_new(o, "aaaa", obs_json(w, host, TYPE_AAAA, r));
     return o;
 }

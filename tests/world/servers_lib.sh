@@ -4,6 +4,7 @@
 # WORLD_SCENARIOS) from the environment, as tests/world/servers.cmake sets them.
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/world-servers.XXXXXX")
+chmod 755 "$T" # the real-server fixture's postfix daemons work below it
 WORLD_PID=
 FAILURES=0
 CHECKS=0

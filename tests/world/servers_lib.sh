@@ -74,12 +74,25 @@ expect_true() {
   fi
 }
 
-finish() {
-  if [ -n "$WORLD_PID" ] && ! kill -0 "$WORLD_PID" 2>/dev/null; then
-    FAILURES=$((FAILURES + 1))
-    echo "FAIL mtasts-world died during the test:"
-    cat "$T/world.log"
+# world_stop: SIGTERM, then the exit status must be 0 and the log free of sanitizer reports.
+world_stop() {
+  [ -n "$WORLD_PID" ] || return 0
+  local rc=0
+  if kill -0 "$WORLD_PID" 2>/dev/null; then
+    kill "$WORLD_PID"
+    wait "$WORLD_PID" || rc=$?
+  else
+    wait "$WORLD_PID" 2>/dev/null || rc=$?
   fi
+  WORLD_PID=
+  expect "mtasts-world exit status" 0 "$rc"
+  expect "mtasts-world sanitizer reports" "" \
+    "$(grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T/world.log")"
+}
+
+finish() {
+  world_stop
+  [ "$FAILURES" -eq 0 ] || tail -20 "$T/world.log"
   echo "$CHECKS checks, $FAILURES failed"
   [ "$FAILURES" -eq 0 ]
 }

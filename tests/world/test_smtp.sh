@@ -130,11 +130,9 @@ expect "stats: 6 concurrent on 127.20.2.5" "6 6" "$(jq -r '."127.20.2.5" | "\(.m
 expect "stats: 2 concurrent on 127.20.2.23" "2" "$(jq -r '."127.20.2.23".max_concurrent' <<<"$j")"
 expect "stats: sessions on 127.20.2.1" "true" "$(jq -r '."127.20.2.1".sessions >= 3' <<<"$j")"
 wait "${pids[@]}"
-kill "$WORLD_PID"
-wait "$WORLD_PID"
+world_stop
 j=$(cat "$T/conn-stats.json")
 expect "stats at exit: none open, max kept" "0 6 true" \
   "$(jq -r '."127.20.2.5" | "\(.open) \(.max_concurrent) \(.sessions >= 7)"' <<<"$j")"
-WORLD_PID=
 
 finish

@@ -12,14 +12,14 @@
 #   REAL_POLICY_HOSTS  policy hosts nginx serves (default: mta-sts.real.srv.test)
 #   REAL_MX_HOST       the name postfix announces and its certificate (default: mx.real.srv.test)
 #
-# Everything listens on loopback only: unbound on 127.0.0.1, nginx on 127.99.0.1, postfix on
-# 127.99.0.2 (127.99.0.0/24 is reserved for real servers: no world host lives there), each on
+# Everything listens on loopback only: unbound on 127.0.0.1, nginx on 127.1.255.1, postfix on
+# 127.1.255.2 (127.1.255.0/24 is reserved for real servers: no world host lives there), each on
 # a free port. DIR/realservers.env gets the addresses and ports as shell assignments. DIR
 # (and its parents) must be searchable by the postfix user, whose daemons work in it.
 set -euo pipefail
 
-NGINX_ADDR=127.99.0.1
-POSTFIX_ADDR=127.99.0.2
+NGINX_ADDR=127.1.255.1
+POSTFIX_ADDR=127.1.255.2
 UNBOUND_ADDR=127.0.0.1
 
 usage() {
@@ -155,7 +155,7 @@ data_directory = $DIR/postfix-data
 myhostname = $REAL_MX_HOST
 mydestination =
 mynetworks = 127.0.0.0/8
-# 127.99.0.2 is not an interface address (only 127.0.0.1 is), which postfix checks here;
+# 127.1.255.2 is not an interface address (only 127.0.0.1 is), which postfix checks here;
 # the smtpd service below binds it explicitly all the same.
 inet_interfaces = loopback-only
 inet_protocols = ipv4

@@ -22,8 +22,8 @@ world_ports() {
     smtp=$(sed -n 's/^smtp_port=//p' "$WORK/ready")
     SCAN_ARGS=(--resolver "127.0.0.1:$DNS_PORT" --https-port "$https" --smtp-port "$smtp"
         --ca-file "$WORK/ca/ca.pem" --allow-private --ehlo scanner.mtasts-scan.test
-        --timeout-dns 400 --dns-tries 2 --timeout-connect 1000 --timeout-https 3000
-        --timeout-smtp 2000 -q)
+        --timeout-dns 1000 --dns-tries 3 --timeout-connect 2000 --timeout-https 4000
+        --timeout-smtp 3000 -q)
 }
 
 # scan DB SCAN-ID LIST [OPTIONS...]: mtasts-scan against the running world.

@@ -196,7 +196,9 @@ static void genome(const struct world *w, uint64_t i, struct genome *g)
     g->charset = (h2 >> 52) & 1;
     if (g->mx == GEN_MX_PROVIDER && g->c != GEN_CASE_HOST_NXDOMAIN &&
         g->c != GEN_CASE_STS_SERVFAIL) {
-        g->policy_delegated = (h3 % 10) < 4;
+        /* A shared policy host cannot refuse one domain's connections: it learns the
+           domain from the SNI, after the connection is up. */
+        g->policy_delegated = (h3 % 10) < 4 && g->c != GEN_CASE_REFUSED;
         g->txt_delegated = g->c == GEN_CASE_VALID && g->sts == GEN_STS_RECORD && (h3 % 10) == 9;
     }
     unsigned rr = (unsigned)((h3 >> 8) % 1000);

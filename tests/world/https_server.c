@@ -438,6 +438,11 @@ struct world_https_server *world_https_server_new(struct event_base *base, const
         goto fail;
     }
     evconnlistener_set_error_cb(srv->listener, accept_error_cb);
+    /* Lets blackhole.c bind this port on single addresses (connect timeouts). Set after the
+       bind, so that no other listener is ever handed the same ephemeral port. */
+    int reuse = 1;
+    setsockopt(evconnlistener_get_fd(srv->listener), SOL_SOCKET, SO_REUSEPORT, &reuse,
+               sizeof reuse);
     struct sockaddr_in bound;
     socklen_t bl = sizeof bound;
     if (getsockname(evconnlistener_get_fd(srv->listener), (struct sockaddr *)&bound, &bl) != 0) {

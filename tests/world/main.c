@@ -6,6 +6,7 @@
  * thread-per-server design. main only parses options, loads or generates the world, writes the
  * requested outputs, starts the servers and turns signals into a clean shutdown.
  */
+#include "blackhole.h"
 #include "ca.h"
 #include "dns_server.h"
 #include "generator.h"
@@ -276,6 +277,7 @@ static int serve(const struct options *o, struct world *w)
     struct world_ca *ca = NULL;
     struct world_https_server *https = NULL;
     struct world_smtp_server *smtp = NULL;
+    struct world_blackholes *holes = NULL;
     char err[512] = "";
     struct event *sigterm = NULL, *sigint = NULL;
     struct event_base *base = event_base_new();
@@ -299,8 +301,12 @@ static int serve(const struct options *o, struct world *w)
     }
     ports.https = world_https_server_port(https);
     ports.smtp = world_smtp_server_port(smtp);
-    fprintf(stderr, "mtasts-world: HTTPS on *:%u, SMTP on *:%u, CA %s\n", ports.https, ports.smtp,
-            world_ca_pem_path(ca));
+    if (world_blackholes_new(&holes, w, ports.https, ports.smtp, err, sizeof err) < 0) {
+        fprintf(stderr, "mtasts-world: %s\n", err);
+        goto out;
+    }
+    fprintf(stderr, "mtasts-world: HTTPS on *:%u, SMTP on *:%u, CA %s, %zu connect timeouts\n",
+            ports.https, ports.smtp, world_ca_pem_path(ca), world_blackholes_count(holes));
     sigterm = evsignal_new(base, SIGTERM, on_signal, base);
     sigint = evsignal_new(base, SIGINT, on_signal, base);
     if (!sigterm || !sigint || event_add(sigterm, NULL) < 0 || event_add(sigint, NULL) < 0)
@@ -313,6 +319,7 @@ static int serve(const struct options *o, struct world *w)
         goto out;
     rc = 0;
 out:
+    world_blackholes_free(holes);
     world_smtp_server_free(smtp);
     world_https_server_free(https);
     world_ca_free(ca);

@@ -15,6 +15,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -528,10 +529,16 @@ static void accept_cb(struct evconnlistener *lst, evutil_socket_t fd, struct soc
     struct sockaddr_storage local;
     socklen_t sl = sizeof local;
     struct sess *s = calloc(1, sizeof *s);
-    if (s == NULL || getsockname(fd, (struct sockaddr *)&local, &sl) != 0 ||
-        local.ss_family != AF_INET ||
-        world_lookup_host_by_addr(srv->w, (struct sockaddr *)&local, &s->host) != 0 ||
-        s->host.smtp.connect == WORLD_CONNECT_REFUSE) {
+    bool known = s != NULL && getsockname(fd, (struct sockaddr *)&local, &sl) == 0 &&
+                 local.ss_family == AF_INET &&
+                 world_lookup_host_by_addr(srv->w, (struct sockaddr *)&local, &s->host) == 0;
+    if (known && s->host.smtp.connect == WORLD_CONNECT_REFUSE) {
+        /* A refused attempt still counts as a session tried: politeness tests count them. */
+        struct addr_stats *st = stats_get(srv, ((struct sockaddr_in *)&local)->sin_addr.s_addr);
+        if (st != NULL)
+            st->total++;
+    }
+    if (!known || s->host.smtp.connect == WORLD_CONNECT_REFUSE) {
         /* No MX host there: a RST is the nearest a shared listener gets to a refusal. */
         struct linger lg = {.l_onoff = 1, .l_linger = 0};
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
@@ -623,6 +630,11 @@ struct world_smtp_server *world_smtp_server_new(struct event_base *base, const s
         goto fail;
     }
     evconnlistener_set_error_cb(srv->listener, accept_error_cb);
+    /* Lets blackhole.c bind this port on single addresses (connect timeouts). Set after the
+       bind, so that no other listener is ever handed the same ephemeral port. */
+    int reuse = 1;
+    setsockopt(evconnlistener_get_fd(srv->listener), SOL_SOCKET, SO_REUSEPORT, &reuse,
+               sizeof reuse);
     struct sockaddr_in bound;
     socklen_t bl = sizeof bound;
     if (getsockname(evconnlistener_get_fd(srv->listener), (struct sockaddr *)&bound, &bl) != 0) {

@@ -2,7 +2,7 @@
 """Compares a scan's raw records (raw_export JSON Lines) with the simulated world's ground
 truth, domain by domain, and prints every difference. Exit status 1 when any.
 
-  compare_truth.py TRUTH.jsonl SCAN.jsonl [--dns-only]
+  compare_truth.py TRUTH.jsonl SCAN.jsonl [--dns-only] [--via-resolver]
 
 What is compared: for each DNS observation the result, rcode and answer records (name
 case-insensitively, type, TTL and the type's data); the MX hosts in order with their
@@ -11,15 +11,34 @@ its skip reason); the policy fetch's result, status, media type, Location, addre
 certificate class and body digest. Timings, tries and the resolver are not compared: they
 describe the run, not the world. With --dns-only, MX probes and the policy fetch are not
 expected (a scan with --no-https --no-smtp).
+
+With --via-resolver the scan asked a recursive resolver (unbound) that forwards to the
+world's DNS server, not the world itself, and three things a resolver legitimately changes
+are not held against it:
+- TTLs are not compared (the resolver's cache counts them down, and may cap them);
+- the failures a resolver rewrites are one class: where the truth says `servfail`,
+  `refused` or `timeout` (what the authoritative server does), the scan may record
+  `servfail` (rcode SERVFAIL) or `timeout` (no rcode), with no answer records;
+- truncation is invisible behind the resolver (the resolver retries over TCP itself), so
+  the scan's `tcp` flag is not compared (it is not compared in any mode).
+The order of records inside one RRset (same owner and type) is not compared either: a
+resolver may rotate it (unbound's rrset-roundrobin), and it carries no meaning in DNS.
+Everything else (result, rcode, CNAMEs, records and their data) must match exactly.
 """
 import json
 import sys
 
 ANSWER_FIELDS = ("type", "ttl", "txt", "pref", "host", "addr", "target", "rdata")
+# What a recursive resolver may turn an authoritative failure into (--via-resolver).
+RESOLVER_FAILURES = ("servfail", "refused", "timeout")
+RESOLVER_FAILURES_SEEN = {"servfail": "SERVFAIL", "timeout": None}
+VIA_RESOLVER = False
 
 
 def norm_answer(rr):
     out = {k: rr[k] for k in ANSWER_FIELDS if k in rr}
+    if VIA_RESOLVER:
+        out.pop("ttl", None)
     out["name"] = rr.get("name", "").lower()
     for k in ("host", "target"):
         if isinstance(out.get(k), str):
@@ -27,9 +46,41 @@ def norm_answer(rr):
     return out
 
 
+def rrset_sorted(answer):
+    """The answer with each RRset's records (consecutive, same owner and type) sorted."""
+    out, run = [], []
+    for rr in answer + [None]:
+        if run and (rr is None or (rr["name"], rr["type"]) != (run[0]["name"], run[0]["type"])):
+            out += sorted(run, key=lambda r: json.dumps(r, sort_keys=True))
+            run = []
+        if rr is not None:
+            run.append(rr)
+    return out
+
+
+def cmp_dns_failure(where, want, got, diffs):
+    """--via-resolver: an authoritative servfail/refused/timeout seen through a resolver."""
+    res = got.get("result")
+    if res not in RESOLVER_FAILURES_SEEN:
+        diffs.append(f"{where}.result: want one of {sorted(RESOLVER_FAILURES_SEEN)} "
+                     f"(the world: {want['result']!r}), got {res!r}")
+        return
+    if got.get("rcode") != RESOLVER_FAILURES_SEEN[res]:
+        diffs.append(f"{where}.rcode: want {RESOLVER_FAILURES_SEEN[res]!r} for {res!r}, "
+                     f"got {got.get('rcode')!r}")
+    for k in ("qname", "qtype"):
+        if k in want and want[k] != got.get(k):
+            diffs.append(f"{where}.{k}: want {want[k]!r}, got {got.get(k)!r}")
+    if got.get("answer"):
+        diffs.append(f"{where}.answer: want none, got {got['answer']}")
+
+
 def cmp_dns(where, want, got, diffs):
     if got is None:
         diffs.append(f"{where}: not observed")
+        return
+    if VIA_RESOLVER and want.get("result") in RESOLVER_FAILURES:
+        cmp_dns_failure(where, want, got, diffs)
         return
     for k in ("qname", "qtype", "result", "rcode"):
         if k in want and want[k] != got.get(k):
@@ -37,6 +88,8 @@ def cmp_dns(where, want, got, diffs):
     if "answer" in want:
         w = [norm_answer(r) for r in want["answer"]]
         g = [norm_answer(r) for r in got.get("answer", [])]
+        if VIA_RESOLVER:
+            w, g = rrset_sorted(w), rrset_sorted(g)
         if w != g:
             diffs.append(f"{where}.answer: want {w}, got {g}")
 
@@ -118,8 +171,10 @@ def compare(truth, rec, dns_only):
 
 
 def main():
+    global VIA_RESOLVER
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     dns_only = "--dns-only" in sys.argv
+    VIA_RESOLVER = "--via-resolver" in sys.argv
     if len(args) != 2:
         print(__doc__, file=sys.stderr)
         return 2

@@ -65,7 +65,8 @@ static const char *const dane_names[] = {"all-mx", "some-mx", "none", "indetermi
 struct counter {
     char *name; /* owned; NULL for an empty slot */
     unsigned long long n, misconfigured, would_bounce;
-    const char *effect; /* categories only: static storage */
+    unsigned long long n_deployed; /* categories only: of the domains with MTA-STS deployed */
+    const char *effect;            /* categories only: static storage */
 };
 
 struct table {
@@ -349,6 +350,7 @@ int mts_agg_add(struct mts_agg *a, const char *domain, const json_t *raw, const 
             b++;
         a->ages[b]++;
     }
+    bool deployed = flag(funnel, "record") || json_object_get(raw, "policy") != NULL;
     int t = name_index(tlsrpt_names, N_TLSRPT, json_string_value(json_object_get(cls, "tlsrpt")));
     if (t >= 0)
         a->tlsrpt[t]++;
@@ -358,7 +360,6 @@ int mts_agg_add(struct mts_agg *a, const char *domain, const json_t *raw, const 
         a->dane_scanned = true;
     }
 
-    bool deployed = flag(funnel, "record") || json_object_get(raw, "policy") != NULL;
     a->deployed += deployed;
     if (bounce) {
         a->would_bounce++;
@@ -380,6 +381,7 @@ int mts_agg_add(struct mts_agg *a, const char *domain, const json_t *raw, const 
             return err;
         if (c) {
             c->n++;
+            c->n_deployed += deployed;
             if (!c->effect)
                 c->effect = mts_agg_effect_of(code);
         }
@@ -445,8 +447,9 @@ static json_t *table_json(const struct table *t, size_t top, bool providers, uns
                           (json_int_t)v[i]->n, "misconfigured", (json_int_t)v[i]->misconfigured,
                           "would_bounce", (json_int_t)v[i]->would_bounce);
         else
-            o = json_pack("{s:s, s:s, s:I, s:o}", "code", v[i]->name, "effect", v[i]->effect,
-                          "count", (json_int_t)v[i]->n, "pct", pct(v[i]->n, of));
+            o = json_pack("{s:s, s:s, s:I, s:o, s:I}", "code", v[i]->name, "effect", v[i]->effect,
+                          "count", (json_int_t)v[i]->n, "pct", pct(v[i]->n, of), "count_deployed",
+                          (json_int_t)v[i]->n_deployed);
         json_array_append_new(arr, o);
     }
     free(v);
@@ -494,7 +497,8 @@ json_t *mts_agg_report(const struct mts_agg *a, const char *scan, size_t stores)
     {
         json_object_set_new(
             c, "pct_deployed",
-            pct((unsigned long long)json_integer_value(json_object_get(c, "count")), a->deployed));
+            pct((unsigned long long)json_integer_value(json_object_get(c, "count_deployed")),
+                a->deployed));
     }
     json_object_set_new(r, "funnel", funnel);
     json_object_set_new(r, "verdicts", verdicts);

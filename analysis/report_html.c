@@ -65,34 +65,56 @@ static const char *effect_color(const char *effect)
     return "#4a6fa5";
 }
 
-/* Horizontal bars: one row per element of arr, labelled by key, sized by count. */
+/* Which rows of the taxonomy a chart shows: every row, only the informational ones, or
+   only those with an effect on delivery. */
+enum rows { ROWS_ALL, ROWS_INFO, ROWS_EFFECT };
+
+static bool row_shown(const json_t *r, enum rows which, const char *count_key)
+{
+    if (which == ROWS_ALL)
+        return true;
+    bool info = strcmp(str(r, "effect"), "info") == 0;
+    return num(r, count_key) > 0 && (which == ROWS_INFO ? info : !info);
+}
+
+/* Horizontal bars: one row per shown element of arr, labelled by key, sized by count_key,
+   with the percentage from pct_key. */
 static void bars(FILE *out, const char *title, const json_t *arr, const char *key,
-                 const char *count_key, bool colour_by_effect)
+                 const char *count_key, const char *pct_key, bool colour_by_effect, enum rows which)
 {
     long long max = 1;
-    size_t i, n = json_array_size(arr);
+    size_t i, n = 0;
     json_t *r;
     json_array_foreach(arr, i, r)
     {
+        if (!row_shown(r, which, count_key))
+            continue;
+        n++;
         if (num(r, count_key) > max)
             max = num(r, count_key);
     }
+    if (n == 0)
+        return;
     unsigned h = 26 * (unsigned)n + 10;
     fprintf(out, "<h2>");
     esc(out, title);
     fprintf(out, "</h2>\n<svg role=\"img\" width=\"1000\" height=\"%u\" viewBox=\"0 0 1000 %u\">\n",
             h, h);
+    unsigned row = 0;
     json_array_foreach(arr, i, r)
     {
-        double w = 560.0 * (double)num(r, count_key) / (double)max;
-        unsigned y = 26 * (unsigned)i + 5;
+        if (!row_shown(r, which, count_key))
+            continue;
+        /* 480 px of bar leaves room for the longest label, "100000000 (100.00%)". */
+        double w = 480.0 * (double)num(r, count_key) / (double)max;
+        unsigned y = 26 * row++ + 5;
         fprintf(out, "<text x=\"330\" y=\"%u\" text-anchor=\"end\">", y + 16);
         esc(out, str(r, key));
         fprintf(out, "</text><rect x=\"340\" y=\"%u\" width=\"%.1f\" height=\"20\" fill=\"%s\"/>",
                 y, w, colour_by_effect ? effect_color(str(r, "effect")) : "#4a6fa5");
         fprintf(out, "<text x=\"%.1f\" y=\"%u\">%lld", 346 + w, y + 16, num(r, count_key));
-        if (json_object_get(r, "pct"))
-            fprintf(out, " (%.2f%%)", real(r, "pct"));
+        if (json_object_get(r, pct_key))
+            fprintf(out, " (%.2f%%)", real(r, pct_key));
         fputs("</text>\n", out);
     }
     fputs("</svg>\n", out);
@@ -138,11 +160,15 @@ int mts_report_html(const json_t *r, FILE *out)
             "</h1>\n<p>%lld domains, %lld with MTA-STS deployed. %lld indeterminate "
             "(a DNS failure hides whether MTA-STS is deployed; never counted as absent).</p>\n",
             num(r, "domains"), num(r, "deployed"), num(r, "indeterminate"));
-    bars(out, "Adoption funnel", json_object_get(r, "funnel"), "label", "count", false);
-    bars(out, "Mode (valid policies)", json_object_get(r, "modes"), "mode", "count", false);
-    bars(out, "max_age (fetched policies)", json_object_get(r, "max_age"), "bucket", "count",
-         false);
-    bars(out, "Misconfiguration taxonomy", json_object_get(r, "categories"), "code", "count", true);
+    bars(out, "Adoption funnel", json_object_get(r, "funnel"), "label", "count", "pct", false,
+         ROWS_ALL);
+    bars(out, "Mode (valid policies)", json_object_get(r, "modes"), "mode", "count", "pct", false,
+         ROWS_ALL);
+    bars(out, "max_age (fetched policies)", json_object_get(r, "max_age"), "bucket", "count", "pct",
+         false, ROWS_ALL);
+    bars(out, "Misconfigurations (% of domains with MTA-STS deployed)",
+         json_object_get(r, "categories"), "code", "count_deployed", "pct_deployed", true,
+         ROWS_EFFECT);
     fputs("<p class=\"note\">Colour = effect: <span style=\"color:#c0392b\">off</span>, "
           "<span style=\"color:#8e44ad\">bounce</span>, <span style=\"color:#d68910\">weak"
           "</span>, <span style=\"color:#7f8c8d\">unknown</span>, "
@@ -162,9 +188,12 @@ int mts_report_html(const json_t *r, FILE *out)
         fputs("</li>\n", out);
     }
     fputs("</ul>\n", out);
-    bars(out, "TLS-RPT", json_object_get(r, "tlsrpt"), "status", "count", false);
+    bars(out, "Informational findings (% of all domains)", json_object_get(r, "categories"), "code",
+         "count", "pct", true, ROWS_INFO);
+    bars(out, "TLS-RPT", json_object_get(r, "tlsrpt"), "status", "count", "pct", false, ROWS_ALL);
     if (json_object_get(r, "dane"))
-        bars(out, "DANE at the MX hosts", json_object_get(r, "dane"), "status", "count", false);
+        bars(out, "DANE at the MX hosts", json_object_get(r, "dane"), "status", "count", "pct",
+             false, ROWS_ALL);
     const json_t *p = json_object_get(r, "providers");
     table(out, "Top MX providers", json_object_get(p, "mx"));
     table(out, "Top policy hosts", json_object_get(p, "policy"));

@@ -78,12 +78,15 @@ int mts_report_text(const json_t *r, FILE *out)
     fprintf(out, "\nmax_age (fetched policies)\n");
     counts(out, json_object_get(r, "max_age"), "bucket");
 
-    fprintf(out,
-            "\nMisconfiguration taxonomy          effect      domains   of all  of deployed\n");
+    /* "deployed" counts only the domains that publish a record or serve a policy, so that
+       a misconfiguration rate reads against the deployments, not the whole list. */
+    fprintf(out, "\nMisconfiguration taxonomy                  effect   domains   of all   "
+                 "deployed  of deployed\n");
     json_array_foreach(json_object_get(r, "categories"), i, row)
     {
-        fprintf(out, "  %-34s %-7s %10lld %7.2f%% %10.2f%%\n", str(row, "code"), str(row, "effect"),
-                num(row, "count"), real(row, "pct"), real(row, "pct_deployed"));
+        fprintf(out, "  %-42s %-7s %8lld %7.2f%% %10lld %10.2f%%\n", str(row, "code"),
+                str(row, "effect"), num(row, "count"), real(row, "pct"), num(row, "count_deployed"),
+                real(row, "pct_deployed"));
     }
     if (num(r, "categories_dropped"))
         fprintf(out, "  (%lld category counts dropped: more than the table holds)\n",

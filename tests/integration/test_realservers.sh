@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# The scanner against real servers, as users run it: unbound as the recursive resolver
+# (forwarding to the world's DNS), nginx serving the policies and postfix offering STARTTLS,
+# with certificates from the world's CA (tests/world/realservers.sh, on 127.1.255.0/24).
+# The world (tests/integration/real.scn) publishes only DNS records for the real-server
+# domains. The stored observations must be what those servers really did: the policy body
+# nginx served (its file's digest), text/plain, a certificate verified against the world's
+# root; postfix's banner, STARTTLS offered, a verified TLS session for the MX name, its 221
+# to QUIT; and mtasts-analyze must call the domains valid. One more domain, served by the
+# world itself, is scanned through the same unbound on the world's own ports (the scanner
+# has one port per protocol) and must match the world's ground truth.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+set -euo pipefail
+
+REAL=$MTS_SOURCE/tests/world/realservers.sh
+MKCERT=${MTS_MKCERT:-$(dirname "$MTS_WORLD")/world-mkcert}
+REAL_DOMAINS="alpha.realsrv.test beta.realsrv.test"
+WORLD_DOMAIN=worldmx.realsrv.test
+chmod 755 "$WORK" # the fixture's postfix daemons work below it
+real_started=
+stop_all() {
+    if [ -n "$real_started" ]; then bash "$REAL" stop "$WORK/real" || true; fi
+    cleanup
+}
+trap stop_all EXIT
+
+# show_logs: what the servers said, for a failure report.
+show_logs() {
+    local f
+    for f in "$WORK/real.log" "$WORK/real/unbound.log" "$WORK/real/nginx/error.log" \
+        "$WORK/real/nginx/access.log" "$WORK/real/postfix.log" "$WORK/world.err"; do
+        [ -s "$f" ] || continue
+        echo "---- $f" >&2
+        tail -40 "$f" >&2
+    done
+}
+
+SECONDS=0
+world_start "$WORK" --scenario "$MTS_SOURCE/tests/integration/real.scn" \
+    --ca-dir "$WORK/ca" --truth "$WORK/truth.jsonl" --list "$WORK/list.txt"
+real_started=1
+policy_hosts=""
+for d in $REAL_DOMAINS; do policy_hosts+="${policy_hosts:+ }mta-sts.$d"; done
+if ! WORLD_READY="$WORK/ready" WORLD_CA_DIR="$WORK/ca" WORLD_MKCERT="$MKCERT" \
+    REAL_POLICY_HOSTS="$policy_hosts" REAL_MX_HOST=mx.realsrv.test \
+    bash "$REAL" start "$WORK/real" >"$WORK/real.log" 2>&1; then
+    echo "FAIL: the real-server fixture did not start" >&2
+    show_logs
+    exit 1
+fi
+. "$WORK/real/realservers.env"
+world_https=$(sed -n 's/^https_port=//p' "$WORK/ready")
+world_smtp=$(sed -n 's/^smtp_port=//p' "$WORK/ready")
+echo "unbound $UNBOUND_ADDR:$UNBOUND_PORT, nginx $NGINX_ADDR:$NGINX_PORT," \
+    "postfix $POSTFIX_ADDR:$POSTFIX_PORT; world https $world_https, smtp $world_smtp"
+
+COMMON=(--resolver "$UNBOUND_ADDR:$UNBOUND_PORT" --ca-file "$WORK/ca/ca.pem" --allow-private
+    --ehlo scanner.mtasts-scan.test --timeout-dns 2000 --dns-tries 3 --timeout-connect 3000
+    --timeout-https 8000 --timeout-smtp 8000 -q)
+tr ' ' '\n' <<<"$REAL_DOMAINS" >"$WORK/real.txt"
+echo "$WORLD_DOMAIN" >"$WORK/world.txt"
+
+# Scan 1: the real-server domains, on nginx's and postfix's ports.
+if ! "$MTS_SCAN" --input "$WORK/real.txt" --db "$WORK/db" --scan-id real "${COMMON[@]}" \
+    --https-port "$NGINX_PORT" --smtp-port "$POSTFIX_PORT"; then
+    bad "scan of the real-server domains exits 0"
+    show_logs
+fi
+# Scan 2: the world's own domain, on the world's ports, through the same unbound.
+if ! "$MTS_SCAN" --input "$WORK/world.txt" --db "$WORK/db" --scan-id world "${COMMON[@]}" \
+    --https-port "$world_https" --smtp-port "$world_smtp"; then
+    bad "scan of the world-served domain exits 0"
+    show_logs
+fi
+"$MTS_RAW_EXPORT" "$WORK/db" real >"$WORK/real.jsonl"
+"$MTS_RAW_EXPORT" "$WORK/db" world >"$WORK/world.jsonl"
+
+# The stored observations of the real-server domains, field by field.
+if ! /usr/bin/python3 - "$WORK/real.jsonl" "$WORK/real" "$UNBOUND_ADDR:$UNBOUND_PORT" \
+    "$NGINX_ADDR" "$NGINX_PORT" "$POSTFIX_ADDR" "$POSTFIX_PORT" $REAL_DOMAINS <<'EOF'; then
+import hashlib, json, sys
+
+scan, realdir, resolver, nginx_addr, nginx_port, pf_addr, pf_port = sys.argv[1:8]
+domains = sys.argv[8:]
+recs = {r["domain"]: r for r in map(json.loads, open(scan, encoding="utf-8"))}
+fails = []
+
+
+def check(what, want, got):
+    if want != got:
+        fails.append(f"{what}: want {want!r}, got {got!r}")
+
+
+def check_true(what, cond, got):
+    if not cond:
+        fails.append(f"{what}: got {got!r}")
+
+
+check("domains scanned", sorted(domains), sorted(recs))
+probes_seen = set()
+for d in domains:
+    r = recs.get(d)
+    if r is None:
+        continue
+    # DNS: every stage answered by unbound, with the world's records.
+    for k, o in r["dns"].items():
+        check(f"{d} dns.{k}.resolver", resolver, o.get("resolver"))
+    sts = r["dns"]["sts"]
+    check(f"{d} dns.sts.result", "answer", sts.get("result"))
+    txt = [a["txt"] for a in sts.get("answer", []) if a["type"] == "TXT"]
+    check_true(f"{d} dns.sts TXT is an STSv1 record", len(txt) == 1 and txt[0][0].startswith("v=STSv1;"), txt)
+    check(f"{d} dns.policy_a", [nginx_addr],
+          [a["addr"] for a in r["dns"]["policy_a"].get("answer", []) if a["type"] == "A"])
+
+    # The policy fetch: what nginx served from its file.
+    host = f"mta-sts.{d}"
+    body = open(f"{realdir}/www/{host}/.well-known/mta-sts.txt", "rb").read()
+    p = r.get("policy") or {}
+    check(f"{d} policy.url", f"https://{host}/.well-known/mta-sts.txt", p.get("url"))
+    check(f"{d} policy.result", "ok", p.get("result"))
+    check(f"{d} policy.addr", nginx_addr, p.get("addr"))
+    check(f"{d} policy.port", int(nginx_port), p.get("port"))
+    check(f"{d} policy.http_status", 200, p.get("http_status"))
+    check(f"{d} policy.content_type", "text/plain", p.get("content_type"))
+    b = p.get("body") or {}
+    check(f"{d} policy.body.sha256", hashlib.sha256(body).hexdigest(), b.get("sha256"))
+    check(f"{d} policy.body.len", len(body), b.get("len"))
+    check(f"{d} policy.body.truncated", False, b.get("truncated"))
+    check(f"{d} policy.body.text", body.decode(), b.get("text"))
+    tls = p.get("tls") or {}
+    check(f"{d} policy.tls.verify", "ok", tls.get("verify"))
+    check(f"{d} policy.tls.verify_code", 0, tls.get("verify_code"))
+    check(f"{d} policy.tls.sni", host, tls.get("sni"))
+    leaf = tls.get("leaf") or {}
+    check(f"{d} policy.tls.leaf.san", [host], leaf.get("san"))
+    check_true(f"{d} policy.tls.leaf.issuer is the world's root",
+               "mtasts-world Test Root" in (leaf.get("issuer") or ""), leaf.get("issuer"))
+    check_true(f"{d} policy.tls.version", (tls.get("version") or "").startswith("TLSv1."), tls.get("version"))
+
+    # The MX: postfix, probed once for both domains.
+    check(f"{d} mx hosts", ["mx.realsrv.test"], [m.get("host") for m in r.get("mx", [])])
+    for m in r.get("mx", []):
+        check(f"{d} mx.a.resolver", resolver, m["a"].get("resolver"))
+        check(f"{d} mx probes", [pf_addr], [q.get("addr") for q in m.get("probes", [])])
+        for q in m.get("probes", []):
+            pr = q.get("probe")
+            if pr is None:
+                fails.append(f"{d} mx {q.get('addr')}: no probe record (skip={q.get('skip')!r})")
+                continue
+            probes_seen.add(json.dumps(pr, sort_keys=True))
+            w = f"{d} mx {m['host']} {q['addr']}"
+            check(f"{w} port", int(pf_port), pr.get("port"))
+            check(f"{w} result", "ok", pr.get("result"))
+            check(f"{w} stage", "done", pr.get("stage"))
+            banner = pr.get("banner") or []
+            check_true(f"{w} banner is postfix's 220", len(banner) == 1 and
+                       banner[0].startswith("220 mx.realsrv.test ESMTP"), banner)
+            check_true(f"{w} STARTTLS in capabilities", "STARTTLS" in (pr.get("capabilities") or []),
+                       pr.get("capabilities"))
+            check_true(f"{w} EHLO reply names the host",
+                       (pr.get("ehlo") or [""])[0].startswith("250-mx.realsrv.test"), pr.get("ehlo"))
+            check_true(f"{w} STARTTLS answered 220", (pr.get("starttls") or [""])[-1].startswith("220 "),
+                       pr.get("starttls"))
+            check(f"{w} injection", 0, pr.get("injection"))
+            t = pr.get("tls") or {}
+            check(f"{w} tls.verify", "ok", t.get("verify"))
+            check(f"{w} tls.verify_code", 0, t.get("verify_code"))
+            check(f"{w} tls.sni", "mx.realsrv.test", t.get("sni"))
+            check(f"{w} tls.leaf.san", ["mx.realsrv.test"], (t.get("leaf") or {}).get("san"))
+            check_true(f"{w} tls.version recorded", (t.get("version") or "").startswith("TLSv1."),
+                       t.get("version"))
+            check_true(f"{w} tls.cipher recorded", bool(t.get("cipher")), t.get("cipher"))
+            check_true(f"{w} quit answered 221", (pr.get("quit") or [""])[-1].startswith("221"),
+                       pr.get("quit"))
+check("one shared probe record for both domains", 1, len(probes_seen))
+for f in fails:
+    print("  " + f)
+print(f"{len(domains)} real-server domains, {len(fails)} differences")
+sys.exit(1 if fails else 0)
+EOF
+    bad "stored observations of the real-server domains"
+    show_logs
+else
+    ok
+fi
+
+# The server's side: nginx logged exactly one GET of the policy per policy host, answered 200.
+n_real=$(wc -w <<<"$REAL_DOMAINS")
+expect "nginx served the policy once per domain ($n_real)" [ "$(grep -c \
+    '"GET /.well-known/mta-sts.txt HTTP/1.1" 200 ' "$WORK/real/nginx/access.log")" -eq "$n_real" ]
+
+# The world-served domain, through the same unbound, against the world's ground truth.
+/usr/bin/python3 -c '
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    if json.loads(line)["domain"] == sys.argv[2]:
+        print(line, end="")' "$WORK/truth.jsonl" "$WORLD_DOMAIN" >"$WORK/world-truth.jsonl"
+if ! /usr/bin/python3 "$MTS_SOURCE/tests/integration/compare_truth.py" \
+    "$WORK/world-truth.jsonl" "$WORK/world.jsonl" --via-resolver; then
+    bad "the world-served domain's observations equal the ground truth"
+    show_logs
+else
+    ok
+fi
+
+# Verdicts: every domain as the scenario says, and explain calls alpha valid.
+"$MTS_ANALYZE" export --format jsonl --db "$WORK/db" --scan-id real >"$WORK/verdicts.jsonl"
+"$MTS_ANALYZE" export --format jsonl --db "$WORK/db" --scan-id world >>"$WORK/verdicts.jsonl"
+expect "verdicts and categories equal the scenario's" /usr/bin/python3 \
+    "$MTS_SOURCE/tests/integration/compare_verdicts.py" "$WORK/truth.jsonl" "$WORK/verdicts.jsonl"
+expect "export: alpha is valid-enforce, would not bounce" /usr/bin/python3 -c '
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1]) if json.loads(l)["domain"] == "alpha.realsrv.test"]
+print("alpha:", r[0].get("verdict") if r else None)
+sys.exit(0 if len(r) == 1 and r[0]["verdict"] == "valid-enforce" and not r[0]["would_bounce"] else 1)' \
+    "$WORK/verdicts.jsonl"
+if "$MTS_ANALYZE" explain alpha.realsrv.test --db "$WORK/db" --scan-id real >"$WORK/explain.txt"; then
+    ok
+    expect "explain says alpha is valid-enforce" grep -q 'valid-enforce' "$WORK/explain.txt"
+else
+    bad "mtasts-analyze explain alpha.realsrv.test exits 0"
+fi
+
+bash "$REAL" stop "$WORK/real"
+real_started=
+expect "world stops cleanly" world_stop
+echo "integration_realservers: ${SECONDS} s"
+finish

@@ -14,8 +14,8 @@
 # Resume: run the same command again with --resume and the same --scan-id; shards that
 # completed are skipped, the others continue where they stopped.
 #
-# Exit status: 0 when every shard exited 0, 1 when one did not (its log says why), 2 on a
-# usage error.
+# Exit status: 0 when every shard completed, 1 when one failed or was interrupted (its log
+# says why; resume it), 2 on a usage error.
 set -euo pipefail
 
 usage() {
@@ -29,9 +29,16 @@ scanner=${MTS_SCAN:-mtasts-scan}
 if [ "${1:-}" = "--run-shard" ]; then
     k=$2 n=$3 input=$4 outdir=$5 id=$6
     shift 6
-    rc=0
     "$scanner" --input "$input" --shard "$k/$n" --db "$outdir/shard-$k" --scan-id "$id" \
-        "$@" >"$outdir/shard-$k.log" 2>&1 || rc=$?
+        "$@" >"$outdir/shard-$k.log" 2>&1 &
+    pid=$!
+    # SIGTERM here is passed on: the scanner finishes what is in flight and stops.
+    trap 'kill -TERM "$pid" 2>/dev/null || true' TERM
+    while :; do
+        rc=0
+        wait "$pid" || rc=$?
+        kill -0 "$pid" 2>/dev/null || break # else the wait was cut short by the trap
+    done
     echo "$rc" >"$outdir/shard-$k.rc"
     exit "$rc"
 fi
@@ -82,35 +89,59 @@ for ((k = 0; k < n; k++)); do
     rm -f "$outdir/shard-$k.rc"
 done
 
+# An interruption (Ctrl-C reaches every shard's scanner directly; SIGTERM to this script is
+# passed on) stops the shards cleanly: they exit 0 with their scans marked interrupted, so
+# this script then says to resume rather than to analyse.
+interrupted=0
+pids=()
+on_signal() {
+    interrupted=1
+    if [ "$1" = TERM ] && [ ${#pids[@]} -gt 0 ]; then
+        kill -TERM "${pids[@]}" 2>/dev/null || true
+    fi
+}
+trap 'on_signal INT' INT
+trap 'on_signal TERM' TERM
+
 echo "scan $id: $n shards of $input into $outdir ($jobs at once)" >&2
 if command -v parallel >/dev/null 2>&1 && parallel --version 2>/dev/null | grep -q GNU; then
     # -q quotes every word of the command, so options with blanks survive.
     seq 0 $((n - 1)) | parallel -q --jobs "$jobs" --halt never \
-        bash "$self" --run-shard {} "$n" "$input" "$outdir" "$id" "${opts[@]}" || true
-else
-    running=0
-    for ((k = 0; k < n; k++)); do
-        if [ "$running" -ge "$jobs" ]; then
-            wait -n || true
-            running=$((running - 1))
-        fi
-        bash "$self" --run-shard "$k" "$n" "$input" "$outdir" "$id" "${opts[@]}" &
-        running=$((running + 1))
+        bash "$self" --run-shard {} "$n" "$input" "$outdir" "$id" "${opts[@]}" &
+    pids=($!)
+    while kill -0 "${pids[0]}" 2>/dev/null; do
+        wait "${pids[0]}" || true
     done
-    while [ "$running" -gt 0 ]; do
+else
+    for ((k = 0; k < n; k++)); do
+        while [ "$interrupted" = 0 ] && [ "$(jobs -pr | wc -l)" -ge "$jobs" ]; do
+            wait -n || true
+        done
+        [ "$interrupted" = 0 ] || break
+        bash "$self" --run-shard "$k" "$n" "$input" "$outdir" "$id" "${opts[@]}" &
+        pids+=($!)
+    done
+    while [ -n "$(jobs -pr)" ]; do
         wait -n || true
-        running=$((running - 1))
     done
 fi
 
 failed=()
 for ((k = 0; k < n; k++)); do
-    rc=$(cat "$outdir/shard-$k.rc" 2>/dev/null || echo "?")
-    [ "$rc" = 0 ] || failed+=("$k (exit $rc, see $outdir/shard-$k.log)")
+    rc=$(cat "$outdir/shard-$k.rc" 2>/dev/null || echo none)
+    if [ "$rc" = none ]; then
+        failed+=("$k (not run or no exit status)")
+    elif [ "$rc" != 0 ]; then
+        failed+=("$k (exit status $rc, see $outdir/shard-$k.log)")
+    elif [ "$interrupted" = 1 ] || grep -q '^scan interrupted:' "$outdir/shard-$k.log"; then
+        # Without -q the scanner's last line says how it ended; with -q only a signal
+        # seen here tells.
+        failed+=("$k (interrupted, see $outdir/shard-$k.log)")
+    fi
 done
 
 if [ ${#failed[@]} -gt 0 ]; then
-    printf 'shard %s failed\n' "${failed[@]}" >&2
+    printf 'shard %s did not complete\n' "${failed[@]}" >&2
     printf 'resume: %q %q %q %q --scan-id %q --resume [the same options]\n' \
         "$0" "$n" "$input" "$outdir" "$id" >&2
     exit 1

@@ -130,6 +130,12 @@ int mts_scanset_select(const struct mts_scanset *set, const char *want, char **s
         }
         json_decref(meta);
     }
+    /* Several stores must be the whole scan: a missing shard would shrink every count
+       without a word. (One store alone may be one shard, looked at by itself.) */
+    if (rc == 0 && set->n > 1 && set->n != n_of) {
+        snprintf(whybuf, whylen, "scan \"%s\" has %lu shards, %zu given", want, n_of, set->n);
+        rc = MTS_SCANSET_ESHARDS;
+    }
     free(seen_k);
     if (rc == 0 && !(*scan = strdup(want)))
         rc = -ENOMEM;

@@ -262,8 +262,7 @@ static enum mts_https_result classify(const struct fetch *f, CURLcode rc)
     case CURLE_COULDNT_CONNECT:
         curl_easy_getinfo(f->easy, CURLINFO_OS_ERRNO, &os_errno);
         /* A reset right after the SYN was answered refuses the connection just the same:
-         * whether the client notices it during connect or at its first TLS read is a race
-         * (see the reset rule below). */
+         * whether the client notices it during connect or later is a race (see below). */
         if (os_errno == ECONNREFUSED || os_errno == ECONNRESET) {
             return MTS_HTTPS_CONNECT_REFUSED;
         }
@@ -273,22 +272,20 @@ static enum mts_https_result classify(const struct fetch *f, CURLcode rc)
         return f->tcp_connected ? MTS_HTTPS_TIMEOUT : MTS_HTTPS_CONNECT_TIMEOUT;
     case CURLE_WRITE_ERROR:
         return f->truncated ? MTS_HTTPS_TOO_LARGE : MTS_HTTPS_ERROR;
-    case CURLE_SSL_CONNECT_ERROR:
-        /* Reset before the server sent a single TLS record: it refused to talk. */
-        curl_easy_getinfo(f->easy, CURLINFO_OS_ERRNO, &os_errno);
-        if (os_errno == ECONNRESET && !f->server_spoke) {
-            return MTS_HTTPS_CONNECT_REFUSED;
-        }
-        return MTS_HTTPS_TLS_FAILURE;
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:
         return MTS_HTTPS_TLS_FAILURE;
+    case CURLE_SSL_CONNECT_ERROR:
+        /* The connection came up and died before the server sent a single TLS byte: it
+         * refused to talk. (curl reports no errno here, and whether a reset is noticed
+         * during connect, at the first TLS read or at a write is a race.) */
+        return f->server_spoke ? MTS_HTTPS_TLS_FAILURE : MTS_HTTPS_CONNECT_REFUSED;
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
-        return MTS_HTTPS_RESET;
+        return f->server_spoke ? MTS_HTTPS_RESET : MTS_HTTPS_CONNECT_REFUSED;
     case CURLE_ABORTED_BY_CALLBACK:
         /* Only the pre-request callback aborts, and only for a failed or missing handshake
          * observation. */

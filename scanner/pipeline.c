@@ -765,6 +765,14 @@ static int scan_open_store(struct scan *s, json_t **prev, char *err, size_t errl
         snprintf(err, errlen, "no scan '%s' in %s to resume", c->scan_id, c->db);
         return rc;
     }
+    char shard[32];
+    snprintf(shard, sizeof shard, "%u/%u", c->shard_k, c->shard_n);
+    const char *was = json_string_value(json_object_get(*prev, "shard"));
+    if (c->resume && rc == 0 && was && strcmp(was, shard) != 0) {
+        snprintf(err, errlen, "scan '%s' is shard %s, not %s: resume it with --shard %s",
+                 c->scan_id, was, shard, was);
+        return -EINVAL;
+    }
     if (!c->resume && rc == 0) {
         snprintf(err, errlen, "scan '%s' already exists in %s: use --resume or another --scan-id",
                  c->scan_id, c->db);

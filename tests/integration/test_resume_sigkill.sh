@@ -24,6 +24,8 @@ expect "the kill came mid-scan" test "$done_before" -gt 0 -a "$done_before" -lt 
 
 expect "resume exits 0" scan "$WORK/db" resumed "$WORK/list.txt" --no-https --no-smtp \
     --concurrency 500 --resume
+expect "resume refuses another shard" not scan "$WORK/db" resumed "$WORK/list.txt" --no-https \
+    --no-smtp --resume --shard 1/2
 expect "uninterrupted scan exits 0" scan "$WORK/db" full "$WORK/list.txt" --no-https --no-smtp \
     --concurrency 500
 "$MTS_RAW_EXPORT" "$WORK/db" resumed >"$WORK/resumed.jsonl"

@@ -121,5 +121,8 @@ expect "the analysis refuses the same shard twice" \
 expect "the analysis refuses a shard with an unsharded store" \
     not "$MTS_ANALYZE" report --format json --scan-id sharded \
     --db "$WORK/shards/shard-0" --db "$WORK/whole"
+expect "the analysis refuses an incomplete set of shards (3 of 4)" \
+    not "$MTS_ANALYZE" report --format json --scan-id sharded \
+    --db "$WORK/shards/shard-0" --db "$WORK/shards/shard-1" --db "$WORK/shards/shard-2"
 expect "world stops cleanly" world_stop
 finish

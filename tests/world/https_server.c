@@ -31,6 +31,9 @@
 #define HEAD_TIMEOUT_S  60   /* a client that never finishes its request head */
 #define POLICY_PATH     "/.well-known/mta-sts.txt"
 #define DRIP_DEFAULT_MS 1000
+/* A reset mid-body comes this long after the last bytes: an RST arriving with unread data
+   makes the client's kernel drop that data, and the head must reach the client first. */
+#define RESET_DELAY_MS 200
 
 enum conn_state {
     ST_HOLD,      /* connect = TIMEOUT: accepted, never answered, input discarded */
@@ -39,7 +42,7 @@ enum conn_state {
     ST_LATENCY,   /* head read, waiting latency_ms before answering */
     ST_DRIP,      /* body dripping on a timer */
     ST_FLUSH,     /* everything queued; close cleanly once written */
-    ST_CUT,       /* STALL/RESET: cut_after bytes queued; then silence or RST */
+    ST_CUT,       /* STALL/RESET: cut_after bytes queued; then silence, or RST shortly after */
     ST_STALLED,   /* silent until the client goes away */
 };
 
@@ -227,6 +230,8 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     struct conn *c = arg;
     if (c->state == ST_LATENCY) {
         respond(c);
+    } else if (c->state == ST_CUT) {
+        conn_reset(c);
     } else if (c->state == ST_DRIP) {
         queue_body(c, c->h.drip_bytes > 0 ? c->h.drip_bytes : 1);
         if (c->sent < c->h.body_len)
@@ -301,7 +306,7 @@ static void write_cb(struct bufferevent *bev, void *arg)
         conn_close(c);
     } else if (c->state == ST_CUT) {
         if (c->h.speed == WORLD_SPEED_RESET)
-            conn_reset(c);
+            arm_timer(c, RESET_DELAY_MS);
         else
             enter_state(c, ST_STALLED);
     }

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "store_internal.h"
@@ -268,6 +269,18 @@ void mts_store_close(struct mts_store *store)
     free(store);
 }
 
+void mts_store__release_map_pages(struct mts_store *store)
+{
+    /* The map is a read-only shared file mapping (no MDB_WRITEMAP): dropping its pages only
+       empties page tables; the next access faults the same bytes back from the page cache,
+       so readers that are inside the map meanwhile are unaffected. */
+    MDB_envinfo info;
+    pthread_rwlock_rdlock(&store->maplock);
+    if (mdb_env_info(store->env, &info) == 0 && info.me_mapaddr)
+        madvise(info.me_mapaddr, info.me_mapsize, MADV_DONTNEED);
+    pthread_rwlock_unlock(&store->maplock);
+}
+
 size_t mts_store_mapsize(struct mts_store *store)
 {
     MDB_envinfo info;
@@ -275,17 +288,6 @@ size_t mts_store_mapsize(struct mts_store *store)
     int rc = mdb_env_info(store->env, &info);
     pthread_rwlock_unlock(&store->maplock);
     return rc == 0 ? info.me_mapsize : 0;
-}
-
-static int parse_record(const void *data, size_t len, json_t **out)
-{
-    json_t *rec = json_loadb(data, len, 0, NULL);
-    if (!json_is_object(rec)) {
-        json_decref(rec);
-        return MTS_STORE_ECORRUPT;
-    }
-    *out = rec;
-    return 0;
 }
 
 /* Look up key in dbi and parse it as a record. */
@@ -300,7 +302,7 @@ static int get_record(struct mts_store *store, MDB_dbi dbi, const unsigned char 
         return rc;
     rc = mdb_get(txn, dbi, &k, &v);
     if (rc == 0)
-        rc = parse_record(v.mv_data, v.mv_size, out);
+        rc = mts_store__decode(v.mv_data, v.mv_size, out);
     else if (rc == MDB_NOTFOUND)
         rc = MTS_STORE_NOTFOUND;
     mts_store__rdtxn_end(store, txn);
@@ -472,7 +474,7 @@ static int foreach_range(struct mts_store *store, MDB_dbi dbi, const unsigned ch
         rc = read_chunk(store, dbi, prefix, plen, last, &lastlen, e, &n);
         for (; rc == 0 && i < n; i++) {
             json_t *rec;
-            rc = parse_record(e[i].val, e[i].vlen, &rec);
+            rc = mts_store__decode(e[i].val, e[i].vlen, &rec);
             if (rc == 0)
                 rc = visit(ctx, e[i].key, e[i].klen, rec);
         }

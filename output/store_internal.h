@@ -59,4 +59,16 @@ int mts_store__adopt_mapsize(struct mts_store *store);
 int mts_store__key(const struct mts_store *store, unsigned char *buf, size_t *len, const char *a,
                    const char *b, const char *c);
 
+/*
+ * Record encoding (codec.c). encode: *val is a new malloc'd buffer of *len bytes, JSON or
+ * tagged zlib; returns 0 or -ENOMEM. decode: the record in a stored value, a new reference
+ * in *out; returns 0 or MTS_STORE_ECORRUPT.
+ */
+int mts_store__encode(const json_t *rec, char **val, size_t *len);
+int mts_store__decode(const void *data, size_t len, json_t **out);
+
+/* Drop the map's pages from this process's memory (they stay in the page cache). Writer
+   thread; readers may run meanwhile. */
+void mts_store__release_map_pages(struct mts_store *store);
+
 #endif

@@ -44,7 +44,8 @@ struct mts_writer {
     uint64_t submitted, committed, committed_domains, commits, growths;
     uint64_t flush_target; /* commit at once while committed < flush_target */
     bool stopping;
-    int err; /* sticky */
+    int err;                 /* sticky */
+    size_t written_unmapped; /* writer thread only: bytes committed since the last release */
 };
 
 static void item_free(struct item *it)
@@ -85,10 +86,9 @@ static int write_batch(struct mts_writer *w, struct item *batch, uint64_t *growt
     for (struct item *it = batch; it; it = it->next) {
         if (!it->rec)
             continue;
-        it->val = json_dumps(it->rec, MTS_STORE_JSON_FLAGS);
-        if (!it->val)
-            return -ENOMEM;
-        it->vlen = strlen(it->val);
+        int rc = mts_store__encode(it->rec, &it->val, &it->vlen);
+        if (rc)
+            return rc;
         json_decref(it->rec);
         it->rec = NULL;
     }
@@ -120,6 +120,10 @@ static int write_batch(struct mts_writer *w, struct item *batch, uint64_t *growt
         (*growths)++;
     }
 }
+
+/* Writing reads LMDB's map, and the pages it touched would count as the scanner's memory
+   for the rest of the scan; they are handed back after this many bytes of records. */
+#define RELEASE_EVERY ((size_t)16 << 20)
 
 static struct timespec deadline_after(struct timespec t, unsigned ms)
 {
@@ -167,7 +171,13 @@ static void *writer_main(void *arg)
 
         uint64_t growths = 0;
         int rc = write_batch(w, batch, &growths);
+        for (struct item *it = batch; it; it = it->next)
+            w->written_unmapped += it->klen + it->vlen;
         list_free(batch);
+        if (rc == 0 && w->written_unmapped >= RELEASE_EVERY) {
+            mts_store__release_map_pages(w->store);
+            w->written_unmapped = 0;
+        }
 
         /* Notify before waking flush/stop: when they return, the callbacks have run. Only
            this thread changes the counters, so reading them unlocked here is safe. */

@@ -1,0 +1,70 @@
+/*
+ * How a record is stored. A domain record is about 2 KB of JSON: just over what LMDB keeps
+ * inside a leaf page, so each would take a 4 KB overflow page of its own. Compressed (zlib,
+ * fastest level: about a quarter of the size) it fits in the leaf, and the store shrinks
+ * fourfold. Small records stay plain JSON. A stored value is either JSON, which always
+ * starts with '{', or 'Z', the JSON's length (4 bytes, little-endian) and a zlib stream.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zlib.h>
+
+#include "store_internal.h"
+
+#define COMPRESS_FROM 256         /* bytes of JSON; below this zlib gains nothing */
+#define RECORD_MAX    (64u << 20) /* a decoded record larger than this is corrupt */
+#define TAG_ZLIB      'Z'
+
+int mts_store__encode(const json_t *rec, char **val, size_t *len)
+{
+    char *json = json_dumps(rec, MTS_STORE_JSON_FLAGS);
+    if (!json)
+        return -ENOMEM;
+    size_t n = strlen(json);
+    if (n < COMPRESS_FROM || n > RECORD_MAX) {
+        *val = json;
+        *len = n;
+        return 0;
+    }
+    uLongf zlen = compressBound((uLong)n);
+    char *out = malloc(5 + zlen);
+    if (!out) {
+        free(json);
+        return -ENOMEM;
+    }
+    out[0] = TAG_ZLIB;
+    for (int i = 0; i < 4; i++)
+        out[1 + i] = (char)((n >> (8 * i)) & 0xff);
+    int zrc = compress2((Bytef *)out + 5, &zlen, (const Bytef *)json, (uLong)n, Z_BEST_SPEED);
+    free(json);
+    if (zrc != Z_OK) {
+        free(out);
+        return -ENOMEM;
+    }
+    *val = out;
+    *len = 5 + zlen;
+    return 0;
+}
+
+int mts_store__decode(const void *data, size_t len, json_t **out)
+{
+    const unsigned char *p = data;
+    json_t *rec = NULL;
+    if (len > 5 && p[0] == TAG_ZLIB) {
+        uLongf n = (uLongf)p[1] | (uLongf)p[2] << 8 | (uLongf)p[3] << 16 | (uLongf)p[4] << 24;
+        char *json = n && n <= RECORD_MAX ? malloc(n) : NULL;
+        if (json && uncompress((Bytef *)json, &n, p + 5, (uLong)(len - 5)) == Z_OK)
+            rec = json_loadb(json, n, 0, NULL);
+        free(json);
+    } else {
+        rec = json_loadb(data, len, 0, NULL);
+    }
+    if (!json_is_object(rec)) {
+        json_decref(rec);
+        return MTS_STORE_ECORRUPT;
+    }
+    *out = rec;
+    return 0;
+}

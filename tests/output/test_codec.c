@@ -1,0 +1,113 @@
+/*
+ * The record encoding as it lands in LMDB: a large record is stored compressed (tag 'Z'),
+ * a small one as plain JSON, both read back equal; a plain JSON value written by other
+ * means is read; a damaged compressed value is reported as corrupt, not parsed.
+ */
+#include <string.h>
+
+#include <lmdb.h>
+
+#include "check.h"
+#include "mts_store.h"
+#include "mts_writer.h"
+#include "util.h"
+
+#define SCAN "codec"
+
+/* The raw stored value of domain, copied into buf; returns its length or -1. */
+static long raw_value(const char *dir, const char *domain, char *buf, size_t cap)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    long n = -1;
+    char key[128];
+    size_t klen = (size_t)snprintf(key, sizeof key, "%s%c%s", SCAN, 0, domain);
+    if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 8) ||
+        mdb_env_open(env, dir, MDB_RDONLY, 0644))
+        return -1;
+    if (mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) == 0) {
+        MDB_val k = {klen, key}, v;
+        if (mdb_dbi_open(txn, "domains", 0, &dbi) == 0 && mdb_get(txn, dbi, &k, &v) == 0 &&
+            v.mv_size <= cap) {
+            memcpy(buf, v.mv_data, v.mv_size);
+            n = (long)v.mv_size;
+        }
+        mdb_txn_abort(txn);
+    }
+    mdb_env_close(env);
+    return n;
+}
+
+/* Overwrites the stored value of domain with len bytes of data. */
+static int put_raw(const char *dir, const char *domain, const void *data, size_t len)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    char key[128];
+    size_t klen = (size_t)snprintf(key, sizeof key, "%s%c%s", SCAN, 0, domain);
+    int rc = mdb_env_create(&env);
+    if (rc || (rc = mdb_env_set_maxdbs(env, 8)) || (rc = mdb_env_open(env, dir, 0, 0644)))
+        return rc;
+    if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) == 0) {
+        MDB_val k = {klen, key}, v = {len, (void *)data};
+        if ((rc = mdb_dbi_open(txn, "domains", 0, &dbi)) == 0 &&
+            (rc = mdb_put(txn, dbi, &k, &v, 0)) == 0)
+            rc = mdb_txn_commit(txn);
+        else
+            mdb_txn_abort(txn);
+    }
+    mdb_env_close(env);
+    return rc;
+}
+
+int main(void)
+{
+    char dir[256];
+    struct mts_store *s;
+    struct mts_writer *w;
+    util_tmpdir(dir, sizeof dir, "codec");
+    CHECK_INT(mts_store_open(&s, dir, MTS_STORE_CREATE, 0), 0);
+    CHECK_INT(mts_writer_start(&w, s, NULL), 0);
+    json_t *big = util_domain_record(SCAN, "big.example", 1, 1);
+    json_t *small = json_pack("{s:i, s:s}", "v", 1, "domain", "small.example");
+    CHECK_INT(mts_writer_put_domain(w, SCAN, "big.example", json_incref(big)), 0);
+    CHECK_INT(mts_writer_put_domain(w, SCAN, "small.example", json_incref(small)), 0);
+    CHECK_INT(mts_writer_stop(w), 0);
+    mts_store_close(s);
+
+    char buf[65536];
+    char *json = json_dumps(big, MTS_STORE_JSON_FLAGS);
+    long n = raw_value(dir, "big.example", buf, sizeof buf);
+    CHECK(n > 5 && buf[0] == 'Z');
+    CHECK(n < (long)strlen(json)); /* it did shrink */
+    n = raw_value(dir, "small.example", buf, sizeof buf);
+    CHECK(n > 0 && buf[0] == '{');
+
+    /* A plain JSON value under a large record's key (what a store without compression
+       holds) is read as it is. */
+    CHECK_INT(put_raw(dir, "plain.example", json, strlen(json)), 0);
+    static const char damaged[] = "Z\x10\x00\x00\x00not a zlib stream";
+    CHECK_INT(put_raw(dir, "damaged.example", damaged, sizeof damaged - 1), 0);
+
+    CHECK_INT(mts_store_open(&s, dir, MTS_STORE_RDONLY, 0), 0);
+    json_t *got = NULL;
+    CHECK_INT(mts_store_domain_get(s, SCAN, "big.example", &got), 0);
+    CHECK(json_equal(got, big));
+    json_decref(got);
+    CHECK_INT(mts_store_domain_get(s, SCAN, "small.example", &got), 0);
+    CHECK(json_equal(got, small));
+    json_decref(got);
+    CHECK_INT(mts_store_domain_get(s, SCAN, "plain.example", &got), 0);
+    CHECK(json_equal(got, big));
+    json_decref(got);
+    CHECK_INT(mts_store_domain_get(s, SCAN, "damaged.example", &got), MTS_STORE_ECORRUPT);
+    mts_store_close(s);
+
+    free(json);
+    json_decref(big);
+    json_decref(small);
+    util_rmtree(dir);
+    return check_exit();
+}

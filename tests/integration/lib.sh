@@ -15,15 +15,16 @@ cleanup() {
 trap cleanup EXIT
 
 # world_ports: read the world's ports from the ready file into SCAN_ARGS, the options that
-# point mtasts-scan at it (with short timeouts: the world is on loopback).
+# point mtasts-scan at it. The timeouts leave room for a loaded machine and a sanitizer
+# build, where a TLS handshake can take a second; the world's own stalls outlast them.
 world_ports() {
     local https smtp
     https=$(sed -n 's/^https_port=//p' "$WORK/ready")
     smtp=$(sed -n 's/^smtp_port=//p' "$WORK/ready")
     SCAN_ARGS=(--resolver "127.0.0.1:$DNS_PORT" --https-port "$https" --smtp-port "$smtp"
         --ca-file "$WORK/ca/ca.pem" --allow-private --ehlo scanner.mtasts-scan.test
-        --timeout-dns 1000 --dns-tries 3 --timeout-connect 2000 --timeout-https 4000
-        --timeout-smtp 3000 -q)
+        --timeout-dns 1000 --dns-tries 3 --timeout-connect 3000 --timeout-https 10000
+        --timeout-smtp 5000 --https-max 50 --smtp-max 50 --concurrency 300 --dns-inflight 600 -q)
 }
 
 # scan DB SCAN-ID LIST [OPTIONS...]: mtasts-scan against the running world.

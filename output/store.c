@@ -459,6 +459,8 @@ out_txn:
     return mts_store__err(rc);
 }
 
+#define RELEASE_EVERY_READ ((size_t)16 << 20) /* see mts_store__release_map_pages */
+
 /* Visit every record of dbi under prefix in key order, a chunk per read transaction. */
 static int foreach_range(struct mts_store *store, MDB_dbi dbi, const unsigned char *prefix,
                          size_t plen, range_visit *visit, void *ctx)
@@ -469,16 +471,23 @@ static int foreach_range(struct mts_store *store, MDB_dbi dbi, const unsigned ch
     if (!e)
         return -ENOMEM;
     int rc;
+    size_t read_since_release = 0;
     for (;;) {
         size_t n, i = 0;
         rc = read_chunk(store, dbi, prefix, plen, last, &lastlen, e, &n);
         for (; rc == 0 && i < n; i++) {
             json_t *rec;
+            read_since_release += e[i].vlen;
             rc = mts_store__decode(e[i].val, e[i].vlen, &rec);
             if (rc == 0)
                 rc = visit(ctx, e[i].key, e[i].klen, rec);
         }
         chunk_clear(e, n);
+        /* A walk over the whole store would otherwise keep every page it read resident. */
+        if (read_since_release >= RELEASE_EVERY_READ) {
+            mts_store__release_map_pages(store);
+            read_since_release = 0;
+        }
         if (rc || n < ITER_CHUNK)
             break;
     }

@@ -67,8 +67,8 @@ int mts_store__key(const struct mts_store *store, unsigned char *buf, size_t *le
 int mts_store__encode(const json_t *rec, char **val, size_t *len);
 int mts_store__decode(const void *data, size_t len, json_t **out);
 
-/* Drop the map's pages from this process's memory (they stay in the page cache). Writer
-   thread; readers may run meanwhile. */
+/* Drop the map's pages from this process's memory (they stay in the page cache). Any
+   thread; other readers and the writer may run meanwhile. */
 void mts_store__release_map_pages(struct mts_store *store);
 
 #endif

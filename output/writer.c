@@ -272,7 +272,10 @@ static int enqueue(struct mts_writer *w, struct item *it)
         w->tailp = &it->next;
         w->queued++;
         w->submitted++;
-        pthread_cond_signal(&w->wake);
+        /* The writer needs waking only to start a batch's deadline or to take a full
+           batch; a wake per record would cost the scanner a system call per domain. */
+        if (w->queued == 1 || w->queued >= w->opts.batch_max)
+            pthread_cond_signal(&w->wake);
     }
     pthread_mutex_unlock(&w->mu);
     if (rc)

@@ -16,13 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #define QUERY_WIRE_MAX    512 /* a query: 12 + 255 + 4 + 11 (OPT) bytes at most */
 #define MAX_INFLIGHT_CAP  65536
 #define IDS_PER_SOCK      65536
-#define RECV_BATCH        256 /* datagrams read per readiness callback */
+#define RECV_BATCH        256  /* datagrams read per readiness callback */
+#define RECV_MMSG         32   /* datagrams read per recvmmsg call */
+#define RECV_BUF          4096 /* per datagram: replies are bounded by the EDNS size we offer */
 #define RATE_BURST_PERIOD 0.02
 
 enum dns_state {
@@ -111,7 +114,11 @@ struct mts_dns {
     uint64_t rng[4];
     int in_callback;
     struct mts_dns_stats st;
-    uint8_t rbuf[65536];
+    /* recvmmsg's vectors: one system call takes a whole burst of replies. */
+    uint8_t rbuf[RECV_MMSG][RECV_BUF];
+    struct mmsghdr rmsg[RECV_MMSG];
+    struct iovec riov[RECV_MMSG];
+    struct sockaddr_storage rfrom[RECV_MMSG];
 };
 
 static void pump(struct mts_dns *d);
@@ -616,10 +623,9 @@ static void tcp_start(struct mts_dns *d, struct dns_slot *s)
 
 /* ---- UDP ---- */
 
-static void on_datagram(struct mts_dns *d, struct dns_sock *sk, size_t n,
+static void on_datagram(struct mts_dns *d, struct dns_sock *sk, const uint8_t *w, size_t n,
                         const struct sockaddr *from, socklen_t fromlen)
 {
-    const uint8_t *w = d->rbuf;
     struct dns_slot *s;
     ldns_pkt *reply = NULL;
     uint32_t idx;
@@ -651,14 +657,26 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
     struct mts_dns *d = sk->dns;
 
     (void)what;
-    for (int i = 0; i < RECV_BATCH; i++) {
-        struct sockaddr_storage from;
-        socklen_t fromlen = sizeof(from);
-        ssize_t n = recvfrom(fd, d->rbuf, sizeof(d->rbuf), MSG_DONTWAIT, (struct sockaddr *)&from,
-                             &fromlen);
-        if (n < 0)
+    for (int round = 0; round < RECV_BATCH / RECV_MMSG; round++) {
+        for (int i = 0; i < RECV_MMSG; i++) {
+            d->riov[i] = (struct iovec){.iov_base = d->rbuf[i], .iov_len = RECV_BUF};
+            d->rmsg[i].msg_hdr = (struct msghdr){.msg_name = &d->rfrom[i],
+                                                 .msg_namelen = sizeof(d->rfrom[i]),
+                                                 .msg_iov = &d->riov[i],
+                                                 .msg_iovlen = 1};
+        }
+        int n = recvmmsg(fd, d->rmsg, RECV_MMSG, MSG_DONTWAIT, NULL);
+        for (int i = 0; i < n; i++) {
+            const struct msghdr *h = &d->rmsg[i].msg_hdr;
+            if (h->msg_flags & MSG_TRUNC) {
+                d->st.dropped++; /* larger than any reply to our EDNS size: not ours */
+                continue;
+            }
+            on_datagram(d, sk, d->rbuf[i], d->rmsg[i].msg_len, (const struct sockaddr *)h->msg_name,
+                        h->msg_namelen);
+        }
+        if (n < RECV_MMSG)
             return;
-        on_datagram(d, sk, (size_t)n, (struct sockaddr *)&from, fromlen);
     }
 }
 
@@ -732,7 +750,7 @@ static int set_defaults(struct mts_dns_opts *o)
     o->edns_size = o->edns_size ? o->edns_size : 1232;
     o->resolvers = NULL; /* copied into res[] */
     if (o->tries > 255 || o->max_inflight > MAX_INFLIGHT_CAP || o->sockets > 256 ||
-        o->edns_size < 512 || o->edns_size > 65535)
+        o->edns_size < 512 || o->edns_size > RECV_BUF)
         return MTS_DNS_EINVAL;
     /* Enough sockets that an ID search stays short: at most a quarter of each ID space. */
     while (o->sockets * (IDS_PER_SOCK / 4) < o->max_inflight)

@@ -46,7 +46,7 @@ struct mts_dns_opts {
     unsigned cache_entries;   /* cache size; default 65536; use no_cache to disable */
     unsigned cache_max_ttl_s; /* TTL cap for cached answers; default 3600 */
     unsigned sockets;         /* UDP sockets per address family; default 4 */
-    unsigned edns_size;       /* EDNS0 UDP payload size; default 1232 */
+    unsigned edns_size;       /* EDNS0 UDP payload size; default 1232, 512..4096 */
     int no_edns;              /* non-zero: send queries without EDNS0 (and without DO) */
     int no_cache;             /* non-zero: no cache (coalescing still applies) */
 };

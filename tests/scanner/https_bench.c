@@ -9,6 +9,9 @@
  * (docs/https-fetch.md gives the exact command and the numbers). Not a ctest test.
  *
  * Usage: https_bench --addr A --port N --ca-file F [--host H] [--n N] [--parallel P]
+ *        https_bench --list FILE --port N --ca-file F [--parallel P]
+ * With --list, FILE holds one "policy-host address" pair a line and each is fetched once
+ * (scripts/bench builds it from a scan, with the matching curl configuration).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -42,14 +45,12 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"addr", required_argument, NULL, 'a'},
-                                             {"port", required_argument, NULL, 'p'},
-                                             {"ca-file", required_argument, NULL, 'c'},
-                                             {"host", required_argument, NULL, 'h'},
-                                             {"n", required_argument, NULL, 'n'},
-                                             {"parallel", required_argument, NULL, 'P'},
-                                             {NULL, 0, NULL, 0}};
-    const char *addr = NULL, *ca = NULL, *host = "mta-sts.ok.test";
+    static const struct option longopts[] = {
+        {"addr", required_argument, NULL, 'a'},    {"port", required_argument, NULL, 'p'},
+        {"ca-file", required_argument, NULL, 'c'}, {"host", required_argument, NULL, 'h'},
+        {"n", required_argument, NULL, 'n'},       {"parallel", required_argument, NULL, 'P'},
+        {"list", required_argument, NULL, 'l'},    {NULL, 0, NULL, 0}};
+    const char *addr = NULL, *ca = NULL, *host = "mta-sts.ok.test", *list = NULL;
     unsigned long n = 1000, port = 443, parallel = 100;
     int c;
 
@@ -73,11 +74,14 @@ int main(int argc, char **argv)
         case 'P':
             parallel = strtoul(optarg, NULL, 10);
             break;
+        case 'l':
+            list = optarg;
+            break;
         default:
             return 2;
         }
     }
-    if (!addr || !ca || port == 0 || port > 65535 || n == 0 || parallel == 0) {
+    if ((!addr && !list) || !ca || port == 0 || port > 65535 || n == 0 || parallel == 0) {
         fprintf(stderr,
                 "usage: %s --addr A --port N --ca-file F [--host H] [--n N] "
                 "[--parallel P]\n",
@@ -93,15 +97,32 @@ int main(int argc, char **argv)
         fprintf(stderr, "mts_https_new: %s\n", strerror(-rc));
         return 1;
     }
-    const char *addrs[] = {addr};
+    FILE *lf = list ? fopen(list, "r") : NULL;
+    if (list && !lf) {
+        perror(list);
+        return 1;
+    }
+    char lhost[256], laddr[64];
     double t0 = now();
-    for (unsigned long i = 0; i < n; i++) {
-        rc = mts_https_fetch(h, host, addrs, 1, "txt", on_done, NULL);
+    if (lf)
+        n = 0;
+    for (unsigned long i = 0; lf || i < n; i++) {
+        const char *addrs[1] = {addr}, *h_name = host;
+        if (lf) {
+            if (fscanf(lf, "%255s %63s", lhost, laddr) != 2)
+                break;
+            addrs[0] = laddr;
+            h_name = lhost;
+            n++;
+        }
+        rc = mts_https_fetch(h, h_name, addrs, 1, "txt", on_done, NULL);
         if (rc < 0) {
             fprintf(stderr, "mts_https_fetch: %s\n", strerror(-rc));
             return 1;
         }
     }
+    if (lf)
+        fclose(lf);
     while (finished < n) {
         event_base_loop(base, EVLOOP_ONCE);
     }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Capacity of the world's DNS server, measured with dnsperf on a generated world with no added
-# latency: the reference the scanner's DNS stage is compared to (docs/PERFORMANCE-world.md).
+# latency: the reference the scanner's DNS stage is compared to (docs/PERFORMANCE.md).
 #
 # usage: bench_dns.sh MTASTS_WORLD [DOMAINS [SECONDS [CLIENTS [OUTSTANDING]]]]
 #   defaults: 1000000 domains, 20 s, 1 client, 200 queries outstanding

@@ -6,6 +6,7 @@
  * opened with MDB_NOTLS so any thread may run these reads. Design: docs/store.md.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -243,6 +244,10 @@ int mts_store_open(struct mts_store **out, const char *dir, unsigned flags, size
     /* Free the reader slots of processes that died with a read transaction open. */
     if ((rc = mdb_reader_check(store->env, &dead)) != 0)
         goto fail;
+    mdb_filehandle_t fd;
+    struct stat fst;
+    if (mdb_env_get_fd(store->env, &fd) == 0 && fstat(fd, &fst) == 0)
+        store->data_ino = fst.st_ino;
     store->maxkey = (size_t)mdb_env_get_maxkeysize(store->env);
     if (store->maxkey > MTS_KEY_MAX - 1) /* room for the separator iteration appends */
         store->maxkey = MTS_KEY_MAX - 1;
@@ -273,12 +278,27 @@ void mts_store__release_map_pages(struct mts_store *store)
 {
     /* The map is a read-only shared file mapping (no MDB_WRITEMAP): dropping its pages only
        empties page tables; the next access faults the same bytes back from the page cache,
-       so readers that are inside the map meanwhile are unaffected. */
-    MDB_envinfo info;
+       so readers that are inside the map meanwhile are unaffected. LMDB does not tell
+       where it mapped the file (mdb_env_info's address is only set with MDB_FIXEDMAP), so
+       the mapping is found by the data file's inode; the map lock keeps it from moving. */
+    if (!store->data_ino)
+        return;
+    FILE *maps = fopen("/proc/self/maps", "re");
+    if (!maps)
+        return;
+    char line[512];
     pthread_rwlock_rdlock(&store->maplock);
-    if (mdb_env_info(store->env, &info) == 0 && info.me_mapaddr)
-        madvise(info.me_mapaddr, info.me_mapsize, MADV_DONTNEED);
+    while (fgets(line, sizeof line, maps)) {
+        unsigned long lo, hi, off, ino;
+        unsigned major, minor;
+        char perms[8];
+        if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &lo, &hi, perms, &off, &major, &minor,
+                   &ino) == 7 &&
+            ino == store->data_ino && strstr(line, "data.mdb"))
+            madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    }
     pthread_rwlock_unlock(&store->maplock);
+    fclose(maps);
 }
 
 size_t mts_store_mapsize(struct mts_store *store)

@@ -29,6 +29,7 @@ struct mts_store {
     /* The registry of open environments of this process (see mts_store_open). */
     dev_t dev;
     ino_t ino;
+    ino_t data_ino; /* data.mdb's inode: finds LMDB's map in /proc/self/maps */
     struct mts_store *next_open;
 };
 

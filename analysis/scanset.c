@@ -162,29 +162,12 @@ static json_t *get_probe(void *arg, const char *host, const char *addr)
     return NULL;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int get_policy(void *arg, const char *hex, const unsigned char **body, size_t *len)
 {
     struct env_ctx *e = arg;
     unsigned char digest[MTS_STORE_SHA256_LEN];
-    if (strlen(hex) != 2 * MTS_STORE_SHA256_LEN)
+    if (mts_store_unhex(hex, digest, sizeof digest) != MTS_STORE_SHA256_LEN)
         return -ENOENT;
-    for (size_t i = 0; i < MTS_STORE_SHA256_LEN; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -ENOENT;
-        digest[i] = (unsigned char)(hi << 4 | lo);
-    }
     free(e->body);
     e->body = NULL;
     for (size_t i = 0; i < e->set->n; i++) {

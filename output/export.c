@@ -16,28 +16,9 @@ struct export_ctx {
     FILE *out;
 };
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool parse_digest(const char *hex, unsigned char out[MTS_STORE_SHA256_LEN])
 {
-    if (!hex || strlen(hex) != 2 * MTS_STORE_SHA256_LEN)
-        return false;
-    for (size_t i = 0; i < MTS_STORE_SHA256_LEN; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return false;
-        out[i] = (unsigned char)(hi << 4 | lo);
-    }
-    return true;
+    return hex && mts_store_unhex(hex, out, MTS_STORE_SHA256_LEN) == MTS_STORE_SHA256_LEN;
 }
 
 static json_t *hex_string(const unsigned char *data, size_t len)

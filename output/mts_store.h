@@ -59,6 +59,14 @@ void mts_store_close(struct mts_store *store);
 /* The current map size in bytes (grows as the writer needs room). */
 size_t mts_store_mapsize(struct mts_store *store);
 
+/*
+ * Decode the hex string hex (either case, even length) into out, at most cap bytes: how
+ * records write bytes that are not text ({"hex": ...}) and policy digests. Returns the
+ * number of bytes, or -1 for an odd length, a character that is not a hex digit, or more
+ * than cap bytes.
+ */
+long mts_store_unhex(const char *hex, unsigned char *out, size_t cap);
+
 /* A string naming code (0, an LMDB code, a negated errno or MTS_STORE_*); static storage. */
 const char *mts_store_strerror(int code);
 

@@ -142,25 +142,32 @@ static char *canonical_name(const char *name)
     return out;
 }
 
-/* Appends the bytes of one TXT character-string, stored as text or {"hex": ...}. */
+/* Appends to buf as much of one TXT character-string (stored as text or {"hex": ...}) as
+   fits: only a record's first bytes matter here. */
 static void append_txt_string(char *buf, size_t cap, size_t *len, const json_t *s)
 {
+    size_t room = cap - 1 - *len;
     const char *text = json_string_value(s);
     if (text) {
         size_t n = strlen(text);
-        if (*len + n < cap) {
-            memcpy(buf + *len, text, n);
-            *len += n;
-        }
+        memcpy(buf + *len, text, n < room ? n : room);
+        *len += n < room ? n : room;
         return;
     }
     const char *hex = json_string_value(json_object_get(s, "hex"));
-    for (; hex && hex[0] && hex[1] && *len + 1 < cap; hex += 2) {
-        unsigned v;
-        if (sscanf(hex, "%2x", &v) != 1)
-            break;
-        buf[(*len)++] = (char)v;
-    }
+    char head[2 * 64 + 1];
+    size_t want = hex ? strlen(hex) / 2 : 0;
+    if (want > room)
+        want = room;
+    if (want > 64)
+        want = 64;
+    if (!hex || want == 0)
+        return;
+    memcpy(head, hex, 2 * want);
+    head[2 * want] = '\0';
+    long n = mts_store_unhex(head, (unsigned char *)buf + *len, room);
+    if (n > 0)
+        *len += (size_t)n;
 }
 
 /* Whether the TXT observation holds a record that starts with v=STSv1 (RFC 8461 §3.1). */

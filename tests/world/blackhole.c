@@ -115,3 +115,31 @@ void world_blackholes_free(struct world_blackholes *b)
     free(b->holes);
     free(b);
 }
+
+struct evconnlistener *world_listen_any(struct event_base *base, uint16_t port,
+                                        evconnlistener_cb cb, void *arg, uint16_t *bound,
+                                        const char *who, char *err, size_t errlen)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+    sin.sin_addr.s_addr = htonl(INADDR_ANY);
+    struct evconnlistener *l =
+        evconnlistener_new_bind(base, cb, arg, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 4096,
+                                (struct sockaddr *)&sin, sizeof sin);
+    if (!l) {
+        snprintf(err, errlen, "%s: cannot listen on port %u: %s", who, (unsigned)port,
+                 strerror(errno));
+        return NULL;
+    }
+    /* After the bind: a SO_REUSEPORT bind to port 0 could be handed a port another such
+       listener already holds. */
+    int reuse = 1;
+    setsockopt(evconnlistener_get_fd(l), SOL_SOCKET, SO_REUSEPORT, &reuse, sizeof reuse);
+    socklen_t sl = sizeof sin;
+    if (getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&sin, &sl) != 0) {
+        snprintf(err, errlen, "%s: getsockname: %s", who, strerror(errno));
+        evconnlistener_free(l);
+        return NULL;
+    }
+    *bound = ntohs(sin.sin_port);
+    return l;
+}

@@ -15,7 +15,19 @@
 
 #include "model.h"
 
+#include <event2/listener.h>
+
 struct world_blackholes;
+
+/*
+ * The wildcard listener the HTTPS and SMTP servers use: INADDR_ANY:port (0 = a free port,
+ * returned in *bound), with SO_REUSEPORT set after the bind so that the blackholes, and
+ * nothing else, can bind the same port on single addresses. who names the server in the
+ * error sentence. Returns the listener, or NULL with a sentence in err.
+ */
+struct evconnlistener *world_listen_any(struct event_base *base, uint16_t port,
+                                        evconnlistener_cb cb, void *arg, uint16_t *bound,
+                                        const char *who, char *err, size_t errlen);
 
 /*
  * Creates the blackholes of w (scenario worlds; a generated world has no connect timeouts)

@@ -12,6 +12,7 @@
  * bounded request head, whatever the body size.
  */
 #include "https_server.h"
+#include "blackhole.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -432,29 +433,10 @@ struct world_https_server *world_https_server_new(struct event_base *base, const
         goto fail;
     }
     SSL_CTX_set_client_hello_cb(srv->ctx, client_hello_cb, srv);
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
-    sin.sin_addr.s_addr = htonl(INADDR_ANY);
-    srv->listener =
-        evconnlistener_new_bind(base, accept_cb, srv, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
-                                4096, (struct sockaddr *)&sin, sizeof sin);
-    if (srv->listener == NULL) {
-        snprintf(err, errlen, "https: cannot listen on port %u: %s", (unsigned)port,
-                 strerror(errno));
+    srv->listener = world_listen_any(base, port, accept_cb, srv, &srv->port, "https", err, errlen);
+    if (srv->listener == NULL)
         goto fail;
-    }
     evconnlistener_set_error_cb(srv->listener, accept_error_cb);
-    /* Lets blackhole.c bind this port on single addresses (connect timeouts). Set after the
-       bind, so that no other listener is ever handed the same ephemeral port. */
-    int reuse = 1;
-    setsockopt(evconnlistener_get_fd(srv->listener), SOL_SOCKET, SO_REUSEPORT, &reuse,
-               sizeof reuse);
-    struct sockaddr_in bound;
-    socklen_t bl = sizeof bound;
-    if (getsockname(evconnlistener_get_fd(srv->listener), (struct sockaddr *)&bound, &bl) != 0) {
-        snprintf(err, errlen, "https: getsockname: %s", strerror(errno));
-        goto fail;
-    }
-    srv->port = ntohs(bound.sin_port);
     return srv;
 fail:
     world_https_server_free(srv);

@@ -6,6 +6,7 @@ WORLD=$MTS_WORLD
 
 WORK=$(mktemp -d)
 cleanup() {
+    if [ -n "${real_started:-}" ]; then bash "$REAL" stop "$WORK/real" || true; fi
     if [ -n "${WORLD_PID:-}" ] && kill -0 "$WORLD_PID" 2>/dev/null; then
         kill -TERM "$WORLD_PID"
         wait "$WORLD_PID" 2>/dev/null || true
@@ -32,4 +33,39 @@ scan() {
     local db=$1 id=$2 list=$3
     shift 3
     "$MTS_SCAN" --input "$list" --db "$db" --scan-id "$id" "${SCAN_ARGS[@]}" "$@"
+}
+
+# The real-server fixture (tests/world/realservers.sh: unbound, nginx, postfix) in front of
+# the running world. real_start [VAR=value ...] starts it with extra settings for the
+# fixture and reads the addresses it reports (realservers.env); a fixture that does not
+# come up fails the test with its servers' logs. real_stop stops it; cleanup does too.
+REAL=$MTS_SOURCE/tests/world/realservers.sh
+real_started=
+real_start() {
+    chmod 755 "$WORK" # the fixture's postfix daemons work below it
+    real_started=1
+    if ! env WORLD_READY="$WORK/ready" WORLD_CA_DIR="$WORK/ca" \
+        WORLD_MKCERT="${MTS_MKCERT:-$(dirname "$MTS_WORLD")/world-mkcert}" "$@" \
+        bash "$REAL" start "$WORK/real" >"$WORK/real.log" 2>&1; then
+        echo "FAIL: the real-server fixture did not start" >&2
+        real_logs
+        exit 1
+    fi
+    . "$WORK/real/realservers.env"
+}
+
+real_stop() {
+    bash "$REAL" stop "$WORK/real"
+    real_started=
+}
+
+# real_logs: what the fixture's servers and the world said, for a failure report.
+real_logs() {
+    local f
+    for f in "$WORK/real.log" "$WORK/real/unbound.log" "$WORK/real/nginx/error.log" \
+        "$WORK/real/nginx/access.log" "$WORK/real/postfix.log" "$WORK/world.err"; do
+        [ -s "$f" ] || continue
+        echo "---- $f" >&2
+        tail -40 "$f" >&2
+    done
 }

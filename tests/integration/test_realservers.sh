@@ -11,45 +11,16 @@
 # has one port per protocol) and must match the world's ground truth.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-set -euo pipefail
 
-REAL=$MTS_SOURCE/tests/world/realservers.sh
-MKCERT=${MTS_MKCERT:-$(dirname "$MTS_WORLD")/world-mkcert}
 REAL_DOMAINS="alpha.realsrv.test beta.realsrv.test"
 WORLD_DOMAIN=worldmx.realsrv.test
-chmod 755 "$WORK" # the fixture's postfix daemons work below it
-real_started=
-stop_all() {
-    if [ -n "$real_started" ]; then bash "$REAL" stop "$WORK/real" || true; fi
-    cleanup
-}
-trap stop_all EXIT
-
-# show_logs: what the servers said, for a failure report.
-show_logs() {
-    local f
-    for f in "$WORK/real.log" "$WORK/real/unbound.log" "$WORK/real/nginx/error.log" \
-        "$WORK/real/nginx/access.log" "$WORK/real/postfix.log" "$WORK/world.err"; do
-        [ -s "$f" ] || continue
-        echo "---- $f" >&2
-        tail -40 "$f" >&2
-    done
-}
 
 SECONDS=0
 world_start "$WORK" --scenario "$MTS_SOURCE/tests/integration/real.scn" \
     --ca-dir "$WORK/ca" --truth "$WORK/truth.jsonl" --list "$WORK/list.txt"
-real_started=1
 policy_hosts=""
 for d in $REAL_DOMAINS; do policy_hosts+="${policy_hosts:+ }mta-sts.$d"; done
-if ! WORLD_READY="$WORK/ready" WORLD_CA_DIR="$WORK/ca" WORLD_MKCERT="$MKCERT" \
-    REAL_POLICY_HOSTS="$policy_hosts" REAL_MX_HOST=mx.realsrv.test \
-    bash "$REAL" start "$WORK/real" >"$WORK/real.log" 2>&1; then
-    echo "FAIL: the real-server fixture did not start" >&2
-    show_logs
-    exit 1
-fi
-. "$WORK/real/realservers.env"
+real_start REAL_POLICY_HOSTS="$policy_hosts" REAL_MX_HOST=mx.realsrv.test
 world_https=$(sed -n 's/^https_port=//p' "$WORK/ready")
 world_smtp=$(sed -n 's/^smtp_port=//p' "$WORK/ready")
 echo "unbound $UNBOUND_ADDR:$UNBOUND_PORT, nginx $NGINX_ADDR:$NGINX_PORT," \
@@ -65,13 +36,13 @@ echo "$WORLD_DOMAIN" >"$WORK/world.txt"
 if ! "$MTS_SCAN" --input "$WORK/real.txt" --db "$WORK/db" --scan-id real "${COMMON[@]}" \
     --https-port "$NGINX_PORT" --smtp-port "$POSTFIX_PORT"; then
     bad "scan of the real-server domains exits 0"
-    show_logs
+    real_logs
 fi
 # Scan 2: the world's own domain, on the world's ports, through the same unbound.
 if ! "$MTS_SCAN" --input "$WORK/world.txt" --db "$WORK/db" --scan-id world "${COMMON[@]}" \
     --https-port "$world_https" --smtp-port "$world_smtp"; then
     bad "scan of the world-served domain exits 0"
-    show_logs
+    real_logs
 fi
 "$MTS_RAW_EXPORT" "$WORK/db" real >"$WORK/real.jsonl"
 "$MTS_RAW_EXPORT" "$WORK/db" world >"$WORK/world.jsonl"
@@ -86,16 +57,13 @@ domains = sys.argv[8:]
 recs = {r["domain"]: r for r in map(json.loads, open(scan, encoding="utf-8"))}
 fails = []
 
-
 def check(what, want, got):
     if want != got:
         fails.append(f"{what}: want {want!r}, got {got!r}")
 
-
 def check_true(what, cond, got):
     if not cond:
         fails.append(f"{what}: got {got!r}")
-
 
 check("domains scanned", sorted(domains), sorted(recs))
 probes_seen = set()
@@ -180,7 +148,7 @@ print(f"{len(domains)} real-server domains, {len(fails)} differences")
 sys.exit(1 if fails else 0)
 EOF
     bad "stored observations of the real-server domains"
-    show_logs
+    real_logs
 else
     ok
 fi
@@ -199,7 +167,7 @@ for line in open(sys.argv[1], encoding="utf-8"):
 if ! /usr/bin/python3 "$MTS_SOURCE/tests/integration/compare_truth.py" \
     "$WORK/world-truth.jsonl" "$WORK/world.jsonl" --via-resolver; then
     bad "the world-served domain's observations equal the ground truth"
-    show_logs
+    real_logs
 else
     ok
 fi
@@ -222,8 +190,7 @@ else
     bad "mtasts-analyze explain alpha.realsrv.test exits 0"
 fi
 
-bash "$REAL" stop "$WORK/real"
-real_started=
+real_stop
 expect "world stops cleanly" world_stop
 echo "integration_realservers: ${SECONDS} s"
 finish

@@ -6,41 +6,12 @@
 # failures a resolver rewrites compared as one class; everything else exactly).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-set -euo pipefail
-
-REAL=$MTS_SOURCE/tests/world/realservers.sh
-MKCERT=${MTS_MKCERT:-$(dirname "$MTS_WORLD")/world-mkcert}
-chmod 755 "$WORK" # the fixture's postfix daemons work below it
-real_started=
-stop_all() {
-    if [ -n "$real_started" ]; then bash "$REAL" stop "$WORK/real" || true; fi
-    cleanup
-}
-trap stop_all EXIT
-
-# show_logs: what the fixture's servers said, for a failure report.
-show_logs() {
-    local f
-    for f in "$WORK/real.log" "$WORK/real/unbound.log" "$WORK/real/nginx/error.log" \
-        "$WORK/real/postfix.log" "$WORK/world.err"; do
-        [ -s "$f" ] || continue
-        echo "---- $f" >&2
-        tail -40 "$f" >&2
-    done
-}
 
 SECONDS=0
 world_start "$WORK" --scenario "$MTS_SOURCE/tests/world/scenarios/taxonomy.scn" \
     --ca-dir "$WORK/ca" --truth "$WORK/truth.jsonl" --list "$WORK/list.txt" \
     --conn-stats "$WORK/conn.json"
-real_started=1
-if ! WORLD_READY="$WORK/ready" WORLD_CA_DIR="$WORK/ca" WORLD_MKCERT="$MKCERT" \
-    bash "$REAL" start "$WORK/real" >"$WORK/real.log" 2>&1; then
-    echo "FAIL: the real-server fixture did not start" >&2
-    show_logs
-    exit 1
-fi
-. "$WORK/real/realservers.env"
+real_start
 echo "unbound on $UNBOUND_ADDR:$UNBOUND_PORT, forwarding to the world on 127.0.0.1:$DNS_PORT"
 
 # The world's own ports are not given: --no-https --no-smtp, and DNS goes to unbound only.
@@ -48,13 +19,13 @@ if ! "$MTS_SCAN" --input "$WORK/list.txt" --db "$WORK/db" --scan-id viaunbound \
     --resolver "$UNBOUND_ADDR:$UNBOUND_PORT" --no-https --no-smtp --allow-private \
     --ehlo scanner.mtasts-scan.test --timeout-dns 2000 --dns-tries 3 -q; then
     bad "scan through unbound exits 0"
-    show_logs
+    real_logs
 fi
 "$MTS_RAW_EXPORT" "$WORK/db" viaunbound >"$WORK/scan.jsonl"
 if ! /usr/bin/python3 "$MTS_SOURCE/tests/integration/compare_truth.py" \
     "$WORK/truth.jsonl" "$WORK/scan.jsonl" --dns-only --via-resolver; then
     bad "DNS observations through unbound equal the ground truth"
-    show_logs
+    real_logs
 else
     ok
 fi
@@ -77,8 +48,7 @@ m = json.loads(sys.stdin.read())
 sys.exit(0 if m.get("resolvers") == [sys.argv[1]] and m.get("state") == "complete" else 1)' \
     "$UNBOUND_ADDR:$UNBOUND_PORT" < <("$MTS_RAW_EXPORT" "$WORK/db" viaunbound --meta)
 
-bash "$REAL" stop "$WORK/real"
-real_started=
+real_stop
 expect "world stops cleanly" world_stop
 # The world answered unbound, not the scanner directly: its query counter moved, and no
 # HTTPS or SMTP session reached the world.

@@ -45,7 +45,7 @@
 #include "progress.h"
 #include "smtp_probe.h"
 
-enum job_state { JOB_DNS, JOB_MXADDR, JOB_PROBES, JOB_DONE };
+enum job_state { JOB_DNS, JOB_MXADDR, JOB_PROBES };
 
 struct scan;
 
@@ -95,7 +95,7 @@ struct scan {
     char errmsg[256];
 
     struct mts_dns_stats dns_final; /* the engine's counters, kept when it is freed */
-    uint64_t started, resumed, finished, policy_fetches;
+    uint64_t resumed, finished, policy_fetches;
     _Atomic uint64_t committed_domains;
 };
 
@@ -328,7 +328,6 @@ static void job_start(struct scan *s, const char *domain)
         s->jobs->prev = job;
     s->jobs = job;
     s->inflight++;
-    s->started++;
 
     char name[300];
     job->state = JOB_DNS;
@@ -588,7 +587,6 @@ static void job_commit(struct job *job)
         rc = rec ? mts_writer_put_domain(s->writer, s->cfg->scan_id, job->domain, rec) : -ENOMEM;
     else
         json_decref(rec);
-    job->state = JOB_DONE;
     job_unlink(job);
     job_free(job);
     s->finished++;
@@ -610,10 +608,8 @@ static void job_step(struct job *job)
         break;
     case JOB_PROBES:
         if (!job->https_pending)
-            job_commit(job);
+            job_commit(job); /* frees the job */
         break;
-    case JOB_DONE:
-        abort(); /* a finished job has no stage left: a callback arrived twice */
     }
 }
 

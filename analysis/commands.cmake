@@ -2,4 +2,4 @@
 add_executable(mtasts-analyze
   main.c scanset.c aggregate.c report_text.c report_markdown.c report_html.c diff.c export.c
   explain.c)
-target_link_libraries(mtasts-analyze PRIVATE mts_analysis mts_output PkgConfig::PSL m)
+target_link_libraries(mtasts-analyze PRIVATE mts_analysis mts_output PkgConfig::PSL Threads::Threads m)

@@ -26,6 +26,7 @@ struct opts {
     size_t n_dbs, n_old, n_new;
     const char *scan, *format, *output, *category, *verdict;
     bool would_bounce, list;
+    unsigned threads; /* 0: one per online CPU */
 };
 
 static const char *const usage_main =
@@ -41,7 +42,9 @@ static const char *const usage_main =
     "  export                  --format jsonl|csv [--output FILE]\n"
     "\n"
     "Every command takes --db DIR (repeatable: shards of one scan) and --scan-id ID (default:\n"
-    "the only or latest scan). 'mtasts-analyze COMMAND --help' describes one command.\n"
+    "the only or latest scan), and --threads N (records decoded and classified on N threads;\n"
+    "default: one per online CPU; the output does not depend on N).\n"
+    "'mtasts-analyze COMMAND --help' describes one command.\n"
     "Exit status: 0 success, 1 runtime error, 2 usage error.\n";
 
 static const struct {
@@ -89,12 +92,19 @@ static int usage_error(const char *cmd, const char *msg, const char *arg)
 static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
 {
     static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},       {"scan-id", required_argument, NULL, 's'},
-        {"format", required_argument, NULL, 'f'},   {"output", required_argument, NULL, 'o'},
-        {"category", required_argument, NULL, 'c'}, {"verdict", required_argument, NULL, 'V'},
-        {"would-bounce", no_argument, NULL, 'b'},   {"list", no_argument, NULL, 'l'},
-        {"old-db", required_argument, NULL, 'O'},   {"new-db", required_argument, NULL, 'N'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},
+        {"scan-id", required_argument, NULL, 's'},
+        {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},
+        {"category", required_argument, NULL, 'c'},
+        {"verdict", required_argument, NULL, 'V'},
+        {"would-bounce", no_argument, NULL, 'b'},
+        {"list", no_argument, NULL, 'l'},
+        {"old-db", required_argument, NULL, 'O'},
+        {"new-db", required_argument, NULL, 'N'},
+        {"threads", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int c;
     optind = 1;
@@ -132,6 +142,16 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
         case 'l':
             o->list = true;
             break;
+        case 't': {
+            char *end;
+            errno = 0;
+            unsigned long t = strtoul(optarg, &end, 10);
+            if (errno || end == optarg || *end || optarg[0] == '-' || t < 1 ||
+                t > MTS_SCANSET_MAX_THREADS)
+                return usage_error(cmd, "--threads wants a number from 1 to 64", optarg);
+            o->threads = (unsigned)t;
+            break;
+        }
         case 'h':
             fputs(command_help(cmd), stdout);
             exit(0);
@@ -149,7 +169,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
 
 /* Open the stores and choose the scan; prints the error. Returns 0 or an exit status. */
 static int open_scan(const char *cmd, char *const *dbs, size_t n, const char *want,
-                     struct mts_scanset *set, char **scan)
+                     unsigned threads, struct mts_scanset *set, char **scan)
 {
     if (n == 0)
         return usage_error(cmd, "--db DIR is required", NULL);
@@ -159,6 +179,7 @@ static int open_scan(const char *cmd, char *const *dbs, size_t n, const char *wa
         fprintf(stderr, "mtasts-analyze: %s: %s\n", bad ? bad : "store", mts_scanset_strerror(rc));
         return 1;
     }
+    set->threads = threads;
     char why[256] = "";
     rc = mts_scanset_select(set, want, scan, why, sizeof why);
     if (rc) {
@@ -217,7 +238,7 @@ static int cmd_report(const char *cmd, struct opts *o)
         return usage_error(cmd, "unknown format", format);
     struct mts_scanset set;
     char *scan = NULL;
-    int ex = open_scan(cmd, o->dbs, o->n_dbs, o->scan, &set, &scan);
+    int ex = open_scan(cmd, o->dbs, o->n_dbs, o->scan, o->threads, &set, &scan);
     if (ex)
         return ex;
     struct mts_agg *agg = NULL;
@@ -284,7 +305,7 @@ static int cmd_domains(const char *cmd, struct opts *o)
         return usage_error(cmd, "empty category", NULL);
     struct mts_scanset set;
     char *scan = NULL;
-    int ex = open_scan(cmd, o->dbs, o->n_dbs, o->scan, &set, &scan);
+    int ex = open_scan(cmd, o->dbs, o->n_dbs, o->scan, o->threads, &set, &scan);
     if (ex)
         return ex;
     struct select_ctx s = {o, o->category ? strlen(o->category) : 0};
@@ -301,7 +322,7 @@ static int cmd_explain(const char *cmd, struct opts *o, int argc, char **argv)
         return usage_error(cmd, "give exactly one DOMAIN", NULL);
     struct mts_scanset set;
     char *scan = NULL;
-    int ex = open_scan(cmd, o->dbs, o->n_dbs, o->scan, &set, &scan);
+    int ex = open_scan(cmd, o->dbs, o->n_dbs, o->scan, o->threads, &set, &scan);
     if (ex)
         return ex;
     json_t *raw = NULL, *cls = NULL;
@@ -348,7 +369,7 @@ static int cmd_export(const char *cmd, struct opts *o)
         return usage_error(cmd, "--format jsonl|csv is required", NULL);
     struct mts_scanset set;
     char *scan = NULL;
-    int ex = open_scan(cmd, o->dbs, o->n_dbs, o->scan, &set, &scan);
+    int ex = open_scan(cmd, o->dbs, o->n_dbs, o->scan, o->threads, &set, &scan);
     if (ex)
         return ex;
     struct export_ctx x = {scan, open_output(o->output), strcmp(o->format, "csv") == 0};
@@ -405,12 +426,13 @@ static int cmd_diff(const char *cmd, struct opts *o, int argc, char **argv)
     struct mts_scanset old_set, new_set;
     char *old_scan = NULL, *new_scan = NULL;
     int ex = open_scan(cmd, split ? o->old_dbs : o->dbs, split ? o->n_old : o->n_dbs, argv[optind],
-                       &old_set, &old_scan);
+                       o->threads, &old_set, &old_scan);
     if (ex)
         return ex;
     const struct mts_scanset *nset = &old_set;
     if (split) {
-        ex = open_scan(cmd, o->new_dbs, o->n_new, argv[optind + 1], &new_set, &new_scan);
+        ex =
+            open_scan(cmd, o->new_dbs, o->n_new, argv[optind + 1], o->threads, &new_set, &new_scan);
         nset = &new_set;
     } else {
         char why[256] = "";

@@ -17,10 +17,13 @@
 #define MTS_SCANSET_ESCAN   (-32101) /* no such scan, no scan at all, or an ambiguous choice */
 #define MTS_SCANSET_ESHARDS (-32102) /* the stores' scan metadata disagree */
 
+#define MTS_SCANSET_MAX_THREADS 64
+
 /* The opened stores; zero-initialise, then mts_scanset_open. */
 struct mts_scanset {
     struct mts_store **stores; /* owned */
     size_t n;
+    unsigned threads; /* mts_scanset_foreach's threads; 0 (the default): one per online CPU */
 };
 
 /*
@@ -49,8 +52,11 @@ int mts_scanset_select(const struct mts_scanset *set, const char *want, char **s
 typedef int mts_scanset_cb(void *arg, const char *domain, json_t *raw, json_t *cls);
 
 /*
- * Classify every domain of scan in every store, one at a time (memory does not grow with
- * the scan). Returns 0, the callback's value, -ENOMEM or a store error.
+ * Classify every domain of scan in every store and visit them in key order, store after
+ * store. Records are decoded and classified on set->threads threads, a batch of a few
+ * hundred at a time (memory does not grow with the scan); the visitor always runs on the
+ * calling thread, one domain at a time. Returns 0, the callback's value, -ENOMEM or a
+ * store error.
  */
 int mts_scanset_foreach(const struct mts_scanset *set, const char *scan, mts_scanset_cb *cb,
                         void *arg);

@@ -135,4 +135,26 @@ int mts_store_foreach_domain(struct mts_store *store, const char *scan, mts_stor
 int mts_store_foreach_mxprobe(struct mts_store *store, const char *scan, mts_store_mxprobe_cb *cb,
                               void *arg);
 
+/*
+ * A domain record as stored, not yet decoded: for callers that decode on several threads.
+ * Everything is borrowed from the iteration and valid only during the batch callback.
+ */
+struct mts_store_raw {
+    const char *domain;
+    const void *val;
+    size_t vlen;
+};
+typedef int mts_store_domain_batch_cb(void *arg, const struct mts_store_raw *recs, size_t n);
+
+/*
+ * Like mts_store_foreach_domain, but hands over the records undecoded, a batch (at most a
+ * few hundred, in key order) per call. Returns 0, the callback's non-zero value, or an
+ * LMDB/errno code.
+ */
+int mts_store_foreach_domain_batch(struct mts_store *store, const char *scan,
+                                   mts_store_domain_batch_cb *cb, void *arg);
+
+/* Decode one such record: *rec a new reference. Returns 0 or MTS_STORE_ECORRUPT. Any thread. */
+int mts_store_decode(const struct mts_store_raw *raw, json_t **rec);
+
 #endif

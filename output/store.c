@@ -409,8 +409,8 @@ struct chunk_entry {
     size_t vlen;
 };
 
-/* Called for each copied record; key is the part after the prefix. */
-typedef int range_visit(void *ctx, const char *key, size_t klen, json_t *rec);
+/* Called with each chunk of copied records; keys are the part after the prefix. */
+typedef int range_visit(void *ctx, const struct chunk_entry *e, size_t n);
 
 static void chunk_clear(struct chunk_entry *e, size_t n)
 {
@@ -493,15 +493,12 @@ static int foreach_range(struct mts_store *store, MDB_dbi dbi, const unsigned ch
     int rc;
     size_t read_since_release = 0;
     for (;;) {
-        size_t n, i = 0;
+        size_t n;
         rc = read_chunk(store, dbi, prefix, plen, last, &lastlen, e, &n);
-        for (; rc == 0 && i < n; i++) {
-            json_t *rec;
+        for (size_t i = 0; i < n; i++)
             read_since_release += e[i].vlen;
-            rc = mts_store__decode(e[i].val, e[i].vlen, &rec);
-            if (rc == 0)
-                rc = visit(ctx, e[i].key, e[i].klen, rec);
-        }
+        if (rc == 0 && n)
+            rc = visit(ctx, e, n);
         chunk_clear(e, n);
         /* A walk over the whole store would otherwise keep every page it read resident. */
         if (read_since_release >= RELEASE_EVERY_READ) {
@@ -512,6 +509,27 @@ static int foreach_range(struct mts_store *store, MDB_dbi dbi, const unsigned ch
             break;
     }
     free(e);
+    return rc;
+}
+
+/* Called for each decoded record of a chunk; key is the part after the prefix. */
+typedef int record_visit(void *ctx, const char *key, size_t klen, json_t *rec);
+
+struct each_ctx {
+    record_visit *visit;
+    void *ctx;
+};
+
+static int decode_each(void *ctx, const struct chunk_entry *e, size_t n)
+{
+    struct each_ctx *c = ctx;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        json_t *rec;
+        rc = mts_store__decode(e[i].val, e[i].vlen, &rec);
+        if (rc == 0)
+            rc = c->visit(c->ctx, e[i].key, e[i].klen, rec);
+    }
     return rc;
 }
 
@@ -530,7 +548,18 @@ static int visit_scan(void *ctx, const char *key, size_t klen, json_t *rec)
 int mts_store_foreach_scan(struct mts_store *store, mts_store_scan_cb *cb, void *arg)
 {
     struct scan_ctx c = {cb, arg};
-    return foreach_range(store, store->dbi_scans, (const unsigned char *)"", 0, visit_scan, &c);
+    struct each_ctx each = {visit_scan, &c};
+    return foreach_range(store, store->dbi_scans, (const unsigned char *)"", 0, decode_each, &each);
+}
+
+/* The key prefix of scan's records in the domains and mxprobes tables. */
+static int scan_prefix(struct mts_store *store, const char *scan, unsigned char *prefix,
+                       size_t *plen)
+{
+    int rc = mts_store__key(store, prefix, plen, scan, NULL, NULL);
+    if (rc == 0)
+        prefix[(*plen)++] = '\0'; /* the separator: scan "a" must not match scan "ab" */
+    return rc;
 }
 
 struct domain_ctx {
@@ -551,11 +580,42 @@ int mts_store_foreach_domain(struct mts_store *store, const char *scan, mts_stor
     unsigned char prefix[MTS_KEY_MAX];
     size_t plen;
     struct domain_ctx c = {cb, arg};
-    int rc = mts_store__key(store, prefix, &plen, scan, NULL, NULL);
+    struct each_ctx each = {visit_domain, &c};
+    int rc = scan_prefix(store, scan, prefix, &plen);
     if (rc)
         return rc;
-    prefix[plen++] = '\0'; /* the separator: scan "a" must not match scan "ab" */
-    return foreach_range(store, store->dbi_domains, prefix, plen, visit_domain, &c);
+    return foreach_range(store, store->dbi_domains, prefix, plen, decode_each, &each);
+}
+
+struct batch_ctx {
+    mts_store_domain_batch_cb *cb;
+    void *arg;
+};
+
+static int visit_batch(void *ctx, const struct chunk_entry *e, size_t n)
+{
+    struct batch_ctx *c = ctx;
+    struct mts_store_raw raw[ITER_CHUNK];
+    for (size_t i = 0; i < n; i++)
+        raw[i] = (struct mts_store_raw){e[i].key, e[i].val, e[i].vlen};
+    return c->cb(c->arg, raw, n);
+}
+
+int mts_store_foreach_domain_batch(struct mts_store *store, const char *scan,
+                                   mts_store_domain_batch_cb *cb, void *arg)
+{
+    unsigned char prefix[MTS_KEY_MAX];
+    size_t plen;
+    struct batch_ctx c = {cb, arg};
+    int rc = scan_prefix(store, scan, prefix, &plen);
+    if (rc)
+        return rc;
+    return foreach_range(store, store->dbi_domains, prefix, plen, visit_batch, &c);
+}
+
+int mts_store_decode(const struct mts_store_raw *raw, json_t **rec)
+{
+    return mts_store__decode(raw->val, raw->vlen, rec);
 }
 
 struct mxprobe_ctx {
@@ -580,11 +640,11 @@ int mts_store_foreach_mxprobe(struct mts_store *store, const char *scan, mts_sto
     unsigned char prefix[MTS_KEY_MAX];
     size_t plen;
     struct mxprobe_ctx c = {cb, arg};
-    int rc = mts_store__key(store, prefix, &plen, scan, NULL, NULL);
+    struct each_ctx each = {visit_mxprobe, &c};
+    int rc = scan_prefix(store, scan, prefix, &plen);
     if (rc)
         return rc;
-    prefix[plen++] = '\0';
-    return foreach_range(store, store->dbi_mxprobes, prefix, plen, visit_mxprobe, &c);
+    return foreach_range(store, store->dbi_mxprobes, prefix, plen, decode_each, &each);
 }
 
 int mts_store_count_domains(struct mts_store *store, const char *scan, uint64_t *count)
@@ -594,10 +654,9 @@ int mts_store_count_domains(struct mts_store *store, const char *scan, uint64_t 
     MDB_txn *txn;
     MDB_cursor *cur;
     *count = 0;
-    int rc = mts_store__key(store, prefix, &plen, scan, NULL, NULL);
+    int rc = scan_prefix(store, scan, prefix, &plen);
     if (rc)
         return rc;
-    prefix[plen++] = '\0';
     if ((rc = mts_store__rdtxn_begin(store, &txn)) != 0)
         return rc;
     if ((rc = mdb_cursor_open(txn, store->dbi_domains, &cur)) == 0) {

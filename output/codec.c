@@ -22,7 +22,11 @@ int mts_store__encode(const json_t *rec, char **val, size_t *len)
     char *json = json_dumps(rec, MTS_STORE_JSON_FLAGS);
     if (!json)
         return -ENOMEM;
-    size_t n = strlen(json);
+    return mts_store__encode_text(json, strlen(json), val, len);
+}
+
+int mts_store__encode_text(char *json, size_t n, char **val, size_t *len)
+{
     if (n < COMPRESS_FROM || n > RECORD_MAX) {
         *val = json;
         *len = n;

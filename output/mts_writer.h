@@ -81,6 +81,13 @@ int mts_writer_put_scan(struct mts_writer *w, const char *scan, json_t *rec); /*
 int mts_writer_put_domain(struct mts_writer *w, const char *scan, const char *domain, json_t *rec);
 int mts_writer_put_mxprobe(struct mts_writer *w, const char *scan, const char *host,
                            const char *addr, json_t *rec);
+/*
+ * Queue a domain record given as JSON text (len bytes, malloc'd; ownership passes in all
+ * cases): for a producer that writes its records as text. The text is not parsed or
+ * checked here; it must be one JSON object with an integer "v". Same returns as above.
+ */
+int mts_writer_put_domain_text(struct mts_writer *w, const char *scan, const char *domain,
+                               char *json, size_t len);
 
 /*
  * Queue a policy body under its SHA-256 (32 raw bytes, computed by the caller and not

@@ -66,6 +66,8 @@ int mts_store__key(const struct mts_store *store, unsigned char *buf, size_t *le
  * in *out; returns 0 or MTS_STORE_ECORRUPT.
  */
 int mts_store__encode(const json_t *rec, char **val, size_t *len);
+/* The same from n bytes of JSON text (malloc'd; ownership passes, also on error). */
+int mts_store__encode_text(char *json, size_t n, char **val, size_t *len);
 int mts_store__decode(const void *data, size_t len, json_t **out);
 
 /* Drop the map's pages from this process's memory (they stay in the page cache). Any

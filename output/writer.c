@@ -7,6 +7,7 @@
  * map can be grown and the batch written again. Design: docs/store.md.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,9 +24,10 @@ enum item_kind { ITEM_SCAN, ITEM_DOMAIN, ITEM_MXPROBE, ITEM_POLICY };
 struct item {
     struct item *next;
     enum item_kind kind;
-    json_t *rec; /* owned until serialised into val; NULL for policies */
-    char *val;   /* owned: serialised record or policy body copy */
+    json_t *rec; /* owned until serialised into val; NULL for policies and text */
+    char *val;   /* owned: serialised record, policy body copy, or JSON text to encode */
     size_t vlen;
+    bool text;          /* val is JSON text still to be encoded */
     struct timespec at; /* when it was queued (CLOCK_MONOTONIC) */
     size_t klen;
     unsigned char key[];
@@ -84,13 +86,19 @@ static int write_batch(struct mts_writer *w, struct item *batch, uint64_t *growt
 {
     struct mts_store *s = w->store;
     for (struct item *it = batch; it; it = it->next) {
-        if (!it->rec)
-            continue;
-        int rc = mts_store__encode(it->rec, &it->val, &it->vlen);
+        int rc = 0;
+        if (it->text) {
+            char *json = it->val;
+            it->val = NULL;
+            it->text = false;
+            rc = mts_store__encode_text(json, it->vlen, &it->val, &it->vlen);
+        } else if (it->rec) {
+            rc = mts_store__encode(it->rec, &it->val, &it->vlen);
+            json_decref(it->rec);
+            it->rec = NULL;
+        }
         if (rc)
             return rc;
-        json_decref(it->rec);
-        it->rec = NULL;
     }
     for (;;) {
         MDB_txn *txn;
@@ -313,6 +321,22 @@ int mts_writer_put_domain(struct mts_writer *w, const char *scan, const char *do
         return -EINVAL;
     }
     return put_record(w, ITEM_DOMAIN, scan, domain, NULL, rec);
+}
+
+int mts_writer_put_domain_text(struct mts_writer *w, const char *scan, const char *domain,
+                               char *json, size_t len)
+{
+    unsigned char key[MTS_KEY_MAX];
+    size_t klen;
+    int rc = domain ? mts_store__key(w->store, key, &klen, scan, domain, NULL) : -EINVAL;
+    struct item *it = rc ? NULL : malloc(sizeof *it + klen);
+    if (!it) {
+        free(json);
+        return rc ? rc : -ENOMEM;
+    }
+    *it = (struct item){.kind = ITEM_DOMAIN, .val = json, .vlen = len, .text = true, .klen = klen};
+    memcpy(it->key, key, klen);
+    return enqueue(w, it);
 }
 
 int mts_writer_put_mxprobe(struct mts_writer *w, const char *scan, const char *host,

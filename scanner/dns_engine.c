@@ -44,7 +44,7 @@ struct dns_job {
     struct dns_job *waiters; /* identical CACHE queries that joined this one */
     mts_dns_cb cb;
     void *arg;
-    json_t *obs; /* deferred delivery only */
+    char *obs; /* deferred delivery only */
     ldns_pkt *pkt;
     ldns_rdf *dname;
     struct mts_dns_cache_key key; /* key.name points into text[] */
@@ -171,7 +171,7 @@ static size_t slot_index(const struct mts_dns *d, const struct dns_slot *s)
 
 static void job_free(struct dns_job *j)
 {
-    json_decref(j->obs);
+    free(j->obs);
     ldns_pkt_free(j->pkt);
     ldns_rdf_deep_free(j->dname);
     free(j);
@@ -208,7 +208,7 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
     d->in_callback++;
     while (j) {
         struct dns_job *next = j->next;
-        json_t *obs = j->obs;
+        char *obs = j->obs;
         j->obs = NULL;
         j->cb(j->arg, obs, j->pkt);
         job_free(j);
@@ -447,21 +447,17 @@ static void pump(struct mts_dns *d)
 
 /* ---- completion ---- */
 
-static void mark_cached(json_t *obs)
+/* Hands the observation to the query and, marked as cached, to every query that joined it. */
+static void deliver(struct mts_dns *d, struct dns_job *j, char *obs, const ldns_pkt *reply,
+                    const char *noreply, const struct mts_dns_obs_meta *meta)
 {
-    json_object_set_new(obs, "cached", json_true());
-    json_object_set_new(obs, "ms", json_real(0.0));
-}
-
-static void deliver(struct mts_dns *d, struct dns_job *j, json_t *obs, const ldns_pkt *reply)
-{
+    struct mts_dns_obs_meta joined = *meta;
+    joined.cached = true;
+    joined.ms = 0.0;
     d->in_callback++;
     for (struct dns_job *w = j->waiters, *next; w; w = next) {
-        json_t *copy = obs ? json_deep_copy(obs) : NULL;
         next = w->next;
-        if (copy)
-            mark_cached(copy);
-        w->cb(w->arg, copy, reply);
+        w->cb(w->arg, mts_dns_obs_new(j->text, j->qtype, reply, noreply, &joined), reply);
         job_free(w);
     }
     j->waiters = NULL;
@@ -483,7 +479,7 @@ static void finish(struct mts_dns *d, struct dns_slot *s, ldns_pkt *reply, const
         .tcp = s->tcp,
         .cached = false,
     };
-    json_t *obs = mts_dns_obs_new(j->text, j->qtype, reply, noreply, &meta);
+    char *obs = mts_dns_obs_new(j->text, j->qtype, reply, noreply, &meta);
 
     if (reply)
         d->st.answered++;
@@ -503,7 +499,7 @@ static void finish(struct mts_dns *d, struct dns_slot *s, ldns_pkt *reply, const
         }
     }
     slot_release(d, s);
-    deliver(d, j, obs, reply);
+    deliver(d, j, obs, reply, noreply, &meta);
     ldns_pkt_free(reply);
     pump(d);
 }

@@ -10,11 +10,11 @@
 #ifndef MTS_DNS_ENGINE_H
 #define MTS_DNS_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <event2/event.h>
-#include <jansson.h>
 #include <ldns/ldns.h>
 
 /* Errors: every function returning int returns 0 or one of these. */
@@ -73,12 +73,20 @@ struct mts_dns_stats {
 
 /*
  * Called once per accepted mts_dns_query, on the loop thread, never from inside
- * mts_dns_query. obs: a DNSOBS object; the callback owns it (json_decref when done).
+ * mts_dns_query. obs: the DNSOBS as JSON text (malloc'd; the callback owns it and frees
+ * it), NULL when it could not be allocated.
  * reply: the parsed reply, borrowed until the callback returns; NULL when there is none
  * (timeout, TCP failure). For a cache hit it is the cached reply, re-parsed.
  * The callback may call mts_dns_query; it must not call mts_dns_free.
  */
-typedef void (*mts_dns_cb)(void *arg, json_t *obs, const ldns_pkt *reply);
+typedef void (*mts_dns_cb)(void *arg, char *obs, const ldns_pkt *reply);
+
+/* Reading a reply as its DNSOBS does. The result: answer, nodata, nxdomain, servfail,
+   refused or error (a CNAME chain to the type asked is an answer). */
+const char *mts_dns_obs_result(const ldns_pkt *reply, ldns_rr_type qtype);
+/* Whether rr is an address record of type (A or AAAA) whose address fits buf, written in
+   presentation form, exactly as the DNSOBS "addr" field. */
+bool mts_dns_obs_addr(const ldns_rr *rr, ldns_rr_type type, char *buf, size_t size);
 
 /* Creates an engine on base (borrowed; must outlive the engine). *out is set on success. */
 int mts_dns_new(struct mts_dns **out, struct event_base *base, const struct mts_dns_opts *opts);

@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include <jansson.h>
 #include <ldns/ldns.h>
 
 /* dns_resolv.c: resolver addresses. */
@@ -41,11 +40,10 @@ struct mts_dns_obs_meta {
     bool cached;
 };
 
-/* The DNSOBS for reply (NULL: no reply, then result is noreply_result). NULL on ENOMEM. */
-json_t *mts_dns_obs_new(const char *qname, ldns_rr_type qtype, const ldns_pkt *reply,
-                        const char *noreply_result, const struct mts_dns_obs_meta *meta);
-/* DNSOBS result of a reply: answer, nodata, nxdomain, servfail, refused, error. */
-const char *mts_dns_obs_result(const ldns_pkt *reply, ldns_rr_type qtype);
+/* The DNSOBS for reply (NULL: no reply, then result is noreply_result) as JSON text
+   (malloc'd). NULL on ENOMEM. */
+char *mts_dns_obs_new(const char *qname, ldns_rr_type qtype, const ldns_pkt *reply,
+                      const char *noreply_result, const struct mts_dns_obs_meta *meta);
 /* Seconds a reply with that result may be cached (before the engine's cap); 0: never. */
 uint32_t mts_dns_obs_ttl(const ldns_pkt *reply, const char *result);
 

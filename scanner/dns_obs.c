@@ -3,7 +3,9 @@
  * wire so that the analysis can recompute every verdict. TXT character-strings stay
  * separate and bytes that are not clean UTF-8 are kept as hex instead of being mangled.
  */
+#include "dns_engine.h"
 #include "dns_internal.h"
+#include "json_text.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -52,140 +54,167 @@ static bool clean_utf8(const uint8_t *s, size_t n)
     return true;
 }
 
-static json_t *bytes_value(const uint8_t *s, size_t n)
+/* One TXT character-string: a string when it is clean UTF-8, else {"hex": "..."}. */
+static void bytes_value(struct mts_jt *t, const uint8_t *s, size_t n)
 {
     static const char digits[] = "0123456789abcdef";
-    char *hex;
-    json_t *v;
+    char hex[2 * 255];
 
-    if (clean_utf8(s, n))
-        return json_stringn((const char *)s, n);
-    hex = malloc(2 * n + 1);
-    if (!hex)
-        return NULL;
+    if (clean_utf8(s, n)) {
+        mts_jt_str(t, (const char *)s, n);
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         hex[2 * i] = digits[s[i] >> 4];
         hex[2 * i + 1] = digits[s[i] & 0xf];
     }
-    hex[2 * n] = '\0';
-    v = json_pack("{s:s}", "hex", hex);
-    free(hex);
-    return v;
+    mts_jt_open(t, '{');
+    mts_jt_key(t, "hex");
+    mts_jt_str(t, hex, 2 * n);
+    mts_jt_close(t, '}');
 }
 
-/* Takes ownership of a malloc'd string from ldns (NULL: allocation failed). */
-static json_t *owned_string(char *s)
+/* Writes a malloc'd string from ldns and frees it; false when ldns could not allocate. */
+static bool owned_string(struct mts_jt *t, char *s)
 {
-    json_t *v = s ? json_string(s) : NULL;
+    if (!s)
+        return false;
+    mts_jt_cstr(t, s);
     free(s);
-    return v;
+    return true;
 }
 
-static json_t *type_string(ldns_rr_type t)
+static bool type_string(struct mts_jt *t, ldns_rr_type type)
 {
-    return owned_string(ldns_rr_type2str(t));
+    return owned_string(t, ldns_rr_type2str(type));
 }
 
-static json_t *rdata_string(const ldns_rr *rr)
+static bool rdata_string(struct mts_jt *t, const ldns_rr *rr)
 {
     ldns_buffer *b = ldns_buffer_new(256);
-    json_t *v = NULL;
+    bool ok = false;
 
     if (!b)
-        return NULL;
+        return false;
     for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
         if (i)
             ldns_buffer_printf(b, " ");
         ldns_rdf2buffer_str(b, ldns_rr_rdf(rr, i));
     }
-    if (ldns_buffer_status_ok(b))
-        v = json_stringn((const char *)ldns_buffer_begin(b), ldns_buffer_position(b));
+    if (ldns_buffer_status_ok(b)) {
+        mts_jt_str(t, (const char *)ldns_buffer_begin(b), ldns_buffer_position(b));
+        ok = true;
+    }
     ldns_buffer_free(b);
-    return v;
+    return ok;
 }
 
-static json_t *addr_string(const ldns_rdf *rdf, int family)
+/* The address in presentation form into buf, or false when the rdata is not one. */
+static bool addr_text(const ldns_rdf *rdf, int family, char *buf, size_t size)
 {
-    char buf[INET6_ADDRSTRLEN];
     size_t want = family == AF_INET ? 4 : 16;
 
-    if (ldns_rdf_size(rdf) != want || !inet_ntop(family, ldns_rdf_data(rdf), buf, sizeof(buf)))
-        return NULL;
-    return json_string(buf);
+    return ldns_rdf_size(rdf) == want && inet_ntop(family, ldns_rdf_data(rdf), buf, size);
 }
 
-static json_t *txt_array(const ldns_rr *rr)
+/* Whether every rdata of a TXT RR is one well-formed character-string. */
+static bool txt_well_formed(const ldns_rr *rr)
 {
-    json_t *a = json_array();
-
-    for (size_t i = 0; a && i < ldns_rr_rd_count(rr); i++) {
+    for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
         const ldns_rdf *rdf = ldns_rr_rdf(rr, i);
-        const uint8_t *d = ldns_rdf_data(rdf);
         size_t n = ldns_rdf_size(rdf);
-
-        if (n < 1 || (size_t)d[0] + 1 != n || json_array_append_new(a, bytes_value(d + 1, d[0]))) {
-            json_decref(a);
-            return NULL;
-        }
+        if (n < 1 || (size_t)ldns_rdf_data(rdf)[0] + 1 != n)
+            return false;
     }
-    return a;
+    return true;
+}
+
+static void txt_array(struct mts_jt *t, const ldns_rr *rr)
+{
+    mts_jt_open(t, '[');
+    for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
+        const uint8_t *d = ldns_rdf_data(ldns_rr_rdf(rr, i));
+        bytes_value(t, d + 1, d[0]);
+    }
+    mts_jt_close(t, ']');
 }
 
 /* The type-specific fields of one answer RR; falls back to "rdata" when the shape is odd. */
-static int add_rdata(json_t *o, const ldns_rr *rr)
+static bool add_rdata(struct mts_jt *t, const ldns_rr *rr)
 {
     size_t rd = ldns_rr_rd_count(rr);
-    json_t *v;
+    char addr[INET6_ADDRSTRLEN];
 
     switch (ldns_rr_get_type(rr)) {
     case LDNS_RR_TYPE_CNAME:
     case LDNS_RR_TYPE_DNAME:
-        if (rd == 1)
-            return json_object_set_new(o, "target", owned_string(ldns_rdf2str(ldns_rr_rdf(rr, 0))));
+        if (rd == 1) {
+            mts_jt_key(t, "target");
+            return owned_string(t, ldns_rdf2str(ldns_rr_rdf(rr, 0)));
+        }
         break;
     case LDNS_RR_TYPE_TXT:
     case LDNS_RR_TYPE_SPF:
-        if ((v = txt_array(rr)))
-            return json_object_set_new(o, "txt", v);
+        if (txt_well_formed(rr)) {
+            mts_jt_key(t, "txt");
+            txt_array(t, rr);
+            return true;
+        }
         break;
     case LDNS_RR_TYPE_MX:
-        if (rd == 2 && ldns_rdf_size(ldns_rr_rdf(rr, 0)) == 2)
-            return json_object_set_new(o, "pref",
-                                       json_integer(ldns_rdf2native_int16(ldns_rr_rdf(rr, 0)))) ||
-                   json_object_set_new(o, "host", owned_string(ldns_rdf2str(ldns_rr_rdf(rr, 1))));
+        if (rd == 2 && ldns_rdf_size(ldns_rr_rdf(rr, 0)) == 2) {
+            mts_jt_key(t, "pref");
+            mts_jt_int(t, ldns_rdf2native_int16(ldns_rr_rdf(rr, 0)));
+            mts_jt_key(t, "host");
+            return owned_string(t, ldns_rdf2str(ldns_rr_rdf(rr, 1)));
+        }
         break;
     case LDNS_RR_TYPE_A:
     case LDNS_RR_TYPE_AAAA:
-        if (rd == 1 &&
-            (v = addr_string(ldns_rr_rdf(rr, 0),
-                             ldns_rr_get_type(rr) == LDNS_RR_TYPE_A ? AF_INET : AF_INET6)))
-            return json_object_set_new(o, "addr", v);
+        if (rd == 1 && addr_text(ldns_rr_rdf(rr, 0),
+                                 ldns_rr_get_type(rr) == LDNS_RR_TYPE_A ? AF_INET : AF_INET6, addr,
+                                 sizeof addr)) {
+            mts_jt_key(t, "addr");
+            mts_jt_cstr(t, addr);
+            return true;
+        }
         break;
     default:
         break;
     }
-    return json_object_set_new(o, "rdata", rdata_string(rr));
+    mts_jt_key(t, "rdata");
+    return rdata_string(t, rr);
 }
 
-static json_t *answer_array(const ldns_pkt *reply)
+static bool answer_array(struct mts_jt *t, const ldns_pkt *reply)
 {
     const ldns_rr_list *an = ldns_pkt_answer(reply);
-    json_t *a = json_array();
 
-    for (size_t i = 0; a && i < ldns_rr_list_rr_count(an); i++) {
+    mts_jt_open(t, '[');
+    for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
         const ldns_rr *rr = ldns_rr_list_rr(an, i);
-        json_t *o = json_object();
 
-        if (!o || json_object_set_new(o, "name", owned_string(ldns_rdf2str(ldns_rr_owner(rr)))) ||
-            json_object_set_new(o, "type", type_string(ldns_rr_get_type(rr))) ||
-            json_object_set_new(o, "ttl", json_integer(ldns_rr_ttl(rr))) || add_rdata(o, rr) ||
-            json_array_append_new(a, o)) {
-            json_decref(o);
-            json_decref(a);
-            return NULL;
-        }
+        mts_jt_open(t, '{');
+        mts_jt_key(t, "name");
+        if (!owned_string(t, ldns_rdf2str(ldns_rr_owner(rr))))
+            return false;
+        mts_jt_key(t, "type");
+        if (!type_string(t, ldns_rr_get_type(rr)))
+            return false;
+        mts_jt_key(t, "ttl");
+        mts_jt_int(t, ldns_rr_ttl(rr));
+        if (!add_rdata(t, rr))
+            return false;
+        mts_jt_close(t, '}');
     }
-    return a;
+    mts_jt_close(t, ']');
+    return true;
+}
+
+bool mts_dns_obs_addr(const ldns_rr *rr, ldns_rr_type type, char *buf, size_t size)
+{
+    return ldns_rr_get_type(rr) == type && ldns_rr_rd_count(rr) == 1 &&
+           addr_text(ldns_rr_rdf(rr, 0), type == LDNS_RR_TYPE_A ? AF_INET : AF_INET6, buf, size);
 }
 
 const char *mts_dns_obs_result(const ldns_pkt *reply, ldns_rr_type qtype)
@@ -257,37 +286,49 @@ uint32_t mts_dns_obs_ttl(const ldns_pkt *reply, const char *result)
     return 0;
 }
 
-json_t *mts_dns_obs_new(const char *qname, ldns_rr_type qtype, const ldns_pkt *reply,
-                        const char *noreply_result, const struct mts_dns_obs_meta *meta)
+char *mts_dns_obs_new(const char *qname, ldns_rr_type qtype, const ldns_pkt *reply,
+                      const char *noreply_result, const struct mts_dns_obs_meta *meta)
 {
-    json_t *o = json_object();
-    int err;
+    struct mts_jt t;
+    bool ok = true;
 
-    if (!o)
-        return NULL;
-    err = json_object_set_new(o, "qname", json_string(qname)) ||
-          json_object_set_new(o, "qtype", type_string(qtype)) ||
-          json_object_set_new(
-              o, "result", json_string(reply ? mts_dns_obs_result(reply, qtype) : noreply_result));
-    if (!err && reply) {
+    mts_jt_init(&t);
+    mts_jt_open(&t, '{');
+    mts_jt_key(&t, "qname");
+    mts_jt_cstr(&t, qname);
+    mts_jt_key(&t, "qtype");
+    ok = type_string(&t, qtype);
+    mts_jt_key(&t, "result");
+    mts_jt_cstr(&t, reply ? mts_dns_obs_result(reply, qtype) : noreply_result);
+    if (reply) {
         const ldns_lookup_table *rc = ldns_lookup_by_id(ldns_rcodes, ldns_pkt_get_rcode(reply));
         char buf[16];
 
         if (!rc)
             snprintf(buf, sizeof(buf), "RCODE%d", (int)ldns_pkt_get_rcode(reply));
-        err = json_object_set_new(o, "rcode", json_string(rc ? rc->name : buf)) ||
-              json_object_set_new(o, "ad", json_boolean(ldns_pkt_ad(reply)));
+        mts_jt_key(&t, "rcode");
+        mts_jt_cstr(&t, rc ? rc->name : buf);
+        mts_jt_key(&t, "ad");
+        mts_jt_bool(&t, ldns_pkt_ad(reply));
     }
-    err =
-        err || json_object_set_new(o, "tcp", json_boolean(meta->tcp)) ||
-        json_object_set_new(o, "resolver", json_string(meta->resolver)) ||
-        json_object_set_new(o, "tries", json_integer(meta->tries)) ||
-        json_object_set_new(o, "ms", json_real((double)(int64_t)(meta->ms * 10.0 + 0.5) / 10.0)) ||
-        json_object_set_new(o, "cached", json_boolean(meta->cached)) ||
-        (reply && json_object_set_new(o, "answer", answer_array(reply)));
-    if (err) {
-        json_decref(o);
+    mts_jt_key(&t, "tcp");
+    mts_jt_bool(&t, meta->tcp);
+    mts_jt_key(&t, "resolver");
+    mts_jt_cstr(&t, meta->resolver);
+    mts_jt_key(&t, "tries");
+    mts_jt_int(&t, meta->tries);
+    mts_jt_key(&t, "ms");
+    mts_jt_real(&t, (double)(int64_t)(meta->ms * 10.0 + 0.5) / 10.0, 1);
+    mts_jt_key(&t, "cached");
+    mts_jt_bool(&t, meta->cached);
+    if (reply) {
+        mts_jt_key(&t, "answer");
+        ok = ok && answer_array(&t, reply);
+    }
+    mts_jt_close(&t, '}');
+    if (!ok) {
+        mts_jt_free(&t);
         return NULL;
     }
-    return o;
+    return mts_jt_take(&t, NULL);
 }

@@ -35,6 +35,7 @@
 #include "conn_limit.h"
 #include "dns_engine.h"
 #include "https_fetch.h"
+#include "json_text.h"
 #include "mts_exclude.h"
 #include "mts_input.h"
 #include "mts_special.h"
@@ -47,8 +48,45 @@
 
 enum job_state { JOB_DNS, JOB_MXADDR, JOB_PROBES };
 
+/* The domain's own queries, in the order the record lists them. */
+enum dns_key { DNS_STS, DNS_MX, DNS_TLSRPT, DNS_POLICY_A, DNS_POLICY_AAAA, DNS_KEYS };
+static const char *const dns_key_names[DNS_KEYS] = {"sts", "mx", "tlsrpt", "policy_a",
+                                                    "policy_aaaa"};
+/* An MX host's queries. */
+enum mx_key { MX_A, MX_AAAA, MX_TLSA, MX_KEYS };
+static const char *const mx_key_names[MX_KEYS] = {"a", "aaaa", "tlsa"};
+
+/* Addresses read off an A or AAAA reply, in answer order. */
+struct addrs {
+    char (*addr)[INET6_ADDRSTRLEN]; /* owned */
+    size_t n;
+};
+
+/* One (MX host, address) of the record: probed, or skipped for a reason. */
+struct probe_entry {
+    char addr[INET6_ADDRSTRLEN];
+    const char *skip; /* static, or NULL when probed */
+};
+
+/* An MX host: what the record's "mx" array holds (MXHOST, docs/record-schema.md). */
+struct mx_host {
+    char *host; /* canonical, owned */
+    long pref;
+    bool implicit;
+    char *obs[MX_KEYS]; /* DNSOBS texts, owned; NULL when not asked */
+    struct addrs v4, v6;
+    struct probe_entry *probes; /* owned */
+    size_t n_probes;
+    bool probed; /* the probe stage ran: the record gets a "probes" array */
+};
+
 struct scan;
 
+/*
+ * A domain in flight. Observations are kept as the JSON text the record will hold, and
+ * what the pipeline itself needs from a reply (the record's v=STSv1, MX hosts, addresses)
+ * is read off the reply when it arrives: no JSON tree is built per query.
+ */
 struct job {
     struct scan *scan;
     struct job *prev, *next; /* the scan's list of jobs in flight */
@@ -58,18 +96,24 @@ struct job {
     bool https_pending; /* the policy fetch runs beside the MX stages */
     bool probe_mx;      /* the MX hosts are in scope for STARTTLS probes */
     double t_start;
-    json_t *dns;         /* DNSOBS by key, owned */
-    json_t *mx;          /* array of MXHOST, owned */
+    char *dns[DNS_KEYS];              /* DNSOBS texts, owned */
+    const char *dns_result[DNS_KEYS]; /* their "result" (static), NULL without a reply */
+    bool has_record;                  /* the _mta-sts TXT holds a v=STSv1 record */
+    struct addrs policy_v4, policy_v6;
+    struct mx_host *mx; /* owned, n_mx of them in preference order */
+    size_t n_mx;
+    struct mx_host *mx_found; /* the MX reply's hosts, before sorting (owned) */
+    size_t n_found;
     json_t *policy;      /* FETCHOBS, owned, or NULL */
     unsigned char *body; /* policy body, owned, or NULL */
     size_t body_len;
 };
 
-/* One outstanding DNS query or probe of a job: which slot its answer fills. */
+/* One outstanding DNS query or probe of a job: which observation its answer fills. */
 struct job_ref {
     struct job *job;
-    json_t *slot;    /* the object that receives the observation (borrowed from the job) */
-    const char *key; /* field name within slot */
+    int key;   /* enum dns_key, or enum mx_key when mx is set */
+    size_t mx; /* index into job->mx, or SIZE_MAX for the domain's own queries */
 };
 
 struct scan {
@@ -121,12 +165,11 @@ static void scan_fail(struct scan *s, int err, const char *what)
     event_base_loopbreak(s->base);
 }
 
-/* ---- reading observations ------------------------------------------------------------ */
+/* ---- reading replies ----------------------------------------------------------------- */
 
-static bool obs_result_is(const json_t *obs, const char *result)
+static bool result_is(const char *result, const char *want)
 {
-    const char *r = json_string_value(json_object_get(obs, "result"));
-    return r && strcmp(r, result) == 0;
+    return result && strcmp(result, want) == 0;
 }
 
 /* A name from an answer in canonical form: lower case, no trailing dot. */
@@ -142,69 +185,88 @@ static char *canonical_name(const char *name)
     return out;
 }
 
-/* Appends to buf as much of one TXT character-string (stored as text or {"hex": ...}) as
-   fits: only a record's first bytes matter here. */
-static void append_txt_string(char *buf, size_t cap, size_t *len, const json_t *s)
+/* Whether the reply's answer holds a TXT record that starts with v=STSv1 (RFC 8461 §3.1):
+   its character-strings joined, of which only the first bytes matter here. */
+static bool has_sts_record(const ldns_pkt *reply)
 {
-    size_t room = cap - 1 - *len;
-    const char *text = json_string_value(s);
-    if (text) {
-        size_t n = strlen(text);
-        memcpy(buf + *len, text, n < room ? n : room);
-        *len += n < room ? n : room;
-        return;
-    }
-    const char *hex = json_string_value(json_object_get(s, "hex"));
-    char head[2 * 64 + 1];
-    size_t want = hex ? strlen(hex) / 2 : 0;
-    if (want > room)
-        want = room;
-    if (want > 64)
-        want = 64;
-    if (!hex || want == 0)
-        return;
-    memcpy(head, hex, 2 * want);
-    head[2 * want] = '\0';
-    long n = mts_store_unhex(head, (unsigned char *)buf + *len, room);
-    if (n > 0)
-        *len += (size_t)n;
-}
-
-/* Whether the TXT observation holds a record that starts with v=STSv1 (RFC 8461 §3.1). */
-static bool has_sts_record(const json_t *obs)
-{
-    size_t i;
-    json_t *rr;
-    json_array_foreach(json_object_get(obs, "answer"), i, rr)
-    {
-        const char *type = json_string_value(json_object_get(rr, "type"));
-        if (!type || strcmp(type, "TXT") != 0)
+    const ldns_rr_list *an = ldns_pkt_answer(reply);
+    for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
+        const ldns_rr *rr = ldns_rr_list_rr(an, i);
+        if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TXT)
             continue;
-        char buf[64];
-        size_t len = 0, j;
-        json_t *str;
-        json_array_foreach(json_object_get(rr, "txt"), j, str)
-        {
-            append_txt_string(buf, sizeof buf, &len, str);
+        char buf[63];
+        size_t len = 0, k;
+        for (k = 0; k < ldns_rr_rd_count(rr); k++) {
+            const ldns_rdf *rdf = ldns_rr_rdf(rr, k);
+            const uint8_t *d = ldns_rdf_data(rdf);
+            size_t n = ldns_rdf_size(rdf);
+            if (n < 1 || (size_t)d[0] + 1 != n)
+                break; /* not a character-string: the observation keeps it as rdata */
+            size_t take = d[0] < sizeof buf - len ? d[0] : sizeof buf - len;
+            memcpy(buf + len, d + 1, take);
+            len += take;
         }
-        if (len >= 7 && memcmp(buf, "v=STSv1", 7) == 0)
+        if (k == ldns_rr_rd_count(rr) && len >= 7 && memcmp(buf, "v=STSv1", 7) == 0)
             return true;
     }
     return false;
 }
 
-/* Collects the addresses of type A or AAAA in obs into out (a JSON array of strings). */
-static void collect_addrs(const json_t *obs, const char *type, json_t *out)
+/* Appends the reply's addresses of type (A or AAAA) to out. False on ENOMEM. */
+static bool collect_addrs(const ldns_pkt *reply, ldns_rr_type type, struct addrs *out)
 {
-    size_t i;
-    json_t *rr;
-    json_array_foreach(json_object_get(obs, "answer"), i, rr)
-    {
-        const char *t = json_string_value(json_object_get(rr, "type"));
-        const char *addr = json_string_value(json_object_get(rr, "addr"));
-        if (t && addr && strcmp(t, type) == 0)
-            json_array_append_new(out, json_string(addr));
+    const ldns_rr_list *an = ldns_pkt_answer(reply);
+    for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
+        char buf[INET6_ADDRSTRLEN];
+        if (!mts_dns_obs_addr(ldns_rr_list_rr(an, i), type, buf, sizeof buf))
+            continue;
+        void *grown = realloc(out->addr, (out->n + 1) * sizeof *out->addr);
+        if (!grown)
+            return false;
+        out->addr = grown;
+        memcpy(out->addr[out->n++], buf, sizeof buf);
     }
+    return true;
+}
+
+static void mx_host_clear(struct mx_host *m)
+{
+    free(m->host);
+    for (size_t k = 0; k < MX_KEYS; k++)
+        free(m->obs[k]);
+    free(m->v4.addr);
+    free(m->v6.addr);
+    free(m->probes);
+}
+
+/* Reads the MX hosts of the reply (as the observation writes them) into job->mx_found. */
+static bool collect_mx(struct job *job, const ldns_pkt *reply)
+{
+    const ldns_rr_list *an = ldns_pkt_answer(reply);
+    for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
+        const ldns_rr *rr = ldns_rr_list_rr(an, i);
+        if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_MX || ldns_rr_rd_count(rr) != 2 ||
+            ldns_rdf_size(ldns_rr_rdf(rr, 0)) != 2)
+            continue;
+        char *text = ldns_rdf2str(ldns_rr_rdf(rr, 1));
+        char *canon = text && strcmp(text, ".") != 0 ? canonical_name(text) : NULL;
+        bool failed = !text;
+        free(text);
+        if (!canon) {
+            if (failed)
+                return false;
+            continue;
+        }
+        void *grown = realloc(job->mx_found, (job->n_found + 1) * sizeof *job->mx_found);
+        if (!grown) {
+            free(canon);
+            return false;
+        }
+        job->mx_found = grown;
+        job->mx_found[job->n_found++] =
+            (struct mx_host){.host = canon, .pref = ldns_rdf2native_int16(ldns_rr_rdf(rr, 0))};
+    }
+    return true;
 }
 
 /* The special-purpose classes --allow-private opens (test worlds, lab networks): unicast
@@ -251,8 +313,16 @@ static void job_step(struct job *job);
 
 static void job_free(struct job *job)
 {
-    json_decref(job->dns);
-    json_decref(job->mx);
+    for (size_t k = 0; k < DNS_KEYS; k++)
+        free(job->dns[k]);
+    free(job->policy_v4.addr);
+    free(job->policy_v6.addr);
+    for (size_t i = 0; i < job->n_mx; i++)
+        mx_host_clear(&job->mx[i]);
+    free(job->mx);
+    for (size_t i = 0; i < job->n_found; i++)
+        mx_host_clear(&job->mx_found[i]);
+    free(job->mx_found);
     json_decref(job->policy);
     free(job->body);
     free(job->domain);
@@ -271,34 +341,69 @@ static void job_unlink(struct job *job)
     s->inflight--;
 }
 
-static struct job_ref *job_ref_new(struct job *job, json_t *slot, const char *key)
+static struct job_ref *job_ref_new(struct job *job, int key, size_t mx)
 {
     struct job_ref *ref = malloc(sizeof *ref);
     if (!ref)
         return NULL;
     ref->job = job;
-    ref->slot = slot;
     ref->key = key;
+    ref->mx = mx;
     job->pending++;
     return ref;
 }
 
-static void on_dns(void *arg, json_t *obs, const ldns_pkt *reply)
+/* Keeps the observation and reads what the next stages need off the reply. */
+static bool take_domain_obs(struct job *job, enum dns_key key, char *obs, const ldns_pkt *reply)
 {
-    (void)reply;
+    static const ldns_rr_type types[DNS_KEYS] = {
+        LDNS_RR_TYPE_TXT, LDNS_RR_TYPE_MX, LDNS_RR_TYPE_TXT, LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA};
+    job->dns[key] = obs;
+    if (!reply)
+        return true;
+    job->dns_result[key] = mts_dns_obs_result(reply, types[key]);
+    switch (key) {
+    case DNS_STS:
+        job->has_record = has_sts_record(reply);
+        return true;
+    case DNS_MX:
+        return collect_mx(job, reply);
+    case DNS_POLICY_A:
+        return collect_addrs(reply, LDNS_RR_TYPE_A, &job->policy_v4);
+    case DNS_POLICY_AAAA:
+        return collect_addrs(reply, LDNS_RR_TYPE_AAAA, &job->policy_v6);
+    default:
+        return true;
+    }
+}
+
+static bool take_mx_obs(struct mx_host *m, enum mx_key key, char *obs, const ldns_pkt *reply)
+{
+    m->obs[key] = obs;
+    if (!reply || key == MX_TLSA)
+        return true;
+    return key == MX_A ? collect_addrs(reply, LDNS_RR_TYPE_A, &m->v4)
+                       : collect_addrs(reply, LDNS_RR_TYPE_AAAA, &m->v6);
+}
+
+static void on_dns(void *arg, char *obs, const ldns_pkt *reply)
+{
     struct job_ref *ref = arg;
     struct job *job = ref->job;
-    json_object_set_new(ref->slot, ref->key, obs);
+    bool ok = ref->mx == SIZE_MAX ? take_domain_obs(job, ref->key, obs, reply)
+                                  : take_mx_obs(&job->mx[ref->mx], ref->key, obs, reply);
     free(ref);
+    if (!ok)
+        scan_fail(job->scan, -ENOMEM, "out of memory");
     if (--job->pending == 0)
         job_step(job);
 }
 
-static void job_query(struct job *job, json_t *slot, const char *key, const char *qname,
-                      ldns_rr_type type, unsigned flags)
+static void job_query(struct job *job, int key, size_t mx, const char *qname, ldns_rr_type type,
+                      unsigned flags)
 {
     struct scan *s = job->scan;
-    struct job_ref *ref = job_ref_new(job, slot, key);
+    struct job_ref *ref = job_ref_new(job, key, mx);
     if (!ref) {
         scan_fail(s, -ENOMEM, "out of memory");
         return;
@@ -314,8 +419,7 @@ static void job_query(struct job *job, json_t *slot, const char *key, const char
 static void job_start(struct scan *s, const char *domain)
 {
     struct job *job = calloc(1, sizeof *job);
-    if (!job || !(job->domain = strdup(domain)) || !(job->dns = json_object()) ||
-        !(job->mx = json_array())) {
+    if (!job || !(job->domain = strdup(domain))) {
         if (job)
             job_free(job);
         scan_fail(s, -ENOMEM, "out of memory");
@@ -333,13 +437,13 @@ static void job_start(struct scan *s, const char *domain)
     job->state = JOB_DNS;
     job->pending = 1; /* held while the queries are issued, so none can finish the stage */
     snprintf(name, sizeof name, "_mta-sts.%s", domain);
-    job_query(job, job->dns, "sts", name, LDNS_RR_TYPE_TXT, 0);
-    job_query(job, job->dns, "mx", domain, LDNS_RR_TYPE_MX, 0);
+    job_query(job, DNS_STS, SIZE_MAX, name, LDNS_RR_TYPE_TXT, 0);
+    job_query(job, DNS_MX, SIZE_MAX, domain, LDNS_RR_TYPE_MX, 0);
     snprintf(name, sizeof name, "_smtp._tls.%s", domain);
-    job_query(job, job->dns, "tlsrpt", name, LDNS_RR_TYPE_TXT, 0);
+    job_query(job, DNS_TLSRPT, SIZE_MAX, name, LDNS_RR_TYPE_TXT, 0);
     snprintf(name, sizeof name, "mta-sts.%s", domain);
-    job_query(job, job->dns, "policy_a", name, LDNS_RR_TYPE_A, 0);
-    job_query(job, job->dns, "policy_aaaa", name, LDNS_RR_TYPE_AAAA, 0);
+    job_query(job, DNS_POLICY_A, SIZE_MAX, name, LDNS_RR_TYPE_A, 0);
+    job_query(job, DNS_POLICY_AAAA, SIZE_MAX, name, LDNS_RR_TYPE_AAAA, 0);
     if (--job->pending == 0)
         job_step(job);
 }
@@ -373,27 +477,20 @@ static void on_policy(void *arg, json_t *obs, const unsigned char *body, size_t 
 static void job_start_https(struct job *job, bool has_record)
 {
     struct scan *s = job->scan;
-    json_t *a = json_object_get(job->dns, "policy_a");
-    json_t *aaaa = json_object_get(job->dns, "policy_aaaa");
-    json_t *addrs = json_array();
-    collect_addrs(a, "A", addrs);
-    collect_addrs(aaaa, "AAAA", addrs);
-    bool resolves = json_array_size(addrs) > 0;
-    if (s->cfg->no_https || (!has_record && !resolves)) {
-        json_decref(addrs);
+    size_t n = job->policy_v4.n + job->policy_v6.n;
+    bool resolves = n > 0;
+    if (s->cfg->no_https || (!has_record && !resolves))
         return;
-    }
     const char *why = has_record ? "txt" : "policy-only";
     char host[300];
     snprintf(host, sizeof host, "mta-sts.%s", job->domain);
 
     const char *usable[16];
-    size_t nusable = 0, i;
+    size_t nusable = 0;
     const char *skip = NULL, *skipped_addr = NULL;
-    json_t *addr;
-    json_array_foreach(addrs, i, addr)
-    {
-        const char *text = json_string_value(addr);
+    for (size_t i = 0; i < n; i++) {
+        const char *text = i < job->policy_v4.n ? job->policy_v4.addr[i]
+                                                : job->policy_v6.addr[i - job->policy_v4.n];
         const char *why_not = addr_skip_reason(s, text);
         if (why_not && strcmp(why_not, "ipv6-disabled") != 0 && !skip) {
             skip = why_not;
@@ -404,88 +501,79 @@ static void job_start_https(struct job *job, bool has_record)
     }
     if (nusable == 0) {
         const char *result = skip ? skip : "no-address";
-        if (!resolves && (!obs_result_is(a, "nxdomain") && !obs_result_is(a, "nodata")))
+        const char *a = job->dns_result[DNS_POLICY_A];
+        if (!resolves && !result_is(a, "nxdomain") && !result_is(a, "nodata"))
             result = "dns-failure";
         job->policy = fetch_not_attempted(host, why, result);
         if (skip)
             json_object_set_new(job->policy, "addr", json_string(skipped_addr));
-        json_decref(addrs);
         return;
     }
     job->https_pending = true;
     int rc = mts_https_fetch(s->https, host, usable, nusable, why, on_policy, job);
-    json_decref(addrs);
     if (rc != 0) {
         job->https_pending = false;
         scan_fail(s, rc, "policy fetch could not start");
     }
 }
 
-/* Reads the MX hosts from dns.mx into job->mx, in preference order, without duplicates. */
-static void job_collect_mx(struct job *job)
+/* Orders the MX reply's hosts into job->mx by preference, without duplicates, at most
+   max_mx; no MX at all (RFC 5321 §5.1) makes the domain itself the implicit MX. */
+static bool job_collect_mx(struct job *job)
 {
     struct scan *s = job->scan;
-    json_t *obs = json_object_get(job->dns, "mx");
-    if (obs_result_is(obs, "nodata")) {
-        /* RFC 5321 §5.1: no MX means the domain itself is the implicit MX. */
-        json_array_append_new(
-            job->mx, json_pack("{s:i, s:s, s:b}", "pref", 0, "host", job->domain, "implicit", 1));
-        return;
+    size_t cap = job->n_found ? job->n_found : 1;
+    if (!(job->mx = calloc(cap, sizeof *job->mx)))
+        return false;
+    if (result_is(job->dns_result[DNS_MX], "nodata")) {
+        if (!(job->mx[0].host = strdup(job->domain)))
+            return false;
+        job->mx[0].implicit = true;
+        job->n_mx = 1;
+        return true;
     }
-    size_t i;
-    json_t *rr;
-    json_array_foreach(json_object_get(obs, "answer"), i, rr)
-    {
-        const char *type = json_string_value(json_object_get(rr, "type"));
-        const char *host = json_string_value(json_object_get(rr, "host"));
-        if (!type || strcmp(type, "MX") != 0 || !host || strcmp(host, ".") == 0)
-            continue;
-        char *canon = canonical_name(host);
-        if (!canon)
-            continue;
-        json_int_t pref = json_integer_value(json_object_get(rr, "pref"));
+    for (size_t i = 0; i < job->n_found; i++) {
+        struct mx_host *f = &job->mx_found[i];
         /* Insertion sort by preference: MX sets are small and bounded by max_mx. */
-        size_t pos = json_array_size(job->mx), j;
+        size_t pos = job->n_mx;
         bool dup = false;
-        json_t *m;
-        json_array_foreach(job->mx, j, m)
-        {
-            if (strcmp(json_string_value(json_object_get(m, "host")), canon) == 0)
+        for (size_t j = 0; j < job->n_mx; j++) {
+            if (strcmp(job->mx[j].host, f->host) == 0)
                 dup = true;
-            if (pos == json_array_size(job->mx) &&
-                json_integer_value(json_object_get(m, "pref")) > pref)
+            if (pos == job->n_mx && job->mx[j].pref > f->pref)
                 pos = j;
         }
-        if (!dup && json_array_size(job->mx) < s->cfg->max_mx)
-            json_array_insert_new(
-                job->mx, pos,
-                json_pack("{s:I, s:s, s:b}", "pref", pref, "host", canon, "implicit", 0));
-        free(canon);
+        if (dup || job->n_mx >= s->cfg->max_mx)
+            continue;
+        memmove(&job->mx[pos + 1], &job->mx[pos], (job->n_mx - pos) * sizeof *job->mx);
+        job->mx[pos] = *f;
+        f->host = NULL; /* moved */
+        job->n_mx++;
     }
+    return true;
 }
 
 static void job_start_mxaddr(struct job *job)
 {
     struct scan *s = job->scan;
-    bool has_record = has_sts_record(json_object_get(job->dns, "sts"));
-    job_start_https(job, has_record);
-    job->probe_mx =
-        !s->cfg->no_smtp && (s->cfg->smtp_all || has_record || job->policy || job->https_pending);
-    job_collect_mx(job);
+    job_start_https(job, job->has_record);
+    job->probe_mx = !s->cfg->no_smtp &&
+                    (s->cfg->smtp_all || job->has_record || job->policy || job->https_pending);
+    if (!job_collect_mx(job)) {
+        scan_fail(s, -ENOMEM, "out of memory");
+        return;
+    }
 
     job->state = JOB_MXADDR;
     job->pending++;
-    size_t i;
-    json_t *m;
-    json_array_foreach(job->mx, i, m)
-    {
-        const char *host = json_string_value(json_object_get(m, "host"));
-        job_query(job, m, "a", host, LDNS_RR_TYPE_A, MTS_DNS_CACHE);
-        job_query(job, m, "aaaa", host, LDNS_RR_TYPE_AAAA, MTS_DNS_CACHE);
+    for (size_t i = 0; i < job->n_mx; i++) {
+        const char *host = job->mx[i].host;
+        job_query(job, MX_A, i, host, LDNS_RR_TYPE_A, MTS_DNS_CACHE);
+        job_query(job, MX_AAAA, i, host, LDNS_RR_TYPE_AAAA, MTS_DNS_CACHE);
         if (s->cfg->dane) {
             char name[300];
             snprintf(name, sizeof name, "_25._tcp.%s", host);
-            job_query(job, m, "tlsa", name, LDNS_RR_TYPE_TLSA, MTS_DNS_CACHE | MTS_DNS_DO);
+            job_query(job, MX_TLSA, i, name, LDNS_RR_TYPE_TLSA, MTS_DNS_CACHE | MTS_DNS_DO);
         }
     }
     if (--job->pending == 0)
@@ -509,51 +597,35 @@ static void job_start_probes(struct job *job)
     struct scan *s = job->scan;
     job->state = JOB_PROBES;
     job->pending++;
-    size_t i;
-    json_t *m;
-    json_array_foreach(job->mx, i, m)
-    {
-        const char *host = json_string_value(json_object_get(m, "host"));
-        json_t *probes = json_array();
-        json_object_set_new(m, "probes", probes);
-        json_t *addrs = json_array();
-        json_t *v4 = json_array(), *v6 = json_array();
-        collect_addrs(json_object_get(m, "a"), "A", v4);
-        collect_addrs(json_object_get(m, "aaaa"), "AAAA", v6);
-        /* IPv4 first, then IPv6; each family bounded by max_addrs. */
-        for (size_t f = 0; f < 2; f++) {
-            json_t *fam = f ? v6 : v4;
-            for (size_t k = 0; k < json_array_size(fam); k++)
-                json_array_append(addrs, json_array_get(fam, k));
+    for (size_t i = 0; i < job->n_mx; i++) {
+        struct mx_host *m = &job->mx[i];
+        size_t n = m->v4.n + m->v6.n, per_family[2] = {0, 0};
+        m->probed = true;
+        if (n && !(m->probes = calloc(n, sizeof *m->probes))) {
+            scan_fail(s, -ENOMEM, "out of memory");
+            break;
         }
-        json_decref(v4);
-        json_decref(v6);
-        size_t j, per_family[2] = {0, 0};
-        json_t *addr;
-        json_array_foreach(addrs, j, addr)
-        {
-            const char *text = json_string_value(addr);
+        /* IPv4 first, then IPv6; each family bounded by max_addrs. */
+        for (size_t j = 0; j < n; j++) {
+            const char *text = j < m->v4.n ? m->v4.addr[j] : m->v6.addr[j - m->v4.n];
             bool v6addr = strchr(text, ':') != NULL;
-            json_t *p = json_pack("{s:s}", "addr", text);
-            json_array_append_new(probes, p);
-            const char *skip = NULL;
+            struct probe_entry *p = &m->probes[m->n_probes++];
+            memcpy(p->addr, text, sizeof p->addr);
             if (!job->probe_mx)
-                skip = s->cfg->no_smtp ? "smtp-disabled" : "out-of-scope";
+                p->skip = s->cfg->no_smtp ? "smtp-disabled" : "out-of-scope";
             else if (per_family[v6addr] >= s->cfg->max_addrs)
-                skip = "limit";
+                p->skip = "limit";
             else
-                skip = addr_skip_reason(s, text);
-            if (skip) {
-                json_object_set_new(p, "skip", json_string(skip));
+                p->skip = addr_skip_reason(s, text);
+            if (p->skip)
                 continue;
-            }
             per_family[v6addr]++;
-            struct job_ref *ref = job_ref_new(job, p, "probe");
+            struct job_ref *ref = job_ref_new(job, 0, i);
             if (!ref) {
                 scan_fail(s, -ENOMEM, "out of memory");
                 break;
             }
-            int rc = mts_mxprobe_request(s->probes, host, text, on_probe, ref);
+            int rc = mts_mxprobe_request(s->probes, m->host, text, on_probe, ref);
             if (rc != 0) {
                 job->pending--;
                 free(ref);
@@ -561,10 +633,85 @@ static void job_start_probes(struct job *job)
                 break;
             }
         }
-        json_decref(addrs);
     }
     if (--job->pending == 0)
         job_step(job);
+}
+
+/* An observation's text, or nothing when it is missing (no memory when it came). */
+static void put_obs(struct mts_jt *t, const char *key, const char *obs)
+{
+    if (!obs)
+        return;
+    mts_jt_key(t, key);
+    mts_jt_raw(t, obs, strlen(obs));
+}
+
+/* The domain record (docs/record-schema.md) as JSON text; NULL on ENOMEM. */
+static char *job_record(const struct job *job, size_t *len)
+{
+    const struct scan *s = job->scan;
+    struct mts_jt t;
+    mts_jt_init(&t);
+    mts_jt_open(&t, '{');
+    mts_jt_key(&t, "v");
+    mts_jt_int(&t, 1);
+    mts_jt_key(&t, "scan");
+    mts_jt_cstr(&t, s->cfg->scan_id);
+    mts_jt_key(&t, "domain");
+    mts_jt_cstr(&t, job->domain);
+    mts_jt_key(&t, "t_start");
+    mts_jt_real(&t, round_ms(job->t_start), 3);
+    mts_jt_key(&t, "t_end");
+    mts_jt_real(&t, round_ms(now_seconds()), 3);
+    mts_jt_key(&t, "dns");
+    mts_jt_open(&t, '{');
+    for (size_t k = 0; k < DNS_KEYS; k++)
+        put_obs(&t, dns_key_names[k], job->dns[k]);
+    mts_jt_close(&t, '}');
+    mts_jt_key(&t, "mx");
+    mts_jt_open(&t, '[');
+    for (size_t i = 0; i < job->n_mx; i++) {
+        const struct mx_host *m = &job->mx[i];
+        mts_jt_open(&t, '{');
+        mts_jt_key(&t, "pref");
+        mts_jt_int(&t, m->pref);
+        mts_jt_key(&t, "host");
+        mts_jt_cstr(&t, m->host);
+        mts_jt_key(&t, "implicit");
+        mts_jt_bool(&t, m->implicit);
+        for (size_t k = 0; k < MX_KEYS; k++)
+            put_obs(&t, mx_key_names[k], m->obs[k]);
+        if (m->probed) {
+            mts_jt_key(&t, "probes");
+            mts_jt_open(&t, '[');
+            for (size_t j = 0; j < m->n_probes; j++) {
+                mts_jt_open(&t, '{');
+                mts_jt_key(&t, "addr");
+                mts_jt_cstr(&t, m->probes[j].addr);
+                if (m->probes[j].skip) {
+                    mts_jt_key(&t, "skip");
+                    mts_jt_cstr(&t, m->probes[j].skip);
+                }
+                mts_jt_close(&t, '}');
+            }
+            mts_jt_close(&t, ']');
+        }
+        mts_jt_close(&t, '}');
+    }
+    mts_jt_close(&t, ']');
+    if (job->policy) {
+        char *policy = json_dumps(job->policy, MTS_STORE_JSON_FLAGS);
+        if (!policy) {
+            mts_jt_free(&t);
+            return NULL;
+        }
+        mts_jt_key(&t, "policy");
+        mts_jt_raw(&t, policy, strlen(policy));
+        free(policy);
+    }
+    mts_jt_close(&t, '}');
+    return mts_jt_take(&t, len);
 }
 
 /* Hands the finished record to the writer; the job ends here. */
@@ -578,15 +725,11 @@ static void job_commit(struct job *job)
         EVP_Digest(job->body, job->body_len, digest, &dlen, EVP_sha256(), NULL);
         rc = mts_writer_put_policy(s->writer, digest, job->body, job->body_len);
     }
-    json_t *rec = json_pack("{s:i, s:s, s:s, s:f, s:f, s:O, s:O}", "v", 1, "scan", s->cfg->scan_id,
-                            "domain", job->domain, "t_start", round_ms(job->t_start), "t_end",
-                            round_ms(now_seconds()), "dns", job->dns, "mx", job->mx);
-    if (rec && job->policy)
-        json_object_set(rec, "policy", job->policy);
+    size_t len = 0;
+    char *rec = rc ? NULL : job_record(job, &len);
     if (rc == 0)
-        rc = rec ? mts_writer_put_domain(s->writer, s->cfg->scan_id, job->domain, rec) : -ENOMEM;
-    else
-        json_decref(rec);
+        rc = rec ? mts_writer_put_domain_text(s->writer, s->cfg->scan_id, job->domain, rec, len)
+                 : -ENOMEM;
     job_unlink(job);
     job_free(job);
     s->finished++;

@@ -1,0 +1,171 @@
+#include "json_text.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void mts_jt_init(struct mts_jt *t)
+{
+    memset(t, 0, sizeof *t);
+}
+
+void mts_jt_free(struct mts_jt *t)
+{
+    free(t->buf);
+    mts_jt_init(t);
+}
+
+/* Room for n more bytes and a NUL; false (and oom set) when it cannot be had. */
+static bool reserve(struct mts_jt *t, size_t n)
+{
+    if (t->oom)
+        return false;
+    if (t->len + n + 1 <= t->cap)
+        return true;
+    size_t cap = t->cap ? t->cap : 512;
+    while (cap < t->len + n + 1)
+        cap *= 2;
+    char *b = realloc(t->buf, cap);
+    if (!b) {
+        t->oom = true;
+        return false;
+    }
+    t->buf = b;
+    t->cap = cap;
+    return true;
+}
+
+static void put(struct mts_jt *t, const char *s, size_t n)
+{
+    if (!reserve(t, n))
+        return;
+    memcpy(t->buf + t->len, s, n);
+    t->len += n;
+}
+
+/* The comma before a key, or before a value that is not a key's. */
+static void sep(struct mts_jt *t)
+{
+    if (t->len && !t->oom) {
+        char last = t->buf[t->len - 1];
+        if (last != '{' && last != '[' && last != ':')
+            put(t, ",", 1);
+    }
+}
+
+void mts_jt_open(struct mts_jt *t, char bracket)
+{
+    sep(t);
+    put(t, &bracket, 1);
+}
+
+void mts_jt_close(struct mts_jt *t, char bracket)
+{
+    put(t, &bracket, 1);
+}
+
+void mts_jt_key(struct mts_jt *t, const char *key)
+{
+    sep(t);
+    put(t, "\"", 1);
+    put(t, key, strlen(key));
+    put(t, "\":", 2);
+}
+
+void mts_jt_str(struct mts_jt *t, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    sep(t);
+    /* Worst case: every byte a six-byte \u escape, and the quotes. */
+    if (!reserve(t, 6 * n + 2))
+        return;
+    char *o = t->buf + t->len;
+    *o++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            *o++ = '\\';
+            *o++ = (char)c;
+        } else if (c < 0x20) {
+            *o++ = '\\';
+            switch (c) {
+            case '\b':
+                *o++ = 'b';
+                break;
+            case '\f':
+                *o++ = 'f';
+                break;
+            case '\n':
+                *o++ = 'n';
+                break;
+            case '\r':
+                *o++ = 'r';
+                break;
+            case '\t':
+                *o++ = 't';
+                break;
+            default:
+                memcpy(o, "u00", 3);
+                o[3] = hex[c >> 4];
+                o[4] = hex[c & 0xf];
+                o += 5;
+            }
+        } else {
+            *o++ = (char)c;
+        }
+    }
+    *o++ = '"';
+    t->len = (size_t)(o - t->buf);
+}
+
+void mts_jt_cstr(struct mts_jt *t, const char *s)
+{
+    if (s) {
+        mts_jt_str(t, s, strlen(s));
+    } else {
+        sep(t);
+        put(t, "null", 4);
+    }
+}
+
+void mts_jt_int(struct mts_jt *t, long long v)
+{
+    char b[32];
+    int n = snprintf(b, sizeof b, "%lld", v);
+    sep(t);
+    put(t, b, (size_t)n);
+}
+
+void mts_jt_real(struct mts_jt *t, double v, int decimals)
+{
+    char b[64];
+    int n = snprintf(b, sizeof b, "%.*f", decimals < 1 ? 1 : decimals, v);
+    sep(t);
+    put(t, b, n > 0 && (size_t)n < sizeof b ? (size_t)n : 0);
+}
+
+void mts_jt_bool(struct mts_jt *t, bool v)
+{
+    sep(t);
+    put(t, v ? "true" : "false", v ? 4 : 5);
+}
+
+void mts_jt_raw(struct mts_jt *t, const char *json, size_t n)
+{
+    sep(t);
+    put(t, json, n);
+}
+
+char *mts_jt_take(struct mts_jt *t, size_t *len)
+{
+    if (!reserve(t, 0)) {
+        mts_jt_free(t);
+        return NULL;
+    }
+    t->buf[t->len] = '\0';
+    char *out = t->buf;
+    if (len)
+        *len = t->len;
+    mts_jt_init(t);
+    return out;
+}

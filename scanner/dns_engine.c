@@ -26,6 +26,7 @@
 #define RECV_BATCH        256  /* datagrams read per readiness callback */
 #define RECV_MMSG         32   /* datagrams read per recvmmsg call */
 #define RECV_BUF          4096 /* per datagram: replies are bounded by the EDNS size we offer */
+#define SEND_MMSG         32   /* queries sent per sendmmsg call at most */
 #define RATE_BURST_PERIOD 0.02
 
 enum dns_state {
@@ -79,6 +80,10 @@ struct dns_sock {
     struct event *ev;
     struct mts_dns *dns;
     uint32_t *ids; /* slot index + 1 per ID; 0 = free */
+    /* Queries waiting for the socket's next sendmmsg (the wire of their slots). */
+    struct mmsghdr out[SEND_MMSG];
+    struct iovec oiov[SEND_MMSG];
+    unsigned nout;
 };
 
 struct dns_resolver {
@@ -101,6 +106,8 @@ struct mts_dns {
     struct dns_job *fifo_head, *fifo_tail;
     struct dns_job *done_head, *done_tail;
     struct event *ev_done;
+    struct event *ev_flush; /* sends what the loop's current callbacks queued */
+    bool flush_armed;
     const struct timeval *tv_try; /* the common timeout */
     struct timeval tv_tcp;
 
@@ -324,6 +331,38 @@ static size_t pick_id(struct mts_dns *d, int fam, uint16_t *id)
     }
 }
 
+/* Sends the socket's queued queries: one system call for up to SEND_MMSG of them. */
+static void flush_sock(struct mts_dns *d, struct dns_sock *sk)
+{
+    unsigned off = 0;
+    while (off < sk->nout) {
+        int n = sendmmsg(sk->fd, sk->out + off, sk->nout - off, 0);
+        if (n <= 0) {
+            d->st.send_errors++; /* treated as a lost datagram: the timer retries */
+            off++;
+        } else {
+            d->st.sent += (unsigned)n;
+            off += (unsigned)n;
+        }
+    }
+    sk->nout = 0;
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    struct mts_dns *d = arg;
+    (void)fd, (void)what;
+    d->flush_armed = false;
+    for (size_t i = 0; i < d->nsocks; i++)
+        if (d->socks[i].nout)
+            flush_sock(d, &d->socks[i]);
+}
+
+/*
+ * Queries leave in batches: each is queued on its socket and the batch goes out with one
+ * sendmmsg when it is full or when the callbacks of this loop iteration are done (a
+ * system call per datagram was the loop's largest single cost).
+ */
 static void send_try(struct mts_dns *d, struct dns_slot *s)
 {
     const struct dns_resolver *r = &d->res[s->resolver];
@@ -341,11 +380,18 @@ static void send_try(struct mts_dns *d, struct dns_slot *s)
         s->t_first = now_ms();
     else
         d->st.retries++;
-    if (sendto(sk->fd, s->wire, s->wire_len, 0, (const struct sockaddr *)&r->addr.ss, r->addr.len) <
-        0)
-        d->st.send_errors++; /* treated as a lost datagram: the timer retries */
-    else
-        d->st.sent++;
+    if (sk->nout == SEND_MMSG)
+        flush_sock(d, sk);
+    sk->oiov[sk->nout] = (struct iovec){.iov_base = s->wire, .iov_len = s->wire_len};
+    sk->out[sk->nout].msg_hdr = (struct msghdr){.msg_name = (void *)&r->addr.ss,
+                                                .msg_namelen = r->addr.len,
+                                                .msg_iov = &sk->oiov[sk->nout],
+                                                .msg_iovlen = 1};
+    sk->nout++;
+    if (!d->flush_armed) {
+        d->flush_armed = true;
+        event_active(d->ev_flush, EV_TIMEOUT, 0);
+    }
     enter_state(s, ST_UDP_WAIT);
     evtimer_add(s->timer, d->tv_try);
 }
@@ -818,8 +864,9 @@ static int setup(struct mts_dns *d, const struct mts_dns_opts *opts)
         d->tv_tcp.tv_usec = (d->o.tcp_timeout_ms % 1000) * 1000;
     }
     d->ev_done = event_new(d->base, -1, 0, on_done, d);
+    d->ev_flush = event_new(d->base, -1, 0, on_flush, d);
     d->ev_rate = evtimer_new(d->base, on_rate, d);
-    if (!d->tv_try || !d->ev_done || !d->ev_rate)
+    if (!d->tv_try || !d->ev_done || !d->ev_flush || !d->ev_rate)
         return MTS_DNS_EEVENT;
     d->burst = d->o.rate_qps * RATE_BURST_PERIOD;
     d->burst = d->burst < 1.0 ? 1.0 : d->burst;
@@ -885,6 +932,8 @@ void mts_dns_free(struct mts_dns *d)
     mts_dns_cache_free(d->cache);
     if (d->ev_done)
         event_free(d->ev_done);
+    if (d->ev_flush)
+        event_free(d->ev_flush);
     if (d->ev_rate)
         event_free(d->ev_rate);
     free(d);

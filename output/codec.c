@@ -11,6 +11,7 @@
 
 #include <zlib.h>
 
+#include "json_fast.h"
 #include "store_internal.h"
 
 #define COMPRESS_FROM 256         /* bytes of JSON; below this zlib gains nothing */
@@ -52,6 +53,13 @@ int mts_store__encode_text(char *json, size_t n, char **val, size_t *len)
     return 0;
 }
 
+/* The fast reader for the plain text the store writes, jansson for anything else. */
+static json_t *parse(const char *json, size_t len)
+{
+    json_t *rec = mts_json_fast_parse(json, len);
+    return rec ? rec : json_loadb(json, len, 0, NULL);
+}
+
 int mts_store__decode(const void *data, size_t len, json_t **out)
 {
     const unsigned char *p = data;
@@ -60,10 +68,10 @@ int mts_store__decode(const void *data, size_t len, json_t **out)
         uLongf n = (uLongf)p[1] | (uLongf)p[2] << 8 | (uLongf)p[3] << 16 | (uLongf)p[4] << 24;
         char *json = n && n <= RECORD_MAX ? malloc(n) : NULL;
         if (json && uncompress((Bytef *)json, &n, p + 5, (uLong)(len - 5)) == Z_OK)
-            rec = json_loadb(json, n, 0, NULL);
+            rec = parse(json, n);
         free(json);
     } else {
-        rec = json_loadb(data, len, 0, NULL);
+        rec = parse(data, len);
     }
     if (!json_is_object(rec)) {
         json_decref(rec);

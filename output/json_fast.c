@@ -1,0 +1,260 @@
+#include "json_fast.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEPTH_MAX 64        /* the store's records nest about six deep */
+#define SCRATCH   (1 << 12) /* an escaped string is decoded here; longer ones go to jansson */
+
+struct parser {
+    const char *p, *end;
+    int depth;
+    char scratch[SCRATCH];
+};
+
+static json_t *value(struct parser *ps);
+
+static void skip_space(struct parser *ps)
+{
+    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\n' || *ps->p == '\r' || *ps->p == '\t'))
+        ps->p++;
+}
+
+/*
+ * The string at ps->p (just after its opening quote): *s and *n get its text, in the
+ * input or decoded into the scratch buffer. False when it is not plain.
+ */
+static bool string(struct parser *ps, const char **s, size_t *n)
+{
+    const char *start = ps->p;
+    const char *q = start;
+    while (q < ps->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20 &&
+           (unsigned char)*q < 0x80)
+        q++;
+    if (q < ps->end && *q == '"') {
+        *s = start;
+        *n = (size_t)(q - start);
+        ps->p = q + 1;
+        return true;
+    }
+    size_t len = (size_t)(q - start);
+    if (q == ps->end || *q != '\\' || len > SCRATCH)
+        return false;
+    memcpy(ps->scratch, start, len);
+    while (q < ps->end && *q != '"') {
+        char c = *q++;
+        if ((unsigned char)c < 0x20 || (unsigned char)c >= 0x80)
+            return false;
+        if (c == '\\') {
+            if (q == ps->end)
+                return false;
+            switch (*q++) {
+            case '"':
+                c = '"';
+                break;
+            case '\\':
+                c = '\\';
+                break;
+            case '/':
+                c = '/';
+                break;
+            case 'b':
+                c = '\b';
+                break;
+            case 'f':
+                c = '\f';
+                break;
+            case 'n':
+                c = '\n';
+                break;
+            case 'r':
+                c = '\r';
+                break;
+            case 't':
+                c = '\t';
+                break;
+            default: /* \u and anything else: jansson's business */
+                return false;
+            }
+        }
+        if (len == SCRATCH)
+            return false;
+        ps->scratch[len++] = c;
+    }
+    if (q == ps->end)
+        return false;
+    *s = ps->scratch;
+    *n = len;
+    ps->p = q + 1;
+    return true;
+}
+
+/* A number by RFC 8259's grammar: an integer that fits json_int_t, or a finite real. */
+static json_t *number(struct parser *ps)
+{
+    const char *q = ps->p;
+    bool real = false;
+    if (q < ps->end && *q == '-')
+        q++;
+    if (q == ps->end || *q < '0' || *q > '9')
+        return NULL;
+    if (*q == '0')
+        q++;
+    else
+        while (q < ps->end && *q >= '0' && *q <= '9')
+            q++;
+    if (q < ps->end && *q == '.') {
+        real = true;
+        if (++q == ps->end || *q < '0' || *q > '9')
+            return NULL;
+        while (q < ps->end && *q >= '0' && *q <= '9')
+            q++;
+    }
+    if (q < ps->end && (*q == 'e' || *q == 'E')) {
+        real = true;
+        if (++q < ps->end && (*q == '+' || *q == '-'))
+            q++;
+        if (q == ps->end || *q < '0' || *q > '9')
+            return NULL;
+        while (q < ps->end && *q >= '0' && *q <= '9')
+            q++;
+    }
+    char text[64];
+    size_t n = (size_t)(q - ps->p);
+    if (n >= sizeof text)
+        return NULL;
+    memcpy(text, ps->p, n);
+    text[n] = '\0';
+    ps->p = q;
+    errno = 0;
+    if (!real) {
+        long long v = strtoll(text, NULL, 10);
+        return errno ? NULL : json_integer((json_int_t)v);
+    }
+    double d = strtod(text, NULL);
+    return errno || !isfinite(d) ? NULL : json_real(d);
+}
+
+static bool literal(struct parser *ps, const char *word, size_t n)
+{
+    if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0)
+        return false;
+    ps->p += n;
+    return true;
+}
+
+static json_t *object(struct parser *ps)
+{
+    json_t *o = json_object();
+    skip_space(ps);
+    if (ps->p < ps->end && *ps->p == '}') {
+        ps->p++;
+        return o;
+    }
+    while (o) {
+        const char *key;
+        size_t klen;
+        char keybuf[256];
+        if (ps->p == ps->end || *ps->p++ != '"' || !string(ps, &key, &klen) ||
+            klen >= sizeof keybuf)
+            break;
+        memcpy(keybuf, key, klen); /* the value's strings may reuse the scratch buffer */
+        keybuf[klen] = '\0';
+        skip_space(ps);
+        if (ps->p == ps->end || *ps->p++ != ':')
+            break;
+        json_t *v = value(ps);
+        if (!v || json_object_setn_new_nocheck(o, keybuf, klen, v))
+            break;
+        skip_space(ps);
+        if (ps->p < ps->end && *ps->p == ',') {
+            ps->p++;
+            skip_space(ps);
+            continue;
+        }
+        if (ps->p < ps->end && *ps->p == '}') {
+            ps->p++;
+            return o;
+        }
+        break;
+    }
+    json_decref(o);
+    return NULL;
+}
+
+static json_t *array(struct parser *ps)
+{
+    json_t *a = json_array();
+    skip_space(ps);
+    if (ps->p < ps->end && *ps->p == ']') {
+        ps->p++;
+        return a;
+    }
+    while (a) {
+        json_t *v = value(ps);
+        if (!v || json_array_append_new(a, v))
+            break;
+        skip_space(ps);
+        if (ps->p < ps->end && *ps->p == ',') {
+            ps->p++;
+            continue;
+        }
+        if (ps->p < ps->end && *ps->p == ']') {
+            ps->p++;
+            return a;
+        }
+        break;
+    }
+    json_decref(a);
+    return NULL;
+}
+
+static json_t *value(struct parser *ps)
+{
+    skip_space(ps);
+    if (ps->p == ps->end)
+        return NULL;
+    json_t *v = NULL;
+    switch (*ps->p) {
+    case '{':
+    case '[':
+        if (ps->depth == DEPTH_MAX)
+            return NULL;
+        ps->depth++;
+        v = *ps->p++ == '{' ? object(ps) : array(ps);
+        ps->depth--;
+        return v;
+    case '"': {
+        const char *s;
+        size_t n;
+        ps->p++;
+        return string(ps, &s, &n) ? json_stringn_nocheck(s, n) : NULL;
+    }
+    case 't':
+        return literal(ps, "true", 4) ? json_true() : NULL;
+    case 'f':
+        return literal(ps, "false", 5) ? json_false() : NULL;
+    case 'n':
+        return literal(ps, "null", 4) ? json_null() : NULL;
+    default:
+        return number(ps);
+    }
+}
+
+json_t *mts_json_fast_parse(const char *buf, size_t len)
+{
+    struct parser ps = {.p = buf, .end = buf + len};
+    skip_space(&ps);
+    if (ps.p == ps.end || (*ps.p != '{' && *ps.p != '['))
+        return NULL;
+    json_t *v = value(&ps);
+    skip_space(&ps);
+    if (v && ps.p != ps.end) {
+        json_decref(v);
+        v = NULL;
+    }
+    return v;
+}

@@ -84,29 +84,48 @@ static bool owned_string(struct mts_jt *t, char *s)
     return true;
 }
 
+/* The type's mnemonic: the common ones without ldns's allocation, any other by ldns. */
 static bool type_string(struct mts_jt *t, ldns_rr_type type)
 {
+    static const struct {
+        ldns_rr_type type;
+        const char *name;
+    } common[] = {
+        {LDNS_RR_TYPE_A, "A"},         {LDNS_RR_TYPE_AAAA, "AAAA"},   {LDNS_RR_TYPE_MX, "MX"},
+        {LDNS_RR_TYPE_TXT, "TXT"},     {LDNS_RR_TYPE_CNAME, "CNAME"}, {LDNS_RR_TYPE_TLSA, "TLSA"},
+        {LDNS_RR_TYPE_RRSIG, "RRSIG"}, {LDNS_RR_TYPE_SOA, "SOA"},     {LDNS_RR_TYPE_NS, "NS"},
+    };
+    for (size_t i = 0; i < sizeof common / sizeof common[0]; i++)
+        if (common[i].type == type) {
+            mts_jt_cstr(t, common[i].name);
+            return true;
+        }
     return owned_string(t, ldns_rr_type2str(type));
 }
 
-static bool rdata_string(struct mts_jt *t, const ldns_rr *rr)
+/* A name (or any rdf) in presentation form, formatted in the caller's scratch buffer b:
+   ldns_rdf2str would allocate a buffer and a string per name. */
+static bool rdf_string(struct mts_jt *t, ldns_buffer *b, const ldns_rdf *rdf)
 {
-    ldns_buffer *b = ldns_buffer_new(256);
-    bool ok = false;
-
-    if (!b)
+    ldns_buffer_clear(b);
+    if (ldns_rdf2buffer_str(b, rdf) != LDNS_STATUS_OK)
         return false;
+    mts_jt_str(t, (const char *)ldns_buffer_begin(b), ldns_buffer_position(b));
+    return true;
+}
+
+static bool rdata_string(struct mts_jt *t, ldns_buffer *b, const ldns_rr *rr)
+{
+    ldns_buffer_clear(b);
     for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
         if (i)
             ldns_buffer_printf(b, " ");
         ldns_rdf2buffer_str(b, ldns_rr_rdf(rr, i));
     }
-    if (ldns_buffer_status_ok(b)) {
-        mts_jt_str(t, (const char *)ldns_buffer_begin(b), ldns_buffer_position(b));
-        ok = true;
-    }
-    ldns_buffer_free(b);
-    return ok;
+    if (!ldns_buffer_status_ok(b))
+        return false;
+    mts_jt_str(t, (const char *)ldns_buffer_begin(b), ldns_buffer_position(b));
+    return true;
 }
 
 /* The address in presentation form into buf, or false when the rdata is not one. */
@@ -140,7 +159,7 @@ static void txt_array(struct mts_jt *t, const ldns_rr *rr)
 }
 
 /* The type-specific fields of one answer RR; falls back to "rdata" when the shape is odd. */
-static bool add_rdata(struct mts_jt *t, const ldns_rr *rr)
+static bool add_rdata(struct mts_jt *t, ldns_buffer *b, const ldns_rr *rr)
 {
     size_t rd = ldns_rr_rd_count(rr);
     char addr[INET6_ADDRSTRLEN];
@@ -150,7 +169,7 @@ static bool add_rdata(struct mts_jt *t, const ldns_rr *rr)
     case LDNS_RR_TYPE_DNAME:
         if (rd == 1) {
             mts_jt_key(t, "target");
-            return owned_string(t, ldns_rdf2str(ldns_rr_rdf(rr, 0)));
+            return rdf_string(t, b, ldns_rr_rdf(rr, 0));
         }
         break;
     case LDNS_RR_TYPE_TXT:
@@ -166,7 +185,7 @@ static bool add_rdata(struct mts_jt *t, const ldns_rr *rr)
             mts_jt_key(t, "pref");
             mts_jt_int(t, ldns_rdf2native_int16(ldns_rr_rdf(rr, 0)));
             mts_jt_key(t, "host");
-            return owned_string(t, ldns_rdf2str(ldns_rr_rdf(rr, 1)));
+            return rdf_string(t, b, ldns_rr_rdf(rr, 1));
         }
         break;
     case LDNS_RR_TYPE_A:
@@ -183,32 +202,33 @@ static bool add_rdata(struct mts_jt *t, const ldns_rr *rr)
         break;
     }
     mts_jt_key(t, "rdata");
-    return rdata_string(t, rr);
+    return rdata_string(t, b, rr);
 }
 
 static bool answer_array(struct mts_jt *t, const ldns_pkt *reply)
 {
     const ldns_rr_list *an = ldns_pkt_answer(reply);
+    ldns_buffer *b = ldns_buffer_new(256);
+    bool ok = b != NULL;
 
     mts_jt_open(t, '[');
-    for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
+    for (size_t i = 0; ok && i < ldns_rr_list_rr_count(an); i++) {
         const ldns_rr *rr = ldns_rr_list_rr(an, i);
 
         mts_jt_open(t, '{');
         mts_jt_key(t, "name");
-        if (!owned_string(t, ldns_rdf2str(ldns_rr_owner(rr))))
-            return false;
+        ok = rdf_string(t, b, ldns_rr_owner(rr));
         mts_jt_key(t, "type");
-        if (!type_string(t, ldns_rr_get_type(rr)))
-            return false;
+        ok = ok && type_string(t, ldns_rr_get_type(rr));
         mts_jt_key(t, "ttl");
         mts_jt_int(t, ldns_rr_ttl(rr));
-        if (!add_rdata(t, rr))
-            return false;
+        ok = ok && add_rdata(t, b, rr);
         mts_jt_close(t, '}');
     }
     mts_jt_close(t, ']');
-    return true;
+    if (b)
+        ldns_buffer_free(b);
+    return ok;
 }
 
 bool mts_dns_obs_addr(const ldns_rr *rr, ldns_rr_type type, char *buf, size_t size)

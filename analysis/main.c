@@ -389,28 +389,21 @@ static int cmd_export(const char *cmd, struct opts *o)
 
 struct diff_ctx {
     struct mts_diff *diff;
-    const struct mts_scanset *new_set;
-    const char *new_scan;
     unsigned long long matched;
 };
 
-static int diff_cb(void *arg, const char *domain, json_t *raw, json_t *cls)
+static int diff_cb(void *arg, const char *domain, json_t *raw, json_t *cls, json_t *nraw,
+                   json_t *ncls)
 {
     (void)raw;
+    (void)nraw;
     struct diff_ctx *d = arg;
-    json_t *nraw = NULL, *ncls = NULL;
-    int rc = mts_scanset_get(d->new_set, d->new_scan, domain, &nraw, &ncls);
-    if (rc == MTS_STORE_NOTFOUND) {
+    if (!ncls) {
         mts_diff_only(d->diff, true, 1);
         return 0;
     }
-    if (rc == 0) {
-        d->matched++;
-        rc = mts_diff_add(d->diff, domain, cls, ncls);
-    }
-    json_decref(nraw);
-    json_decref(ncls);
-    return rc;
+    d->matched++;
+    return mts_diff_add(d->diff, domain, cls, ncls);
 }
 
 static int cmd_diff(const char *cmd, struct opts *o, int argc, char **argv)
@@ -448,11 +441,11 @@ static int cmd_diff(const char *cmd, struct opts *o, int argc, char **argv)
         return ex;
     }
     bool is_json = strcmp(format, "json") == 0;
-    struct diff_ctx d = {NULL, nset, new_scan, 0};
+    struct diff_ctx d = {NULL, 0};
     unsigned long long new_total = 0;
     int rc = mts_diff_new(&d.diff, o->list || is_json);
     if (rc == 0)
-        rc = mts_scanset_foreach(&old_set, old_scan, diff_cb, &d);
+        rc = mts_scanset_foreach_pair(&old_set, old_scan, nset, new_scan, diff_cb, &d);
     if (rc == 0)
         rc = mts_scanset_count(nset, new_scan, &new_total);
     if (rc == 0) {

@@ -344,6 +344,7 @@ static int classify(const struct mts_scanset *set, const char *scan, const json_
 /* One domain of a batch, decoded and classified by whichever thread took it. */
 struct slot {
     json_t *raw, *cls;
+    json_t *oraw, *ocls; /* the same domain in the other scan (pair walks), or NULL */
     int rc;
     unsigned owner; /* the thread that took it: 0 the caller, 1.. the workers */
     bool done;
@@ -357,9 +358,10 @@ struct slot {
  * cache) that built them, which halved the cost of a second thread.
  */
 struct pool {
-    const struct mts_scanset *set;
-    const char *scan;
+    const struct mts_scanset *set, *other; /* other: the second scan of a pair walk */
+    const char *scan, *other_scan;
     mts_scanset_cb *cb;
+    mts_scanset_pair_cb *pair_cb;
     void *arg;
     pthread_mutex_t mu;
     pthread_cond_t work, turn;
@@ -385,8 +387,13 @@ static void run(struct pool *p, unsigned self)
             const char *domain = p->recs[p->visited].domain;
             int rc = p->rc;
             pthread_mutex_unlock(&p->mu);
-            if (rc == 0)
-                rc = s->rc ? s->rc : p->cb(p->arg, domain, s->raw, s->cls);
+            if (rc == 0 && s->rc)
+                rc = s->rc;
+            else if (rc == 0)
+                rc = p->pair_cb ? p->pair_cb(p->arg, domain, s->raw, s->cls, s->oraw, s->ocls)
+                                : p->cb(p->arg, domain, s->raw, s->cls);
+            json_decref(s->ocls);
+            json_decref(s->oraw);
             json_decref(s->cls);
             json_decref(s->raw);
             pthread_mutex_lock(&p->mu);
@@ -402,6 +409,12 @@ static void run(struct pool *p, unsigned self)
             s->rc = mts_store_decode(&p->recs[i], &s->raw);
             if (s->rc == 0)
                 s->rc = classify(p->set, p->scan, s->raw, &s->cls);
+            if (s->rc == 0 && p->other) {
+                s->rc =
+                    mts_scanset_get(p->other, p->other_scan, p->recs[i].domain, &s->oraw, &s->ocls);
+                if (s->rc == MTS_STORE_NOTFOUND)
+                    s->rc = 0;
+            }
             pthread_mutex_lock(&p->mu);
             s->done = true;
         } else {
@@ -479,38 +492,57 @@ static unsigned online_cpus(void)
     return n < 1 ? 1 : n > MTS_SCANSET_MAX_THREADS ? MTS_SCANSET_MAX_THREADS : (unsigned)n;
 }
 
-int mts_scanset_foreach(const struct mts_scanset *set, const char *scan, mts_scanset_cb *cb,
-                        void *arg)
+static int walk(struct pool *p)
 {
-    struct pool p = {.set = set, .scan = scan, .cb = cb, .arg = arg};
+    const struct mts_scanset *set = p->set;
     pthread_t tids[MTS_SCANSET_MAX_THREADS];
     unsigned want = set->threads ? set->threads : online_cpus(), started = 0;
     if (want > MTS_SCANSET_MAX_THREADS)
         want = MTS_SCANSET_MAX_THREADS;
-    pthread_mutex_init(&p.mu, NULL);
-    pthread_cond_init(&p.work, NULL);
-    pthread_cond_init(&p.turn, NULL);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->turn, NULL);
     /* The caller's thread is one of them; should a thread fail to start, fewer do the work. */
     struct worker_arg args[MTS_SCANSET_MAX_THREADS];
     while (started + 1 < want) {
-        args[started] = (struct worker_arg){&p, started + 1};
+        args[started] = (struct worker_arg){p, started + 1};
         if (pthread_create(&tids[started], NULL, worker, &args[started]) != 0)
             break;
         started++;
     }
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < set->n; i++)
-        rc = mts_store_foreach_domain_batch(set->stores[i], scan, batch_cb, &p);
-    pthread_mutex_lock(&p.mu);
-    p.quit = true;
-    pthread_cond_broadcast(&p.work);
-    pthread_mutex_unlock(&p.mu);
+        rc = mts_store_foreach_domain_batch(set->stores[i], p->scan, batch_cb, p);
+    pthread_mutex_lock(&p->mu);
+    p->quit = true;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->mu);
     for (unsigned i = 0; i < started; i++)
         pthread_join(tids[i], NULL);
-    pthread_cond_destroy(&p.turn);
-    pthread_cond_destroy(&p.work);
-    pthread_mutex_destroy(&p.mu);
+    pthread_cond_destroy(&p->turn);
+    pthread_cond_destroy(&p->work);
+    pthread_mutex_destroy(&p->mu);
     return rc;
+}
+
+int mts_scanset_foreach(const struct mts_scanset *set, const char *scan, mts_scanset_cb *cb,
+                        void *arg)
+{
+    struct pool p = {.set = set, .scan = scan, .cb = cb, .arg = arg};
+    return walk(&p);
+}
+
+int mts_scanset_foreach_pair(const struct mts_scanset *set, const char *scan,
+                             const struct mts_scanset *other, const char *other_scan,
+                             mts_scanset_pair_cb *cb, void *arg)
+{
+    struct pool p = {.set = set,
+                     .scan = scan,
+                     .other = other,
+                     .other_scan = other_scan,
+                     .pair_cb = cb,
+                     .arg = arg};
+    return walk(&p);
 }
 
 int mts_scanset_get(const struct mts_scanset *set, const char *scan, const char *domain,

@@ -62,6 +62,17 @@ int mts_scanset_foreach(const struct mts_scanset *set, const char *scan, mts_sca
                         void *arg);
 
 /*
+ * The same walk over scan, with each domain also fetched and classified from other_scan
+ * in other (a re-check), on the walk's threads: the visitor gets that pair as oraw/ocls,
+ * NULL when the domain is not in the other scan. Same returns.
+ */
+typedef int mts_scanset_pair_cb(void *arg, const char *domain, json_t *raw, json_t *cls,
+                                json_t *oraw, json_t *ocls);
+int mts_scanset_foreach_pair(const struct mts_scanset *set, const char *scan,
+                             const struct mts_scanset *other, const char *other_scan,
+                             mts_scanset_pair_cb *cb, void *arg);
+
+/*
  * Fetch and classify one domain: *raw and *cls are new references (caller owns).
  * Returns 0, MTS_STORE_NOTFOUND, -ENOMEM or a store error.
  */

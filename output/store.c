@@ -311,6 +311,10 @@ size_t mts_store_mapsize(struct mts_store *store)
 }
 
 /* Look up key in dbi and parse it as a record. */
+/* Each lookup touches at least a leaf page of 4 KiB: this many cover the 16 MiB after which
+   the iterations hand the map's pages back (a diff looks up every domain of a scan). */
+#define RELEASE_EVERY_LOOKUPS 4096
+
 static int get_record(struct mts_store *store, MDB_dbi dbi, const unsigned char *key, size_t klen,
                       json_t **out)
 {
@@ -326,6 +330,8 @@ static int get_record(struct mts_store *store, MDB_dbi dbi, const unsigned char 
     else if (rc == MDB_NOTFOUND)
         rc = MTS_STORE_NOTFOUND;
     mts_store__rdtxn_end(store, txn);
+    if (atomic_fetch_add(&store->lookups, 1) % RELEASE_EVERY_LOOKUPS == RELEASE_EVERY_LOOKUPS - 1)
+        mts_store__release_map_pages(store);
     return mts_store__err(rc);
 }
 
@@ -647,30 +653,50 @@ int mts_store_foreach_mxprobe(struct mts_store *store, const char *scan, mts_sto
     return foreach_range(store, store->dbi_mxprobes, prefix, plen, decode_each, &each);
 }
 
+/* Domains counted per read transaction: between two, the map's pages are handed back. */
+#define COUNT_CHUNK 16384
+
 int mts_store_count_domains(struct mts_store *store, const char *scan, uint64_t *count)
 {
-    unsigned char prefix[MTS_KEY_MAX];
-    size_t plen;
-    MDB_txn *txn;
-    MDB_cursor *cur;
+    unsigned char prefix[MTS_KEY_MAX], last[MTS_KEY_MAX];
+    size_t plen, lastlen;
     *count = 0;
     int rc = scan_prefix(store, scan, prefix, &plen);
     if (rc)
         return rc;
-    if ((rc = mts_store__rdtxn_begin(store, &txn)) != 0)
-        return rc;
-    if ((rc = mdb_cursor_open(txn, store->dbi_domains, &cur)) == 0) {
-        MDB_val k = {plen, prefix}, v;
-        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-            if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
-                break;
-            (*count)++;
+    memcpy(last, prefix, plen);
+    lastlen = plen;
+    for (bool more = true; more && rc == 0;) {
+        MDB_txn *txn;
+        MDB_cursor *cur;
+        size_t n = 0;
+        more = false;
+        if ((rc = mts_store__rdtxn_begin(store, &txn)) != 0)
+            return rc;
+        if ((rc = mdb_cursor_open(txn, store->dbi_domains, &cur)) == 0) {
+            MDB_val k = {lastlen, last}, v;
+            rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+            /* After the first chunk, the range starts at the last key counted. */
+            if (rc == 0 && *count && k.mv_size == lastlen && memcmp(k.mv_data, last, lastlen) == 0)
+                rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+            for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+                if (k.mv_size < plen || k.mv_size > MTS_KEY_MAX ||
+                    memcmp(k.mv_data, prefix, plen) != 0)
+                    break;
+                (*count)++;
+                if (++n == COUNT_CHUNK) {
+                    memcpy(last, k.mv_data, k.mv_size);
+                    lastlen = k.mv_size;
+                    more = true;
+                    break;
+                }
+            }
+            if (rc == MDB_NOTFOUND)
+                rc = 0;
+            mdb_cursor_close(cur);
         }
-        if (rc == MDB_NOTFOUND)
-            rc = 0;
-        mdb_cursor_close(cur);
+        mts_store__rdtxn_end(store, txn);
+        mts_store__release_map_pages(store);
     }
-    mts_store__rdtxn_end(store, txn);
     return mts_store__err(rc);
 }

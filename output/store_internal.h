@@ -26,6 +26,7 @@ struct mts_store {
     size_t maxkey; /* mdb_env_get_maxkeysize */
     bool rdonly;
     atomic_bool has_writer;
+    atomic_size_t lookups; /* single-record reads, for handing map pages back (store.c) */
     /* The registry of open environments of this process (see mts_store_open). */
     dev_t dev;
     ino_t ino;

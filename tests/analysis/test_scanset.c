@@ -2,6 +2,8 @@
  * mts_scanset_foreach on several threads: every domain visited once, in key order, with
  * the same classification whatever the number of threads; a damaged record stops the walk
  * at that record, and so does a visitor's non-zero value, with nothing visited after it.
+ * The pair walk (a scan beside its re-check) hands each domain over with its re-check
+ * record, or none where the re-check lacks it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -57,6 +59,51 @@ static int walk(const char *dir, unsigned threads, size_t stop_at, struct seen *
         return rc;
     set.threads = threads;
     rc = mts_scanset_foreach(&set, SCAN, visit, s);
+    mts_scanset_close(&set);
+    return rc;
+}
+
+struct paired {
+    size_t n, with_other, wrong;
+    unsigned long long digest;
+};
+
+/* Every third domain is missing from the re-check; the rest must come with their pair. */
+static int visit_pair(void *arg, const char *domain, json_t *raw, json_t *cls, json_t *oraw,
+                      json_t *ocls)
+{
+    struct paired *s = arg;
+    long i = strtol(domain + 1, NULL, 10);
+    bool want = i % 3 != 0;
+    (void)raw;
+    (void)cls;
+    if (want != (ocls != NULL) || (oraw != NULL) != (ocls != NULL) ||
+        (oraw && strcmp(json_string_value(json_object_get(oraw, "domain")), domain) != 0))
+        s->wrong++;
+    s->n++;
+    s->with_other += ocls != NULL;
+    mix(&s->digest, domain);
+    mix(&s->digest, ocls ? "pair" : "alone");
+    return 0;
+}
+
+static int walk_pair(const char *dir, const char *dir2, unsigned threads, struct paired *s)
+{
+    struct mts_scanset set, other;
+    char *dirs[] = {(char *)dir}, *dirs2[] = {(char *)dir2};
+    const char *bad;
+    memset(s, 0, sizeof *s);
+    s->digest = 14695981039346656037ull;
+    int rc = mts_scanset_open(&set, dirs, 1, &bad);
+    if (rc)
+        return rc;
+    if ((rc = mts_scanset_open(&other, dirs2, 1, &bad)) != 0) {
+        mts_scanset_close(&set);
+        return rc;
+    }
+    set.threads = threads;
+    rc = mts_scanset_foreach_pair(&set, SCAN, &other, "recheck", visit_pair, s);
+    mts_scanset_close(&other);
     mts_scanset_close(&set);
     return rc;
 }
@@ -123,6 +170,35 @@ int main(void)
         CHECK(many.in_order);
         CHECK(many.digest == one.digest);
     }
+
+    /* A re-check of two thirds of the domains, walked beside the scan. */
+    char dir2[256];
+    util_tmpdir(dir2, sizeof dir2, "scanset2");
+    CHECK_INT(mts_store_open(&st, dir2, MTS_STORE_CREATE, 0), 0);
+    CHECK_INT(mts_writer_start(&w, st, NULL), 0);
+    CHECK_INT(mts_writer_put_policy(w, sha, "test", 4), 0);
+    for (long i = 0; i < DOMAINS; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "d%04ld.example", i);
+        if (i % 3)
+            CHECK_INT(mts_writer_put_domain(w, "recheck", name,
+                                            util_domain_record("recheck", name, i, 0)),
+                      0);
+    }
+    CHECK_INT(mts_writer_stop(w), 0);
+    mts_store_close(st);
+    struct paired p1, pn;
+    CHECK_INT(walk_pair(dir, dir2, 1, &p1), 0);
+    CHECK_INT((long)p1.n, DOMAINS);
+    CHECK_INT((long)p1.with_other, 666);
+    CHECK_INT((long)p1.wrong, 0);
+    for (unsigned t = 2; t <= 4; t += 2) {
+        CHECK_INT(walk_pair(dir, dir2, t, &pn), 0);
+        CHECK_INT((long)pn.n, DOMAINS);
+        CHECK_INT((long)pn.wrong, 0);
+        CHECK(pn.digest == p1.digest);
+    }
+    util_rmtree(dir2);
 
     /* The visitor stops at the 300th domain: nothing after it is visited. */
     for (unsigned t = 1; t <= 4; t++) {

@@ -291,21 +291,39 @@ static int enqueue(struct mts_writer *w, struct item *it)
     return rc;
 }
 
-static int put_record(struct mts_writer *w, enum item_kind kind, const char *a, const char *b,
-                      const char *c, json_t *rec)
+/* A queue item for the key (a, b, c), its payload still to be set; NULL with *rc set. */
+static struct item *item_new(struct mts_writer *w, enum item_kind kind, const char *a,
+                             const char *b, const char *c, int *rc)
 {
     unsigned char key[MTS_KEY_MAX];
     size_t klen;
-    int rc = mts_store__key(w->store, key, &klen, a, b, c);
-    if (rc == 0 && !(json_is_object(rec) && json_is_integer(json_object_get(rec, "v"))))
+    if ((*rc = mts_store__key(w->store, key, &klen, a, b, c)) != 0)
+        return NULL;
+    struct item *it = malloc(sizeof *it + klen);
+    if (!it) {
+        *rc = -ENOMEM;
+        return NULL;
+    }
+    *it = (struct item){.kind = kind, .klen = klen};
+    memcpy(it->key, key, klen);
+    return it;
+}
+
+static int put_record(struct mts_writer *w, enum item_kind kind, const char *a, const char *b,
+                      const char *c, json_t *rec)
+{
+    int rc;
+    struct item *it = item_new(w, kind, a, b, c, &rc);
+    if (it && !(json_is_object(rec) && json_is_integer(json_object_get(rec, "v")))) {
+        free(it);
+        it = NULL;
         rc = MTS_STORE_ERECORD;
-    struct item *it = rc ? NULL : malloc(sizeof *it + klen);
+    }
     if (!it) {
         json_decref(rec);
-        return rc ? rc : -ENOMEM;
+        return rc;
     }
-    *it = (struct item){.kind = kind, .rec = rec, .klen = klen};
-    memcpy(it->key, key, klen);
+    it->rec = rec;
     return enqueue(w, it);
 }
 
@@ -326,16 +344,15 @@ int mts_writer_put_domain(struct mts_writer *w, const char *scan, const char *do
 int mts_writer_put_domain_text(struct mts_writer *w, const char *scan, const char *domain,
                                char *json, size_t len)
 {
-    unsigned char key[MTS_KEY_MAX];
-    size_t klen;
-    int rc = domain ? mts_store__key(w->store, key, &klen, scan, domain, NULL) : -EINVAL;
-    struct item *it = rc ? NULL : malloc(sizeof *it + klen);
+    int rc = -EINVAL;
+    struct item *it = domain ? item_new(w, ITEM_DOMAIN, scan, domain, NULL, &rc) : NULL;
     if (!it) {
         free(json);
-        return rc ? rc : -ENOMEM;
+        return rc;
     }
-    *it = (struct item){.kind = ITEM_DOMAIN, .val = json, .vlen = len, .text = true, .klen = klen};
-    memcpy(it->key, key, klen);
+    it->val = json;
+    it->vlen = len;
+    it->text = true;
     return enqueue(w, it);
 }
 

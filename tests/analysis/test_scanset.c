@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <lmdb.h>
-
 #include "../output/util.h"
 #include "check.h"
 #include "mts_writer.h"
@@ -108,29 +106,6 @@ static int walk_pair(const char *dir, const char *dir2, unsigned threads, struct
     return rc;
 }
 
-/* Overwrites the stored value of domain with len bytes. */
-static int put_raw(const char *dir, const char *domain, const void *data, size_t len)
-{
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi dbi;
-    char key[128];
-    size_t klen = (size_t)snprintf(key, sizeof key, "%s%c%s", SCAN, 0, domain);
-    int rc = mdb_env_create(&env);
-    if (rc || (rc = mdb_env_set_maxdbs(env, 8)) || (rc = mdb_env_open(env, dir, 0, 0644)))
-        return rc;
-    if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) == 0) {
-        MDB_val k = {klen, key}, v = {len, (void *)data};
-        if ((rc = mdb_dbi_open(txn, "domains", 0, &dbi)) == 0 &&
-            (rc = mdb_put(txn, dbi, &k, &v, 0)) == 0)
-            rc = mdb_txn_commit(txn);
-        else
-            mdb_txn_abort(txn);
-    }
-    mdb_env_close(env);
-    return rc;
-}
-
 int main(void)
 {
     char dir[256];
@@ -209,7 +184,7 @@ int main(void)
 
     /* A damaged record: the walk visits every domain before it and then fails. */
     static const char damaged[] = "Z\x10\x00\x00\x00not a zlib stream";
-    CHECK_INT(put_raw(dir, "d0600.example", damaged, sizeof damaged - 1), 0);
+    CHECK_INT(util_put_raw(dir, SCAN, "d0600.example", damaged, sizeof damaged - 1), 0);
     for (unsigned t = 1; t <= 4; t++) {
         CHECK_INT(walk(dir, t, 0, &many), MTS_STORE_ECORRUPT);
         CHECK_INT((long)many.n, 600);

@@ -41,29 +41,6 @@ static long raw_value(const char *dir, const char *domain, char *buf, size_t cap
     return n;
 }
 
-/* Overwrites the stored value of domain with len bytes of data. */
-static int put_raw(const char *dir, const char *domain, const void *data, size_t len)
-{
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi dbi;
-    char key[128];
-    size_t klen = (size_t)snprintf(key, sizeof key, "%s%c%s", SCAN, 0, domain);
-    int rc = mdb_env_create(&env);
-    if (rc || (rc = mdb_env_set_maxdbs(env, 8)) || (rc = mdb_env_open(env, dir, 0, 0644)))
-        return rc;
-    if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) == 0) {
-        MDB_val k = {klen, key}, v = {len, (void *)data};
-        if ((rc = mdb_dbi_open(txn, "domains", 0, &dbi)) == 0 &&
-            (rc = mdb_put(txn, dbi, &k, &v, 0)) == 0)
-            rc = mdb_txn_commit(txn);
-        else
-            mdb_txn_abort(txn);
-    }
-    mdb_env_close(env);
-    return rc;
-}
-
 int main(void)
 {
     char dir[256];
@@ -95,9 +72,9 @@ int main(void)
 
     /* A plain JSON value under a large record's key (what a store without compression
        holds) is read as it is. */
-    CHECK_INT(put_raw(dir, "plain.example", json, strlen(json)), 0);
+    CHECK_INT(util_put_raw(dir, SCAN, "plain.example", json, strlen(json)), 0);
     static const char damaged[] = "Z\x10\x00\x00\x00not a zlib stream";
-    CHECK_INT(put_raw(dir, "damaged.example", damaged, sizeof damaged - 1), 0);
+    CHECK_INT(util_put_raw(dir, SCAN, "damaged.example", damaged, sizeof damaged - 1), 0);
 
     CHECK_INT(mts_store_open(&s, dir, MTS_STORE_RDONLY, 0), 0);
     json_t *got = NULL;

@@ -1,6 +1,7 @@
 /*
  * Helpers shared by the output tests and benchmark: a fresh temporary directory per test
- * (removed at the end), and records shaped like record-schema.md's so sizes are realistic.
+ * (removed at the end), records shaped like record-schema.md's so sizes are realistic, and
+ * a raw write under a domain's key for tests that damage a store.
  */
 #ifndef MTS_TESTS_OUTPUT_UTIL_H
 #define MTS_TESTS_OUTPUT_UTIL_H
@@ -14,6 +15,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <lmdb.h>
 
 /* Exit status ctest reads as "skipped" (SKIP_RETURN_CODE in CMakeLists.txt). */
 #define TEST_SKIP 77
@@ -88,6 +90,30 @@ static inline json_t *util_domain_record(const char *scan, const char *domain, l
                       142, "truncated", 0));
     }
     return rec;
+}
+
+/* Overwrites the stored value of (scan, domain) in the store at dir with len bytes. */
+static inline int util_put_raw(const char *dir, const char *scan, const char *domain,
+                               const void *data, size_t len)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    char key[128];
+    size_t klen = (size_t)snprintf(key, sizeof key, "%s%c%s", scan, 0, domain);
+    int rc = mdb_env_create(&env);
+    if (rc || (rc = mdb_env_set_maxdbs(env, 8)) || (rc = mdb_env_open(env, dir, 0, 0644)))
+        return rc;
+    if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) == 0) {
+        MDB_val k = {klen, key}, v = {len, (void *)data};
+        if ((rc = mdb_dbi_open(txn, "domains", 0, &dbi)) == 0 &&
+            (rc = mdb_put(txn, dbi, &k, &v, 0)) == 0)
+            rc = mdb_txn_commit(txn);
+        else
+            mdb_txn_abort(txn);
+    }
+    mdb_env_close(env);
+    return rc;
 }
 
 #endif

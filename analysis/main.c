@@ -243,10 +243,12 @@ static int cmd_report(const char *cmd, struct opts *o)
         return ex;
     struct mts_agg *agg = NULL;
     int rc = mts_agg_new(&agg);
-    if (rc == 0)
-        rc = mts_scanset_foreach(&set, scan, agg_cb, agg);
-    if (rc) {
-        ex = fail(rc == -ENOENT ? "public suffix list" : scan, rc);
+    if (rc == -ENOENT) {
+        fprintf(stderr, "mtasts-analyze: no public suffix list (libpsl has none built in and "
+                        "found none on this system)\n");
+        ex = 1;
+    } else if (rc || (rc = mts_scanset_foreach(&set, scan, agg_cb, agg)) != 0) {
+        ex = fail(scan, rc);
     } else {
         json_t *report = mts_agg_report(agg, scan, set.n);
         FILE *out = report ? open_output(o->output) : NULL;

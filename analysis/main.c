@@ -17,6 +17,7 @@
 #include "export.h"
 #include "report.h"
 #include "scanset.h"
+#include "text_safe.h"
 
 #define EXIT_USAGE 2
 #define MAX_DBS    256
@@ -83,8 +84,8 @@ static const char *command_help(const char *name)
 /* Print "msg" or "msg: arg" and the usage; returns the usage exit status. */
 static int usage_error(const char *cmd, const char *msg, const char *arg)
 {
-    fprintf(stderr, "mtasts-analyze%s%s: %s%s%s\n%s", cmd ? " " : "", cmd ? cmd : "", msg,
-            arg ? ": " : "", arg ? arg : "", cmd ? command_help(cmd) : usage_main);
+    mts_text_printf(stderr, "mtasts-analyze%s%s: %s%s%s\n%s", cmd ? " " : "", cmd ? cmd : "", msg,
+                    arg ? ": " : "", arg ? arg : "", cmd ? command_help(cmd) : usage_main);
     return EXIT_USAGE;
 }
 
@@ -176,14 +177,15 @@ static int open_scan(const char *cmd, char *const *dbs, size_t n, const char *wa
     const char *bad = NULL;
     int rc = mts_scanset_open(set, dbs, n, &bad);
     if (rc) {
-        fprintf(stderr, "mtasts-analyze: %s: %s\n", bad ? bad : "store", mts_scanset_strerror(rc));
+        mts_text_printf(stderr, "mtasts-analyze: %s: %s\n", bad ? bad : "store",
+                        mts_scanset_strerror(rc));
         return 1;
     }
     set->threads = threads;
     char why[256] = "";
     rc = mts_scanset_select(set, want, scan, why, sizeof why);
     if (rc) {
-        fprintf(stderr, "mtasts-analyze: %s\n", *why ? why : mts_scanset_strerror(rc));
+        mts_text_printf(stderr, "mtasts-analyze: %s\n", *why ? why : mts_scanset_strerror(rc));
         mts_scanset_close(set);
         return 1;
     }
@@ -197,7 +199,7 @@ static FILE *open_output(const char *path)
         return stdout;
     FILE *f = fopen(path, "w");
     if (!f)
-        fprintf(stderr, "mtasts-analyze: %s: %s\n", path, strerror(errno));
+        mts_text_printf(stderr, "mtasts-analyze: %s: %s\n", path, strerror(errno));
     return f;
 }
 
@@ -212,8 +214,8 @@ static int close_output(FILE *f, int rc)
 
 static int fail(const char *what, int rc)
 {
-    fprintf(stderr, "mtasts-analyze: %s: %s\n", what,
-            rc == -EIO ? "write error" : mts_scanset_strerror(rc));
+    mts_text_printf(stderr, "mtasts-analyze: %s: %s\n", what,
+                    rc == -EIO ? "write error" : mts_scanset_strerror(rc));
     return 1;
 }
 
@@ -244,7 +246,8 @@ static int cmd_report(const char *cmd, struct opts *o)
     struct mts_agg *agg = NULL;
     int rc = mts_agg_new(&agg);
     if (rc == -ENOENT) {
-        fprintf(stderr, "mtasts-analyze: no public suffix list (libpsl has none built in and "
+        mts_text_printf(stderr,
+                        "mtasts-analyze: no public suffix list (libpsl has none built in and "
                         "found none on this system)\n");
         ex = 1;
     } else if (rc || (rc = mts_scanset_foreach(&set, scan, agg_cb, agg)) != 0) {
@@ -293,7 +296,7 @@ static int domains_cb(void *arg, const char *domain, json_t *raw, json_t *cls)
                 hit = true;
         }
     }
-    if (hit && puts(domain) == EOF)
+    if (hit && mts_text_printf(stdout, "%s\n", domain) != 0)
         return -EIO;
     return 0;
 }
@@ -331,7 +334,7 @@ static int cmd_explain(const char *cmd, struct opts *o, int argc, char **argv)
     const char *domain = argv[optind];
     int rc = mts_scanset_get(&set, scan, domain, &raw, &cls);
     if (rc == MTS_STORE_NOTFOUND) {
-        fprintf(stderr, "mtasts-analyze: %s is not in scan %s\n", domain, scan);
+        mts_text_printf(stderr, "mtasts-analyze: %s is not in scan %s\n", domain, scan);
         ex = 1;
     } else if (rc) {
         ex = fail(domain, rc);
@@ -433,7 +436,7 @@ static int cmd_diff(const char *cmd, struct opts *o, int argc, char **argv)
         char why[256] = "";
         int rc = mts_scanset_select(&old_set, argv[optind + 1], &new_scan, why, sizeof why);
         if (rc) {
-            fprintf(stderr, "mtasts-analyze: %s\n", *why ? why : mts_scanset_strerror(rc));
+            mts_text_printf(stderr, "mtasts-analyze: %s\n", *why ? why : mts_scanset_strerror(rc));
             ex = 1;
         }
     }

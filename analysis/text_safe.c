@@ -42,57 +42,64 @@ static bool invisible(unsigned cp)
            (cp >= 0xfff9 && cp <= 0xfffb);
 }
 
-/* The escaped text of s (malloc'd) and, in *chars, how many characters it shows. */
-static char *escape(const char *s, size_t *chars)
+size_t mts_text_piece(const char **str, char piece[MTS_TEXT_PIECE])
 {
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
-    char *out = malloc(4 * strlen((const char *)p) + 1), *o = out;
-    size_t n = 0;
-    if (!out)
-        return NULL;
-    while (*p) {
-        unsigned cp = 0;
-        size_t len = *p >= 0x80 ? utf8_seq(p, &cp) : 0;
-        if (len && !invisible(cp)) {
-            memcpy(o, p, len);
-            o += len, p += len, n++;
-        } else if (len) {
-            for (size_t i = 0; i < len; i++, n += 4)
-                o += sprintf(o, "\\x%02x", *p++);
-        } else if (*p == '\\') {
-            *o++ = '\\', *o++ = '\\', p++, n += 2;
-        } else if (*p >= 0x20 && *p < 0x7f) {
-            *o++ = (char)*p++, n++;
-        } else {
-            o += sprintf(o, "\\x%02x", *p++), n += 4;
-        }
+    const unsigned char *s = (const unsigned char *)*str;
+    unsigned cp = 0;
+    size_t len = *s >= 0x80 ? utf8_seq(s, &cp) : 0;
+    if (len && !invisible(cp)) {
+        memcpy(piece, s, len);
+        piece[len] = '\0';
+        *str += len;
+        return 1;
     }
-    *o = '\0';
-    if (chars)
-        *chars = n;
-    return out;
+    if (!len && *s >= 0x20 && *s < 0x7f) {
+        piece[0] = (char)*s, piece[1] = *s == '\\' ? '\\' : '\0', piece[2] = '\0';
+        *str += 1;
+        return *s == '\\' ? 2 : 1;
+    }
+    len = len ? len : 1;
+    for (size_t i = 0; i < len; i++)
+        snprintf(piece + 4 * i, 5, "\\x%02x", s[i]);
+    *str += len;
+    return 4 * len;
 }
 
 char *mts_text_safe(const char *s)
 {
-    return escape(s, NULL);
+    const char *p = s ? s : "";
+    char *out = malloc(4 * strlen(p) + 1), piece[MTS_TEXT_PIECE];
+    if (!out)
+        return NULL;
+    size_t n = 0;
+    while (*p) {
+        mts_text_piece(&p, piece);
+        size_t len = strlen(piece);
+        memcpy(out + n, piece, len);
+        n += len;
+    }
+    out[n] = '\0';
+    return out;
 }
 
-/* One %s: the escaped argument, padded to width (left-aligned with '-'). */
+/* One %s: s as shown, padded to width characters (left-aligned with '-'). */
 static int put_string(FILE *out, const char *s, bool left, size_t width)
 {
-    size_t chars;
-    char *t = escape(s, &chars);
-    if (!t)
-        return -1;
+    const char *start = s ? s : "", *p = start;
+    char piece[MTS_TEXT_PIECE];
+    size_t chars = 0;
+    while (*p)
+        chars += mts_text_piece(&p, piece);
     size_t pad = width > chars ? width - chars : 0;
     int rc = 0;
     for (size_t i = 0; !left && i < pad; i++)
         rc |= fputc(' ', out) == EOF;
-    rc |= fputs(t, out) == EOF;
+    for (p = start; *p;) {
+        mts_text_piece(&p, piece);
+        rc |= fputs(piece, out) == EOF;
+    }
     for (size_t i = 0; left && i < pad; i++)
         rc |= fputc(' ', out) == EOF;
-    free(t);
     return rc ? -1 : 0;
 }
 

@@ -21,11 +21,21 @@
  */
 char *mts_text_safe(const char *s);
 
+#define MTS_TEXT_PIECE 17
+
+/*
+ * The next piece of *s as mts_text_safe shows it, into piece (a NUL-terminated string): a
+ * character kept, or the escapes of one byte or of one invisible character. Advances *s
+ * past it and returns how many characters the piece shows. *s must not be at its NUL.
+ * For writers that escape further (Markdown, HTML) piece by piece.
+ */
+size_t mts_text_piece(const char **s, char piece[MTS_TEXT_PIECE]);
+
 /*
  * fprintf in which every %s argument is printed as mts_text_safe would show it (a width
  * such as %-34s counts characters of the escaped text). Other conversions (d i u x c f,
  * with flags, width, precision and the l ll z length modifiers) are printed as fprintf
- * would. Returns 0, or -1 on a write error or ENOMEM.
+ * would. Needs no memory. Returns 0, or -1 on a write error.
  */
 int mts_text_printf(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -13,6 +13,9 @@ add_test(NAME analyze_html
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/analyze_html.sh $<TARGET_FILE:mtasts-analyze>
                  $<TARGET_FILE:analyze_fixture>)
 set_tests_properties(analyze_html PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
+add_test(NAME analyze_hostile
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/analyze_hostile.sh $<TARGET_FILE:mtasts-analyze>
+                 $<TARGET_FILE:analyze_fixture> ${PROJECT_SOURCE_DIR})
 
 # The threaded walk of the stores (analysis/scanset.c, part of mtasts-analyze).
 add_executable(test_analysis_scanset test_scanset.c ${PROJECT_SOURCE_DIR}/analysis/scanset.c)

@@ -46,7 +46,8 @@ static const char *const usage_main =
     "the only or latest scan), and --threads N (records decoded and classified on N threads;\n"
     "default: one per online CPU; the output does not depend on N).\n"
     "'mtasts-analyze COMMAND --help' describes one command.\n"
-    "Exit status: 0 success, 1 runtime error, 2 usage error.\n";
+    "Exit status: 0 success (a record that cannot be analysed is counted as an\n"
+    "analysis-error category, never fatal), 1 runtime error, 2 usage error.\n";
 
 static const struct {
     const char *name, *help;

@@ -697,6 +697,15 @@ static void unread(struct cls *st, const char *category, const char *why)
     analysis_error(st, category, why);
 }
 
+/* Whether s is bytes written as hex digits (an even number of them). */
+static bool is_hex(const char *s)
+{
+    size_t n = 0;
+    while (s[n] && hexval(s[n]) >= 0)
+        n++;
+    return s[n] == '\0' && n % 2 == 0;
+}
+
 static bool wrong_type(const json_t *v, json_type type)
 {
     return v && json_typeof(v) != type;
@@ -729,6 +738,8 @@ static const char *bad_dnsobs(const json_t *obs)
         {
             if (!json_is_string(s) && !json_is_string(json_object_get(s, "hex")))
                 return ".answer[].txt[]";
+            if (!json_is_string(s) && !is_hex(str(s, "hex")))
+                return ".answer[].txt[].hex";
         }
     }
     return NULL;

@@ -166,14 +166,17 @@ static json_t *get_probe(void *arg, const char *host, const char *addr)
     return NULL;
 }
 
-/* Whether body hashes to digest: a damaged store must not pass for the server's policy. */
-static bool body_matches(const unsigned char *body, size_t len,
-                         const unsigned char digest[MTS_STORE_SHA256_LEN])
+/* 0 when body hashes to digest, MTS_CLASSIFY_BAD_BODY when not (a damaged store must not
+   pass for the server's policy), -ENOMEM when the digest cannot be computed. */
+static int check_body(const unsigned char *body, size_t len,
+                      const unsigned char digest[MTS_STORE_SHA256_LEN])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    return EVP_Digest(body, len, md, &mdlen, EVP_sha256(), NULL) && mdlen == MTS_STORE_SHA256_LEN &&
-           memcmp(md, digest, mdlen) == 0;
+    if (!EVP_Digest(body, len, md, &mdlen, EVP_sha256(), NULL))
+        return -ENOMEM;
+    return mdlen == MTS_STORE_SHA256_LEN && memcmp(md, digest, mdlen) == 0 ? 0
+                                                                           : MTS_CLASSIFY_BAD_BODY;
 }
 
 static int get_policy(void *arg, const char *hex, const unsigned char **body, size_t *len)
@@ -188,8 +191,8 @@ static int get_policy(void *arg, const char *hex, const unsigned char **body, si
         int rc = mts_store_policy_get(e->set->stores[i], digest, &e->body, len);
         if (rc == MTS_STORE_NOTFOUND)
             continue;
-        if (rc == 0 && !body_matches(e->body, *len, digest))
-            return MTS_CLASSIFY_BAD_BODY;
+        if (rc == 0)
+            rc = check_body(e->body, *len, digest);
         *body = e->body;
         return rc;
     }

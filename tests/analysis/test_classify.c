@@ -530,6 +530,106 @@ static void test_effects(void)
     json_decref(bad);
 }
 
+/* The record and probe mutated below, and what the mutations came to. */
+static json_t *mut_rec;
+static size_t mutations, unreadable;
+
+static bool known_verdict(const char *v)
+{
+    static const char *const verdicts[] = {"no-mta-sts", "valid-enforce", "valid-testing",
+                                           "valid-none", "misconfigured", "indeterminate"};
+    for (size_t i = 0; v && i < sizeof verdicts / sizeof verdicts[0]; i++)
+        if (strcmp(v, verdicts[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Classify mut_rec as it is now: always an answer, never a failed call. */
+static void classify_mutated(void)
+{
+    mts_classification_free(&cls);
+    int rc = mts_classify(&cls, mut_rec, &env);
+    mutations++;
+    unreadable += cls.analysis_error != NULL;
+    if (rc != 0 || !known_verdict(cls.verdict)) {
+        char *text = json_dumps(mut_rec, JSON_COMPACT);
+        fprintf(stderr, "mutation %zu: rc %d, verdict %s: %s\n", mutations, rc,
+                cls.verdict ? cls.verdict : "(none)", text ? text : "");
+        free(text);
+        CHECK(false);
+    }
+}
+
+/* Every value below node replaced by every kind of JSON value, one at a time. */
+static void mutate_below(json_t *node)
+{
+    static const char *const kinds[] = {"null", "true", "-3",  "0.5",        "\"x\"",
+                                        "[]",   "{}",   "[1]", "[\"x\",{}]", "{\"a\":1}"};
+    size_t n = json_is_object(node) ? json_object_size(node) : json_array_size(node);
+    const char **keys = calloc(n + 1, sizeof *keys);
+    const char *key;
+    json_t *v;
+    size_t i = 0;
+    json_object_foreach(node, key, v)
+    {
+        keys[i++] = key;
+    }
+    for (i = 0; i < n; i++) {
+        json_t *orig =
+            json_incref(keys[i] ? json_object_get(node, keys[i]) : json_array_get(node, i));
+        for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+            json_t *alt = json_loads(kinds[k], JSON_DECODE_ANY, NULL);
+            if (keys[i])
+                json_object_set_new(node, keys[i], alt);
+            else
+                json_array_set_new(node, i, alt);
+            classify_mutated();
+        }
+        if (keys[i])
+            json_object_set(node, keys[i], orig);
+        else
+            json_array_set(node, i, orig);
+        if (json_is_object(orig) || json_is_array(orig))
+            mutate_below(orig);
+        json_decref(orig);
+    }
+    free(keys);
+}
+
+/* Each field of a full record, and of its MX probe records, given each JSON type. */
+static void test_every_field_every_type(void)
+{
+    add_probe("mx1.example.net 192.0.2.1", PROBE_OK);
+    add_probe("mx1.example.net 2001:db8::1", PROBE_OK);
+    add_body("enforce", ENFORCE);
+    mut_rec = json_loads(
+        "{\"v\":1,\"scan\":\"t\",\"domain\":\"example.com\",\"dns\":{\"sts\":" GOOD_TXT
+        ",\"mx\":" MXANS(
+            "mx1.example.net.") ",\"tlsrpt\":"
+                                "{\"result\":\"answer\",\"answer\":[{\"type\":\"TXT\",\"txt\":[{"
+                                "\"hex\":\"763d544c5352"
+                                "5076313b207275613d6d61696c746f3a6140622e6e6574\"}]}]}},"
+                                "\"mx\":[{\"pref\":10,\"host\":\"mx1.example.net\",\"implicit\":"
+                                "false,\"a\":{\"result\":"
+                                "\"answer\",\"answer\":[{\"type\":\"A\",\"addr\":\"192.0.2.1\"}]},"
+                                "\"probes\":[{\"addr\":"
+                                "\"192.0.2.1\"},{\"addr\":\"2001:db8::1\"}]}],\"policy\":" FETCH_OK(
+                                    "enforce", "text/plain") "}",
+        0, NULL);
+    CHECK(mut_rec != NULL);
+    classify_mutated();
+    CHECK_STR(cls.verdict, "valid-enforce");
+    mutations = unreadable = 0;
+    mutate_below(mut_rec);
+    CHECK(mutations >= 500); /* 50 values, 10 kinds each */
+    CHECK(unreadable > 100);
+    /* the probe records, which the classifier reads through the store */
+    size_t before = mutations;
+    mutate_below(json_object_get(st.probes, "mx1.example.net 192.0.2.1"));
+    CHECK(mutations > before + 20);
+    json_decref(mut_rec);
+}
+
 int main(void)
 {
     st.probes = json_object();
@@ -544,6 +644,7 @@ int main(void)
     test_weak_mx_info_tlsrpt();
     test_effects();
     test_analysis_errors();
+    test_every_field_every_type();
     mts_classification_free(&cls);
     json_decref(st.probes);
     json_decref(st.bodies);

@@ -63,7 +63,8 @@ static const struct {
                 "Domains with category C (exact name, or a prefix such as sts-webpki-invalid),\n"
                 "with verdict V, or that would bounce mail; one a line, in key order.\n"},
     {"explain", "usage: mtasts-analyze explain DOMAIN --db DIR... [--scan-id ID]\n"
-                "What was observed for DOMAIN, what is wrong, the effect and the fix.\n"},
+                "What was observed for DOMAIN, what is wrong, the effect and the fix.\n"
+                "Control bytes from the scan are shown as escapes (\\x1b), never raw.\n"},
     {"diff", "usage: mtasts-analyze diff OLD NEW (--db DIR... | --old-db DIR... --new-db DIR...)\n"
              "       [--list] [--format text|json]\n"
              "Compare scan OLD with scan NEW over the domains in both: per category fixed,\n"
@@ -71,7 +72,9 @@ static const struct {
              "domains behind each number (always present in JSON).\n"},
     {"export", "usage: mtasts-analyze export --db DIR... [--scan-id ID] --format jsonl|csv\n"
                "       [--output FILE]\n"
-               "One record per domain: observations and verdicts (docs/export-schema.md).\n"},
+               "One record per domain: observations and verdicts (docs/export-schema.md).\n"
+               "JSON strings are exact; a CSV text cell that a spreadsheet would run as a\n"
+               "formula (starting = + - @ TAB CR) is written with a leading '.\n"},
 };
 
 static const char *command_help(const char *name)

@@ -61,6 +61,12 @@ static const char *const tlsrpt_names[] = {"valid", "invalid", "multiple", "abse
 static const char *const dane_names[] = {"all-mx", "some-mx", "none", "indeterminate"};
 #define N_DANE (sizeof dane_names / sizeof dane_names[0])
 
+/* The MTS_AGG_EXAMPLES lexicographically smallest names of a set of domains. */
+struct examples {
+    char *v[MTS_AGG_EXAMPLES]; /* sorted, owned */
+    size_t n;
+};
+
 /* An open-addressing string table of counters (providers, categories). */
 struct counter {
     char *name; /* owned; NULL for an empty slot */
@@ -86,9 +92,8 @@ struct mts_agg {
     unsigned long long tlsrpt[N_TLSRPT];
     unsigned long long dane[N_DANE];
     bool dane_scanned;
-    unsigned long long would_bounce, would_bounce_lenient, deployed;
-    char *examples[MTS_AGG_EXAMPLES]; /* sorted, owned */
-    size_t n_examples;
+    unsigned long long would_bounce, would_bounce_lenient, deployed, analysis_errors;
+    struct examples bounce_examples, error_examples;
     struct table categories, mx_providers, policy_providers;
 };
 
@@ -182,8 +187,10 @@ void mts_agg_free(struct mts_agg *agg)
         return;
     if (agg->psl_owned)
         psl_free(agg->psl);
-    for (size_t i = 0; i < agg->n_examples; i++)
-        free(agg->examples[i]);
+    for (size_t i = 0; i < agg->bounce_examples.n; i++)
+        free(agg->bounce_examples.v[i]);
+    for (size_t i = 0; i < agg->error_examples.n; i++)
+        free(agg->error_examples.v[i]);
     table_free(&agg->categories);
     table_free(&agg->mx_providers);
     table_free(&agg->policy_providers);
@@ -196,17 +203,12 @@ const char *mts_agg_effect_of(const char *category)
         const char *prefix;
         const char *effect;
     } map[] = {
-        {"dns-failure/", "unknown"},
-        {"sts-txt-invalid/", "off"},
-        {"sts-policy-only/", "off"},
-        {"sts-policy-fetch-error/", "off"},
-        {"sts-webpki-invalid/", "off"},
-        {"sts-policy-invalid/", "off"},
-        {"weak/", "weak"},
-        {"validation-failure/", "bounce"},
-        {"starttls-not-supported/", "bounce"},
-        {"certificate-", "bounce"},
-        {"change/body-changed-id-unchanged", "weak"},
+        {"dns-failure/", "unknown"},        {"analysis-error/", "unknown"},
+        {"sts-txt-invalid/", "off"},        {"sts-policy-only/", "off"},
+        {"sts-policy-fetch-error/", "off"}, {"sts-webpki-invalid/", "off"},
+        {"sts-policy-invalid/", "off"},     {"weak/", "weak"},
+        {"validation-failure/", "bounce"},  {"starttls-not-supported/", "bounce"},
+        {"certificate-", "bounce"},         {"change/body-changed-id-unchanged", "weak"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strncmp(category, map[i].prefix, strlen(map[i].prefix)) == 0)
@@ -228,23 +230,33 @@ static int name_index(const char *const *names, size_t n, const char *s)
 }
 
 /* Keep name among the MTS_AGG_EXAMPLES smallest. */
-static int add_example(struct mts_agg *a, const char *name)
+static int add_example(struct examples *e, const char *name)
 {
-    size_t pos = a->n_examples;
-    while (pos > 0 && strcmp(a->examples[pos - 1], name) > 0)
+    size_t pos = e->n;
+    while (pos > 0 && strcmp(e->v[pos - 1], name) > 0)
         pos--;
     if (pos >= MTS_AGG_EXAMPLES)
         return 0;
     char *copy = strdup(name);
     if (!copy)
         return -ENOMEM;
-    if (a->n_examples == MTS_AGG_EXAMPLES)
-        free(a->examples[--a->n_examples]);
-    memmove(&a->examples[pos + 1], &a->examples[pos],
-            (a->n_examples - pos) * sizeof a->examples[0]);
-    a->examples[pos] = copy;
-    a->n_examples++;
+    if (e->n == MTS_AGG_EXAMPLES)
+        free(e->v[--e->n]);
+    memmove(&e->v[pos + 1], &e->v[pos], (e->n - pos) * sizeof e->v[0]);
+    e->v[pos] = copy;
+    e->n++;
     return 0;
+}
+
+static json_t *examples_json(const struct examples *e)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < e->n; i++)
+        if (json_array_append_new(arr, json_string(e->v[i]))) {
+            json_decref(arr);
+            return NULL;
+        }
+    return arr;
 }
 
 /* Lower-case host without its trailing dot into buf; false when it does not fit. */
@@ -363,7 +375,12 @@ int mts_agg_add(struct mts_agg *a, const char *domain, const json_t *raw, const 
     a->deployed += deployed;
     if (bounce) {
         a->would_bounce++;
-        if ((err = add_example(a, domain)) != 0)
+        if ((err = add_example(&a->bounce_examples, domain)) != 0)
+            return err;
+    }
+    if (json_object_get(cls, "analysis_error")) {
+        a->analysis_errors++;
+        if ((err = add_example(&a->error_examples, domain)) != 0)
             return err;
     }
     a->would_bounce_lenient += flag(cls, "would_bounce_lenient");
@@ -461,8 +478,9 @@ json_t *mts_agg_report(const struct mts_agg *a, const char *scan, size_t stores)
     json_t *r = json_pack("{s:s, s:I, s:I, s:I}", "scan", scan, "stores", (json_int_t)stores,
                           "domains", (json_int_t)a->domains, "deployed", (json_int_t)a->deployed);
     json_t *funnel = json_array(), *verdicts = json_object(), *modes = json_array(),
-           *ages = json_array(), *tlsrpt = json_array(), *wb = json_array();
-    if (!r || !funnel || !verdicts || !modes || !ages || !tlsrpt || !wb)
+           *ages = json_array(), *tlsrpt = json_array(), *wb = examples_json(&a->bounce_examples),
+           *errs = examples_json(&a->error_examples);
+    if (!r || !funnel || !verdicts || !modes || !ages || !tlsrpt || !wb || !errs)
         goto fail;
     for (size_t i = 0; i < N_FUNNEL; i++)
         json_array_append_new(
@@ -485,8 +503,6 @@ json_t *mts_agg_report(const struct mts_agg *a, const char *scan, size_t stores)
         push_count(ages, "bucket", age_buckets[i].label, a->ages[i], nages);
     for (size_t i = 0; i < N_TLSRPT; i++)
         push_count(tlsrpt, "status", tlsrpt_names[i], a->tlsrpt[i], a->domains);
-    for (size_t i = 0; i < a->n_examples; i++)
-        json_array_append_new(wb, json_string(a->examples[i]));
 
     json_t *cats = table_json(&a->categories, 0, false, a->domains);
     if (!cats)
@@ -511,6 +527,9 @@ json_t *mts_agg_report(const struct mts_agg *a, const char *scan, size_t stores)
                         json_pack("{s:I, s:I, s:o}", "count", (json_int_t)a->would_bounce,
                                   "lenient_count", (json_int_t)a->would_bounce_lenient, "examples",
                                   wb));
+    json_object_set_new(
+        r, "analysis_errors",
+        json_pack("{s:I, s:o}", "count", (json_int_t)a->analysis_errors, "examples", errs));
     json_object_set_new(r, "tlsrpt", tlsrpt);
     if (a->dane_scanned) {
         json_t *dane = json_array();
@@ -535,5 +554,6 @@ fail:
     json_decref(ages);
     json_decref(tlsrpt);
     json_decref(wb);
+    json_decref(errs);
     return NULL;
 }

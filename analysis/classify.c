@@ -9,6 +9,7 @@
 #include "mts_mx_match.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -47,6 +48,8 @@ enum mts_effect mts_category_effect(const char *c)
 {
     if (starts(c, "dns-failure/"))
         return MTS_EFFECT_UNKNOWN;
+    if (starts(c, "analysis-error/"))
+        return MTS_EFFECT_UNKNOWN;
     if (starts(c, "sts-txt-invalid/") || starts(c, "sts-policy-only/") ||
         starts(c, "sts-policy-fetch-error/") || starts(c, "sts-webpki-invalid/") ||
         starts(c, "sts-policy-invalid/"))
@@ -83,6 +86,14 @@ static void cat_errors(struct cls *st, const struct mts_findings *f)
     for (size_t i = 0; i < f->n; i++)
         if (f->v[i].severity == MTS_SEV_ERROR)
             cat(st, f->v[i].code);
+}
+
+/* An analysis-error category and its cause (the first one kept). */
+static void analysis_error(struct cls *st, const char *category, const char *why)
+{
+    cat(st, category);
+    if (!st->rc && !st->out->analysis_error && !(st->out->analysis_error = strdup(why)))
+        st->rc = -ENOMEM;
 }
 
 static const char *str(const json_t *obj, const char *key)
@@ -354,11 +365,18 @@ static void classify_policy(struct cls *st)
     const char *sha = str(json_object_get(fetch, "body"), "sha256");
     const unsigned char *body = NULL;
     size_t len = 0;
-    if (!sha || !st->env->get_policy) {
-        st->rc = -ENOENT;
+    int rc = sha && st->env->get_policy ? st->env->get_policy(st->env->ctx, sha, &body, &len)
+                                        : MTS_CLASSIFY_NO_BODY;
+    if (rc == MTS_CLASSIFY_NO_BODY || rc == MTS_CLASSIFY_BAD_BODY) {
+        char why[160];
+        snprintf(why, sizeof why, "policy body %s %s", sha ? sha : "(none named)",
+                 rc == MTS_CLASSIFY_NO_BODY ? "is in no store" : "does not match its SHA-256");
+        analysis_error(st,
+                       rc == MTS_CLASSIFY_NO_BODY ? "analysis-error/body-missing"
+                                                  : "analysis-error/body-damaged",
+                       why);
         return;
     }
-    int rc = st->env->get_policy(st->env->ctx, sha, &body, &len);
     if (rc) {
         st->rc = rc;
         return;
@@ -649,7 +667,9 @@ static void finish(struct cls *st)
         broken |= e == MTS_EFFECT_OFF || e == MTS_EFFECT_BOUNCE;
         unknown |= e == MTS_EFFECT_UNKNOWN && hides_deployment(o, o->categories[i]);
     }
-    if (broken)
+    if (o->analysis_error) /* part of the record was not read: nothing is certain */
+        o->verdict = "indeterminate";
+    else if (broken)
         o->verdict = "misconfigured";
     else if (unknown)
         o->verdict = "indeterminate";
@@ -668,17 +688,181 @@ static void finish(struct cls *st)
         o->verdict = "indeterminate";
 }
 
+/* A record not read at all: its one category, every funnel stage unknown. */
+static void unread(struct cls *st, const char *category, const char *why)
+{
+    struct mts_funnel *f = &st->out->funnel;
+    f->resolvable = f->has_mx = f->has_record = f->valid_record = f->policy_fetched =
+        f->valid_policy = f->mx_covered = f->mx_tls_valid = f->enforce_working = MTS_TRI_UNKNOWN;
+    analysis_error(st, category, why);
+}
+
+/* Whether s is bytes written as hex digits (an even number of them). */
+static bool is_hex(const char *s)
+{
+    size_t n = 0;
+    while (s[n] && hexval(s[n]) >= 0)
+        n++;
+    return s[n] == '\0' && n % 2 == 0;
+}
+
+static bool wrong_type(const json_t *v, json_type type)
+{
+    return v && json_typeof(v) != type;
+}
+
+/* The first field of a DNS observation of the wrong type (a suffix of its path), or NULL. */
+static const char *bad_dnsobs(const json_t *obs)
+{
+    const json_t *rr, *s;
+    size_t i, k;
+    if (wrong_type(obs, JSON_OBJECT))
+        return "";
+    if (wrong_type(json_object_get(obs, "result"), JSON_STRING))
+        return ".result";
+    if (wrong_type(json_object_get(obs, "answer"), JSON_ARRAY))
+        return ".answer";
+    json_array_foreach(json_object_get(obs, "answer"), i, rr)
+    {
+        if (!json_is_object(rr))
+            return ".answer[]";
+        if (wrong_type(json_object_get(rr, "type"), JSON_STRING))
+            return ".answer[].type";
+        if (wrong_type(json_object_get(rr, "host"), JSON_STRING))
+            return ".answer[].host";
+        if (wrong_type(json_object_get(rr, "target"), JSON_STRING))
+            return ".answer[].target";
+        if (wrong_type(json_object_get(rr, "txt"), JSON_ARRAY))
+            return ".answer[].txt";
+        json_array_foreach(json_object_get(rr, "txt"), k, s)
+        {
+            if (!json_is_string(s) && !json_is_string(json_object_get(s, "hex")))
+                return ".answer[].txt[]";
+            if (!json_is_string(s) && !is_hex(str(s, "hex")))
+                return ".answer[].txt[].hex";
+        }
+    }
+    return NULL;
+}
+
+/* The first field of an MX host entry of the wrong type (a suffix of its path), or NULL. */
+static const char *bad_host(const json_t *h, char *buf, size_t cap)
+{
+    static const char *const queries[] = {"a", "aaaa"};
+    const json_t *p;
+    const char *dns;
+    size_t i;
+    if (!json_is_object(h))
+        return "";
+    if (!json_is_string(json_object_get(h, "host")))
+        return ".host";
+    if (wrong_type(json_object_get(h, "pref"), JSON_INTEGER))
+        return ".pref";
+    for (i = 0; i < sizeof queries / sizeof queries[0]; i++)
+        if ((dns = bad_dnsobs(json_object_get(h, queries[i]))) != NULL) {
+            snprintf(buf, cap, ".%s%s", queries[i], dns);
+            return buf;
+        }
+    if (wrong_type(json_object_get(h, "probes"), JSON_ARRAY))
+        return ".probes";
+    json_array_foreach(json_object_get(h, "probes"), i, p)
+    {
+        if (!json_is_object(p) || !json_is_string(json_object_get(p, "addr")))
+            return ".probes[].addr";
+    }
+    return NULL;
+}
+
+/* The first field of the policy fetch observation of the wrong type, or NULL. */
+static const char *bad_fetch(const json_t *f)
+{
+    const json_t *body = json_object_get(f, "body");
+    if (wrong_type(f, JSON_OBJECT))
+        return "policy";
+    if (wrong_type(json_object_get(f, "result"), JSON_STRING))
+        return "policy.result";
+    if (wrong_type(json_object_get(f, "content_type"), JSON_STRING))
+        return "policy.content_type";
+    if (wrong_type(body, JSON_OBJECT))
+        return "policy.body";
+    if (wrong_type(json_object_get(body, "sha256"), JSON_STRING))
+        return "policy.body.sha256";
+    return NULL;
+}
+
+/*
+ * The first field the classifier reads whose JSON type is wrong, written into buf as a
+ * path ("dns.sts.answer[].txt"); NULL when every field present has its type (absent
+ * observations are normal: the scan did not make them).
+ */
+static const char *bad_field(const json_t *rec, char *buf, size_t cap)
+{
+    static const char *const queries[] = {"sts", "tlsrpt", "mx"};
+    const json_t *dns = json_object_get(rec, "dns"), *h;
+    const char *bad;
+    size_t i;
+    if (!json_is_string(json_object_get(rec, "domain")))
+        return "domain";
+    if (wrong_type(dns, JSON_OBJECT))
+        return "dns";
+    for (i = 0; i < sizeof queries / sizeof queries[0]; i++)
+        if ((bad = bad_dnsobs(json_object_get(dns, queries[i]))) != NULL) {
+            snprintf(buf, cap, "dns.%s%s", queries[i], bad);
+            return buf;
+        }
+    if (wrong_type(json_object_get(rec, "mx"), JSON_ARRAY))
+        return "mx";
+    json_array_foreach(json_object_get(rec, "mx"), i, h)
+    {
+        char sub[64];
+        if ((bad = bad_host(h, sub, sizeof sub)) != NULL) {
+            snprintf(buf, cap, "mx[%zu]%s", i, bad);
+            return buf;
+        }
+    }
+    return bad_fetch(json_object_get(rec, "policy"));
+}
+
+/*
+ * A record of another version, or with a field of the wrong type: classified as its
+ * analysis-error alone, since none of it can be trusted to mean what this code reads.
+ */
+static bool record_unreadable(struct cls *st)
+{
+    char why[160], path[128];
+    const json_t *v = json_object_get(st->rec, "v");
+    const char *bad;
+    if (!json_is_integer(v)) {
+        unread(st, "analysis-error/bad-field",
+               "field \"v\" (the record version) is not an integer");
+        return true;
+    }
+    if (json_integer_value(v) != 1) {
+        snprintf(why, sizeof why, "record version %lld; this analysis reads version 1",
+                 (long long)json_integer_value(v));
+        unread(st, "analysis-error/unknown-version", why);
+        return true;
+    }
+    if ((bad = bad_field(st->rec, path, sizeof path)) == NULL)
+        return false;
+    snprintf(why, sizeof why, "field \"%s\" has the wrong type", bad);
+    unread(st, "analysis-error/bad-field", why);
+    return true;
+}
+
 int mts_classify(struct mts_classification *out, const json_t *record,
                  const struct mts_classify_env *env)
 {
     memset(out, 0, sizeof *out);
     out->verdict = "indeterminate";
-    const char *domain = str(record, "domain");
-    if (!json_is_object(record) || !domain)
+    if (!json_is_object(record))
         return -EINVAL;
-    if (!(out->domain = strdup(domain)))
+    const char *domain = str(record, "domain");
+    if (!(out->domain = strdup(domain ? domain : "")))
         return -ENOMEM;
     struct cls st = {.out = out, .env = env, .rec = record};
+    if (record_unreadable(&st))
+        return st.rc;
     classify_txt(&st);
     if (!st.rc)
         classify_tlsrpt(&st);
@@ -791,6 +975,8 @@ json_t *mts_classification_json(const struct mts_classification *c)
     if (!rc) {
         rc |= set(o, "domain", json_string(c->domain));
         rc |= set(o, "verdict", json_string(c->verdict));
+        if (c->analysis_error)
+            rc |= set(o, "analysis_error", json_string(c->analysis_error));
         rc |= json_object_set(o, "categories", cats);
         rc |= set(o, "would_bounce", json_boolean(c->would_bounce));
         json_t *profiles = json_object();
@@ -820,9 +1006,21 @@ json_t *mts_classification_json(const struct mts_classification *c)
     return o;
 }
 
+int mts_classify_undecodable(struct mts_classification *out, const char *domain, const char *why)
+{
+    memset(out, 0, sizeof *out);
+    out->verdict = "indeterminate";
+    struct cls st = {.out = out};
+    if (!(out->domain = strdup(domain)))
+        return -ENOMEM;
+    unread(&st, "analysis-error/undecodable", why);
+    return st.rc;
+}
+
 void mts_classification_free(struct mts_classification *c)
 {
     free(c->domain);
+    free(c->analysis_error);
     free(c->categories);
     free(c->fetch_result);
     mts_sts_record_free(&c->record);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "diff.h"
+#include "text_safe.h"
 
 struct mts_diff {
     bool keep_lists;
@@ -171,7 +172,7 @@ static void list(FILE *out, const json_t *arr)
     json_t *v;
     json_array_foreach(arr, i, v)
     {
-        fprintf(out, "      %s\n", json_string_value(v));
+        mts_text_printf(out, "      %s\n", json_string_value(v));
     }
 }
 
@@ -179,37 +180,37 @@ int mts_diff_text(const json_t *j, FILE *out)
 {
     const char *key;
     json_t *row;
-    fprintf(out, "Re-check %s -> %s: %lld domains compared (%lld only in %s, %lld only in %s)\n",
-            json_string_value(json_object_get(j, "old")),
-            json_string_value(json_object_get(j, "new")),
-            (long long)json_integer_value(json_object_get(j, "compared")),
-            (long long)json_integer_value(json_object_get(j, "only_old")),
-            json_string_value(json_object_get(j, "old")),
-            (long long)json_integer_value(json_object_get(j, "only_new")),
-            json_string_value(json_object_get(j, "new")));
-    fprintf(out, "\n  %-46s %8s %8s %8s\n", "category", "fixed", "still", "new");
+    mts_text_printf(
+        out, "Re-check %s -> %s: %lld domains compared (%lld only in %s, %lld only in %s)\n",
+        json_string_value(json_object_get(j, "old")), json_string_value(json_object_get(j, "new")),
+        (long long)json_integer_value(json_object_get(j, "compared")),
+        (long long)json_integer_value(json_object_get(j, "only_old")),
+        json_string_value(json_object_get(j, "old")),
+        (long long)json_integer_value(json_object_get(j, "only_new")),
+        json_string_value(json_object_get(j, "new")));
+    mts_text_printf(out, "\n  %-46s %8s %8s %8s\n", "category", "fixed", "still", "new");
     json_object_foreach((json_t *)json_object_get(j, "categories"), key, row)
     {
-        fprintf(out, "  %-46s %8lld %8lld %8lld\n", key,
-                (long long)json_integer_value(json_object_get(row, "fixed")),
-                (long long)json_integer_value(json_object_get(row, "still")),
-                (long long)json_integer_value(json_object_get(row, "new")));
+        mts_text_printf(out, "  %-46s %8lld %8lld %8lld\n", key,
+                        (long long)json_integer_value(json_object_get(row, "fixed")),
+                        (long long)json_integer_value(json_object_get(row, "still")),
+                        (long long)json_integer_value(json_object_get(row, "new")));
         static const char *const what[] = {"fixed", "still", "new"};
         for (size_t i = 0; i < 3; i++) {
             char lkey[64];
             snprintf(lkey, sizeof lkey, "%s_domains", what[i]);
             const json_t *l = json_object_get(row, lkey);
             if (json_array_size(l)) {
-                fprintf(out, "    %s:\n", what[i]);
+                mts_text_printf(out, "    %s:\n", what[i]);
                 list(out, l);
             }
         }
     }
-    fprintf(out, "\n  %-46s %8s\n", "change", "domains");
+    mts_text_printf(out, "\n  %-46s %8s\n", "change", "domains");
     json_object_foreach((json_t *)json_object_get(j, "changes"), key, row)
     {
-        fprintf(out, "  %-46s %8lld\n", key,
-                (long long)json_integer_value(json_object_get(row, "count")));
+        mts_text_printf(out, "  %-46s %8lld\n", key,
+                        (long long)json_integer_value(json_object_get(row, "count")));
         list(out, json_object_get(row, "domains"));
     }
     return ferror(out) ? -EIO : 0;

@@ -1,13 +1,15 @@
 /*
  * Why a table: an operator reads one sentence per problem, and a disclosure team pastes
  * the same sentences into mail, so each category has exactly one fix text, kept here
- * beside its category name where a reviewer can check the whole vocabulary at once.
+ * beside its category name where a reviewer can check the whole vocabulary at once. Every
+ * observed string is printed terminal-safe (text_safe.h).
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "explain.h"
+#include "text_safe.h"
 
 static const struct {
     const char *category; /* exact name, or a prefix ending in "/" */
@@ -73,6 +75,8 @@ static const struct {
                        "(the mailto: or https: scheme is required)."},
     {"tlsrpt/multiple-records", "Keep exactly one TXT record starting with v=TLSRPTv1."},
     {"tlsrpt-invalid/", "Correct the TLS-RPT record: \"v=TLSRPTv1; rua=mailto:<address>\"."},
+    {"analysis-error/", "Nothing to fix at the domain: the analysis could not read what the "
+                        "scan stored (see \"analysis error\" above); scan the domain again."},
 };
 
 const char *mts_explain_fix(const char *category)
@@ -97,7 +101,7 @@ static const char *effect_words(const char *effect)
     if (strcmp(effect, "weak") == 0)
         return "weak: valid, but weaker than intended";
     if (strcmp(effect, "unknown") == 0)
-        return "unknown: the scan could not observe this";
+        return "unknown: the scan could not observe this, or the analysis could not read it";
     return "info: no effect on delivery";
 }
 
@@ -113,78 +117,81 @@ int mts_explain(const json_t *e, FILE *out)
     json_t *v, *a;
     const json_t *txt = json_object_get(e, "txt"), *f = json_object_get(e, "policy_fetch"),
                  *p = json_object_get(e, "policy");
-    fprintf(out, "%s (scan %s): %s%s\n\nObserved\n", s(e, "domain"), s(e, "scan"), s(e, "verdict"),
-            json_is_true(json_object_get(e, "would_bounce")) ? ", mail would bounce" : "");
-    fprintf(out, "  _mta-sts TXT: %s, record %s", s(txt, "result"), s(txt, "verdict"));
+    mts_text_printf(out, "%s (scan %s): %s%s\n\nObserved\n", s(e, "domain"), s(e, "scan"),
+                    s(e, "verdict"),
+                    json_is_true(json_object_get(e, "would_bounce")) ? ", mail would bounce" : "");
+    if (json_object_get(e, "analysis_error"))
+        mts_text_printf(out, "  analysis error: %s\n", s(e, "analysis_error"));
+    mts_text_printf(out, "  _mta-sts TXT: %s, record %s", s(txt, "result"), s(txt, "verdict"));
     if (json_object_get(txt, "id"))
-        fprintf(out, ", id %s", s(txt, "id"));
+        mts_text_printf(out, ", id %s", s(txt, "id"));
     fputc('\n', out);
     json_array_foreach(json_object_get(txt, "records"), i, v)
     {
-        fprintf(out, "    \"%s\"\n", json_string_value(v));
+        mts_text_printf(out, "    \"%s\"\n", json_string_value(v));
     }
     if (f) {
-        fprintf(out, "  policy fetch: %s", s(f, "result"));
+        mts_text_printf(out, "  policy fetch: %s", s(f, "result"));
         if (json_object_get(f, "status"))
-            fprintf(out, ", HTTP %lld",
-                    (long long)json_integer_value(json_object_get(f, "status")));
+            mts_text_printf(out, ", HTTP %lld",
+                            (long long)json_integer_value(json_object_get(f, "status")));
         if (json_object_get(f, "media_type"))
-            fprintf(out, ", %s", s(f, "media_type"));
+            mts_text_printf(out, ", %s", s(f, "media_type"));
         if (json_object_get(f, "redirect"))
-            fprintf(out, ", redirect to %s", s(f, "redirect"));
+            mts_text_printf(out, ", redirect to %s", s(f, "redirect"));
         if (json_object_get(f, "cert_verdict"))
-            fprintf(out, ", certificate %s", s(f, "cert_verdict"));
+            mts_text_printf(out, ", certificate %s", s(f, "cert_verdict"));
         fputc('\n', out);
     } else {
-        fprintf(out, "  policy fetch: not attempted\n");
+        mts_text_printf(out, "  policy fetch: not attempted\n");
     }
     if (p) {
-        fprintf(out, "  policy: %s, version %s, mode %s, max_age ",
-                json_is_true(json_object_get(p, "valid")) ? "valid" : "invalid", s(p, "version"),
-                s(p, "mode"));
+        mts_text_printf(out, "  policy: %s, version %s, mode %s, max_age ",
+                        json_is_true(json_object_get(p, "valid")) ? "valid" : "invalid",
+                        s(p, "version"), s(p, "mode"));
         json_t *age = json_object_get(p, "max_age");
         if (json_is_integer(age))
-            fprintf(out, "%lld", (long long)json_integer_value(age));
+            mts_text_printf(out, "%lld", (long long)json_integer_value(age));
         else
-            fprintf(out, "%s", s(p, "max_age"));
-        fprintf(out, ", mx:");
+            mts_text_printf(out, "%s", s(p, "max_age"));
+        mts_text_printf(out, ", mx:");
         json_array_foreach(json_object_get(p, "mx"), i, v)
         {
-            fprintf(out, " %s", json_string_value(v));
+            mts_text_printf(out, " %s", json_string_value(v));
         }
         fputc('\n', out);
         json_array_foreach(json_object_get(p, "findings"), i, v)
         {
-            fprintf(out, "    line %lld: %s (%s)\n",
-                    (long long)json_integer_value(json_object_get(v, "line")), s(v, "message"),
-                    s(v, "code"));
+            mts_text_printf(out, "    line %lld: %s (%s)\n",
+                            (long long)json_integer_value(json_object_get(v, "line")),
+                            s(v, "message"), s(v, "code"));
         }
     }
     json_array_foreach(json_object_get(e, "mx"), i, v)
     {
-        fprintf(out, "  MX %s (pref %lld): covered %s, %s", s(v, "host"),
-                (long long)json_integer_value(json_object_get(v, "pref")), s(v, "covered"),
-                s(v, "status"));
+        mts_text_printf(out, "  MX %s (pref %lld): covered %s, %s", s(v, "host"),
+                        (long long)json_integer_value(json_object_get(v, "pref")), s(v, "covered"),
+                        s(v, "status"));
         if (json_object_get(v, "reason"))
-            fprintf(out, " (%s)", s(v, "reason"));
+            mts_text_printf(out, " (%s)", s(v, "reason"));
         fputc('\n', out);
         json_array_foreach(json_object_get(v, "addresses"), k, a)
         {
-            fprintf(out, "    %s: %s%s%s\n", s(a, "addr"), s(a, "outcome"),
-                    json_object_get(a, "tls_version") ? ", " : "",
-                    json_object_get(a, "tls_version") ? s(a, "tls_version") : "");
+            mts_text_printf(out, "    %s: %s%s%s\n", s(a, "addr"), s(a, "outcome"),
+                            json_object_get(a, "tls_version") ? ", " : "",
+                            json_object_get(a, "tls_version") ? s(a, "tls_version") : "");
         }
     }
-    fprintf(out, "  TLS-RPT: %s\n", s(json_object_get(e, "tlsrpt"), "verdict"));
+    mts_text_printf(out, "  TLS-RPT: %s\n", s(json_object_get(e, "tlsrpt"), "verdict"));
 
     const json_t *cats = json_object_get(e, "categories");
-    fprintf(out, "\n%s\n", json_array_size(cats) ? "Problems" : "No problems found.");
+    mts_text_printf(out, "\n%s\n", json_array_size(cats) ? "Problems" : "No problems found.");
     json_array_foreach(cats, i, v)
     {
         const char *code = s(v, "code"), *fix = mts_explain_fix(code);
-        fprintf(out, "  %s\n    effect %s\n", code, effect_words(s(v, "effect")));
+        mts_text_printf(out, "  %s\n    effect %s\n", code, effect_words(s(v, "effect")));
         if (fix)
-            fprintf(out, "    fix: %s\n", fix);
+            mts_text_printf(out, "    fix: %s\n", fix);
     }
     return ferror(out) ? -EIO : 0;
 }

@@ -3,7 +3,8 @@
  * saw; this one puts each observation beside what the analysis concluded from it (record
  * verdict and id, fetch outcome and certificate verdict, parsed policy, per-address MX
  * outcome and coverage, categories and verdict), which is what notebooks and other tools
- * want. The CSV is a flat subset: one row per domain, lists joined with spaces.
+ * want. The CSV is a flat subset: one row per domain, lists joined with spaces, every text
+ * cell that a spreadsheet could run as a formula neutralised.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -118,6 +119,7 @@ json_t *mts_export_domain(const char *scan, const char *domain, const json_t *ra
     copy(o, "would_bounce", cls, "would_bounce");
     copy(o, "would_bounce_lenient", cls, "would_bounce_lenient");
     copy(o, "dane", cls, "dane");
+    copy(o, "analysis_error", cls, "analysis_error");
     return o;
 }
 
@@ -143,18 +145,28 @@ int mts_export_csv_header(FILE *out)
     return ferror(out) ? -EIO : 0;
 }
 
-/* One field, quoted per RFC 4180 when it holds a comma, quote, CR or LF. */
-static void csv_field(FILE *out, const char *s, bool first)
+/* Whether a spreadsheet could run the text cell s as a formula (OWASP, CSV injection). */
+static bool formula_like(const char *s)
+{
+    return *s && strchr("=+-@\t\r", *s);
+}
+
+/* One field, quoted per RFC 4180 when it holds a comma, quote, CR or LF; a text cell that
+   could start a formula is neutralised with a leading ' and quoted (docs/export-schema.md). */
+static void csv_field(FILE *out, const char *s, bool text, bool first)
 {
     if (!first)
         fputc(',', out);
     if (!s)
         return;
-    if (!strpbrk(s, ",\"\r\n")) {
+    bool neutralise = text && formula_like(s);
+    if (!neutralise && !strpbrk(s, ",\"\r\n")) {
         fputs(s, out);
         return;
     }
     fputc('"', out);
+    if (neutralise)
+        fputc('\'', out);
     for (; *s; s++) {
         if (*s == '"')
             fputc('"', out);
@@ -246,7 +258,7 @@ int mts_export_csv_row(const json_t *o, FILE *out)
             rc = -ENOMEM;
     for (size_t i = 0; rc == 0 && i < sizeof cells / sizeof cells[0]; i++) {
         char buf[32];
-        csv_field(out, scalar(cells[i], buf, sizeof buf), i == 0);
+        csv_field(out, scalar(cells[i], buf, sizeof buf), json_is_string(cells[i]), i == 0);
     }
     if (rc == 0)
         fputs("\r\n", out);

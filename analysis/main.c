@@ -17,6 +17,7 @@
 #include "export.h"
 #include "report.h"
 #include "scanset.h"
+#include "text_safe.h"
 
 #define EXIT_USAGE 2
 #define MAX_DBS    256
@@ -45,7 +46,8 @@ static const char *const usage_main =
     "the only or latest scan), and --threads N (records decoded and classified on N threads;\n"
     "default: one per online CPU; the output does not depend on N).\n"
     "'mtasts-analyze COMMAND --help' describes one command.\n"
-    "Exit status: 0 success, 1 runtime error, 2 usage error.\n";
+    "Exit status: 0 success (a record that cannot be analysed is counted as an\n"
+    "analysis-error category, never fatal), 1 runtime error, 2 usage error.\n";
 
 static const struct {
     const char *name, *help;
@@ -61,7 +63,8 @@ static const struct {
                 "Domains with category C (exact name, or a prefix such as sts-webpki-invalid),\n"
                 "with verdict V, or that would bounce mail; one a line, in key order.\n"},
     {"explain", "usage: mtasts-analyze explain DOMAIN --db DIR... [--scan-id ID]\n"
-                "What was observed for DOMAIN, what is wrong, the effect and the fix.\n"},
+                "What was observed for DOMAIN, what is wrong, the effect and the fix.\n"
+                "Control bytes from the scan are shown as escapes (\\x1b), never raw.\n"},
     {"diff", "usage: mtasts-analyze diff OLD NEW (--db DIR... | --old-db DIR... --new-db DIR...)\n"
              "       [--list] [--format text|json]\n"
              "Compare scan OLD with scan NEW over the domains in both: per category fixed,\n"
@@ -69,7 +72,9 @@ static const struct {
              "domains behind each number (always present in JSON).\n"},
     {"export", "usage: mtasts-analyze export --db DIR... [--scan-id ID] --format jsonl|csv\n"
                "       [--output FILE]\n"
-               "One record per domain: observations and verdicts (docs/export-schema.md).\n"},
+               "One record per domain: observations and verdicts (docs/export-schema.md).\n"
+               "JSON strings are exact; a CSV text cell that a spreadsheet would run as a\n"
+               "formula (starting = + - @ TAB CR) is written with a leading '.\n"},
 };
 
 static const char *command_help(const char *name)
@@ -83,8 +88,8 @@ static const char *command_help(const char *name)
 /* Print "msg" or "msg: arg" and the usage; returns the usage exit status. */
 static int usage_error(const char *cmd, const char *msg, const char *arg)
 {
-    fprintf(stderr, "mtasts-analyze%s%s: %s%s%s\n%s", cmd ? " " : "", cmd ? cmd : "", msg,
-            arg ? ": " : "", arg ? arg : "", cmd ? command_help(cmd) : usage_main);
+    mts_text_printf(stderr, "mtasts-analyze%s%s: %s%s%s\n%s", cmd ? " " : "", cmd ? cmd : "", msg,
+                    arg ? ": " : "", arg ? arg : "", cmd ? command_help(cmd) : usage_main);
     return EXIT_USAGE;
 }
 
@@ -176,14 +181,15 @@ static int open_scan(const char *cmd, char *const *dbs, size_t n, const char *wa
     const char *bad = NULL;
     int rc = mts_scanset_open(set, dbs, n, &bad);
     if (rc) {
-        fprintf(stderr, "mtasts-analyze: %s: %s\n", bad ? bad : "store", mts_scanset_strerror(rc));
+        mts_text_printf(stderr, "mtasts-analyze: %s: %s\n", bad ? bad : "store",
+                        mts_scanset_strerror(rc));
         return 1;
     }
     set->threads = threads;
     char why[256] = "";
     rc = mts_scanset_select(set, want, scan, why, sizeof why);
     if (rc) {
-        fprintf(stderr, "mtasts-analyze: %s\n", *why ? why : mts_scanset_strerror(rc));
+        mts_text_printf(stderr, "mtasts-analyze: %s\n", *why ? why : mts_scanset_strerror(rc));
         mts_scanset_close(set);
         return 1;
     }
@@ -197,7 +203,7 @@ static FILE *open_output(const char *path)
         return stdout;
     FILE *f = fopen(path, "w");
     if (!f)
-        fprintf(stderr, "mtasts-analyze: %s: %s\n", path, strerror(errno));
+        mts_text_printf(stderr, "mtasts-analyze: %s: %s\n", path, strerror(errno));
     return f;
 }
 
@@ -212,8 +218,8 @@ static int close_output(FILE *f, int rc)
 
 static int fail(const char *what, int rc)
 {
-    fprintf(stderr, "mtasts-analyze: %s: %s\n", what,
-            rc == -EIO ? "write error" : mts_scanset_strerror(rc));
+    mts_text_printf(stderr, "mtasts-analyze: %s: %s\n", what,
+                    rc == -EIO ? "write error" : mts_scanset_strerror(rc));
     return 1;
 }
 
@@ -243,10 +249,13 @@ static int cmd_report(const char *cmd, struct opts *o)
         return ex;
     struct mts_agg *agg = NULL;
     int rc = mts_agg_new(&agg);
-    if (rc == 0)
-        rc = mts_scanset_foreach(&set, scan, agg_cb, agg);
-    if (rc) {
-        ex = fail(rc == -ENOENT ? "public suffix list" : scan, rc);
+    if (rc == -ENOENT) {
+        mts_text_printf(stderr,
+                        "mtasts-analyze: no public suffix list (libpsl has none built in and "
+                        "found none on this system)\n");
+        ex = 1;
+    } else if (rc || (rc = mts_scanset_foreach(&set, scan, agg_cb, agg)) != 0) {
+        ex = fail(scan, rc);
     } else {
         json_t *report = mts_agg_report(agg, scan, set.n);
         FILE *out = report ? open_output(o->output) : NULL;
@@ -291,7 +300,7 @@ static int domains_cb(void *arg, const char *domain, json_t *raw, json_t *cls)
                 hit = true;
         }
     }
-    if (hit && puts(domain) == EOF)
+    if (hit && mts_text_printf(stdout, "%s\n", domain) != 0)
         return -EIO;
     return 0;
 }
@@ -329,7 +338,7 @@ static int cmd_explain(const char *cmd, struct opts *o, int argc, char **argv)
     const char *domain = argv[optind];
     int rc = mts_scanset_get(&set, scan, domain, &raw, &cls);
     if (rc == MTS_STORE_NOTFOUND) {
-        fprintf(stderr, "mtasts-analyze: %s is not in scan %s\n", domain, scan);
+        mts_text_printf(stderr, "mtasts-analyze: %s is not in scan %s\n", domain, scan);
         ex = 1;
     } else if (rc) {
         ex = fail(domain, rc);
@@ -431,7 +440,7 @@ static int cmd_diff(const char *cmd, struct opts *o, int argc, char **argv)
         char why[256] = "";
         int rc = mts_scanset_select(&old_set, argv[optind + 1], &new_scan, why, sizeof why);
         if (rc) {
-            fprintf(stderr, "mtasts-analyze: %s\n", *why ? why : mts_scanset_strerror(rc));
+            mts_text_printf(stderr, "mtasts-analyze: %s\n", *why ? why : mts_scanset_strerror(rc));
             ex = 1;
         }
     }

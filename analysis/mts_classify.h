@@ -92,6 +92,7 @@ struct mts_funnel {
 
 struct mts_classification {
     char *domain;            /* owned */
+    char *analysis_error;    /* owned: why part of the record could not be read, or NULL */
     const char *verdict;     /* docs/vocabulary.md overall verdict (static storage) */
     const char **categories; /* sorted, unique, static storage; the array is owned */
     size_t n_categories;
@@ -110,6 +111,10 @@ struct mts_classification {
     size_t n_mx;
 };
 
+/* get_policy's answers for a body the analysis cannot have (beside 0 and process faults). */
+#define MTS_CLASSIFY_NO_BODY  (-32201) /* no store holds the body */
+#define MTS_CLASSIFY_BAD_BODY (-32202) /* the stored body does not match its digest */
+
 struct mts_classify_env {
     /*
      * The MX probe record of (host, address) in the same scan, as a NEW reference that
@@ -117,9 +122,10 @@ struct mts_classify_env {
      */
     json_t *(*get_probe)(void *ctx, const char *host, const char *addr);
     /*
-     * The policy body whose SHA-256 is sha256_hex (64 lower-case hex digits): 0 with
-     * *body and *len borrowed until the next call or until mts_classify returns, or a
-     * negative code (e.g. -ENOENT), which mts_classify returns.
+     * The policy body whose SHA-256 is sha256_hex (64 hex digits): 0 with *body and *len
+     * borrowed until the next call or until mts_classify returns; MTS_CLASSIFY_NO_BODY or
+     * MTS_CLASSIFY_BAD_BODY, which become that domain's analysis-error category; or another
+     * negative code (a fault of the store or the process), which mts_classify returns.
      */
     int (*get_policy)(void *ctx, const char *sha256_hex, const unsigned char **body, size_t *len);
     void *ctx;
@@ -127,12 +133,20 @@ struct mts_classify_env {
 
 /*
  * Classify one domain record. *out is overwritten; release it with
- * mts_classification_free, also after an error. The record is only read.
- * Returns 0, -EINVAL (not an object with a "domain" string), -ENOMEM, or the error of
- * env->get_policy for a body the record says was fetched.
+ * mts_classification_free, also after an error. The record is only read. A record this
+ * code cannot read (another version, a field of the wrong type, a body missing or
+ * damaged) is classified all the same, with an analysis-error category and the cause in
+ * out->analysis_error (docs/vocabulary.md).
+ * Returns 0, -EINVAL (not a JSON object), -ENOMEM, or env->get_policy's fault code.
  */
 int mts_classify(struct mts_classification *out, const json_t *record,
                  const struct mts_classify_env *env);
+
+/*
+ * The classification of a stored record that does not decode at all: the one category
+ * analysis-error/undecodable, why as its cause. Returns 0 or -ENOMEM.
+ */
+int mts_classify_undecodable(struct mts_classification *out, const char *domain, const char *why);
 
 /*
  * The classification as JSON (docs/validation.md, "Classifier output"). New reference,

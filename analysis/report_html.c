@@ -1,37 +1,48 @@
 /*
  * The HTML report: one self-contained file (inline CSS and SVG, no script, no fetch) that a
  * person can open anywhere, mail, or archive with a paper. Every string that came from the
- * scan (names of hosts, providers, domains) was written by strangers and is HTML-escaped;
- * only this file's own literals are markup.
+ * scan (names of hosts, providers, domains) was written by strangers and is HTML-escaped
+ * after the terminal-safe escapes; only this file's own literals are markup.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "report.h"
+#include "text_safe.h"
 
+static void esc_char(FILE *out, char c)
+{
+    switch (c) {
+    case '<':
+        fputs("&lt;", out);
+        break;
+    case '>':
+        fputs("&gt;", out);
+        break;
+    case '&':
+        fputs("&amp;", out);
+        break;
+    case '"':
+        fputs("&quot;", out);
+        break;
+    case '\'':
+        fputs("&#39;", out);
+        break;
+    default:
+        fputc(c, out);
+    }
+}
+
+/* s terminal-safe (text_safe.h: no control byte reaches the page or a copy of it), then
+   HTML-escaped. */
 static void esc(FILE *out, const char *s)
 {
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        case '\'':
-            fputs("&#39;", out);
-            break;
-        default:
-            fputc(*s, out);
-        }
+    char piece[MTS_TEXT_PIECE];
+    while (s && *s) {
+        mts_text_piece(&s, piece);
+        for (const char *c = piece; *c; c++)
+            esc_char(out, *c);
     }
 }
 
@@ -188,6 +199,20 @@ int mts_report_html(const json_t *r, FILE *out)
         fputs("</li>\n", out);
     }
     fputs("</ul>\n", out);
+    const json_t *ae = json_object_get(r, "analysis_errors");
+    if (num(ae, "count")) {
+        fprintf(out,
+                "<h2>Analysis errors</h2>\n<p>%lld domains could not be fully analysed "
+                "(analysis-error/*).</p>\n<ul>\n",
+                num(ae, "count"));
+        json_array_foreach(json_object_get(ae, "examples"), i, d)
+        {
+            fputs("<li>", out);
+            esc(out, json_string_value(d));
+            fputs("</li>\n", out);
+        }
+        fputs("</ul>\n", out);
+    }
     bars(out, "Informational findings (% of all domains)", json_object_get(r, "categories"), "code",
          "count", "pct", true, ROWS_INFO);
     bars(out, "TLS-RPT", json_object_get(r, "tlsrpt"), "status", "count", "pct", false, ROWS_ALL);

@@ -1,20 +1,27 @@
 /*
  * The Markdown report: the text report's tables as Markdown, for pasting into an issue, a
  * wiki or a paper draft. Strings from the scan (provider and domain names) have the
- * characters that Markdown tables and inline markup use backslash-escaped.
+ * characters that Markdown tables and inline markup use backslash-escaped, after the
+ * terminal-safe escapes of text_safe.h (so no control byte and no line break survives).
  */
 #include <errno.h>
 #include <stdbool.h>
 
 #include "report.h"
+#include "text_safe.h"
 
+/* s terminal-safe (text_safe.h), then with Markdown's markup characters escaped. */
 static void md(FILE *out, const char *s)
 {
-    for (; s && *s; s++) {
-        if (*s == '|' || *s == '\\' || *s == '*' || *s == '_' || *s == '`' || *s == '<' ||
-            *s == '[' || *s == ']')
-            fputc('\\', out);
-        fputc(*s == '\n' || *s == '\r' ? ' ' : *s, out);
+    char piece[MTS_TEXT_PIECE];
+    while (s && *s) {
+        mts_text_piece(&s, piece);
+        for (const char *c = piece; *c; c++) {
+            if (*c == '|' || *c == '\\' || *c == '*' || *c == '_' || *c == '`' || *c == '<' ||
+                *c == '[' || *c == ']')
+                fputc('\\', out);
+            fputc(*c, out);
+        }
     }
 }
 
@@ -98,6 +105,19 @@ int mts_report_markdown(const json_t *r, FILE *out)
         md(out, json_string_value(row));
     }
     fputc('\n', out);
+    const json_t *ae = json_object_get(r, "analysis_errors");
+    if (num(ae, "count")) {
+        fprintf(out,
+                "\n## Analysis errors\n\n%lld domains could not be fully analysed "
+                "(`analysis-error/*`).",
+                num(ae, "count"));
+        json_array_foreach(json_object_get(ae, "examples"), i, row)
+        {
+            fputs(i ? ", " : " Examples: ", out);
+            md(out, json_string_value(row));
+        }
+        fputc('\n', out);
+    }
     counts(out, "TLS-RPT", "status", json_object_get(r, "tlsrpt"), "status");
     if (json_object_get(r, "dane"))
         counts(out, "DANE at the MX hosts", "status", json_object_get(r, "dane"), "status");

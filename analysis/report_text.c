@@ -1,13 +1,14 @@
 /*
  * The plain-text report (`summary`): what a researcher reads in a terminal. Columns are
  * fixed-width so two reports can be compared with diff(1). The JSON report is the same
- * object serialised, for notebooks.
+ * object serialised, for notebooks. Every string is printed terminal-safe (text_safe.h).
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "report.h"
+#include "text_safe.h"
 
 static long long num(const json_t *o, const char *key)
 {
@@ -32,21 +33,21 @@ static void counts(FILE *out, const json_t *arr, const char *name_key)
     json_t *row;
     json_array_foreach(arr, i, row)
     {
-        fprintf(out, "  %-34s %10lld %7.2f%%\n", str(row, name_key), num(row, "count"),
-                real(row, "pct"));
+        mts_text_printf(out, "  %-34s %10lld %7.2f%%\n", str(row, name_key), num(row, "count"),
+                        real(row, "pct"));
     }
 }
 
 static void providers(FILE *out, const char *title, const json_t *arr)
 {
-    fprintf(out, "\n%s\n  %-34s %10s %13s %12s\n", title, "registrable domain", "domains",
-            "misconfigured", "would bounce");
+    mts_text_printf(out, "\n%s\n  %-34s %10s %13s %12s\n", title, "registrable domain", "domains",
+                    "misconfigured", "would bounce");
     size_t i;
     json_t *row;
     json_array_foreach(arr, i, row)
     {
-        fprintf(out, "  %-34s %10lld %13lld %12lld\n", str(row, "name"), num(row, "domains"),
-                num(row, "misconfigured"), num(row, "would_bounce"));
+        mts_text_printf(out, "  %-34s %10lld %13lld %12lld\n", str(row, "name"),
+                        num(row, "domains"), num(row, "misconfigured"), num(row, "would_bounce"));
     }
 }
 
@@ -54,66 +55,80 @@ int mts_report_text(const json_t *r, FILE *out)
 {
     size_t i;
     json_t *row;
-    fprintf(out, "MTA-STS scan %s: %lld domains (%lld store%s)\n", str(r, "scan"),
-            num(r, "domains"), num(r, "stores"), num(r, "stores") == 1 ? "" : "s");
+    mts_text_printf(out, "MTA-STS scan %s: %lld domains (%lld store%s)\n", str(r, "scan"),
+                    num(r, "domains"), num(r, "stores"), num(r, "stores") == 1 ? "" : "s");
 
-    fprintf(out, "\nAdoption funnel                        domains   of all  of previous\n");
+    mts_text_printf(out,
+                    "\nAdoption funnel                        domains   of all  of previous\n");
     json_array_foreach(json_object_get(r, "funnel"), i, row)
     {
-        fprintf(out, "  %-34s %10lld %7.2f%% %10.2f%%\n", str(row, "label"), num(row, "count"),
-                real(row, "pct"), real(row, "pct_prev"));
+        mts_text_printf(out, "  %-34s %10lld %7.2f%% %10.2f%%\n", str(row, "label"),
+                        num(row, "count"), real(row, "pct"), real(row, "pct_prev"));
     }
 
-    fprintf(out, "\nVerdicts\n");
+    mts_text_printf(out, "\nVerdicts\n");
     const char *key;
     json_t *val;
     json_object_foreach((json_t *)json_object_get(r, "verdicts"), key, val)
     {
-        fprintf(out, "  %-34s %10lld\n", key, (long long)json_integer_value(val));
+        mts_text_printf(out, "  %-34s %10lld\n", key, (long long)json_integer_value(val));
     }
-    fprintf(out, "  (indeterminate domains are a DNS failure, never counted as absent)\n");
+    mts_text_printf(out, "  (indeterminate: a DNS failure or an analysis error hides the answer; "
+                         "never counted as absent)\n");
 
-    fprintf(out, "\nMode (valid policies)\n");
+    mts_text_printf(out, "\nMode (valid policies)\n");
     counts(out, json_object_get(r, "modes"), "mode");
-    fprintf(out, "\nmax_age (fetched policies)\n");
+    mts_text_printf(out, "\nmax_age (fetched policies)\n");
     counts(out, json_object_get(r, "max_age"), "bucket");
 
     /* "deployed" counts only the domains that publish a record or serve a policy, so that
        a misconfiguration rate reads against the deployments, not the whole list. */
-    fprintf(out, "\nMisconfiguration taxonomy                  effect   domains   of all   "
-                 "deployed  of deployed\n");
+    mts_text_printf(out, "\nMisconfiguration taxonomy                  effect   domains   of all   "
+                         "deployed  of deployed\n");
     json_array_foreach(json_object_get(r, "categories"), i, row)
     {
-        fprintf(out, "  %-42s %-7s %8lld %7.2f%% %10lld %10.2f%%\n", str(row, "code"),
-                str(row, "effect"), num(row, "count"), real(row, "pct"), num(row, "count_deployed"),
-                real(row, "pct_deployed"));
+        mts_text_printf(out, "  %-42s %-7s %8lld %7.2f%% %10lld %10.2f%%\n", str(row, "code"),
+                        str(row, "effect"), num(row, "count"), real(row, "pct"),
+                        num(row, "count_deployed"), real(row, "pct_deployed"));
     }
     if (num(r, "categories_dropped"))
-        fprintf(out, "  (%lld category counts dropped: more than the table holds)\n",
-                num(r, "categories_dropped"));
+        mts_text_printf(out, "  (%lld category counts dropped: more than the table holds)\n",
+                        num(r, "categories_dropped"));
 
     const json_t *wb = json_object_get(r, "would_bounce");
-    fprintf(out, "\nWould bounce under enforce: %lld (lenient senders: %lld)\n", num(wb, "count"),
-            num(wb, "lenient_count"));
+    mts_text_printf(out, "\nWould bounce under enforce: %lld (lenient senders: %lld)\n",
+                    num(wb, "count"), num(wb, "lenient_count"));
     json_array_foreach(json_object_get(wb, "examples"), i, row)
     {
-        fprintf(out, "  %s\n", json_string_value(row));
+        mts_text_printf(out, "  %s\n", json_string_value(row));
+    }
+    const json_t *ae = json_object_get(r, "analysis_errors");
+    if (num(ae, "count")) {
+        mts_text_printf(out,
+                        "\nAnalysis errors: %lld domains could not be fully analysed "
+                        "(analysis-error/* above; explain DOMAIN gives the cause)\n",
+                        num(ae, "count"));
+        json_array_foreach(json_object_get(ae, "examples"), i, row)
+        {
+            mts_text_printf(out, "  %s\n", json_string_value(row));
+        }
     }
 
-    fprintf(out, "\nTLS-RPT\n");
+    mts_text_printf(out, "\nTLS-RPT\n");
     counts(out, json_object_get(r, "tlsrpt"), "status");
     if (json_object_get(r, "dane")) {
-        fprintf(out, "\nDANE (TLSA with DNSSEC) at the MX hosts\n");
+        mts_text_printf(out, "\nDANE (TLSA with DNSSEC) at the MX hosts\n");
         counts(out, json_object_get(r, "dane"), "status");
     } else {
-        fprintf(out, "\nDANE: TLSA was not scanned\n");
+        mts_text_printf(out, "\nDANE: TLSA was not scanned\n");
     }
 
     const json_t *p = json_object_get(r, "providers");
     providers(out, "Top MX providers (domains with MTA-STS deployed)", json_object_get(p, "mx"));
     providers(out, "Top policy hosts", json_object_get(p, "policy"));
-    fprintf(out, "  (%lld MX and %lld policy providers; tables capped at %lld, %lld dropped)\n",
-            num(p, "mx_distinct"), num(p, "policy_distinct"), num(p, "cap"), num(p, "dropped"));
+    mts_text_printf(
+        out, "  (%lld MX and %lld policy providers; tables capped at %lld, %lld dropped)\n",
+        num(p, "mx_distinct"), num(p, "policy_distinct"), num(p, "cap"), num(p, "dropped"));
     return ferror(out) ? -EIO : 0;
 }
 

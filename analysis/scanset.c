@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "mts_classify.h"
 #include "scanset.h"
 
@@ -164,22 +166,37 @@ static json_t *get_probe(void *arg, const char *host, const char *addr)
     return NULL;
 }
 
+/* 0 when body hashes to digest, MTS_CLASSIFY_BAD_BODY when not (a damaged store must not
+   pass for the server's policy), -ENOMEM when the digest cannot be computed. */
+static int check_body(const unsigned char *body, size_t len,
+                      const unsigned char digest[MTS_STORE_SHA256_LEN])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (!EVP_Digest(body, len, md, &mdlen, EVP_sha256(), NULL))
+        return -ENOMEM;
+    return mdlen == MTS_STORE_SHA256_LEN && memcmp(md, digest, mdlen) == 0 ? 0
+                                                                           : MTS_CLASSIFY_BAD_BODY;
+}
+
 static int get_policy(void *arg, const char *hex, const unsigned char **body, size_t *len)
 {
     struct env_ctx *e = arg;
     unsigned char digest[MTS_STORE_SHA256_LEN];
     if (mts_store_unhex(hex, digest, sizeof digest) != MTS_STORE_SHA256_LEN)
-        return -ENOENT;
+        return MTS_CLASSIFY_NO_BODY;
     free(e->body);
     e->body = NULL;
     for (size_t i = 0; i < e->set->n; i++) {
         int rc = mts_store_policy_get(e->set->stores[i], digest, &e->body, len);
         if (rc == MTS_STORE_NOTFOUND)
             continue;
+        if (rc == 0)
+            rc = check_body(e->body, *len, digest);
         *body = e->body;
         return rc;
     }
-    return -ENOENT;
+    return MTS_CLASSIFY_NO_BODY;
 }
 
 static bool is_yes(enum mts_tri t)
@@ -288,6 +305,8 @@ static json_t *view(const struct mts_classification *c, const json_t *raw)
         json_object_set_new(funnel, stages[i].key, json_boolean(all));
     }
     json_object_set_new(v, "verdict", json_string(c->verdict));
+    if (c->analysis_error)
+        json_object_set_new(v, "analysis_error", json_string(c->analysis_error));
     json_object_set_new(v, "categories", cats);
     json_object_set_new(v, "would_bounce", json_boolean(c->would_bounce));
     json_object_set_new(v, "would_bounce_lenient", json_boolean(c->lenient.would_bounce));
@@ -339,6 +358,33 @@ static int classify(const struct mts_scanset *set, const char *scan, const json_
     mts_classification_free(&c);
     free(e.body);
     return rc;
+}
+
+/*
+ * A stored record that does not decode is that domain's analysis error, not the end of
+ * the walk: raw becomes {"domain": domain}, cls its analysis-error/undecodable view.
+ */
+static int classify_undecodable(const char *domain, json_t **raw, json_t **cls)
+{
+    struct mts_classification c;
+    int rc = mts_classify_undecodable(
+        &c, domain, "the stored record is not a JSON object (a damaged store value)");
+    if (rc == 0 && !(*raw = json_pack("{s:s}", "domain", domain)))
+        rc = -ENOMEM;
+    if (rc == 0 && !(*cls = view(&c, *raw)))
+        rc = -ENOMEM;
+    mts_classification_free(&c);
+    return rc;
+}
+
+/* Decode and classify one stored record. */
+static int decode_classify(const struct mts_scanset *set, const char *scan,
+                           const struct mts_store_raw *rec, json_t **raw, json_t **cls)
+{
+    int rc = mts_store_decode(rec, raw);
+    if (rc == MTS_STORE_ECORRUPT)
+        return classify_undecodable(rec->domain, raw, cls);
+    return rc ? rc : classify(set, scan, *raw, cls);
 }
 
 /* One domain of a batch, decoded and classified by whichever thread took it. */
@@ -406,9 +452,7 @@ static void run(struct pool *p, unsigned self)
             struct slot *s = &p->slots[i];
             s->owner = self;
             pthread_mutex_unlock(&p->mu);
-            s->rc = mts_store_decode(&p->recs[i], &s->raw);
-            if (s->rc == 0)
-                s->rc = classify(p->set, p->scan, s->raw, &s->cls);
+            s->rc = decode_classify(p->set, p->scan, &p->recs[i], &s->raw, &s->cls);
             if (s->rc == 0 && p->other) {
                 s->rc =
                     mts_scanset_get(p->other, p->other_scan, p->recs[i].domain, &s->oraw, &s->ocls);
@@ -552,9 +596,10 @@ int mts_scanset_get(const struct mts_scanset *set, const char *scan, const char 
         int rc = mts_store_domain_get(set->stores[i], scan, domain, raw);
         if (rc == MTS_STORE_NOTFOUND)
             continue;
-        if (rc)
-            return rc;
-        rc = classify(set, scan, *raw, cls);
+        if (rc == MTS_STORE_ECORRUPT)
+            rc = classify_undecodable(domain, raw, cls);
+        else if (rc == 0)
+            rc = classify(set, scan, *raw, cls);
         if (rc) {
             json_decref(*raw);
             *raw = NULL;

@@ -55,8 +55,10 @@ typedef int mts_scanset_cb(void *arg, const char *domain, json_t *raw, json_t *c
  * Classify every domain of scan in every store and visit them in key order, store after
  * store. Records are decoded and classified on set->threads threads, a batch of a few
  * hundred at a time (memory does not grow with the scan); the visitor always runs on the
- * calling thread, one domain at a time. Returns 0, the callback's value, -ENOMEM or a
- * store error.
+ * calling thread, one domain at a time. A record that does not decode, or that the
+ * classifier cannot read, is visited with its analysis-error classification (raw is then
+ * {"domain": ...} when it did not decode). Returns 0, the callback's value, -ENOMEM or a
+ * store read error.
  */
 int mts_scanset_foreach(const struct mts_scanset *set, const char *scan, mts_scanset_cb *cb,
                         void *arg);
@@ -73,8 +75,9 @@ int mts_scanset_foreach_pair(const struct mts_scanset *set, const char *scan,
                              mts_scanset_pair_cb *cb, void *arg);
 
 /*
- * Fetch and classify one domain: *raw and *cls are new references (caller owns).
- * Returns 0, MTS_STORE_NOTFOUND, -ENOMEM or a store error.
+ * Fetch and classify one domain: *raw and *cls are new references (caller owns); a record
+ * that does not decode gets its analysis-error classification, as in the walks.
+ * Returns 0, MTS_STORE_NOTFOUND, -ENOMEM or a store read error.
  */
 int mts_scanset_get(const struct mts_scanset *set, const char *scan, const char *domain,
                     json_t **raw, json_t **cls);

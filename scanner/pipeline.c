@@ -460,10 +460,14 @@ static void on_policy(void *arg, json_t *obs, const unsigned char *body, size_t 
 {
     struct job *job = arg;
     job->policy = obs;
-    if (body && body_len) {
-        job->body = malloc(body_len);
+    /* An empty body is a body: the record names its digest, so the store must hold it. */
+    bool has_body = json_object_get(obs, "body") ||
+                    json_object_get(json_object_get(obs, "unauthenticated"), "body");
+    if (body || has_body) {
+        job->body = malloc(body_len ? body_len : 1);
         if (job->body) {
-            memcpy(job->body, body, body_len);
+            if (body_len)
+                memcpy(job->body, body, body_len);
             job->body_len = body_len;
         }
     }

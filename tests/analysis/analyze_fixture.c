@@ -2,9 +2,12 @@
  * Writes the stores the mtasts-analyze tests read: hand-made raw records (docs/record-
  * schema.md) covering several categories, a second scan of the same domains for diff, and
  * the first scan split over two shard stores. Records go through the real writer, so the
- * tests read exactly what a scan would leave.
+ * tests read exactly what a scan would leave. DIR/hostile holds scans h1 and h2 (the same
+ * records) of every record the analysis must survive: bodies missing or damaged, another
+ * record version, fields of the wrong type, an undecodable value (written raw), and
+ * strings with terminal escapes and spreadsheet formulas.
  *
- * usage: analyze_fixture DIR   (creates DIR/one, DIR/shard0, DIR/shard1)
+ * usage: analyze_fixture DIR   (creates DIR/one, DIR/shard0, DIR/shard1, DIR/hostile)
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,6 +16,7 @@
 
 #include <openssl/evp.h>
 
+#include "../output/util.h"
 #include "mts_writer.h"
 
 #define HOSTILE "<script>alert(1)</script>\"><img src=x onerror=alert(2)>"
@@ -64,7 +68,10 @@ static void put_probe(struct mts_writer *w, const char *scan, const struct dom *
                   "tls", "version", "TLSv1.3", "verify", d->verify, "sni", d->mx_host));
 }
 
-static void put(struct mts_writer *w, const char *scan, const struct dom *d)
+/* A domain record; location: a redirect's target (NULL: one with HOSTILE); store_body:
+   false leaves the policy body out of the store. */
+static void put_with(struct mts_writer *w, const char *scan, const struct dom *d,
+                     const char *location, bool store_body)
 {
     char q[300];
     json_t *dns = json_object();
@@ -101,7 +108,8 @@ static void put(struct mts_writer *w, const char *scan, const struct dom *d)
             unsigned char digest[32];
             char hex[65];
             sha256(d->body, digest, hex);
-            mts_writer_put_policy(w, digest, d->body, strlen(d->body));
+            if (store_body)
+                mts_writer_put_policy(w, digest, d->body, strlen(d->body));
             json_object_set_new(f, "http_status", json_integer(200));
             json_object_set_new(f, "content_type", json_string("text/plain"));
             json_object_set_new(f, "body",
@@ -111,11 +119,17 @@ static void put(struct mts_writer *w, const char *scan, const struct dom *d)
                                 json_pack("{s:s, s:s}", "version", "TLSv1.3", "verify", "ok"));
         } else if (strcmp(d->fetch, "redirect") == 0) {
             json_object_set_new(f, "http_status", json_integer(301));
-            json_object_set_new(f, "location", json_string("https://www.example/" HOSTILE));
+            json_object_set_new(f, "location",
+                                json_string(location ? location : "https://www.example/" HOSTILE));
         }
         json_object_set_new(rec, "policy", f);
     }
     mts_writer_put_domain(w, scan, d->name, rec);
+}
+
+static void put(struct mts_writer *w, const char *scan, const struct dom *d)
+{
+    put_with(w, scan, d, NULL, true);
 }
 
 #define ENFORCE(mx) "version: STSv1\r\nmode: enforce\r\nmx: " mx "\r\nmax_age: 604800\r\n"
@@ -154,6 +168,88 @@ static const struct dom scan2[] = {
 };
 
 #define N(a) (sizeof a / sizeof a[0])
+
+/* ESC ] 0 ; title BEL ESC [ 2 J: sets the terminal's title and clears the screen. */
+#define TITLE_CLEAR "\x1b]0;title\x07\x1b[2J"
+/* The 8-bit CSI (U+009B as UTF-8), DEL, a right-to-left override. */
+#define C1_DEL_RLO                                                                                 \
+    "\xc2\x9b"                                                                                     \
+    "31m\x7f\xe2\x80\xae"
+
+static const struct dom hostile[] = {
+    {"escape.example", "answer", "v=STSv1; id=" TITLE_CLEAR, "ok",
+     "version: STSv1\r\nmode: enforce\r\nmx: " TITLE_CLEAR "\r\nmx: " C1_DEL_RLO
+     "\r\nmax_age: 604800\r\n",
+     "mx." TITLE_CLEAR ".example", "ok", true},
+    {"formula.example", "answer", "v=STSv1; id==1+1", "redirect", NULL, "=cmd|' /C calc'!A0", "ok",
+     false},
+    {"good.example", "answer", "v=STSv1; id=1", "ok", ENFORCE("mx.provider.net"), "mx.provider.net",
+     "ok", true},
+};
+
+/* The hostile records and their damage; scan is h1 or h2. */
+static void put_hostile(struct mts_writer *w, const char *scan)
+{
+    mts_writer_put_scan(w, scan,
+                        json_pack("{s:i, s:s, s:s, s:f}", "v", 1, "scan", scan, "state", "complete",
+                                  "t_start", strcmp(scan, "h1") == 0 ? 1000.0 : 2000.0));
+    for (size_t i = 0; i < N(hostile); i++) {
+        put(w, scan, &hostile[i]);
+        put_probe(w, scan, &hostile[i]);
+    }
+    /* a redirect whose Location holds terminal escapes */
+    static const struct dom redirect = {"location.example",
+                                        "answer",
+                                        "v=STSv1; id=1",
+                                        "redirect",
+                                        NULL,
+                                        "mx.provider.net",
+                                        "ok",
+                                        false};
+    put_with(w, scan, &redirect, "https://www.example/" TITLE_CLEAR, true);
+    /* 200 with an empty body, from a scanner that did not store it: body-missing */
+    static const struct dom empty = {
+        "empty.example", "answer", "v=STSv1; id=1", "ok", "", "mx.provider.net", "ok", true};
+    put_with(w, scan, &empty, NULL, false);
+    /* a body stored under the digest of other bytes */
+    static const char body[] = ENFORCE("mx.provider.net");
+    unsigned char digest[32];
+    char hex[65];
+    sha256("version: STSv1\r\nmode: none\r\nmax_age: 86400\r\n", digest, hex);
+    mts_writer_put_policy(w, digest, body, strlen(body));
+    json_t *rec = json_pack("{s:i, s:s, s:s, s:{}, s:{s:s, s:s, s:i, s:s, s:{s:s, s:i}}}", "v", 1,
+                            "scan", scan, "domain", "damaged.example", "dns", "policy", "result",
+                            "ok", "why", "txt", "http_status", 200, "content_type",
+                            "text/plain\x1b[31m", "body", "sha256", hex, "len", 40);
+    mts_writer_put_domain(w, scan, "damaged.example", rec);
+    mts_writer_put_domain(w, scan, "future.example",
+                          json_pack("{s:i, s:s, s:s, s:s}", "v", 2, "scan", scan, "domain",
+                                    "future.example", "dns", "\x1b[2J"));
+    mts_writer_put_domain(w, scan, "wrongtype.example",
+                          json_pack("{s:i, s:s, s:s, s:{s:s}}", "v", 1, "scan", scan, "domain",
+                                    "wrongtype.example", "dns", "sts", TITLE_CLEAR));
+    mts_writer_put_domain(
+        w, scan, "zz-undecodable.example",
+        json_pack("{s:i, s:s, s:s}", "v", 1, "scan", scan, "domain", "zz-undecodable.example"));
+}
+
+/* The hostile store; the undecodable record is overwritten raw once the writer is done. */
+static int hostile_store(const char *dir)
+{
+    struct mts_store *st;
+    struct mts_writer *w;
+    if (mts_store_open(&st, dir, MTS_STORE_CREATE, 0) || mts_writer_start(&w, st, NULL))
+        return 1;
+    put_hostile(w, "h1");
+    put_hostile(w, "h2");
+    int rc = mts_writer_stop(w);
+    mts_store_close(st);
+    static const char damaged[] = "Z\x10\x00\x00\x00not a zlib stream";
+    for (int i = 1; rc == 0 && i <= 2; i++)
+        rc = util_put_raw(dir, i == 1 ? "h1" : "h2", "zz-undecodable.example", damaged,
+                          sizeof damaged - 1);
+    return rc != 0;
+}
 
 static void put_scan(struct mts_writer *w, const char *scan, const char *shard)
 {
@@ -208,5 +304,8 @@ int main(int argc, char **argv)
     if (store(path, 0))
         return 1;
     snprintf(path, sizeof path, "%s/shard1", argv[1]);
-    return store(path, 1);
+    if (store(path, 1))
+        return 1;
+    snprintf(path, sizeof path, "%s/hostile", argv[1]);
+    return hostile_store(path);
 }

@@ -13,10 +13,19 @@ add_test(NAME analyze_html
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/analyze_html.sh $<TARGET_FILE:mtasts-analyze>
                  $<TARGET_FILE:analyze_fixture>)
 set_tests_properties(analyze_html PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
+add_test(NAME analyze_hostile
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/analyze_hostile.sh $<TARGET_FILE:mtasts-analyze>
+                 $<TARGET_FILE:analyze_fixture> ${PROJECT_SOURCE_DIR})
 
 # The threaded walk of the stores (analysis/scanset.c, part of mtasts-analyze).
 add_executable(test_analysis_scanset test_scanset.c ${PROJECT_SOURCE_DIR}/analysis/scanset.c)
 target_include_directories(test_analysis_scanset PRIVATE ${PROJECT_SOURCE_DIR}/analysis)
 target_link_libraries(test_analysis_scanset PRIVATE mts_analysis mts_output mts_check
-                                                    Threads::Threads)
+                                                    PkgConfig::OPENSSL Threads::Threads)
 add_test(NAME analysis_scanset COMMAND test_analysis_scanset)
+
+# The terminal-safe escaping of every text output (analysis/text_safe.c).
+add_executable(test_analysis_text_safe test_text_safe.c ${PROJECT_SOURCE_DIR}/analysis/text_safe.c)
+target_include_directories(test_analysis_text_safe PRIVATE ${PROJECT_SOURCE_DIR}/analysis)
+target_link_libraries(test_analysis_text_safe PRIVATE mts_check)
+add_test(NAME analysis_text_safe COMMAND test_analysis_text_safe)

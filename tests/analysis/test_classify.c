@@ -27,12 +27,18 @@ static json_t *get_probe(void *ctx, const char *host, const char *addr)
     return p ? json_incref(p) : NULL;
 }
 
+/* The labels "damaged" and "store-fault" stand for a body that fails its digest and a
+   store that cannot be read. */
 static int get_policy(void *ctx, const char *sha, const unsigned char **body, size_t *len)
 {
     struct store *s = ctx;
     const char *b = json_string_value(json_object_get(s->bodies, sha));
+    if (strcmp(sha, "damaged") == 0)
+        return MTS_CLASSIFY_BAD_BODY;
+    if (strcmp(sha, "store-fault") == 0)
+        return -EIO;
     if (!b)
-        return -ENOENT;
+        return MTS_CLASSIFY_NO_BODY;
     *body = (const unsigned char *)b;
     *len = strlen(b);
     return 0;
@@ -323,11 +329,117 @@ static void test_fetch_faults(void)
     CHECK(has_cat("sts-policy-only/no-txt-record"));
     CHECK_STR(cls.verdict, "misconfigured");
     CHECK(!cls.strict.policy_used);
+}
 
-    /* The record says fetched, the store lacks the body. */
-    CHECK_INT(run(GOOD_TXT, MXANS("mx1.example.net."), hosts, FETCH_OK("missing", "text/plain"),
+/* What the analysis cannot read is that domain's analysis error, never a failed call. */
+static void test_analysis_errors(void)
+{
+    const char *hosts = "[" HOST("mx1.example.net", "192.0.2.1") "]";
+    /* The record says fetched, the store lacks the body: the rest is still classified. */
+    CHECK_INT(run("{\"result\":\"answer\",\"answer\":[{\"type\":\"TXT\",\"txt\":[\"v=STSv1\"]}]}",
+                  MXANS("mx1.example.net."), hosts, FETCH_OK("missing", "text/plain"), GOOD_RPT),
+              0);
+    CHECK(has_cat("analysis-error/body-missing"));
+    CHECK(has_cat("sts-txt-invalid/missing-id"));
+    CHECK_STR(cls.verdict, "indeterminate");
+    CHECK_STR(cls.analysis_error, "policy body missing is in no store");
+    CHECK(!cls.has_policy);
+    CHECK_INT(cls.funnel.policy_fetched, MTS_TRI_UNKNOWN);
+    CHECK_INT(mts_category_effect("analysis-error/body-missing"), MTS_EFFECT_UNKNOWN);
+
+    CHECK_INT(run(GOOD_TXT, MXANS("mx1.example.net."), hosts, FETCH_OK("damaged", "text/plain"),
                   GOOD_RPT),
-              -ENOENT);
+              0);
+    CHECK(has_cat("analysis-error/body-damaged"));
+    CHECK_STR(cls.verdict, "indeterminate");
+    CHECK_STR(cls.analysis_error, "policy body damaged does not match its SHA-256");
+
+    /* "ok" without a body digest. */
+    CHECK_INT(run(GOOD_TXT, MXANS("mx1.example.net."), hosts,
+                  "{\"why\":\"txt\",\"result\":\"ok\",\"http_status\":200}", GOOD_RPT),
+              0);
+    CHECK(has_cat("analysis-error/body-missing"));
+
+    /* A store that cannot be read is the analysis' fault: returned, not a category. */
+    CHECK_INT(run(GOOD_TXT, MXANS("mx1.example.net."), hosts, FETCH_OK("store-fault", "text/plain"),
+                  GOOD_RPT),
+              -EIO);
+
+    /* Fields of the wrong type: the record is not read further. */
+    static const struct {
+        const char *sts, *hosts, *fetch, *why;
+    } bad[] = {
+        {"[]", "[]", NULL, "field \"dns.sts\" has the wrong type"},
+        {"{\"result\":3}", "[]", NULL, "field \"dns.sts.result\" has the wrong type"},
+        {"{\"result\":\"answer\",\"answer\":{}}", "[]", NULL,
+         "field \"dns.sts.answer\" has the wrong type"},
+        {TXT("7"), "[]", NULL, "field \"dns.sts.answer[].txt[]\" has the wrong type"},
+        {TXT("{\"hex\":1}"), "[]", NULL, "field \"dns.sts.answer[].txt[]\" has the wrong type"},
+        {TXT("{\"hex\":\"7g\"}"), "[]", NULL,
+         "field \"dns.sts.answer[].txt[].hex\" has the wrong type"},
+        {TXT("{\"hex\":\"763\"}"), "[]", NULL,
+         "field \"dns.sts.answer[].txt[].hex\" has the wrong type"},
+        {GOOD_TXT, "{}", NULL, "field \"mx\" has the wrong type"},
+        {GOOD_TXT, "[" HOST("mx1.example.net", "192.0.2.1") ",{\"host\":5}]", NULL,
+         "field \"mx[1].host\" has the wrong type"},
+        {GOOD_TXT, "[{\"host\":\"mx1\",\"a\":{\"answer\":\"x\"}}]", NULL,
+         "field \"mx[0].a.answer\" has the wrong type"},
+        {GOOD_TXT, "[{\"host\":\"mx1\",\"probes\":[{\"addr\":[]}]}]", NULL,
+         "field \"mx[0].probes[].addr\" has the wrong type"},
+        {GOOD_TXT, "[]", "[]", "field \"policy\" has the wrong type"},
+        {GOOD_TXT, "[]", "{\"result\":\"ok\",\"body\":{\"sha256\":1}}",
+         "field \"policy.body.sha256\" has the wrong type"},
+        {GOOD_TXT, "[]", "{\"result\":\"ok\",\"content_type\":null}",
+         "field \"policy.content_type\" has the wrong type"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_INT(run(bad[i].sts, MXANS("mx1.example.net."), bad[i].hosts, bad[i].fetch, GOOD_RPT),
+                  0);
+        CHECK_INT((long)cls.n_categories, 1);
+        CHECK(has_cat("analysis-error/bad-field"));
+        CHECK_STR(cls.verdict, "indeterminate");
+        CHECK_STR(cls.analysis_error, bad[i].why);
+        CHECK_INT(cls.funnel.resolvable, MTS_TRI_UNKNOWN);
+        CHECK_INT(cls.funnel.has_record, MTS_TRI_UNKNOWN);
+    }
+
+    /* Another record version, a missing version, a record without a domain. */
+    static const struct {
+        const char *json, *category, *why;
+    } whole[] = {
+        {"{\"v\":2,\"domain\":\"example.com\",\"dns\":{}}", "analysis-error/unknown-version",
+         "record version 2; this analysis reads version 1"},
+        {"{\"domain\":\"example.com\",\"dns\":{}}", "analysis-error/bad-field",
+         "field \"v\" (the record version) is not an integer"},
+        {"{\"v\":\"1\",\"domain\":\"example.com\"}", "analysis-error/bad-field",
+         "field \"v\" (the record version) is not an integer"},
+        {"{\"v\":1,\"domain\":[\"example.com\"]}", "analysis-error/bad-field",
+         "field \"domain\" has the wrong type"},
+        {"{\"v\":1,\"domain\":\"example.com\",\"dns\":[]}", "analysis-error/bad-field",
+         "field \"dns\" has the wrong type"},
+    };
+    for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++) {
+        json_t *rec = json_loads(whole[i].json, 0, NULL);
+        CHECK(rec != NULL);
+        mts_classification_free(&cls);
+        CHECK_INT(mts_classify(&cls, rec, &env), 0);
+        CHECK_INT((long)cls.n_categories, 1);
+        CHECK(has_cat(whole[i].category));
+        CHECK_STR(cls.verdict, "indeterminate");
+        CHECK_STR(cls.analysis_error, whole[i].why);
+        json_t *j = mts_classification_json(&cls);
+        CHECK_STR(json_string_value(json_object_get(j, "analysis_error")), whole[i].why);
+        json_decref(j);
+        json_decref(rec);
+    }
+
+    mts_classification_free(&cls);
+    CHECK_INT(mts_classify_undecodable(&cls, "example.com", "bad zlib"), 0);
+    CHECK_INT((long)cls.n_categories, 1);
+    CHECK(has_cat("analysis-error/undecodable"));
+    CHECK_STR(cls.verdict, "indeterminate");
+    CHECK_STR(cls.analysis_error, "bad zlib");
+    CHECK_STR(cls.domain, "example.com");
 }
 
 static void test_profiles(void)
@@ -418,6 +530,106 @@ static void test_effects(void)
     json_decref(bad);
 }
 
+/* The record and probe mutated below, and what the mutations came to. */
+static json_t *mut_rec;
+static size_t mutations, unreadable;
+
+static bool known_verdict(const char *v)
+{
+    static const char *const verdicts[] = {"no-mta-sts", "valid-enforce", "valid-testing",
+                                           "valid-none", "misconfigured", "indeterminate"};
+    for (size_t i = 0; v && i < sizeof verdicts / sizeof verdicts[0]; i++)
+        if (strcmp(v, verdicts[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Classify mut_rec as it is now: always an answer, never a failed call. */
+static void classify_mutated(void)
+{
+    mts_classification_free(&cls);
+    int rc = mts_classify(&cls, mut_rec, &env);
+    mutations++;
+    unreadable += cls.analysis_error != NULL;
+    if (rc != 0 || !known_verdict(cls.verdict)) {
+        char *text = json_dumps(mut_rec, JSON_COMPACT);
+        fprintf(stderr, "mutation %zu: rc %d, verdict %s: %s\n", mutations, rc,
+                cls.verdict ? cls.verdict : "(none)", text ? text : "");
+        free(text);
+        CHECK(false);
+    }
+}
+
+/* Every value below node replaced by every kind of JSON value, one at a time. */
+static void mutate_below(json_t *node)
+{
+    static const char *const kinds[] = {"null", "true", "-3",  "0.5",        "\"x\"",
+                                        "[]",   "{}",   "[1]", "[\"x\",{}]", "{\"a\":1}"};
+    size_t n = json_is_object(node) ? json_object_size(node) : json_array_size(node);
+    const char **keys = calloc(n + 1, sizeof *keys);
+    const char *key;
+    json_t *v;
+    size_t i = 0;
+    json_object_foreach(node, key, v)
+    {
+        keys[i++] = key;
+    }
+    for (i = 0; i < n; i++) {
+        json_t *orig =
+            json_incref(keys[i] ? json_object_get(node, keys[i]) : json_array_get(node, i));
+        for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+            json_t *alt = json_loads(kinds[k], JSON_DECODE_ANY, NULL);
+            if (keys[i])
+                json_object_set_new(node, keys[i], alt);
+            else
+                json_array_set_new(node, i, alt);
+            classify_mutated();
+        }
+        if (keys[i])
+            json_object_set(node, keys[i], orig);
+        else
+            json_array_set(node, i, orig);
+        if (json_is_object(orig) || json_is_array(orig))
+            mutate_below(orig);
+        json_decref(orig);
+    }
+    free(keys);
+}
+
+/* Each field of a full record, and of its MX probe records, given each JSON type. */
+static void test_every_field_every_type(void)
+{
+    add_probe("mx1.example.net 192.0.2.1", PROBE_OK);
+    add_probe("mx1.example.net 2001:db8::1", PROBE_OK);
+    add_body("enforce", ENFORCE);
+    mut_rec = json_loads(
+        "{\"v\":1,\"scan\":\"t\",\"domain\":\"example.com\",\"dns\":{\"sts\":" GOOD_TXT
+        ",\"mx\":" MXANS(
+            "mx1.example.net.") ",\"tlsrpt\":"
+                                "{\"result\":\"answer\",\"answer\":[{\"type\":\"TXT\",\"txt\":[{"
+                                "\"hex\":\"763d544c5352"
+                                "5076313b207275613d6d61696c746f3a6140622e6e6574\"}]}]}},"
+                                "\"mx\":[{\"pref\":10,\"host\":\"mx1.example.net\",\"implicit\":"
+                                "false,\"a\":{\"result\":"
+                                "\"answer\",\"answer\":[{\"type\":\"A\",\"addr\":\"192.0.2.1\"}]},"
+                                "\"probes\":[{\"addr\":"
+                                "\"192.0.2.1\"},{\"addr\":\"2001:db8::1\"}]}],\"policy\":" FETCH_OK(
+                                    "enforce", "text/plain") "}",
+        0, NULL);
+    CHECK(mut_rec != NULL);
+    classify_mutated();
+    CHECK_STR(cls.verdict, "valid-enforce");
+    mutations = unreadable = 0;
+    mutate_below(mut_rec);
+    CHECK(mutations >= 500); /* 50 values, 10 kinds each */
+    CHECK(unreadable > 100);
+    /* the probe records, which the classifier reads through the store */
+    size_t before = mutations;
+    mutate_below(json_object_get(st.probes, "mx1.example.net 192.0.2.1"));
+    CHECK(mutations > before + 20);
+    json_decref(mut_rec);
+}
+
 int main(void)
 {
     st.probes = json_object();
@@ -431,6 +643,8 @@ int main(void)
     test_profiles();
     test_weak_mx_info_tlsrpt();
     test_effects();
+    test_analysis_errors();
+    test_every_field_every_type();
     mts_classification_free(&cls);
     json_decref(st.probes);
     json_decref(st.bodies);

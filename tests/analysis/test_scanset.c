@@ -1,7 +1,9 @@
 /*
  * mts_scanset_foreach on several threads: every domain visited once, in key order, with
- * the same classification whatever the number of threads; a damaged record stops the walk
- * at that record, and so does a visitor's non-zero value, with nothing visited after it.
+ * the same classification whatever the number of threads; a visitor's non-zero value stops
+ * the walk, with nothing visited after it. A damaged record, and a policy body missing
+ * from the store, damaged in it or empty, are that domain's analysis error: the walk goes
+ * on.
  * The pair walk (a scan beside its re-check) hands each domain over with its re-check
  * record, or none where the re-check lacks it.
  */
@@ -17,7 +19,7 @@
 #define DOMAINS 1000 /* about four of the store's read batches */
 
 struct seen {
-    size_t n, stop_at;
+    size_t n, stop_at, undecodable;
     char last[64];
     bool in_order;
     unsigned long long digest; /* over the domains and their classifications, in order */
@@ -39,6 +41,8 @@ static int visit(void *arg, const char *domain, json_t *raw, json_t *cls)
     mix(&s->digest, domain);
     mix(&s->digest, text ? text : "");
     mix(&s->digest, json_string_value(json_object_get(raw, "domain")));
+    if (text && strstr(text, "analysis-error/undecodable"))
+        s->undecodable++;
     free(text);
     return ++s->n == s->stop_at ? 7 : 0;
 }
@@ -104,6 +108,93 @@ static int walk_pair(const char *dir, const char *dir2, unsigned threads, struct
     mts_scanset_close(&other);
     mts_scanset_close(&set);
     return rc;
+}
+
+static int get_one(const char *dir, const char *domain, json_t **raw, json_t **cls)
+{
+    struct mts_scanset set;
+    char *dirs[] = {(char *)dir};
+    const char *bad;
+    int rc = mts_scanset_open(&set, dirs, 1, &bad);
+    if (rc == 0)
+        rc = mts_scanset_get(&set, SCAN, domain, raw, cls);
+    mts_scanset_close(&set);
+    return rc;
+}
+
+/* The code of the i-th category of a classification view, or NULL. */
+static const char *category(const json_t *cls, size_t i)
+{
+    return json_string_value(
+        json_object_get(json_array_get(json_object_get(cls, "categories"), i), "code"));
+}
+
+/* A domain whose policy fetch names the body with SHA-256 sha (hex). */
+static json_t *fetched(const char *name, const char *sha, size_t len)
+{
+    json_t *rec = util_domain_record(SCAN, name, 0, 1);
+    json_t *body = json_object_get(json_object_get(rec, "policy"), "body");
+    json_object_set_new(body, "sha256", json_string(sha));
+    json_object_set_new(body, "len", json_integer((json_int_t)len));
+    json_object_set_new(json_object_get(rec, "policy"), "content_type", json_string("text/plain"));
+    return rec;
+}
+
+/* Missing, damaged and empty policy bodies, each a domain's own outcome. */
+static void test_bodies(void)
+{
+    static const char empty_sha[] =
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    static const char test_sha[] =
+        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    unsigned char sha[MTS_STORE_SHA256_LEN];
+    char dir[256];
+    struct mts_store *st;
+    struct mts_writer *w;
+    util_tmpdir(dir, sizeof dir, "bodies");
+    CHECK_INT(mts_store_open(&st, dir, MTS_STORE_CREATE, 0), 0);
+    CHECK_INT(mts_writer_start(&w, st, NULL), 0);
+    CHECK_INT(mts_writer_put_scan(w, SCAN, json_pack("{s:i, s:s}", "v", 1, "scan", SCAN)), 0);
+    /* the body of "test" stored as other bytes: a damaged store */
+    mts_store_unhex(test_sha, sha, sizeof sha);
+    CHECK_INT(mts_writer_put_policy(w, sha, "tost", 4), 0);
+    CHECK_INT(
+        mts_writer_put_domain(w, SCAN, "damaged.example", fetched("damaged.example", test_sha, 4)),
+        0);
+    CHECK_INT(
+        mts_writer_put_domain(w, SCAN, "missing.example", fetched("missing.example", empty_sha, 0)),
+        0);
+    CHECK_INT(mts_writer_stop(w), 0);
+    mts_store_close(st);
+
+    json_t *raw = NULL, *cls = NULL;
+    CHECK_INT(get_one(dir, "damaged.example", &raw, &cls), 0);
+    CHECK_STR(category(cls, 0), "analysis-error/body-damaged");
+    CHECK_STR(json_string_value(json_object_get(cls, "verdict")), "indeterminate");
+    json_decref(raw);
+    json_decref(cls);
+    CHECK_INT(get_one(dir, "missing.example", &raw, &cls), 0);
+    CHECK_STR(category(cls, 0), "analysis-error/body-missing");
+    CHECK(strstr(json_string_value(json_object_get(cls, "analysis_error")), empty_sha) != NULL);
+    json_decref(raw);
+    json_decref(cls);
+
+    /* The empty body stored: a policy like any other, and an invalid one. */
+    CHECK_INT(mts_store_open(&st, dir, 0, 0), 0);
+    CHECK_INT(mts_writer_start(&w, st, NULL), 0);
+    mts_store_unhex(empty_sha, sha, sizeof sha);
+    CHECK_INT(mts_writer_put_policy(w, sha, "", 0), 0);
+    CHECK_INT(mts_writer_stop(w), 0);
+    mts_store_close(st);
+    CHECK_INT(get_one(dir, "missing.example", &raw, &cls), 0);
+    CHECK_STR(category(cls, 0), "sts-policy-invalid/missing-max-age");
+    CHECK_STR(category(cls, 1), "sts-policy-invalid/missing-mode");
+    CHECK_STR(category(cls, 2), "sts-policy-invalid/missing-version");
+    CHECK_STR(json_string_value(json_object_get(cls, "verdict")), "misconfigured");
+    CHECK(json_object_get(cls, "analysis_error") == NULL);
+    json_decref(raw);
+    json_decref(cls);
+    util_rmtree(dir);
 }
 
 int main(void)
@@ -182,15 +273,24 @@ int main(void)
         CHECK_STR(many.last, "d0299.example");
     }
 
-    /* A damaged record: the walk visits every domain before it and then fails. */
+    /* A damaged record is that domain's analysis error: the walk goes on to the end. */
     static const char damaged[] = "Z\x10\x00\x00\x00not a zlib stream";
     CHECK_INT(util_put_raw(dir, SCAN, "d0600.example", damaged, sizeof damaged - 1), 0);
     for (unsigned t = 1; t <= 4; t++) {
-        CHECK_INT(walk(dir, t, 0, &many), MTS_STORE_ECORRUPT);
-        CHECK_INT((long)many.n, 600);
-        CHECK_STR(many.last, "d0599.example");
+        CHECK_INT(walk(dir, t, 0, &many), 0);
+        CHECK_INT((long)many.n, DOMAINS);
+        CHECK_INT((long)many.undecodable, 1);
+        CHECK_STR(many.last, "d0999.example");
         CHECK(many.in_order);
     }
+    json_t *raw = NULL, *cls = NULL;
+    CHECK_INT(get_one(dir, "d0600.example", &raw, &cls), 0);
+    CHECK_STR(category(cls, 0), "analysis-error/undecodable");
+    CHECK_STR(json_string_value(json_object_get(cls, "verdict")), "indeterminate");
+    CHECK_STR(json_string_value(json_object_get(raw, "domain")), "d0600.example");
+    json_decref(raw);
+    json_decref(cls);
+    test_bodies();
 
     util_rmtree(dir);
     return check_exit();

@@ -24,7 +24,7 @@ u=$root/usr
 for f in bin/mtasts-scan bin/mtasts-analyze share/man/man1/mtasts-scan.1 \
     share/man/man1/mtasts-analyze.1 share/bash-completion/completions/mtasts-scan \
     share/bash-completion/completions/mtasts-analyze share/doc/mtasts-scan/README.md \
-    share/doc/mtasts-scan/vocabulary.md \
+    share/doc/mtasts-scan/vocabulary.md share/doc/mtasts-scan/real-scan.md \
     share/mtasts-scan/shard/parallel.sh share/mtasts-scan/shard/slurm-array.sbatch \
     share/mtasts-scan/shard/k8s-indexed-job.yaml; do
     check "installed $f" test -s "$u/$f"

@@ -681,6 +681,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "report") == 0)
         return cmd_report(cmd, &o);
+    if (o.format && (strcmp(cmd, "domains") == 0 || strcmp(cmd, "explain") == 0))
+        return usage_error(cmd, "--format does not apply: the output is text", NULL);
     if (strcmp(cmd, "domains") == 0)
         return cmd_domains(cmd, &o);
     if (strcmp(cmd, "explain") == 0)

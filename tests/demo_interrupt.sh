@@ -22,7 +22,7 @@ out=$work/demo
 DEMO_BUILD=$build DEMO_OUT=$out DEMO_DOMAINS=${DEMO_INTERRUPT_DOMAINS:-20000} \
     setsid "$src/scripts/demo" >"$log" 2>&1 &
 demo=$!
-for _ in $(seq 1 600); do
+for _ in $(seq 1 1200); do
     grep -q '^== scanning' "$log" && break
     sleep 0.1
 done

@@ -100,6 +100,7 @@ for c in $(sed -n '/^## Categories/,/^## /p' "$vocab" | grep -o '^| `[a-z0-9./-]
 done
 check vocabulary_rows "$([ "$n_cats" -ge 70 ] && echo ok)" ok
 $A export $one --format xml >/dev/null 2>&1; check bad_export_format $? 2
+$A domains $one --would-bounce --format json >/dev/null 2>&1; check domains_no_format $? 2
 $A diff s1 s2 $one --format csv >/dev/null 2>&1; check bad_diff_format $? 2
 out=$($A report $one --format jsn 2>&1); check near_format $? 2
 check near_format_hint "$(echo "$out" | grep '^did you mean')" "did you mean json?"
@@ -124,6 +125,7 @@ out=$($A summary --db "$dir/many")
 check capped_shown "$(echo "$out" | grep -c '^  bounce-[0-9]*\.example$')" 10
 check capped_more "$(echo "$out" | grep -c '^  \.\.\. and 4 more ')" 1
 check capped_md "$($A report --format markdown --db "$dir/many" | grep -c ' and 4 more\.')" 1
+check capped_html "$($A report --format html --db "$dir/many" | grep -c '<li>... and 4 more</li>')" 1
 check capped_none "$($A summary $one | grep -c 'more (mtasts-analyze')" 0
 
 # usage and versions

@@ -505,6 +505,8 @@ static int cmd_diff(const char *cmd, struct opts *o, int argc, char **argv)
         int rc = mts_scanset_select(&old_set, argv[optind + 1], &new_scan, why, sizeof why);
         if (rc) {
             fprintf(stderr, "mtasts-analyze: %s\n", *why ? why : mts_scanset_strerror(rc));
+            if (rc == MTS_SCANSET_ESCAN)
+                print_scan_ids(&old_set, o->dbs);
             ex = 1;
         }
     }

@@ -119,6 +119,8 @@ check scans_json "$($A scans $one --format json | jq -c '[.[] | [.scan, .records
 $A scans >/dev/null 2>&1; check scans_no_db $? 2
 out=$($A summary $one --scan-id nope 2>&1); check unknown_scan $? 1
 check unknown_scan_ids "$(echo "$out" | tail -1)" "scans in $dir/one: s1 s2"
+out=$($A diff s1 nope $one 2>&1); check diff_unknown_scan $? 1
+check diff_unknown_scan_ids "$(echo "$out" | tail -1)" "scans in $dir/one: s1 s2"
 
 # capped lists say how many were left out
 out=$($A summary --db "$dir/many")

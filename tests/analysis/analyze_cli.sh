@@ -91,14 +91,15 @@ check near_verdict_hint "$(echo "$out" | grep '^did you mean')" "did you mean mi
 for v in no-mta-sts valid-enforce valid-testing valid-none misconfigured indeterminate; do
     $A domains $one --verdict $v >/dev/null; check "verdict_$v" $? 0
 done
-# every category of docs/vocabulary.md's table is a valid selector (change/* is diff only)
+# every category of docs/vocabulary.md's table is a valid selector (change/* is diff only),
+# and the list of valid names is that table
 vocab=$(dirname "$0")/../../docs/vocabulary.md
-n_cats=0
-for c in $(sed -n '/^## Categories/,/^## /p' "$vocab" | grep -o '^| `[a-z0-9./-]*`' | tr -d '|` ' | grep -v '^change/'); do
+doc_cats=$(sed -n '/^## Categories/,/^## /p' "$vocab" | grep -o '^| `[a-z0-9./-]*`' | tr -d '|` ' | grep -v '^change/' | sort)
+for c in $doc_cats; do
     $A domains $one --category "$c" >/dev/null 2>&1; check "vocabulary_$c" $? 0
-    n_cats=$((n_cats + 1))
 done
-check vocabulary_rows "$([ "$n_cats" -ge 70 ] && echo ok)" ok
+check vocabulary_rows_read "$([ "$(echo "$doc_cats" | wc -l)" -ge 70 ] && echo yes)" yes
+check vocabulary_list "$($A domains $one --category '' 2>&1 | sed -n 's/^  \([a-z0-9./-]*\)$/\1/p' | sort)" "$doc_cats"
 $A export $one --format xml >/dev/null 2>&1; check bad_export_format $? 2
 $A domains $one --would-bounce --format json >/dev/null 2>&1; check domains_no_format $? 2
 $A diff s1 s2 $one --format csv >/dev/null 2>&1; check bad_diff_format $? 2

@@ -84,6 +84,9 @@ check near_category_hint "$(echo "$out" | grep '^did you mean')" "did you mean s
 out=$($A domains $one --category sts-policy-fetch 2>&1); check prefix_category $? 2
 check prefix_category_hint "$(echo "$out" | grep '^did you mean')" "did you mean sts-policy-fetch-error?"
 check type_category "$($A domains $one --scan-id s1 --category sts-policy-fetch-error/)" "redirect.example"
+long=$(printf 'sts-policy-invalid/%0300d' 0)
+out=$($A domains $one --category "$long" 2>&1); check long_category $? 2
+check long_category_no_hint "$(echo "$out" | grep -c '^did you mean')" 0
 out=$($A domains $one --verdict bogus 2>&1); check bad_verdict $? 2
 check bad_verdict_list "$(echo "$out" | grep -c '^  valid-enforce$')" 1
 out=$($A domains $one --verdict misconfigure 2>&1); check near_verdict $? 2

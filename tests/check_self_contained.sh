@@ -11,7 +11,7 @@ trap 'rm -rf "$scratch"' EXIT
 bad=(
   'set(DIR ${PROJECT_SOURCE_DIR}/../shared/corpus)'
   'set(DIR ${CMAKE_CURRENT_SOURCE_DIR}/../corpus)'
-  'python3 x.py /work/shared/corpus'
+  'python3 x.py /root/corpus'
   'open("/home/alice/data")'
 )
 for line in "${bad[@]}"; do

@@ -115,10 +115,10 @@ $A explain 'not a name' $one >/dev/null 2>&1; check explain_not_a_name $? 2
 
 # scans lists every scan of each store; an unknown --scan-id lists the ids there are
 check scans_text "$($A scans $one --db $dir/recheck | cut -f2-9 | tr '\t' ' ')" "scan state start end shard records resumed argv
-s1 complete 1970-01-01T00:16:40Z 1970-01-01T00:18:20Z 0/1 7 0 mtasts-scan --scan-id s1
-s2 complete 1970-01-01T00:33:20Z 1970-01-01T00:35:00Z 0/1 7 0 mtasts-scan --scan-id s2
-r1 complete 1970-01-01T00:33:20Z 1970-01-01T00:35:00Z 0/1 2 0 mtasts-scan --scan-id r1
-r2 complete 1970-01-01T00:33:20Z 1970-01-01T00:35:00Z 0/1 2 0 mtasts-scan --scan-id r2"
+s1 complete 1970-01-01T00:16:40Z 1970-01-01T00:18:20Z 0/1 7 0 mtasts-scan --scan-id s1 --input list.txt
+s2 complete 1970-01-01T00:33:20Z 1970-01-01T00:35:00Z 0/1 7 0 mtasts-scan --scan-id s2 --input list.txt
+r1 complete 1970-01-01T00:33:20Z 1970-01-01T00:35:00Z 0/1 2 0 mtasts-scan --scan-id r1 --input list.txt
+r2 complete 1970-01-01T00:33:20Z 1970-01-01T00:35:00Z 0/1 2 0 mtasts-scan --scan-id r2 --input list.txt"
 check scans_json "$($A scans $one --format json | jq -c '[.[] | [.scan, .records, .state, .argv[2]]]')" '[["s1",7,"complete","s1"],["s2",7,"complete","s2"]]'
 $A scans >/dev/null 2>&1; check scans_no_db $? 2
 out=$($A summary $one --scan-id nope 2>&1); check unknown_scan $? 1

@@ -185,14 +185,15 @@ static const struct dom recheck2[] = {
 /* More would-bounce domains than the summary lists. */
 #define MANY_BOUNCE 14
 
-static void put_scan(struct mts_writer *w, const char *scan, const char *shard)
+/* The scan's metadata; its command line holds `input`, which may be hostile text. */
+static void put_scan(struct mts_writer *w, const char *scan, const char *shard, const char *input)
 {
     double t0 = strcmp(scan, "s1") == 0 ? 1000.0 : 2000.0;
     mts_writer_put_scan(w, scan,
-                        json_pack("{s:i, s:s, s:s, s:f, s:f, s:s, s:[s,s,s], s:{s:i}}", "v", 1,
+                        json_pack("{s:i, s:s, s:s, s:f, s:f, s:s, s:[s,s,s,s,s], s:{s:i}}", "v", 1,
                                   "scan", scan, "state", "complete", "t_start", t0, "t_end",
                                   t0 + 100, "shard", shard, "argv", "mtasts-scan", "--scan-id",
-                                  scan, "counts", "resumed", 0));
+                                  scan, "--input", input, "counts", "resumed", 0));
 }
 
 static int store(const char *dir, int which)
@@ -202,8 +203,8 @@ static int store(const char *dir, int which)
     if (mts_store_open(&st, dir, MTS_STORE_CREATE, 0) || mts_writer_start(&w, st, NULL))
         return 1;
     if (which == 2) { /* the re-check store */
-        put_scan(w, "r1", "0/1");
-        put_scan(w, "r2", "0/1");
+        put_scan(w, "r1", "0/1", "list.txt");
+        put_scan(w, "r2", "0/1", "list.txt");
         for (size_t i = 0; i < N(recheck1); i++) {
             put(w, "r1", &recheck1[i]);
             put(w, "r2", &recheck2[i]);
@@ -211,7 +212,7 @@ static int store(const char *dir, int which)
             put_probe(w, "r2", &recheck2[i]);
         }
     } else if (which == 3) { /* many would-bounce domains */
-        put_scan(w, "m1", "0/1");
+        put_scan(w, "m1", "0/1", "a\tb\nc\x1b[31m.txt");
         for (int i = 0; i < MANY_BOUNCE; i++) {
             char name[32];
             snprintf(name, sizeof name, "bounce-%02d.example", i);
@@ -222,8 +223,8 @@ static int store(const char *dir, int which)
                 put_probe(w, "m1", &d);
         }
     } else if (which < 0) { /* the single store: both scans */
-        put_scan(w, "s1", "0/1");
-        put_scan(w, "s2", "0/1");
+        put_scan(w, "s1", "0/1", "list.txt");
+        put_scan(w, "s2", "0/1", "list.txt");
         for (size_t i = 0; i < N(scan1); i++) {
             put(w, "s1", &scan1[i]);
             put_probe(w, "s1", &scan1[i]);
@@ -233,7 +234,7 @@ static int store(const char *dir, int which)
             put_probe(w, "s2", &scan2[i]);
         }
     } else { /* shard `which` of s1; MX probes only in shard 0 (shared hosts) */
-        put_scan(w, "s1", which ? "1/2" : "0/2");
+        put_scan(w, "s1", which ? "1/2" : "0/2", "list.txt");
         for (size_t i = 0; i < N(scan1); i++) {
             if ((int)(i % 2) == which)
                 put(w, "s1", &scan1[i]);

@@ -319,31 +319,22 @@ static int cmd_report(const char *cmd, struct opts *o)
     return ex;
 }
 
-struct select_ctx {
-    const struct opts *o;
-    size_t prefix_len;
-};
-
 static int domains_cb(void *arg, const char *domain, json_t *raw, json_t *cls)
 {
     (void)raw;
-    const struct select_ctx *s = arg;
+    const struct opts *o = arg;
     bool hit = false;
-    if (s->o->would_bounce)
+    if (o->would_bounce)
         hit = json_is_true(json_object_get(cls, "would_bounce"));
-    else if (s->o->verdict)
-        hit = strcmp(json_string_value(json_object_get(cls, "verdict")), s->o->verdict) == 0;
+    else if (o->verdict)
+        hit = strcmp(json_string_value(json_object_get(cls, "verdict")), o->verdict) == 0;
     else {
         size_t i;
         json_t *c;
         json_array_foreach(json_object_get(cls, "categories"), i, c)
         {
-            const char *code = json_string_value(json_object_get(c, "code"));
-            /* the exact name, or a prefix ending at a "/" boundary */
-            if (strncmp(code, s->o->category, s->prefix_len) == 0 &&
-                (code[s->prefix_len] == '\0' || code[s->prefix_len] == '/' ||
-                 s->o->category[s->prefix_len - 1] == '/'))
-                hit = true;
+            hit = hit ||
+                  mts_category_selects(o->category, json_string_value(json_object_get(c, "code")));
         }
     }
     if (hit && puts(domain) == EOF)
@@ -369,8 +360,7 @@ static int cmd_domains(const char *cmd, struct opts *o)
     int ex = open_scan(cmd, o->dbs, o->n_dbs, o->scan, o->threads, &set, &scan);
     if (ex)
         return ex;
-    struct select_ctx s = {o, o->category ? strlen(o->category) : 0};
-    int rc = close_output(stdout, mts_scanset_foreach(&set, scan, domains_cb, &s));
+    int rc = close_output(stdout, mts_scanset_foreach(&set, scan, domains_cb, o));
     ex = rc ? fail(scan, rc) : 0;
     mts_scanset_close(&set);
     free(scan);

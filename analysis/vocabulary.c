@@ -115,18 +115,18 @@ bool mts_name_known(const char *name, const char *const *names, size_t n)
     return false;
 }
 
-bool mts_category_selector_ok(const char *sel)
+bool mts_category_selects(const char *sel, const char *code)
 {
     size_t len = strlen(sel);
-    if (len == 0)
-        return false;
-    for (size_t i = 0; i < mts_n_category_names; i++) {
-        const char *name = mts_category_names[i];
-        if (strncmp(name, sel, len) != 0)
-            continue;
-        if (name[len] == '\0' || name[len] == '/' || sel[len - 1] == '/')
+    return len > 0 && strncmp(code, sel, len) == 0 &&
+           (code[len] == '\0' || code[len] == '/' || sel[len - 1] == '/');
+}
+
+bool mts_category_selector_ok(const char *sel)
+{
+    for (size_t i = 0; i < mts_n_category_names; i++)
+        if (mts_category_selects(sel, mts_category_names[i]))
             return true;
-    }
     return false;
 }
 

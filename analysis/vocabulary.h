@@ -14,8 +14,11 @@ extern const size_t mts_n_verdict_names;
 extern const char *const mts_category_names[];
 extern const size_t mts_n_category_names;
 
-/* Whether sel selects a category: a name, its type ("sts-policy-invalid") or a prefix of a
-   name that ends at "/" ("sts-policy-invalid/"). */
+/* Whether the selector sel picks the category code: code itself, its type
+   ("sts-policy-invalid") or a prefix of it that ends at "/" ("sts-policy-invalid/"). */
+bool mts_category_selects(const char *sel, const char *code);
+
+/* Whether sel picks at least one known category (mts_category_selects). */
 bool mts_category_selector_ok(const char *sel);
 
 /* Whether name is one of names[0..n). */

@@ -10,14 +10,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "aggregate.h"
 #include "diff.h"
 #include "explain.h"
 #include "export.h"
 #include "report.h"
+#include "mts_name.h"
 #include "scanset.h"
 #include "text_safe.h"
+#include "vocabulary.h"
 
 #define EXIT_USAGE 2
 #define MAX_DBS    256
@@ -41,6 +44,7 @@ static const char *const usage_main =
     "  diff OLD NEW            re-check: per category fixed / still / new [--list] [--format "
     "json]\n"
     "  export                  --format jsonl|csv [--output FILE]\n"
+    "  scans                   every scan of the stores: id, state, times, counts, argv\n"
     "\n"
     "Every command takes --db DIR (repeatable: shards of one scan) and --scan-id ID (default:\n"
     "the only or latest scan), and --threads N (records decoded and classified on N threads;\n"
@@ -60,10 +64,13 @@ static const struct {
                "The summary in a format; html is one self-contained file with SVG charts.\n"},
     {"domains", "usage: mtasts-analyze domains --db DIR... [--scan-id ID]\n"
                 "       (--category C | --verdict V | --would-bounce)\n"
-                "Domains with category C (exact name, or a prefix such as sts-webpki-invalid),\n"
-                "with verdict V, or that would bounce mail; one a line, in key order.\n"},
+                "Domains with category C (a name such as sts-webpki-invalid/expired, its type\n"
+                "sts-webpki-invalid, or a prefix ending at \"/\"), with verdict V, or that would\n"
+                "bounce mail; one a line, in key order. An unknown C or V is a usage error\n"
+                "that lists the valid names.\n"},
     {"explain", "usage: mtasts-analyze explain DOMAIN --db DIR... [--scan-id ID]\n"
-                "What was observed for DOMAIN, what is wrong, the effect and the fix.\n"
+                "What was observed for DOMAIN, what is wrong, the effect and the fix. DOMAIN is\n"
+                "normalised as the scanner's input (case, trailing dot, IDN to A-label).\n"
                 "Control bytes from the scan are shown as escapes (\\x1b), never raw.\n"},
     {"diff", "usage: mtasts-analyze diff OLD NEW (--db DIR... | --old-db DIR... --new-db DIR...)\n"
              "       [--list] [--format text|json]\n"
@@ -75,6 +82,9 @@ static const struct {
                "One record per domain: observations and verdicts (docs/export-schema.md).\n"
                "JSON strings are exact; a CSV text cell that a spreadsheet would run as a\n"
                "formula (starting = + - @ TAB CR) is written with a leading '.\n"},
+    {"scans", "usage: mtasts-analyze scans --db DIR... [--format text|json]\n"
+              "Every scan of each store: id, state, start and end (UTC), shard, domain\n"
+              "records stored, the scanner's counts and command line.\n"},
 };
 
 static const char *command_help(const char *name)
@@ -91,6 +101,30 @@ static int usage_error(const char *cmd, const char *msg, const char *arg)
     mts_text_printf(stderr, "mtasts-analyze%s%s: %s%s%s\n%s", cmd ? " " : "", cmd ? cmd : "", msg,
                     arg ? ": " : "", arg ? arg : "", cmd ? command_help(cmd) : usage_main);
     return EXIT_USAGE;
+}
+
+static const char *const report_formats[] = {"text", "markdown", "json", "html"};
+static const char *const text_json_formats[] = {"text", "json"};
+static const char *const export_formats[] = {"jsonl", "csv"};
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* An unknown name (of a format, category, verdict): says so, the closest known name when
+   there is one and every valid name, so no mistyped selector passes as "none found". */
+static int unknown_name(const char *cmd, const char *what, const char *arg, const char *closest,
+                        const char *const *names, size_t n, const char *note)
+{
+    fprintf(stderr, "mtasts-analyze %s: unknown %s: %s\n", cmd, what, arg);
+    if (closest)
+        fprintf(stderr, "did you mean %s?\n", closest);
+    fprintf(stderr, "valid %s names%s:\n", what, note ? note : "");
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "  %s\n", names[i]);
+    return EXIT_USAGE;
+}
+
+static int unknown_format(const char *cmd, const char *arg, const char *const *names, size_t n)
+{
+    return unknown_name(cmd, "format", arg, mts_name_closest(arg, names, n), names, n, NULL);
 }
 
 /* Parse the options of one command; positional arguments are left in argv[optind..]. */
@@ -172,6 +206,25 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
     return 0;
 }
 
+static int print_scan_id(void *arg, const char *scan, json_t *rec)
+{
+    (void)arg;
+    json_decref(rec);
+    mts_text_printf(stderr, " %s", scan);
+    return 0;
+}
+
+/* After an unknown --scan-id: the ids each store holds. */
+static void print_scan_ids(const struct mts_scanset *set, char *const *dbs)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        fprintf(stderr, "scans in %s:", dbs[i]);
+        if (mts_store_foreach_scan(set->stores[i], print_scan_id, NULL) != 0)
+            fprintf(stderr, " (unreadable)");
+        fputc('\n', stderr);
+    }
+}
+
 /* Open the stores and choose the scan; prints the error. Returns 0 or an exit status. */
 static int open_scan(const char *cmd, char *const *dbs, size_t n, const char *want,
                      unsigned threads, struct mts_scanset *set, char **scan)
@@ -190,6 +243,8 @@ static int open_scan(const char *cmd, char *const *dbs, size_t n, const char *wa
     rc = mts_scanset_select(set, want, scan, why, sizeof why);
     if (rc) {
         mts_text_printf(stderr, "mtasts-analyze: %s\n", *why ? why : mts_scanset_strerror(rc));
+        if (rc == MTS_SCANSET_ESCAN && want)
+            print_scan_ids(set, dbs);
         mts_scanset_close(set);
         return 1;
     }
@@ -241,7 +296,7 @@ static int cmd_report(const char *cmd, struct opts *o)
     else if (strcmp(format, "html") == 0)
         render = mts_report_html;
     else
-        return usage_error(cmd, "unknown format", format);
+        return unknown_format(cmd, format, report_formats, N_OF(report_formats));
     struct mts_scanset set;
     char *scan = NULL;
     int ex = open_scan(cmd, o->dbs, o->n_dbs, o->scan, o->threads, &set, &scan);
@@ -273,31 +328,22 @@ static int cmd_report(const char *cmd, struct opts *o)
     return ex;
 }
 
-struct select_ctx {
-    const struct opts *o;
-    size_t prefix_len;
-};
-
 static int domains_cb(void *arg, const char *domain, json_t *raw, json_t *cls)
 {
     (void)raw;
-    const struct select_ctx *s = arg;
+    const struct opts *o = arg;
     bool hit = false;
-    if (s->o->would_bounce)
+    if (o->would_bounce)
         hit = json_is_true(json_object_get(cls, "would_bounce"));
-    else if (s->o->verdict)
-        hit = strcmp(json_string_value(json_object_get(cls, "verdict")), s->o->verdict) == 0;
+    else if (o->verdict)
+        hit = strcmp(json_string_value(json_object_get(cls, "verdict")), o->verdict) == 0;
     else {
         size_t i;
         json_t *c;
         json_array_foreach(json_object_get(cls, "categories"), i, c)
         {
-            const char *code = json_string_value(json_object_get(c, "code"));
-            /* the exact name, or a prefix ending at a "/" boundary */
-            if (strncmp(code, s->o->category, s->prefix_len) == 0 &&
-                (code[s->prefix_len] == '\0' || code[s->prefix_len] == '/' ||
-                 s->o->category[s->prefix_len - 1] == '/'))
-                hit = true;
+            hit = hit ||
+                  mts_category_selects(o->category, json_string_value(json_object_get(c, "code")));
         }
     }
     if (hit && mts_text_printf(stdout, "%s\n", domain) != 0)
@@ -310,15 +356,20 @@ static int cmd_domains(const char *cmd, struct opts *o)
     int selectors = (o->category != NULL) + (o->verdict != NULL) + o->would_bounce;
     if (selectors != 1)
         return usage_error(cmd, "give one of --category, --verdict, --would-bounce", NULL);
-    if (o->category && !*o->category)
-        return usage_error(cmd, "empty category", NULL);
+    if (o->category && !mts_category_selector_ok(o->category))
+        return unknown_name(cmd, "category", o->category, mts_category_closest(o->category),
+                            mts_category_names, mts_n_category_names,
+                            " (a name, its type before the \"/\", or a prefix ending at \"/\")");
+    if (o->verdict && !mts_name_known(o->verdict, mts_verdict_names, mts_n_verdict_names))
+        return unknown_name(cmd, "verdict", o->verdict,
+                            mts_name_closest(o->verdict, mts_verdict_names, mts_n_verdict_names),
+                            mts_verdict_names, mts_n_verdict_names, NULL);
     struct mts_scanset set;
     char *scan = NULL;
     int ex = open_scan(cmd, o->dbs, o->n_dbs, o->scan, o->threads, &set, &scan);
     if (ex)
         return ex;
-    struct select_ctx s = {o, o->category ? strlen(o->category) : 0};
-    int rc = close_output(stdout, mts_scanset_foreach(&set, scan, domains_cb, &s));
+    int rc = close_output(stdout, mts_scanset_foreach(&set, scan, domains_cb, o));
     ex = rc ? fail(scan, rc) : 0;
     mts_scanset_close(&set);
     free(scan);
@@ -329,13 +380,23 @@ static int cmd_explain(const char *cmd, struct opts *o, int argc, char **argv)
 {
     if (argc - optind != 1)
         return usage_error(cmd, "give exactly one DOMAIN", NULL);
+    /* The store keys are the scanner's normalised names: "EXAMPLE.COM." is example.com. */
+    char domain[MTS_NAME_MAX + 1];
+    const char *detail = NULL;
+    int nrc = mts_name_normalize(argv[optind], strlen(argv[optind]), 0, domain, &detail);
+    if (nrc < 0)
+        return fail(argv[optind], -ENOMEM);
+    if (nrc > 0) {
+        fprintf(stderr, "mtasts-analyze explain: not a domain name (%s%s%s): %s\n",
+                mts_reject_name(nrc), detail ? ", " : "", detail ? detail : "", argv[optind]);
+        return EXIT_USAGE;
+    }
     struct mts_scanset set;
     char *scan = NULL;
     int ex = open_scan(cmd, o->dbs, o->n_dbs, o->scan, o->threads, &set, &scan);
     if (ex)
         return ex;
     json_t *raw = NULL, *cls = NULL;
-    const char *domain = argv[optind];
     int rc = mts_scanset_get(&set, scan, domain, &raw, &cls);
     if (rc == MTS_STORE_NOTFOUND) {
         mts_text_printf(stderr, "mtasts-analyze: %s is not in scan %s\n", domain, scan);
@@ -374,8 +435,10 @@ static int export_cb(void *arg, const char *domain, json_t *raw, json_t *cls)
 
 static int cmd_export(const char *cmd, struct opts *o)
 {
-    if (!o->format || (strcmp(o->format, "jsonl") != 0 && strcmp(o->format, "csv") != 0))
+    if (!o->format)
         return usage_error(cmd, "--format jsonl|csv is required", NULL);
+    if (!mts_name_known(o->format, export_formats, N_OF(export_formats)))
+        return unknown_format(cmd, o->format, export_formats, N_OF(export_formats));
     struct mts_scanset set;
     char *scan = NULL;
     int ex = open_scan(cmd, o->dbs, o->n_dbs, o->scan, o->threads, &set, &scan);
@@ -420,8 +483,8 @@ static int cmd_diff(const char *cmd, struct opts *o, int argc, char **argv)
     if (argc - optind != 2)
         return usage_error(cmd, "give the OLD and NEW scan ids", NULL);
     const char *format = o->format ? o->format : "text";
-    if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0)
-        return usage_error(cmd, "unknown format", format);
+    if (!mts_name_known(format, text_json_formats, N_OF(text_json_formats)))
+        return unknown_format(cmd, format, text_json_formats, N_OF(text_json_formats));
     bool split = o->n_old || o->n_new;
     if (split ? (o->n_dbs || !o->n_old || !o->n_new) : !o->n_dbs)
         return usage_error(cmd, "give --db DIR..., or both --old-db and --new-db", NULL);
@@ -441,6 +504,8 @@ static int cmd_diff(const char *cmd, struct opts *o, int argc, char **argv)
         int rc = mts_scanset_select(&old_set, argv[optind + 1], &new_scan, why, sizeof why);
         if (rc) {
             mts_text_printf(stderr, "mtasts-analyze: %s\n", *why ? why : mts_scanset_strerror(rc));
+            if (rc == MTS_SCANSET_ESCAN)
+                print_scan_ids(&old_set, o->dbs);
             ex = 1;
         }
     }
@@ -474,6 +539,122 @@ static int cmd_diff(const char *cmd, struct opts *o, int argc, char **argv)
     return ex;
 }
 
+/* Keeps a scan's metadata, named by its key (the record's own "scan" is not trusted). */
+static int collect_scan(void *arg, const char *scan, json_t *rec)
+{
+    if (!json_is_object(rec)) {
+        json_decref(rec);
+        return 0;
+    }
+    if (json_object_set_new(rec, "scan", json_string(scan))) {
+        json_decref(rec);
+        return -ENOMEM;
+    }
+    return json_array_append_new(arg, rec) ? -ENOMEM : 0;
+}
+
+/* The scans of one store, each its metadata plus "store" and "records" (domain records
+   stored). */
+static int store_scans(struct mts_store *store, const char *dir, json_t *out)
+{
+    json_t *metas = json_array();
+    int rc = metas ? mts_store_foreach_scan(store, collect_scan, metas) : -ENOMEM;
+    size_t i;
+    json_t *meta;
+    json_array_foreach(metas, i, meta)
+    {
+        uint64_t records = 0;
+        if (rc == 0)
+            rc = mts_store_count_domains(store, json_string_value(json_object_get(meta, "scan")),
+                                         &records);
+        if (rc == 0 && (json_object_set_new(meta, "store", json_string(dir)) ||
+                        json_object_set_new(meta, "records", json_integer((json_int_t)records)) ||
+                        json_array_append(out, meta)))
+            rc = -ENOMEM;
+    }
+    json_decref(metas);
+    return rc;
+}
+
+/* A time of the metadata as ISO 8601 UTC, or "-" when absent. */
+static void put_time(FILE *out, const json_t *t)
+{
+    char text[32] = "-";
+    time_t secs = (time_t)json_number_value(t);
+    struct tm tm;
+    if (json_is_number(t) && gmtime_r(&secs, &tm))
+        strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    fprintf(out, "%s\t", text);
+}
+
+/* A stored string on one line of the table: tabs and control bytes become '?'. */
+static void put_field(FILE *out, const char *text, char sep)
+{
+    for (const unsigned char *p = (const unsigned char *)(text ? text : "-"); *p; p++)
+        fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+    fputc(sep, out);
+}
+
+static int scans_text(const json_t *scans, FILE *out)
+{
+    fputs("store\tscan\tstate\tstart\tend\tshard\trecords\tresumed\targv\n", out);
+    size_t i, j;
+    json_t *m, *arg;
+    json_array_foreach(scans, i, m)
+    {
+        put_field(out, json_string_value(json_object_get(m, "store")), '\t');
+        put_field(out, json_string_value(json_object_get(m, "scan")), '\t');
+        put_field(out, json_string_value(json_object_get(m, "state")), '\t');
+        put_time(out, json_object_get(m, "t_start"));
+        put_time(out, json_object_get(m, "t_end"));
+        put_field(out, json_string_value(json_object_get(m, "shard")), '\t');
+        const json_t *resumed = json_object_get(json_object_get(m, "counts"), "resumed");
+        fprintf(out, "%lld\t", (long long)json_integer_value(json_object_get(m, "records")));
+        if (resumed)
+            fprintf(out, "%lld\t", (long long)json_integer_value(resumed));
+        else
+            fputs("-\t", out);
+        const json_t *argv = json_object_get(m, "argv");
+        json_array_foreach(argv, j, arg)
+        {
+            put_field(out, json_string_value(arg), j + 1 < json_array_size(argv) ? ' ' : '\n');
+        }
+        if (json_array_size(argv) == 0)
+            fputs("-\n", out);
+    }
+    return ferror(out) ? -EIO : 0;
+}
+
+static int cmd_scans(const char *cmd, struct opts *o)
+{
+    const char *format = o->format ? o->format : "text";
+    if (!mts_name_known(format, text_json_formats, N_OF(text_json_formats)))
+        return unknown_format(cmd, format, text_json_formats, N_OF(text_json_formats));
+    if (o->n_dbs == 0)
+        return usage_error(cmd, "--db DIR is required", NULL);
+    struct mts_scanset set;
+    const char *bad = NULL;
+    int rc = mts_scanset_open(&set, o->dbs, o->n_dbs, &bad);
+    if (rc) {
+        fprintf(stderr, "mtasts-analyze: %s: %s\n", bad ? bad : "store", mts_scanset_strerror(rc));
+        return 1;
+    }
+    json_t *scans = json_array();
+    rc = scans ? 0 : -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < set.n; i++)
+        if ((rc = store_scans(set.stores[i], o->dbs[i], scans)) != 0)
+            bad = o->dbs[i];
+    if (rc == 0) {
+        rc = strcmp(format, "json") == 0 ? mts_report_json(scans, stdout)
+                                         : scans_text(scans, stdout);
+        rc = close_output(stdout, rc);
+        bad = "stdout";
+    }
+    json_decref(scans);
+    mts_scanset_close(&set);
+    return rc ? fail(bad ? bad : "scans", rc) : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -501,11 +682,15 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "report") == 0)
         return cmd_report(cmd, &o);
+    if (o.format && (strcmp(cmd, "domains") == 0 || strcmp(cmd, "explain") == 0))
+        return usage_error(cmd, "--format does not apply: the output is text", NULL);
     if (strcmp(cmd, "domains") == 0)
         return cmd_domains(cmd, &o);
     if (strcmp(cmd, "explain") == 0)
         return cmd_explain(cmd, &o, argc, argv);
     if (strcmp(cmd, "diff") == 0)
         return cmd_diff(cmd, &o, argc, argv);
+    if (strcmp(cmd, "scans") == 0)
+        return cmd_scans(cmd, &o);
     return cmd_export(cmd, &o);
 }

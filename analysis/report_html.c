@@ -198,6 +198,9 @@ int mts_report_html(const json_t *r, FILE *out)
         esc(out, json_string_value(d));
         fputs("</li>\n", out);
     }
+    long long more = num(wb, "count") - (long long)json_array_size(json_object_get(wb, "examples"));
+    if (more > 0)
+        fprintf(out, "<li>... and %lld more</li>\n", more);
     fputs("</ul>\n", out);
     const json_t *ae = json_object_get(r, "analysis_errors");
     if (num(ae, "count")) {

@@ -104,6 +104,9 @@ int mts_report_markdown(const json_t *r, FILE *out)
         fputs(i ? ", " : " Examples: ", out);
         md(out, json_string_value(row));
     }
+    long long more = num(wb, "count") - (long long)json_array_size(json_object_get(wb, "examples"));
+    if (more > 0)
+        fprintf(out, " and %lld more.", more);
     fputc('\n', out);
     const json_t *ae = json_object_get(r, "analysis_errors");
     if (num(ae, "count")) {

@@ -113,6 +113,10 @@ int mts_report_text(const json_t *r, FILE *out)
             mts_text_printf(out, "  %s\n", json_string_value(row));
         }
     }
+    long long more = num(wb, "count") - (long long)json_array_size(json_object_get(wb, "examples"));
+    if (more > 0)
+        fprintf(out, "  ... and %lld more (mtasts-analyze domains --would-bounce lists them all)\n",
+                more);
 
     mts_text_printf(out, "\nTLS-RPT\n");
     counts(out, json_object_get(r, "tlsrpt"), "status");

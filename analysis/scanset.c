@@ -318,9 +318,11 @@ static json_t *view(const struct mts_classification *c, const json_t *raw)
     }
     if (c->has_record && c->record.id)
         json_object_set_new(v, "record_id", json_string(c->record.id));
+    /* The hash of a policy, not of whatever body came (a 404 page is hashed too): the
+       diff's body drift compares policies fetched in both scans. */
     const char *sha = json_string_value(
         json_object_get(json_object_get(json_object_get(raw, "policy"), "body"), "sha256"));
-    if (sha)
+    if (sha && c->has_policy)
         json_object_set_new(v, "policy_sha256", json_string(sha));
     json_object_set_new(v, "tlsrpt", json_string(tlsrpt_status(c)));
     const char *dane = dane_status(raw);

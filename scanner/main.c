@@ -66,7 +66,8 @@ static const char usage_text[] =
     "      --https-max N      HTTPS transfers at once (default 200)\n"
     "      --smtp-max N       SMTP sessions at once (default 200)\n"
     "      --ehlo NAME        EHLO name (default: this host's name)\n"
-    "      --user-agent STR   HTTP User-Agent\n"
+    "      --user-agent STR   HTTP User-Agent; a scan warns when the EHLO name is the\n"
+    "                         default or the User-Agent has no contact URL or address\n"
     "      --allow-private    connect to private/loopback/reserved addresses (test worlds)\n"
     "      --grace MS         after SIGINT/SIGTERM, let in-flight domains finish (10000)\n"
     "Output:\n"
@@ -227,6 +228,35 @@ static int dry_run(const struct mts_scan_config *c, struct mts_exclude *ex)
         .exclude = ex,
     };
     return mts_input_dry_run(&io, stdout, stderr) == 0 ? 0 : 1;
+}
+
+/* Whether text leads to a person: a URL or a mail address. */
+static bool has_contact(const char *text)
+{
+    return strstr(text, "http://") || strstr(text, "https://") || strchr(text, '@');
+}
+
+/*
+ * A scan of other people's servers should say who runs it (docs/real-scan.md): warn when
+ * the EHLO name is only this host's name or the User-Agent names no contact. Test worlds
+ * (--allow-private, loopback hosts) are exempt, and so is a name no probe sends.
+ */
+static void warn_anonymous(const struct mts_scan_config *c, bool ehlo_is_hostname)
+{
+    if (c->allow_private)
+        return;
+    if (!c->no_smtp && ehlo_is_hostname)
+        fprintf(stderr,
+                "mtasts-scan: warning: the EHLO name is this host's name (%s): give --ehlo "
+                "with the scanning address's reverse DNS name, whose web page explains the "
+                "scan (docs/real-scan.md)\n",
+                c->ehlo);
+    if (!c->no_https && !has_contact(c->user_agent))
+        fprintf(stderr,
+                "mtasts-scan: warning: the User-Agent names no contact (%s): give "
+                "--user-agent with a URL that explains the scan and how to opt out "
+                "(docs/real-scan.md)\n",
+                c->user_agent);
 }
 
 int main(int argc, char **argv)
@@ -397,6 +427,7 @@ int main(int argc, char **argv)
         c.scan_id = default_id;
     }
 
+    warn_anonymous(&c, c.ehlo == hostname);
     char err[512] = "";
     int rc = mts_pipeline_run(&c, ex, err, sizeof err);
     if (rc != 0)

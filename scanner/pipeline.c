@@ -1080,8 +1080,9 @@ int mts_pipeline_run(const struct mts_scan_config *cfg, const struct mts_exclude
         rc = mrc ? mrc : frc;
         snprintf(err, errlen, "cannot record the scan: %s", mts_store_strerror(rc));
     }
-    struct mts_progress_counts pc = {.done = atomic_load(&s.committed_domains) + s.resumed};
-    mts_progress_final(s.progress, &pc, complete ? "complete" : "interrupted");
+    struct mts_progress_counts pc = {.done = atomic_load(&s.committed_domains) + s.resumed,
+                                     .resumed = s.resumed};
+    mts_progress_final(s.progress, &pc, complete ? "complete" : "interrupted", cfg->resume);
 
 out:
     mts_progress_free(s.progress);

@@ -134,13 +134,17 @@ void mts_progress_note(struct mts_progress *p, const char *fmt, ...)
 }
 
 void mts_progress_final(struct mts_progress *p, const struct mts_progress_counts *c,
-                        const char *state)
+                        const char *state, bool resuming)
 {
     if (!p || (!p->live && !p->plain))
         return;
     end_line(p);
-    fprintf(p->out, "scan %s: %llu domains in %.1f s\n", state, (unsigned long long)c->done,
+    fprintf(p->out, "scan %s: %llu domains in %.1f s", state, (unsigned long long)c->done,
             elapsed(p));
+    if (resuming)
+        fprintf(p->out, " (%llu resumed, %llu new)", (unsigned long long)c->resumed,
+                (unsigned long long)(c->done - c->resumed));
+    fputc('\n', p->out);
     fflush(p->out);
 }
 

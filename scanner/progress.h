@@ -14,7 +14,8 @@
 #include <event2/event.h>
 
 struct mts_progress_counts {
-    uint64_t done; /* domains committed (including those a resume skipped) */
+    uint64_t done;    /* domains committed (including those a resume skipped) */
+    uint64_t resumed; /* of done, the domains a resume found committed and skipped */
     uint64_t inflight;
     uint64_t dns_queries, dns_timeouts;
     uint64_t policy_fetches;
@@ -38,9 +39,10 @@ struct mts_progress *mts_progress_new(struct event_base *base, const char *const
 void mts_progress_note(struct mts_progress *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Prints the closing summary line (unless silent). NULL is a no-op. */
+/* Prints the closing summary line (unless silent); after --resume (resuming) it also says
+   how many domains were resumed and how many are new. NULL is a no-op. */
 void mts_progress_final(struct mts_progress *p, const struct mts_progress_counts *counts,
-                        const char *state);
+                        const char *state, bool resuming);
 
 void mts_progress_free(struct mts_progress *p);
 

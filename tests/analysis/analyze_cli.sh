@@ -58,6 +58,14 @@ check still "$(jq '.categories["validation-failure/mx-not-covered"].still' "$dir
 check body_changed "$(jq -c '.changes["change/body-changed-id-unchanged"].domains' "$dir/d.json")" '["good.example"]'
 check id_changed "$(jq -c '.changes.policy_id.domains' "$dir/d.json")" '["testing.example"]'
 
+# diff: a policy URL that went from a policy to a 404 page (or back) is a fetch error fixed
+# or new; the error page's hash is no policy body, so no body changed
+rc="--db $dir/recheck"
+$A diff r1 r2 $rc --format json >"$dir/d404.json" || fails=$((fails + 1))
+check d404_fixed "$(jq -c '.categories["sts-policy-fetch-error/http-status"] | [.fixed_domains, .new_domains]' "$dir/d404.json")" '[["from404.example"],["to404.example"]]'
+check d404_no_drift "$(jq '.changes["change/body-changed-id-unchanged"].count' "$dir/d404.json")" 0
+check d404_id_same "$(jq '.changes.policy_id.count' "$dir/d404.json")" 0
+
 # export
 $A export --format jsonl $one --scan-id s1 >"$dir/x.jsonl" || fails=$((fails + 1))
 check jsonl_lines "$(jq -c . "$dir/x.jsonl" | wc -l)" 7
@@ -67,6 +75,65 @@ check jsonl_id "$(jq -r 'select(.domain=="good.example") | .txt.id' "$dir/x.json
 $A export --format csv $one --scan-id s1 >"$dir/x.csv" || fails=$((fails + 1))
 check csv_rows "$(/usr/bin/python3 -c 'import csv,sys; r=list(csv.reader(open(sys.argv[1]))); print(len(r), r[0][0], len(set(map(len,r))))' "$dir/x.csv")" "8 domain 1"
 
+# names are checked: an unknown category, verdict or format is a usage error naming the
+# valid ones (or the closest); a category's type without "/" is a valid selector
+out=$($A domains $one --category nonsense 2>&1); check bad_category $? 2
+check bad_category_list "$(echo "$out" | grep -c '^  sts-policy-fetch-error/redirect$')" 1
+out=$($A domains $one --category sts-policy-fetch-error/redirct 2>&1); check near_category $? 2
+check near_category_hint "$(echo "$out" | grep '^did you mean')" "did you mean sts-policy-fetch-error/redirect?"
+out=$($A domains $one --category sts-policy-fetch 2>&1); check prefix_category $? 2
+check prefix_category_hint "$(echo "$out" | grep '^did you mean')" "did you mean sts-policy-fetch-error?"
+check type_category "$($A domains $one --scan-id s1 --category sts-policy-fetch-error/)" "redirect.example"
+long=$(printf 'sts-policy-invalid/%0300d' 0)
+out=$($A domains $one --category "$long" 2>&1); check long_category $? 2
+check long_category_no_hint "$(echo "$out" | grep -c '^did you mean')" 0
+out=$($A domains $one --verdict bogus 2>&1); check bad_verdict $? 2
+check bad_verdict_list "$(echo "$out" | grep -c '^  valid-enforce$')" 1
+out=$($A domains $one --verdict misconfigure 2>&1); check near_verdict $? 2
+check near_verdict_hint "$(echo "$out" | grep '^did you mean')" "did you mean misconfigured?"
+for v in no-mta-sts valid-enforce valid-testing valid-none misconfigured indeterminate; do
+    $A domains $one --verdict $v >/dev/null; check "verdict_$v" $? 0
+done
+# every category of docs/vocabulary.md's table is a valid selector (change/* is diff only),
+# and the list of valid names is that table
+vocab=$(dirname "$0")/../../docs/vocabulary.md
+doc_cats=$(sed -n '/^## Categories/,/^## /p' "$vocab" | grep -o '^| `[a-z0-9./-]*`' | tr -d '|` ' | grep -v '^change/' | sort)
+for c in $doc_cats; do
+    $A domains $one --category "$c" >/dev/null 2>&1; check "vocabulary_$c" $? 0
+done
+check vocabulary_rows_read "$([ "$(echo "$doc_cats" | wc -l)" -ge 70 ] && echo yes)" yes
+check vocabulary_list "$($A domains $one --category '' 2>&1 | sed -n 's/^  \([a-z0-9./-]*\)$/\1/p' | sort)" "$doc_cats"
+$A export $one --format xml >/dev/null 2>&1; check bad_export_format $? 2
+$A domains $one --would-bounce --format json >/dev/null 2>&1; check domains_no_format $? 2
+$A diff s1 s2 $one --format csv >/dev/null 2>&1; check bad_diff_format $? 2
+out=$($A report $one --format jsn 2>&1); check near_format $? 2
+check near_format_hint "$(echo "$out" | grep '^did you mean')" "did you mean json?"
+
+# explain normalises the name like the input reader; a non-name is a usage error
+check explain_upper "$($A explain BOUNCE.Example. $one --scan-id s1 | head -1)" "bounce.example (scan s1): misconfigured, mail would bounce"
+$A explain 'not a name' $one >/dev/null 2>&1; check explain_not_a_name $? 2
+
+# scans lists every scan of each store; an unknown --scan-id lists the ids there are
+check scans_text "$($A scans $one --db $dir/recheck | cut -f2-9 | tr '\t' ' ')" "scan state start end shard records resumed argv
+s1 complete 1970-01-01T00:16:40Z 1970-01-01T00:18:20Z 0/1 7 0 mtasts-scan --scan-id s1 --input list.txt
+s2 complete 1970-01-01T00:33:20Z 1970-01-01T00:35:00Z 0/1 7 0 mtasts-scan --scan-id s2 --input list.txt
+r1 complete 1970-01-01T00:33:20Z 1970-01-01T00:35:00Z 0/1 2 0 mtasts-scan --scan-id r1 --input list.txt
+r2 complete 1970-01-01T00:33:20Z 1970-01-01T00:35:00Z 0/1 2 0 mtasts-scan --scan-id r2 --input list.txt"
+check scans_json "$($A scans $one --format json | jq -c '[.[] | [.scan, .records, .state, .argv[2]]]')" '[["s1",7,"complete","s1"],["s2",7,"complete","s2"]]'
+$A scans >/dev/null 2>&1; check scans_no_db $? 2
+out=$($A summary $one --scan-id nope 2>&1); check unknown_scan $? 1
+check unknown_scan_ids "$(echo "$out" | tail -1)" "scans in $dir/one: s1 s2"
+out=$($A diff s1 nope $one 2>&1); check diff_unknown_scan $? 1
+check diff_unknown_scan_ids "$(echo "$out" | tail -1)" "scans in $dir/one: s1 s2"
+
+# capped lists say how many were left out
+out=$($A summary --db "$dir/many")
+check capped_shown "$(echo "$out" | grep -c '^  bounce-[0-9]*\.example$')" 10
+check capped_more "$(echo "$out" | grep -c '^  \.\.\. and 4 more ')" 1
+check capped_md "$($A report --format markdown --db "$dir/many" | grep -c ' and 4 more\.')" 1
+check capped_html "$($A report --format html --db "$dir/many" | grep -c '<li>... and 4 more</li>')" 1
+check capped_none "$($A summary $one | grep -c 'more (mtasts-analyze')" 0
+
 # usage and versions
 $A >/dev/null 2>&1; check no_command $? 2
 $A frobnicate >/dev/null 2>&1; check bad_command $? 2
@@ -74,7 +141,7 @@ $A report --format pdf $one >/dev/null 2>&1; check bad_format $? 2
 $A domains $one >/dev/null 2>&1; check no_selector $? 2
 $A summary --db "$dir/missing" >/dev/null 2>&1; check missing_db $? 1
 $A --version >/dev/null; check version $? 0
-for c in summary report domains explain diff export; do $A $c --help >/dev/null; check "help_$c" $? 0; done
+for c in summary report domains explain diff export scans; do $A $c --help >/dev/null; check "help_$c" $? 0; done
 
 echo "analyze_cli: $fails failures"
 [ "$fails" -eq 0 ]

@@ -7,7 +7,8 @@
  * record version, fields of the wrong type, an undecodable value (written raw), and
  * strings with terminal escapes and spreadsheet formulas.
  *
- * usage: analyze_fixture DIR   (creates DIR/one, DIR/shard0, DIR/shard1, DIR/hostile)
+ * usage: analyze_fixture DIR   (creates DIR/one, DIR/shard0, DIR/shard1, DIR/hostile,
+ *                               DIR/recheck, DIR/many)
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -117,6 +118,17 @@ static void put_with(struct mts_writer *w, const char *scan, const struct dom *d
                                           (json_int_t)strlen(d->body), "truncated", 0));
             json_object_set_new(f, "tls",
                                 json_pack("{s:s, s:s}", "version", "TLSv1.3", "verify", "ok"));
+        } else if (strcmp(d->fetch, "http-status") == 0) {
+            /* the scanner hashes whatever body came: here an error page, not a policy */
+            static const char page[] = "<html><body>Not Found</body></html>";
+            unsigned char digest[32];
+            char hex[65];
+            sha256(page, digest, hex);
+            json_object_set_new(f, "http_status", json_integer(404));
+            json_object_set_new(f, "content_type", json_string("text/html"));
+            json_object_set_new(f, "body",
+                                json_pack("{s:s, s:I, s:b}", "sha256", hex, "len",
+                                          (json_int_t)strlen(page), "truncated", 0));
         } else if (strcmp(d->fetch, "redirect") == 0) {
             json_object_set_new(f, "http_status", json_integer(301));
             json_object_set_new(f, "location",
@@ -165,6 +177,21 @@ static const struct dom scan2[] = {
      "mx.provider.net", "ok", false},
     {"testing.example", "answer", "v=STSv1; id=2", "ok", ENFORCE("mx.provider.net"),
      "mx.provider.net", "ok", false},
+};
+
+/* A re-check where the policy URL went from a policy to a 404 page and back, the id kept:
+ * the fetch error is fixed or new, and no body changed (an error page is not a policy). */
+static const struct dom recheck1[] = {
+    {"from404.example", "answer", "v=STSv1; id=1", "http-status", NULL, "mx.provider.net", "ok",
+     false},
+    {"to404.example", "answer", "v=STSv1; id=1", "ok", ENFORCE("mx.provider.net"),
+     "mx.provider.net", "ok", false},
+};
+static const struct dom recheck2[] = {
+    {"from404.example", "answer", "v=STSv1; id=1", "ok", ENFORCE("mx.provider.net"),
+     "mx.provider.net", "ok", false},
+    {"to404.example", "answer", "v=STSv1; id=1", "http-status", NULL, "mx.provider.net", "ok",
+     false},
 };
 
 #define N(a) (sizeof a / sizeof a[0])
@@ -251,12 +278,18 @@ static int hostile_store(const char *dir)
     return rc != 0;
 }
 
-static void put_scan(struct mts_writer *w, const char *scan, const char *shard)
+/* More would-bounce domains than the summary lists. */
+#define MANY_BOUNCE 14
+
+/* The scan's metadata; its command line holds `input`, which may be hostile text. */
+static void put_scan(struct mts_writer *w, const char *scan, const char *shard, const char *input)
 {
+    double t0 = strcmp(scan, "s1") == 0 ? 1000.0 : 2000.0;
     mts_writer_put_scan(w, scan,
-                        json_pack("{s:i, s:s, s:s, s:f, s:s}", "v", 1, "scan", scan, "state",
-                                  "complete", "t_start", strcmp(scan, "s1") == 0 ? 1000.0 : 2000.0,
-                                  "shard", shard));
+                        json_pack("{s:i, s:s, s:s, s:f, s:f, s:s, s:[s,s,s,s,s], s:{s:i}}", "v", 1,
+                                  "scan", scan, "state", "complete", "t_start", t0, "t_end",
+                                  t0 + 100, "shard", shard, "argv", "mtasts-scan", "--scan-id",
+                                  scan, "--input", input, "counts", "resumed", 0));
 }
 
 static int store(const char *dir, int which)
@@ -265,9 +298,29 @@ static int store(const char *dir, int which)
     struct mts_writer *w;
     if (mts_store_open(&st, dir, MTS_STORE_CREATE, 0) || mts_writer_start(&w, st, NULL))
         return 1;
-    if (which < 0) { /* the single store: both scans */
-        put_scan(w, "s1", "0/1");
-        put_scan(w, "s2", "0/1");
+    if (which == 2) { /* the re-check store */
+        put_scan(w, "r1", "0/1", "list.txt");
+        put_scan(w, "r2", "0/1", "list.txt");
+        for (size_t i = 0; i < N(recheck1); i++) {
+            put(w, "r1", &recheck1[i]);
+            put(w, "r2", &recheck2[i]);
+            put_probe(w, "r1", &recheck1[i]);
+            put_probe(w, "r2", &recheck2[i]);
+        }
+    } else if (which == 3) { /* many would-bounce domains */
+        put_scan(w, "m1", "0/1", "a\tb\nc\x1b[31m.txt");
+        for (int i = 0; i < MANY_BOUNCE; i++) {
+            char name[32];
+            snprintf(name, sizeof name, "bounce-%02d.example", i);
+            struct dom d = scan1[0];
+            d.name = name;
+            put(w, "m1", &d);
+            if (i == 0)
+                put_probe(w, "m1", &d);
+        }
+    } else if (which < 0) { /* the single store: both scans */
+        put_scan(w, "s1", "0/1", "list.txt");
+        put_scan(w, "s2", "0/1", "list.txt");
         for (size_t i = 0; i < N(scan1); i++) {
             put(w, "s1", &scan1[i]);
             put_probe(w, "s1", &scan1[i]);
@@ -277,7 +330,7 @@ static int store(const char *dir, int which)
             put_probe(w, "s2", &scan2[i]);
         }
     } else { /* shard `which` of s1; MX probes only in shard 0 (shared hosts) */
-        put_scan(w, "s1", which ? "1/2" : "0/2");
+        put_scan(w, "s1", which ? "1/2" : "0/2", "list.txt");
         for (size_t i = 0; i < N(scan1); i++) {
             if ((int)(i % 2) == which)
                 put(w, "s1", &scan1[i]);
@@ -307,5 +360,11 @@ int main(int argc, char **argv)
     if (store(path, 1))
         return 1;
     snprintf(path, sizeof path, "%s/hostile", argv[1]);
-    return hostile_store(path);
+    if (hostile_store(path))
+        return 1;
+    snprintf(path, sizeof path, "%s/recheck", argv[1]);
+    if (store(path, 2))
+        return 1;
+    snprintf(path, sizeof path, "%s/many", argv[1]);
+    return store(path, 3);
 }

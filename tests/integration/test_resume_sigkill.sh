@@ -23,7 +23,15 @@ echo "$done_before domains committed before the kill"
 expect "the kill came mid-scan" test "$done_before" -gt 0 -a "$done_before" -lt "$N"
 
 expect "resume exits 0" scan "$WORK/db" resumed "$WORK/list.txt" --no-https --no-smtp \
-    --concurrency 500 --resume
+    --concurrency 500 --resume --progress 2>"$WORK/resume.err"
+last=$(tr '\r' '\n' <"$WORK/resume.err" | grep -v '^$' | tail -1)
+echo "resume said: $last"
+expect "the resume's last line counts resumed and new domains" /usr/bin/python3 -c '
+import re, sys
+m = re.fullmatch(r"scan complete: (\d+) domains in [0-9.]+ s \((\d+) resumed, (\d+) new\)", sys.argv[1])
+sys.exit(0 if m and [int(g) for g in m.groups()] == [int(sys.argv[2]), int(sys.argv[3]),
+                                                     int(sys.argv[2]) - int(sys.argv[3])] else 1)
+' "$last" "$N" "$done_before"
 expect "resume refuses another shard" not scan "$WORK/db" resumed "$WORK/list.txt" --no-https \
     --no-smtp --resume --shard 1/2
 expect "uninterrupted scan exits 0" scan "$WORK/db" full "$WORK/list.txt" --no-https --no-smtp \

@@ -33,8 +33,10 @@ static const struct {
 };
 #define N_FUNNEL (sizeof funnel_stages / sizeof funnel_stages[0])
 
+/* "indeterminate" stays at index 5 (the report counts it on its own); new names go last. */
 static const char *const verdict_names[] = {"no-mta-sts", "valid-enforce", "valid-testing",
-                                            "valid-none", "misconfigured", "indeterminate"};
+                                            "valid-none", "misconfigured", "indeterminate",
+                                            "no-mail"};
 #define N_VERDICT (sizeof verdict_names / sizeof verdict_names[0])
 
 static const char *const mode_names[] = {"enforce", "testing", "none"};

@@ -20,6 +20,7 @@ struct cls {
     size_t cap;
     int rc;
     bool intends_mx; /* the parsed policy asks for enforce or testing: judge the MX hosts */
+    bool null_mx;    /* MX 0 . (RFC 7505): the domain takes no mail */
 };
 
 const char *mts_tri_name(enum mts_tri t)
@@ -544,6 +545,7 @@ static void classify_mx(struct cls *st)
             if (type && strcmp(type, "MX") == 0 && host && strcmp(host, ".") == 0) {
                 cat(st, "mx-info/null-mx");
                 o->funnel.has_mx = MTS_TRI_NO;
+                st->null_mx = true;
             }
         }
     }
@@ -571,19 +573,17 @@ static void classify_mx(struct cls *st)
         }
 }
 
-/* Whether every probed address of an MX host was unreachable (refused or timed out). */
-static bool mx_unreachable(const struct mts_mx_result *m)
+/* Whether no sender can deliver to an MX host: every address was probed and ended before
+   TLS (refused, timed out, no or a failing banner, reset). Such a host neither passes nor
+   refuses: senders move on to the next MX (docs/vocabulary.md). */
+static bool mx_mail_less(const struct mts_mx_result *m)
 {
-    size_t probed = 0;
     for (size_t i = 0; i < m->n_addrs; i++) {
         const char *out = m->addrs[i].outcome;
-        if (strcmp(out, "skipped") == 0)
-            continue;
-        if (strcmp(out, "mx-info/unreachable") != 0)
+        if (strcmp(out, "mx-info/unreachable") != 0 && strcmp(out, "mx-info/smtp-error") != 0)
             return false;
-        probed++;
     }
-    return probed > 0;
+    return m->n_addrs > 0;
 }
 
 /* Whether an indeterminate observation leaves open if MTA-STS works for the domain: a
@@ -601,10 +601,10 @@ static void finish(struct cls *st)
 {
     struct mts_classification *o = st->out;
     struct mts_funnel *f = &o->funnel;
-    size_t pass = 0, refused = 0, not_covered = 0, tls_refused = 0, unreachable = 0;
+    size_t pass = 0, refused = 0, not_covered = 0, tls_refused = 0, mail_less = 0;
     for (size_t i = 0; i < o->n_mx; i++) {
         pass += o->mx[i].status == MTS_MX_PASS;
-        unreachable += o->mx[i].status == MTS_MX_UNKNOWN && mx_unreachable(&o->mx[i]);
+        mail_less += o->mx[i].status == MTS_MX_UNKNOWN && mx_mail_less(&o->mx[i]);
         refused += o->mx[i].status == MTS_MX_REFUSED;
         not_covered += o->mx[i].covered == MTS_TRI_NO;
         tls_refused += o->mx[i].status == MTS_MX_REFUSED && o->mx[i].covered != MTS_TRI_NO;
@@ -655,11 +655,13 @@ static void finish(struct cls *st)
         o->verdict = "indeterminate";
     else if (f->has_record == MTS_TRI_NO)
         o->verdict = "no-mta-sts";
+    else if (st->null_mx)
+        o->verdict = "no-mail";
     else if (o->strict.policy_used && o->strict.mode == MTS_MODE_ENFORCE)
-        /* An MX nobody can reach says nothing against the policy; one never probed
+        /* A mail-less MX says nothing against the policy, nor for it; one never probed
            leaves the outcome open. */
-        o->verdict = o->n_mx && !refused && pass + unreachable == o->n_mx ? "valid-enforce"
-                                                                          : "indeterminate";
+        o->verdict =
+            pass && !refused && pass + mail_less == o->n_mx ? "valid-enforce" : "indeterminate";
     else if (o->strict.policy_used && o->strict.mode == MTS_MODE_TESTING)
         o->verdict = "valid-testing";
     else if (o->strict.policy_used && o->strict.mode == MTS_MODE_NONE)

@@ -158,7 +158,8 @@ int mts_report_html(const json_t *r, FILE *out)
     esc(out, str(r, "scan"));
     fprintf(out,
             "</h1>\n<p>%lld domains, %lld with MTA-STS deployed. %lld indeterminate "
-            "(a DNS failure hides whether MTA-STS is deployed; never counted as absent).</p>\n",
+            "(a DNS failure, an unprobed host or no MX that reached TLS leaves the verdict "
+            "open; never counted as absent).</p>\n",
             num(r, "domains"), num(r, "deployed"), num(r, "indeterminate"));
     bars(out, "Adoption funnel", json_object_get(r, "funnel"), "label", "count", "pct", false,
          ROWS_ALL);

@@ -75,7 +75,9 @@ int mts_report_markdown(const json_t *r, FILE *out)
                 json_string_value(json_object_get(row, "label")), num(row, "count"),
                 real(row, "pct"), real(row, "pct_prev"));
     }
-    fprintf(out, "\nIndeterminate (DNS failure, not counted as absent): %lld\n",
+    fprintf(out,
+            "\nIndeterminate (a DNS failure, an unprobed host or no MX reached TLS; not counted "
+            "as absent): %lld\n",
             num(r, "indeterminate"));
     counts(out, "Mode (valid policies)", "mode", json_object_get(r, "modes"), "mode");
     counts(out, "max_age", "bucket", json_object_get(r, "max_age"), "bucket");

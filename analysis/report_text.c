@@ -71,7 +71,8 @@ int mts_report_text(const json_t *r, FILE *out)
     {
         fprintf(out, "  %-34s %10lld\n", key, (long long)json_integer_value(val));
     }
-    fprintf(out, "  (indeterminate domains are a DNS failure, never counted as absent)\n");
+    fprintf(out, "  (indeterminate: a DNS failure, an unprobed host or no MX reached TLS; never "
+                 "counted as absent)\n");
 
     fprintf(out, "\nMode (valid policies)\n");
     counts(out, json_object_get(r, "modes"), "mode");

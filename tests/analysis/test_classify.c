@@ -383,7 +383,7 @@ static void test_weak_mx_info_tlsrpt(void)
         0);
     CHECK(has_cat("mx-info/null-mx"));
     CHECK_INT(cls.funnel.has_mx, MTS_TRI_NO);
-    CHECK_STR(cls.verdict, "valid-none");
+    CHECK_STR(cls.verdict, "no-mail");
 
     CHECK_INT(run(NXDOMAIN, MXANS("mx1.example.net."), hosts, NULL,
                   "{\"result\":\"answer\",\"answer\":[{\"type\":\"TXT\",\"txt\":[\"v=TLSRPTv1; "
@@ -403,6 +403,96 @@ static void test_weak_mx_info_tlsrpt(void)
     CHECK_STR(cls.mx[0].addrs[1].outcome, "skipped");
     CHECK_STR(cls.verdict, "indeterminate");
     CHECK_INT(cls.funnel.enforce_working, MTS_TRI_UNKNOWN);
+}
+
+/* Every MX outcome of an enforce domain, alone and beside a passing MX (docs/vocabulary.md):
+   a mail-less MX (no session reached TLS) never makes "valid-enforce" on its own. */
+static void test_mx_outcomes(void)
+{
+    static const struct {
+        const char *probe;     /* the probe record of mx6.example.net 192.0.2.6 */
+        const char *category;  /* the category it gives */
+        const char *alone;     /* the verdict with it as the only MX */
+        const char *with_pass; /* ... and beside mx1, which passes */
+    } rows[] = {
+        {"{\"result\":\"connect-refused\",\"stage\":\"connect\"}", "mx-info/unreachable",
+         "indeterminate", "valid-enforce"},
+        {"{\"result\":\"connect-timeout\",\"stage\":\"connect\"}", "mx-info/unreachable",
+         "indeterminate", "valid-enforce"},
+        {"{\"result\":\"timeout\",\"stage\":\"banner\"}", "mx-info/smtp-error", "indeterminate",
+         "valid-enforce"},
+        {"{\"result\":\"banner-4xx\",\"stage\":\"banner\"}", "mx-info/smtp-error", "indeterminate",
+         "valid-enforce"},
+        {"{\"result\":\"banner-5xx\",\"stage\":\"banner\"}", "mx-info/smtp-error", "indeterminate",
+         "valid-enforce"},
+        {"{\"result\":\"banner-malformed\",\"stage\":\"banner\"}", "mx-info/smtp-error",
+         "indeterminate", "valid-enforce"},
+        {"{\"result\":\"ehlo-rejected\",\"stage\":\"ehlo\"}", "mx-info/smtp-error", "indeterminate",
+         "valid-enforce"},
+        {"{\"result\":\"reset\",\"stage\":\"banner\"}", "mx-info/smtp-error", "indeterminate",
+         "valid-enforce"},
+        {"{\"result\":\"reset\",\"stage\":\"ehlo\"}", "mx-info/smtp-error", "indeterminate",
+         "valid-enforce"},
+        {"{\"result\":\"no-starttls\",\"stage\":\"ehlo\"}", "starttls-not-supported/not-offered",
+         "misconfigured", "misconfigured"},
+        {"{\"result\":\"starttls-rejected\",\"stage\":\"starttls\"}",
+         "starttls-not-supported/rejected", "misconfigured", "misconfigured"},
+        {"{\"result\":\"handshake-failed\",\"stage\":\"handshake\"}",
+         "validation-failure/tls-handshake", "misconfigured", "misconfigured"},
+        {"{\"result\":\"ok\",\"tls\":{\"version\":\"TLSv1.3\",\"verify\":\"name-mismatch\"}}",
+         "certificate-host-mismatch/mx", "misconfigured", "misconfigured"},
+        {PROBE_OK, NULL, "valid-enforce", "valid-enforce"},
+    };
+    add_probe("mx1.example.net 192.0.2.1", PROBE_OK);
+    add_body("enforce", ENFORCE);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        add_probe("mx6.example.net 192.0.2.6", rows[i].probe);
+        CHECK_INT(run(GOOD_TXT, MXANS("mx6.example.net."),
+                      "[" HOST("mx6.example.net", "192.0.2.6") "]",
+                      FETCH_OK("enforce", "text/plain"), GOOD_RPT),
+                  0);
+        CHECK_STR(cls.verdict, rows[i].alone);
+        CHECK(rows[i].category ? has_cat(rows[i].category) : cls.n_categories == 0);
+        bool refuses = strcmp(rows[i].alone, "misconfigured") == 0;
+        CHECK(cls.would_bounce == refuses);
+        CHECK_INT(run(GOOD_TXT, MXANS("mx1.example.net."),
+                      "[" HOST("mx1.example.net", "192.0.2.1") "," HOST("mx6.example.net",
+                                                                        "192.0.2.6") "]",
+                      FETCH_OK("enforce", "text/plain"), GOOD_RPT),
+                  0);
+        CHECK_STR(cls.verdict, rows[i].with_pass);
+        CHECK(!cls.would_bounce);
+        if (strcmp(cls.verdict, rows[i].with_pass) != 0)
+            fprintf(stderr, "  probe %s\n", rows[i].probe);
+    }
+
+    /* Mail-less at one address, not probed at the other: open. */
+    add_probe("mx6.example.net 192.0.2.6", "{\"result\":\"connect-refused\"}");
+    CHECK_INT(run(GOOD_TXT, MXANS("mx1.example.net."),
+                  "[" HOST("mx1.example.net",
+                           "192.0.2.1") ",{\"pref\":20,\"host\":\"mx6.example.net\","
+                                        "\"probes\":[{\"addr\":\"192.0.2.6\"},{\"addr\":\"192.0.2."
+                                        "7\",\"skip\":\"excluded\"}]}]",
+                  FETCH_OK("enforce", "text/plain"), GOOD_RPT),
+              0);
+    CHECK_STR(cls.verdict, "indeterminate");
+
+    /* A null MX beside a record: the domain takes no mail, whatever the policy's mode. */
+    const char *null_mx =
+        "{\"result\":\"answer\",\"answer\":[{\"type\":\"MX\",\"pref\":0,\"host\":\".\"}]}";
+    CHECK_INT(run(GOOD_TXT, null_mx, "[]", FETCH_OK("enforce", "text/plain"), GOOD_RPT), 0);
+    CHECK_STR(cls.verdict, "no-mail");
+    CHECK(has_cat("mx-info/null-mx"));
+    CHECK(!cls.would_bounce);
+    CHECK_INT(run(GOOD_TXT, null_mx, "[]", FETCH_OK("none", "text/plain"), GOOD_RPT), 0);
+    CHECK_STR(cls.verdict, "no-mail");
+    /* No record: not deployed; a broken policy: still misconfigured. */
+    CHECK_INT(run(NXDOMAIN, null_mx, "[]", NULL, GOOD_RPT), 0);
+    CHECK_STR(cls.verdict, "no-mta-sts");
+    CHECK_INT(
+        run(GOOD_TXT, null_mx, "[]", "{\"why\":\"txt\",\"result\":\"connect-refused\"}", GOOD_RPT),
+        0);
+    CHECK_STR(cls.verdict, "misconfigured");
 }
 
 static void test_effects(void)
@@ -430,6 +520,7 @@ int main(void)
     test_fetch_faults();
     test_profiles();
     test_weak_mx_info_tlsrpt();
+    test_mx_outcomes();
     test_effects();
     mts_classification_free(&cls);
     json_decref(st.probes);

@@ -525,10 +525,12 @@ static void expectations(const struct genome *g, struct world_domain *d)
         d->verdict = "indeterminate";
     else if (off)
         d->verdict = "misconfigured";
+    else if (g->sts == GEN_STS_RECORD && g->mode == GEN_ENFORCE)
+        /* The only MX refusing TCP takes no mail: nothing says the policy works. */
+        d->verdict =
+            g->mx == GEN_MX_SELF && g->self == GEN_SELF_REFUSE ? "indeterminate" : "valid-enforce";
     else if (g->sts == GEN_STS_RECORD)
-        d->verdict = g->mode == GEN_ENFORCE   ? "valid-enforce"
-                     : g->mode == GEN_TESTING ? "valid-testing"
-                                              : "valid-none";
+        d->verdict = g->mode == GEN_TESTING ? "valid-testing" : "valid-none";
 }
 
 static void fill_domain(const struct genome *g, struct world_domain *d)

@@ -466,6 +466,24 @@ static void test_mx_outcomes(void)
             fprintf(stderr, "  probe %s\n", rows[i].probe);
     }
 
+    /* mx: 127.25.0.1 is a name (RFC 5321 labels may be all digits): the MX named
+       "127.25.0.1." matches it and, once its TLS passes, the policy works. */
+    add_body("numeric", "version: STSv1\nmode: enforce\nmx: 127.25.0.1\nmax_age: 1209600\n");
+    add_probe("127.25.0.1 192.0.2.25", PROBE_OK);
+    CHECK_INT(run(GOOD_TXT, MXANS("127.25.0.1."), "[" HOST("127.25.0.1", "192.0.2.25") "]",
+                  FETCH_OK("numeric", "text/plain"), GOOD_RPT),
+              0);
+    CHECK_STR(cls.verdict, "valid-enforce");
+    CHECK_INT(cls.n_categories, 0);
+    CHECK(cls.policy.valid);
+    CHECK_INT(cls.mx[0].covered, MTS_TRI_YES);
+    /* ... and an MX with another name is not covered by it. */
+    CHECK_INT(run(GOOD_TXT, MXANS("mx1.example.net."), "[" HOST("mx1.example.net", "192.0.2.1") "]",
+                  FETCH_OK("numeric", "text/plain"), GOOD_RPT),
+              0);
+    CHECK(has_cat("validation-failure/mx-not-covered"));
+    CHECK(!has_cat("sts-policy-invalid/mx-ip-address"));
+
     /* Mail-less at one address, not probed at the other: open. */
     add_probe("mx6.example.net 192.0.2.6", "{\"result\":\"connect-refused\"}");
     CHECK_INT(run(GOOD_TXT, MXANS("mx1.example.net."),

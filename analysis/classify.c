@@ -46,7 +46,7 @@ static bool starts(const char *s, const char *prefix)
 
 enum mts_effect mts_category_effect(const char *c)
 {
-    if (starts(c, "dns-failure/"))
+    if (starts(c, "dns-failure/") || starts(c, "not-probed/"))
         return MTS_EFFECT_UNKNOWN;
     if (starts(c, "sts-txt-invalid/") || starts(c, "sts-policy-only/") ||
         starts(c, "sts-policy-fetch-error/") || starts(c, "sts-webpki-invalid/") ||
@@ -292,6 +292,8 @@ static const char *fetch_category(const char *result, const json_t *fetch)
         return "sts-policy-fetch-error/host-unresolvable";
     if (strcmp(result, "dns-failure") == 0)
         return "dns-failure/policy-host";
+    if (strcmp(result, "ipv6-disabled") == 0)
+        return "not-probed/policy-host-ipv6";
     if (strcmp(result, "cert-invalid") == 0) {
         const char *v = str(json_object_get(fetch, "tls"), "verify");
         if (v && strcmp(v, "expired") == 0)
@@ -347,7 +349,7 @@ static void classify_policy(struct cls *st)
         const char *c = fetch_category(res, fetch);
         if (record_seen && c)
             cat(st, c);
-        if (c && strncmp(c, "dns-failure/", 12) != 0)
+        if (c && mts_category_effect(c) != MTS_EFFECT_UNKNOWN)
             o->funnel.policy_fetched = o->funnel.valid_policy = MTS_TRI_NO;
         return;
     }
@@ -481,16 +483,18 @@ static void classify_host(struct cls *st, const json_t *h, struct mts_mx_result 
     }
     bool pass = false;
     const char *refusal = NULL;
+    size_t v6_skipped = 0;
     json_array_foreach(probes, i, p)
     {
         struct mts_mx_addr *a = &m->addrs[m->n_addrs++];
-        const char *addr = str(p, "addr");
+        const char *addr = str(p, "addr"), *skip = str(p, "skip");
         if (!(a->addr = strdup(addr ? addr : ""))) {
             st->rc = -ENOMEM;
             return;
         }
-        if (json_object_get(p, "skip")) {
+        if (skip) {
             a->outcome = "skipped";
+            v6_skipped += strcmp(skip, "ipv6-disabled") == 0;
             continue;
         }
         json_t *probe =
@@ -507,6 +511,9 @@ static void classify_host(struct cls *st, const json_t *h, struct mts_mx_result 
         if (strchr(a->outcome, '/') && (st->intends_mx || starts(a->outcome, "mx-info/")))
             cat(st, a->outcome);
     }
+    /* Only IPv6 addresses, and the scan did not use IPv6: the host was not judged. */
+    if (v6_skipped && v6_skipped == m->n_addrs && st->intends_mx)
+        cat(st, "not-probed/mx-ipv6");
     if (m->covered == MTS_TRI_NO) {
         m->status = MTS_MX_REFUSED;
         m->reason = "validation-failure/mx-not-covered";

@@ -487,17 +487,26 @@ static void job_start_https(struct job *job, bool has_record)
 
     const char *usable[16];
     size_t nusable = 0;
-    const char *skip = NULL, *skipped_addr = NULL;
+    const char *skip = NULL, *skipped_addr = NULL, *v6_addr = NULL;
     for (size_t i = 0; i < n; i++) {
         const char *text = i < job->policy_v4.n ? job->policy_v4.addr[i]
                                                 : job->policy_v6.addr[i - job->policy_v4.n];
         const char *why_not = addr_skip_reason(s, text);
-        if (why_not && strcmp(why_not, "ipv6-disabled") != 0 && !skip) {
+        if (why_not && strcmp(why_not, "ipv6-disabled") == 0) {
+            if (!v6_addr)
+                v6_addr = text;
+        } else if (why_not && !skip) {
             skip = why_not;
             skipped_addr = text;
         }
         if (!why_not && nusable < sizeof usable / sizeof usable[0])
             usable[nusable++] = text;
+    }
+    /* Only an IPv6 address was left to try, and this scan does not use IPv6: its choice,
+       not the host's fault. An operator's exclusion still wins. */
+    if (nusable == 0 && v6_addr && !(skip && strcmp(skip, "excluded") == 0)) {
+        skip = "ipv6-disabled";
+        skipped_addr = v6_addr;
     }
     if (nusable == 0) {
         const char *result = skip ? skip : "no-address";

@@ -513,6 +513,53 @@ static void test_mx_outcomes(void)
     CHECK_STR(cls.verdict, "misconfigured");
 }
 
+/* A policy host or MX with only IPv6 addresses, scanned without --ipv6: not probed, never
+   "unresolvable" (it has AAAA records) and never a fault of the domain. */
+static void test_ipv6_not_probed(void)
+{
+    add_body("enforce", ENFORCE);
+    add_probe("mx1.example.net 192.0.2.1", PROBE_OK);
+    const char *hosts = "[" HOST("mx1.example.net", "192.0.2.1") "]";
+    CHECK_INT(run(GOOD_TXT, MXANS("mx1.example.net."), hosts,
+                  "{\"why\":\"txt\",\"result\":\"ipv6-disabled\",\"addr\":\"2001:db8::80\"}",
+                  GOOD_RPT),
+              0);
+    CHECK(has_cat("not-probed/policy-host-ipv6"));
+    CHECK(!has_cat("sts-policy-fetch-error/host-unresolvable"));
+    CHECK_INT(mts_category_effect("not-probed/policy-host-ipv6"), MTS_EFFECT_UNKNOWN);
+    CHECK_STR(cls.verdict, "indeterminate");
+    CHECK_INT(cls.funnel.policy_fetched, MTS_TRI_UNKNOWN);
+    /* No AAAA either: the host does not resolve, which is the domain's fault. */
+    CHECK_INT(run(GOOD_TXT, MXANS("mx1.example.net."), hosts,
+                  "{\"why\":\"txt\",\"result\":\"no-address\"}", GOOD_RPT),
+              0);
+    CHECK(has_cat("sts-policy-fetch-error/host-unresolvable"));
+    CHECK_STR(cls.verdict, "misconfigured");
+
+    const char *v6_only = "[{\"pref\":10,\"host\":\"mx1.example.net\",\"probes\":["
+                          "{\"addr\":\"2001:db8::25\",\"skip\":\"ipv6-disabled\"}]}]";
+    CHECK_INT(run(GOOD_TXT, MXANS("mx1.example.net."), v6_only, FETCH_OK("enforce", "text/plain"),
+                  GOOD_RPT),
+              0);
+    CHECK(has_cat("not-probed/mx-ipv6"));
+    CHECK_STR(cls.verdict, "indeterminate");
+    CHECK(!cls.would_bounce);
+    /* Beside a passing MX: still open, the unprobed one may refuse. */
+    CHECK_INT(
+        run(GOOD_TXT, MXANS("mx1.example.net."),
+            "[" HOST("mx1.example.net", "192.0.2.1") ",{\"pref\":20,\"host\":\"mx2.example.net\","
+                                                     "\"probes\":[{\"addr\":\"2001:db8::26\","
+                                                     "\"skip\":\"ipv6-disabled\"}]}]",
+            FETCH_OK("enforce", "text/plain"), GOOD_RPT),
+        0);
+    CHECK(has_cat("not-probed/mx-ipv6"));
+    CHECK_STR(cls.verdict, "indeterminate");
+    /* Without a policy in effect the MX is no MTA-STS matter. */
+    CHECK_INT(run(NXDOMAIN, MXANS("mx1.example.net."), v6_only, NULL, GOOD_RPT), 0);
+    CHECK(!has_cat("not-probed/mx-ipv6"));
+    CHECK_STR(cls.verdict, "no-mta-sts");
+}
+
 static void test_effects(void)
 {
     CHECK_INT(mts_category_effect("sts-policy-invalid/bom"), MTS_EFFECT_OFF);
@@ -539,6 +586,7 @@ int main(void)
     test_profiles();
     test_weak_mx_info_tlsrpt();
     test_mx_outcomes();
+    test_ipv6_not_probed();
     test_effects();
     mts_classification_free(&cls);
     json_decref(st.probes);

@@ -206,6 +206,16 @@ static int parse_addr(struct parser *p, const struct token *t, struct in_addr *a
     return 0;
 }
 
+/* An IPv6 address that stays on this machine: ::1 or an IPv4-mapped 127/8 address. */
+static int parse_addr6(struct parser *p, const struct token *t, struct in6_addr *a)
+{
+    if (inet_pton(AF_INET6, tstr(t), a) != 1)
+        return fail(p, "'%s' is not an IPv6 address", tstr(t));
+    if (!IN6_IS_ADDR_LOOPBACK(a) && !(IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127))
+        return fail(p, "'%s': world IPv6 addresses are ::1 or ::ffff:127.x.y.z", tstr(t));
+    return 0;
+}
+
 static int parse_name(struct parser *p, const struct token *t, char *out)
 {
     if (world_name_norm(tstr(t), out) < 0 ||
@@ -339,6 +349,16 @@ static int node_key(struct parser *p, long pos, const char *key, const struct to
             if (parse_addr(p, &t[i], &a))
                 return -WORLD_E_SYNTAX;
             if (node_rr_result(p, world_node_add_a(&p->w->nodes[pos], a)))
+                return -WORLD_E_SYNTAX;
+        }
+        return 0;
+    }
+    if (strcmp(key, "aaaa") == 0) {
+        struct in6_addr a6;
+        for (int i = 0; i < n; i++) {
+            if (parse_addr6(p, &t[i], &a6))
+                return -WORLD_E_SYNTAX;
+            if (node_rr_result(p, world_node_add(node, 28 /* AAAA */, a6.s6_addr, 16)))
                 return -WORLD_E_SYNTAX;
         }
         return 0;
@@ -769,6 +789,7 @@ static int domain_key(struct parser *p, const char *key, const struct token *t, 
         {"tlsrpt-fault", "_smtp._tls.", "fault"},
         {"policy-cname", "mta-sts.", "cname"},
         {"policy-fault", "mta-sts.", "fault"},
+        {"policy-aaaa", "mta-sts.", "aaaa"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
         if (strcmp(key, map[i].key) == 0) {

@@ -507,6 +507,12 @@ static int https_key(struct parser *p, struct world_https *h, const char *key,
         snprintf(h->location, sizeof h->location, "%s", tstr(&t[0]));
         return 0;
     }
+    if (strcmp(key, "encoding") == 0) {
+        if (!teq(&t[0], "gzip") && !teq(&t[0], "identity"))
+            return fail(p, "encoding gzip|identity");
+        h->gzip = teq(&t[0], "gzip");
+        return 0;
+    }
     if (strcmp(key, "latency") == 0) {
         if (parse_uint(p, &t[0], 600000, &v))
             return -WORLD_E_SYNTAX;
@@ -550,16 +556,15 @@ static int https_key(struct parser *p, struct world_https *h, const char *key,
         /* N bytes of comment-like filler lines, for size bounds */
         if (parse_uint(p, &t[0], 16u * 1024 * 1024, &v))
             return -WORLD_E_SYNTAX;
-        unsigned char line[64];
-        memset(line, 'x', sizeof line);
-        line[sizeof line - 1] = '\n';
-        while (v > 0) {
-            size_t c = v < sizeof line ? v : sizeof line;
-            if (body_append(p, h, line + sizeof line - c, c))
-                return -WORLD_E_SYNTAX;
-            v -= c;
-        }
-        return 0;
+        /* Lines of 63 'x' and a LF, built whole: one append, not one copy per line. */
+        unsigned char *fill = malloc(v ? v : 1);
+        if (!fill)
+            return fail(p, "out of memory");
+        for (size_t i = 0; i < v; i++)
+            fill[i] = i % 64 == 63 || i + 1 == v ? '\n' : 'x';
+        int failed = body_append(p, h, fill, v);
+        free(fill);
+        return failed ? -WORLD_E_SYNTAX : 0;
     }
     return fail(p, "unknown HTTPS key '%s'", key);
 }

@@ -440,6 +440,8 @@ static json_t *policy_json(const struct world *w, const struct world_domain *d, 
         json_object_set_new(o, "content_type", json_string(h.content_type));
     if (h.location[0])
         json_object_set_new(o, "location", json_string(h.location));
+    if (h.gzip)
+        json_object_set_new(o, "content_encoding", json_string("gzip"));
     if (h.speed == WORLD_SPEED_DRIP || h.speed == WORLD_SPEED_STALL)
         result = "timeout";
     else if (h.speed == WORLD_SPEED_RESET)

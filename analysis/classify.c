@@ -232,6 +232,50 @@ static void classify_txt(struct cls *st)
     }
 }
 
+/* Whether a DNS observation answered with no record of its type (NXDOMAIN or NODATA). */
+static bool obs_negative(const json_t *obs)
+{
+    return dns_negative(str(obs, "result"));
+}
+
+/* Whether an MX answer holds only the null MX "." (RFC 7505). */
+static bool only_null_mx(const json_t *obs)
+{
+    const json_t *rr;
+    size_t i, mx = 0, null = 0;
+    json_array_foreach(json_object_get(obs, "answer"), i, rr)
+    {
+        const char *type = str(rr, "type"), *host = str(rr, "host");
+        if (type && strcmp(type, "MX") == 0) {
+            mx++;
+            null += host && strcmp(host, ".") == 0;
+        }
+    }
+    return mx && null == mx;
+}
+
+/* Where the reports of a valid TLS-RPT record would go, from the scan's lookups
+   ("tlsrpt_rua"): a mailto: domain that takes no mail, an https: host without an address.
+   A lookup that failed decides nothing. */
+static void classify_rua(struct cls *st)
+{
+    const json_t *d;
+    size_t i;
+    json_array_foreach(json_object_get(st->rec, "tlsrpt_rua"), i, d)
+    {
+        const json_t *mx = json_object_get(d, "mx"), *a = json_object_get(d, "a"),
+                     *aaaa = json_object_get(d, "aaaa");
+        const char *scheme = str(d, "scheme"), *mx_res = str(mx, "result");
+        bool no_addr = obs_negative(a) && obs_negative(aaaa);
+        if (scheme && strcmp(scheme, "mailto") == 0 &&
+            ((mx_res && strcmp(mx_res, "nxdomain") == 0) || only_null_mx(mx) ||
+             (mx_res && strcmp(mx_res, "nodata") == 0 && no_addr)))
+            cat(st, "tlsrpt/rua-undeliverable");
+        else if (scheme && strcmp(scheme, "https") == 0 && no_addr)
+            cat(st, "tlsrpt/rua-unresolvable");
+    }
+}
+
 static void classify_tlsrpt(struct cls *st)
 {
     struct mts_classification *o = st->out;
@@ -257,6 +301,8 @@ static void classify_tlsrpt(struct cls *st)
             cat(st, "tlsrpt/multiple-records");
         else if (!o->tlsrpt.valid)
             cat(st, "tlsrpt/invalid");
+        else
+            classify_rua(st);
     }
 }
 

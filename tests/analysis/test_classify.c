@@ -67,6 +67,8 @@ static void add_body(const char *sha, const char *body)
     json_object_set_new(st.bodies, sha, json_string(body));
 }
 
+static const char *rua; /* the record's "tlsrpt_rua" (NULL: absent) */
+
 /* Build a record from fragments (NULL: field absent) and classify it. */
 static int run(const char *sts, const char *mx, const char *hosts, const char *fetch,
                const char *rpt)
@@ -81,6 +83,8 @@ static int run(const char *sts, const char *mx, const char *hosts, const char *f
     if (rpt)
         json_object_set_new(d, "tlsrpt", json_loads(rpt, 0, NULL));
     json_object_set_new(rec, "mx", json_loads(hosts ? hosts : "[]", 0, NULL));
+    if (rua)
+        json_object_set_new(rec, "tlsrpt_rua", json_loads(rua, 0, NULL));
     if (fetch)
         json_object_set_new(rec, "policy", json_loads(fetch, 0, NULL));
     mts_classification_free(&cls);
@@ -560,6 +564,56 @@ static void test_ipv6_not_probed(void)
     CHECK_STR(cls.verdict, "no-mta-sts");
 }
 
+/* TLS-RPT readiness: where reports would go, from the scan's lookups of each destination. */
+static void test_tlsrpt_rua(void)
+{
+    static const struct {
+        const char *rua;
+        const char *category; /* NULL: ready */
+    } rows[] = {
+        {"[{\"scheme\":\"mailto\",\"host\":\"r.example\",\"mx\":" MXANS("mx.r.example.") "}]",
+         NULL},
+        {"[{\"scheme\":\"mailto\",\"host\":\"r.example\",\"mx\":" NXDOMAIN "}]",
+         "tlsrpt/rua-undeliverable"},
+        {"[{\"scheme\":\"mailto\",\"host\":\"r.example\",\"mx\":{\"result\":\"answer\","
+         "\"answer\":[{\"type\":\"MX\",\"pref\":0,\"host\":\".\"}]}}]",
+         "tlsrpt/rua-undeliverable"},
+        /* No MX: the implicit MX needs an address. */
+        {"[{\"scheme\":\"mailto\",\"host\":\"r.example\",\"mx\":" NODATA ",\"a\":" NODATA
+         ",\"aaaa\":" NODATA "}]",
+         "tlsrpt/rua-undeliverable"},
+        {"[{\"scheme\":\"mailto\",\"host\":\"r.example\",\"mx\":" NODATA
+         ",\"a\":{\"result\":\"answer\",\"answer\":[{\"type\":\"A\",\"addr\":\"192.0.2.7\"}]},"
+         "\"aaaa\":" NODATA "}]",
+         NULL},
+        {"[{\"scheme\":\"mailto\",\"host\":\"r.example\",\"mx\":" SERVFAIL "}]", NULL},
+        {"[{\"scheme\":\"https\",\"host\":\"r.example\",\"a\":" NXDOMAIN ",\"aaaa\":" NXDOMAIN "}]",
+         "tlsrpt/rua-unresolvable"},
+        {"[{\"scheme\":\"https\",\"host\":\"r.example\",\"a\":" SERVFAIL ",\"aaaa\":" NODATA "}]",
+         NULL},
+    };
+    add_body("enforce", ENFORCE);
+    add_probe("mx1.example.net 192.0.2.1", PROBE_OK);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        rua = rows[i].rua;
+        CHECK_INT(run(GOOD_TXT, MXANS("mx1.example.net."),
+                      "[" HOST("mx1.example.net", "192.0.2.1") "]",
+                      FETCH_OK("enforce", "text/plain"), GOOD_RPT),
+                  0);
+        CHECK(rows[i].category ? has_cat(rows[i].category) : cls.n_categories == 0);
+        CHECK_STR(cls.verdict, "valid-enforce"); /* reports are not mail delivery */
+        CHECK_INT(mts_category_effect("tlsrpt/rua-undeliverable"), MTS_EFFECT_INFO);
+    }
+    /* Only a valid record's destinations are judged. */
+    rua = rows[1].rua;
+    CHECK_INT(run(GOOD_TXT, MXANS("mx1.example.net."), "[" HOST("mx1.example.net", "192.0.2.1") "]",
+                  FETCH_OK("enforce", "text/plain"), TXT("\"v=TLSRPTv1;\"")),
+              0);
+    CHECK(has_cat("tlsrpt/invalid"));
+    CHECK(!has_cat("tlsrpt/rua-undeliverable"));
+    rua = NULL;
+}
+
 static void test_effects(void)
 {
     CHECK_INT(mts_category_effect("sts-policy-invalid/bom"), MTS_EFFECT_OFF);
@@ -587,6 +641,7 @@ int main(void)
     test_weak_mx_info_tlsrpt();
     test_mx_outcomes();
     test_ipv6_not_probed();
+    test_tlsrpt_rua();
     test_effects();
     mts_classification_free(&cls);
     json_decref(st.probes);

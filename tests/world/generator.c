@@ -483,6 +483,8 @@ static void expectations(const struct genome *g, struct world_domain *d)
         add_cat(d, "tlsrpt/multiple-records");
     if (g->mx == GEN_MX_NULL)
         add_cat(d, "mx-info/null-mx");
+    if (g->mx == GEN_MX_NULL && g->rpt == GEN_RPT_VALID)
+        add_cat(d, "tlsrpt/rua-undeliverable"); /* reports go to the domain itself */
     if (g->mx == GEN_MX_NONE)
         add_cat(d, "mx-info/implicit-mx");
     if ((g->mx == GEN_MX_SELF || g->mx == GEN_MX_NONE) && g->self == GEN_SELF_REFUSE)

@@ -1,0 +1,70 @@
+/*
+ * Tests of the TLS-RPT destinations the scan looks up (scanner/tlsrpt_rua.h): which names
+ * a rua= field yields, and that nothing a hostile record holds becomes a name the DNS
+ * engine would refuse (which would stop the scan).
+ */
+#include <string.h>
+
+#include "check.h"
+#include "tlsrpt_rua.h"
+
+static struct mts_rua_target t[MTS_RUA_MAX];
+
+static size_t parse(const char *record)
+{
+    memset(t, 0, sizeof t);
+    return mts_rua_parse(record, strlen(record), t, MTS_RUA_MAX);
+}
+
+static void test_destinations(void)
+{
+    CHECK_INT(parse("v=TLSRPTv1; rua=mailto:tlsrpt@Example.COM"), 1);
+    CHECK(t[0].mailto);
+    CHECK_STR(t[0].host, "example.com");
+
+    CHECK_INT(parse("v=TLSRPTv1;rua=mailto:a@r.example!10m, https://Reports.example:8443/x?y,"
+                    "mailto:b@r.example"),
+              2);
+    CHECK_STR(t[0].host, "r.example");
+    CHECK(!t[1].mailto);
+    CHECK_STR(t[1].host, "reports.example"); /* the duplicate r.example was dropped */
+
+    CHECK_INT(parse("v=TLSRPTv1; RUA=https://x.example."), 1);
+    CHECK_STR(t[0].host, "x.example");
+    /* A local part with "@" in quotes: the domain is after the last "@". */
+    CHECK_INT(parse("v=TLSRPTv1; rua=mailto:\"a@b\"@c.example"), 1);
+    CHECK_STR(t[0].host, "c.example");
+    /* At most MTS_RUA_MAX. */
+    CHECK_INT(parse("v=TLSRPTv1; rua=mailto:a@1.example,mailto:a@2.example,mailto:a@3.example,"
+                    "mailto:a@4.example,mailto:a@5.example"),
+              MTS_RUA_MAX);
+}
+
+static void test_unusable(void)
+{
+    CHECK_INT(parse("v=TLSRPTv1;"), 0);
+    CHECK_INT(parse("v=TLSRPTv1; rua=postmaster@example.com"), 0); /* no scheme */
+    CHECK_INT(parse("v=TLSRPTv1; rua=mailto:postmaster"), 0);      /* no domain */
+    CHECK_INT(parse("v=TLSRPTv1; rua=http://example.com/"), 0);    /* not https */
+    CHECK_INT(parse("v=TLSRPTv1; rua=mailto:a@b..example"), 0);
+    CHECK_INT(parse("v=TLSRPTv1; rua=mailto:a@.example"), 0);
+    CHECK_INT(parse("v=TLSRPTv1; rua=mailto:a@\xc3\xa4.example"), 0);
+    CHECK_INT(parse("v=TLSRPTv1; rua=https://a b.example/"), 0);
+    CHECK_INT(parse("v=TLSRPTv1; xrua=mailto:a@b.example"), 0);
+    char rec[600] = "v=TLSRPTv1; rua=mailto:a@";
+    memset(rec + strlen(rec), 'a', 64); /* a 64-octet label */
+    strcat(rec, ".example");
+    CHECK_INT(parse(rec), 0);
+    strcpy(rec, "v=TLSRPTv1; rua=mailto:a@");
+    for (int i = 0; i < 5; i++)
+        strcat(rec, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."); /* 255 octets */
+    strcat(rec, "x");
+    CHECK_INT(parse(rec), 0);
+}
+
+int main(void)
+{
+    test_destinations();
+    test_unusable();
+    return check_exit();
+}

@@ -281,6 +281,13 @@ r = [json.loads(l) for l in open(sys.argv[1]) if json.loads(l)["domain"] == "alp
 print("alpha:", r[0].get("verdict") if r else None)
 sys.exit(0 if len(r) == 1 and r[0]["verdict"] == "valid-enforce" and not r[0]["would_bounce"] else 1)' \
     "$WORK/verdicts.jsonl"
+expect "export: gamma's policy came gzip-coded and is valid" /usr/bin/python3 -c '
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1]) if json.loads(l)["domain"] == "gamma.realsrv.test"]
+f = r[0].get("policy_fetch", {}) if r else {}
+print("gamma:", f.get("content_encoding"), (r[0].get("policy") or {}).get("valid") if r else None)
+sys.exit(0 if f.get("content_encoding") == "gzip" and r[0]["policy"]["valid"] else 1)' \
+    "$WORK/verdicts.jsonl"
 if "$MTS_ANALYZE" explain alpha.realsrv.test --db "$WORK/db" --scan-id real >"$WORK/explain.txt"; then
     ok
     expect "explain says alpha is valid-enforce" grep -q 'valid-enforce' "$WORK/explain.txt"

@@ -74,6 +74,13 @@ int mts_report_text(const json_t *r, FILE *out)
     fprintf(out, "  (indeterminate: a DNS failure, an unprobed host or no MX reached TLS; never "
                  "counted as absent)\n");
 
+    fprintf(out, "\nPaper table                                          domains         of\n");
+    json_array_foreach(json_object_get(r, "paper"), i, row)
+    {
+        fprintf(out, "  %-48s %10lld %10lld %7.2f%%\n", str(row, "metric"), num(row, "count"),
+                num(row, "of"), real(row, "pct"));
+    }
+
     fprintf(out, "\nMode (valid policies)\n");
     counts(out, json_object_get(r, "modes"), "mode");
     fprintf(out, "\nmax_age (fetched policies)\n");

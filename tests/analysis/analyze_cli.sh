@@ -31,6 +31,7 @@ check paper "$(jq -c '[.paper[] | [.key, .count, .of, .pct]]' "$dir/r.json")" \
     '[["record",5,7,71.43],["misconfigured",3,5,60],["would_bounce",1,5,20],["mode_enforce",2,5,40],["mode_testing",1,5,20],["mode_none",0,5,0],["tlsrpt_record",1,5,20],["tlsrpt_all",2,7,28.57]]'
 $A report --format markdown $one --scan-id s1 >"$dir/r.md" || fails=$((fails + 1))
 check paper_md "$(grep -c '^| mail would bounce (of those with a record) | 1 | 5 | 20.00 |$' "$dir/r.md")" 1
+check paper_text "$($A summary $one --scan-id s1 | grep -c '^  with an _mta-sts record  *5  *7  *71.43%$')" 1
 
 # the latest scan is the default; summary is the text report
 check default_scan "$($A summary $one | head -1)" "MTA-STS scan s2: 7 domains (1 store)"

@@ -3,8 +3,9 @@
  * stages on the one event loop:
  *
  *   DNS      TXT _mta-sts.D, MX D, TXT _smtp._tls.D, A/AAAA mta-sts.D, in parallel
- *   MXADDR   A/AAAA (and TLSA with --dane) of every MX host, through the scan-wide cache;
- *            the policy fetch starts here too, beside it
+ *   MXADDR   A/AAAA (and TLSA with --dane) of every MX host, and MX/A/AAAA of the TLS-RPT
+ *            report destinations, through the scan-wide cache; the policy fetch starts
+ *            here too, beside it
  *   PROBES   one STARTTLS probe per (MX host, address), shared across the whole scan
  *   COMMIT   the raw record goes to the store's writer
  *

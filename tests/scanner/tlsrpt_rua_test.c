@@ -62,9 +62,42 @@ static void test_unusable(void)
     CHECK_INT(parse(rec), 0);
 }
 
+/* Random records from the pieces that matter: whatever comes out, ldns takes as a name
+   (so the DNS engine accepts the query), and nothing is read past the record. */
+static void test_random(void)
+{
+    static const char *const pieces[] = {"mailto:", "https://", "a", "@", ".", ",",
+                                         "!",       "10m",      " ", "_", "-", "\xc3",
+                                         ":",       "/",        "B", "0", ";", "x.y"};
+    unsigned seed = 12345, bad = 0, found = 0;
+    for (int round = 0; round < 20000; round++) {
+        char rec[256];
+        size_t len = 16;
+        memcpy(rec, "v=TLSRPTv1; rua=", len);
+        size_t n = (seed = seed * 1103515245u + 12345u) >> 16 & 31;
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            const char *p = pieces[(seed >> 16) % (sizeof pieces / sizeof pieces[0])];
+            memcpy(rec + len, p, strlen(p));
+            len += strlen(p);
+        }
+        size_t got = mts_rua_parse(rec, len, t, MTS_RUA_MAX); /* rec is not NUL-terminated */
+        for (size_t i = 0; i < got; i++) {
+            ldns_rdf *d = NULL;
+            found++;
+            if (ldns_str2rdf_dname(&d, t[i].host) != LDNS_STATUS_OK)
+                bad++;
+            ldns_rdf_deep_free(d);
+        }
+    }
+    CHECK_INT(bad, 0);
+    CHECK(found > 100); /* the pieces do make destinations */
+}
+
 int main(void)
 {
     test_destinations();
     test_unusable();
+    test_random();
     return check_exit();
 }

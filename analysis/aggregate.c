@@ -33,8 +33,10 @@ static const struct {
 };
 #define N_FUNNEL (sizeof funnel_stages / sizeof funnel_stages[0])
 
+/* "indeterminate" stays at index 5 (the report counts it on its own); new names go last. */
 static const char *const verdict_names[] = {"no-mta-sts", "valid-enforce", "valid-testing",
-                                            "valid-none", "misconfigured", "indeterminate"};
+                                            "valid-none", "misconfigured", "indeterminate",
+                                            "no-mail"};
 #define N_VERDICT (sizeof verdict_names / sizeof verdict_names[0])
 
 static const char *const mode_names[] = {"enforce", "testing", "none"};
@@ -94,6 +96,10 @@ struct mts_agg {
     bool dane_scanned;
     unsigned long long would_bounce, would_bounce_lenient, deployed, analysis_errors;
     struct examples bounce_examples, error_examples;
+    /* The paper table: the domains with an _mta-sts record and what they come to. */
+    struct {
+        unsigned long long records, misconfigured, would_bounce, modes[N_MODE], tlsrpt_valid;
+    } paper;
     struct table categories, mx_providers, policy_providers;
 };
 
@@ -349,8 +355,9 @@ int mts_agg_add(struct mts_agg *a, const char *domain, const json_t *raw, const 
     int v = name_index(verdict_names, N_VERDICT, verdict);
     a->verdicts[v < 0 ? N_VERDICT : (size_t)v]++;
 
+    int m = -1;
     if (flag(funnel, "policy_valid")) {
-        int m = name_index(mode_names, N_MODE, json_string_value(json_object_get(cls, "mode")));
+        m = name_index(mode_names, N_MODE, json_string_value(json_object_get(cls, "mode")));
         if (m >= 0)
             a->modes[m]++;
     }
@@ -370,6 +377,15 @@ int mts_agg_add(struct mts_agg *a, const char *domain, const json_t *raw, const 
     if (d >= 0) {
         a->dane[d]++;
         a->dane_scanned = true;
+    }
+
+    if (flag(funnel, "record")) {
+        a->paper.records++;
+        a->paper.misconfigured += misconf;
+        a->paper.would_bounce += bounce;
+        if (m >= 0)
+            a->paper.modes[m]++;
+        a->paper.tlsrpt_valid += t == 0; /* "valid" */
     }
 
     a->deployed += deployed;
@@ -473,6 +489,38 @@ static json_t *table_json(const struct table *t, size_t top, bool providers, uns
     return arr;
 }
 
+/* The metrics published adoption studies report, so a scan can be set beside them:
+   rows of {key, metric, count, of, pct}, shares of all domains or of those with a record. */
+static json_t *paper_json(const struct mts_agg *a)
+{
+    const unsigned long long all = a->domains, rec = a->paper.records;
+    const struct {
+        const char *key, *metric;
+        unsigned long long count, of;
+    } rows[] = {
+        {"record", "with an _mta-sts record", rec, all},
+        {"misconfigured", "misconfigured (of those with a record)", a->paper.misconfigured, rec},
+        {"would_bounce", "mail would bounce (of those with a record)", a->paper.would_bounce, rec},
+        {"mode_enforce", "mode enforce (of those with a record)", a->paper.modes[0], rec},
+        {"mode_testing", "mode testing (of those with a record)", a->paper.modes[1], rec},
+        {"mode_none", "mode none (of those with a record)", a->paper.modes[2], rec},
+        {"tlsrpt_record", "valid TLS-RPT record (of those with a record)", a->paper.tlsrpt_valid,
+         rec},
+        {"tlsrpt_all", "valid TLS-RPT record (of all)", a->tlsrpt[0], all},
+    };
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < sizeof rows / sizeof rows[0]; i++)
+        if (json_array_append_new(arr,
+                                  json_pack("{s:s, s:s, s:I, s:I, s:o}", "key", rows[i].key,
+                                            "metric", rows[i].metric, "count",
+                                            (json_int_t)rows[i].count, "of", (json_int_t)rows[i].of,
+                                            "pct", pct(rows[i].count, rows[i].of))) < 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    return arr;
+}
+
 json_t *mts_agg_report(const struct mts_agg *a, const char *scan, size_t stores)
 {
     json_t *r = json_pack("{s:s, s:I, s:I, s:I}", "scan", scan, "stores", (json_int_t)stores,
@@ -531,6 +579,7 @@ json_t *mts_agg_report(const struct mts_agg *a, const char *scan, size_t stores)
         r, "analysis_errors",
         json_pack("{s:I, s:o}", "count", (json_int_t)a->analysis_errors, "examples", errs));
     json_object_set_new(r, "tlsrpt", tlsrpt);
+    json_object_set_new(r, "paper", paper_json(a));
     if (a->dane_scanned) {
         json_t *dane = json_array();
         for (size_t k = 0; k < N_DANE; k++)

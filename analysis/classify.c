@@ -21,6 +21,7 @@ struct cls {
     size_t cap;
     int rc;
     bool intends_mx; /* the parsed policy asks for enforce or testing: judge the MX hosts */
+    bool null_mx;    /* MX 0 . (RFC 7505): the domain takes no mail */
 };
 
 const char *mts_tri_name(enum mts_tri t)
@@ -46,7 +47,7 @@ static bool starts(const char *s, const char *prefix)
 
 enum mts_effect mts_category_effect(const char *c)
 {
-    if (starts(c, "dns-failure/"))
+    if (starts(c, "dns-failure/") || starts(c, "not-probed/"))
         return MTS_EFFECT_UNKNOWN;
     if (starts(c, "analysis-error/"))
         return MTS_EFFECT_UNKNOWN;
@@ -242,6 +243,50 @@ static void classify_txt(struct cls *st)
     }
 }
 
+/* Whether a DNS observation answered with no record of its type (NXDOMAIN or NODATA). */
+static bool obs_negative(const json_t *obs)
+{
+    return dns_negative(str(obs, "result"));
+}
+
+/* Whether an MX answer holds only the null MX "." (RFC 7505). */
+static bool only_null_mx(const json_t *obs)
+{
+    const json_t *rr;
+    size_t i, mx = 0, null = 0;
+    json_array_foreach(json_object_get(obs, "answer"), i, rr)
+    {
+        const char *type = str(rr, "type"), *host = str(rr, "host");
+        if (type && strcmp(type, "MX") == 0) {
+            mx++;
+            null += host && strcmp(host, ".") == 0;
+        }
+    }
+    return mx && null == mx;
+}
+
+/* Where the reports of a valid TLS-RPT record would go, from the scan's lookups
+   ("tlsrpt_rua"): a mailto: domain that takes no mail, an https: host without an address.
+   A lookup that failed decides nothing. */
+static void classify_rua(struct cls *st)
+{
+    const json_t *d;
+    size_t i;
+    json_array_foreach(json_object_get(st->rec, "tlsrpt_rua"), i, d)
+    {
+        const json_t *mx = json_object_get(d, "mx"), *a = json_object_get(d, "a"),
+                     *aaaa = json_object_get(d, "aaaa");
+        const char *scheme = str(d, "scheme"), *mx_res = str(mx, "result");
+        bool no_addr = obs_negative(a) && obs_negative(aaaa);
+        if (scheme && strcmp(scheme, "mailto") == 0 &&
+            ((mx_res && strcmp(mx_res, "nxdomain") == 0) || only_null_mx(mx) ||
+             (mx_res && strcmp(mx_res, "nodata") == 0 && no_addr)))
+            cat(st, "tlsrpt/rua-undeliverable");
+        else if (scheme && strcmp(scheme, "https") == 0 && no_addr)
+            cat(st, "tlsrpt/rua-unresolvable");
+    }
+}
+
 static void classify_tlsrpt(struct cls *st)
 {
     struct mts_classification *o = st->out;
@@ -267,6 +312,8 @@ static void classify_tlsrpt(struct cls *st)
             cat(st, "tlsrpt/multiple-records");
         else if (!o->tlsrpt.valid)
             cat(st, "tlsrpt/invalid");
+        else
+            classify_rua(st);
     }
 }
 
@@ -302,6 +349,8 @@ static const char *fetch_category(const char *result, const json_t *fetch)
         return "sts-policy-fetch-error/host-unresolvable";
     if (strcmp(result, "dns-failure") == 0)
         return "dns-failure/policy-host";
+    if (strcmp(result, "ipv6-disabled") == 0)
+        return "not-probed/policy-host-ipv6";
     if (strcmp(result, "cert-invalid") == 0) {
         const char *v = str(json_object_get(fetch, "tls"), "verify");
         if (v && strcmp(v, "expired") == 0)
@@ -357,7 +406,7 @@ static void classify_policy(struct cls *st)
         const char *c = fetch_category(res, fetch);
         if (record_seen && c)
             cat(st, c);
-        if (c && strncmp(c, "dns-failure/", 12) != 0)
+        if (c && mts_category_effect(c) != MTS_EFFECT_UNKNOWN)
             o->funnel.policy_fetched = o->funnel.valid_policy = MTS_TRI_NO;
         return;
     }
@@ -498,16 +547,18 @@ static void classify_host(struct cls *st, const json_t *h, struct mts_mx_result 
     }
     bool pass = false;
     const char *refusal = NULL;
+    size_t v6_skipped = 0;
     json_array_foreach(probes, i, p)
     {
         struct mts_mx_addr *a = &m->addrs[m->n_addrs++];
-        const char *addr = str(p, "addr");
+        const char *addr = str(p, "addr"), *skip = str(p, "skip");
         if (!(a->addr = strdup(addr ? addr : ""))) {
             st->rc = -ENOMEM;
             return;
         }
-        if (json_object_get(p, "skip")) {
+        if (skip) {
             a->outcome = "skipped";
+            v6_skipped += strcmp(skip, "ipv6-disabled") == 0;
             continue;
         }
         json_t *probe =
@@ -524,6 +575,9 @@ static void classify_host(struct cls *st, const json_t *h, struct mts_mx_result 
         if (strchr(a->outcome, '/') && (st->intends_mx || starts(a->outcome, "mx-info/")))
             cat(st, a->outcome);
     }
+    /* Only IPv6 addresses, and the scan did not use IPv6: the host was not judged. */
+    if (v6_skipped && v6_skipped == m->n_addrs && st->intends_mx)
+        cat(st, "not-probed/mx-ipv6");
     if (m->covered == MTS_TRI_NO) {
         m->status = MTS_MX_REFUSED;
         m->reason = "validation-failure/mx-not-covered";
@@ -562,6 +616,7 @@ static void classify_mx(struct cls *st)
             if (type && strcmp(type, "MX") == 0 && host && strcmp(host, ".") == 0) {
                 cat(st, "mx-info/null-mx");
                 o->funnel.has_mx = MTS_TRI_NO;
+                st->null_mx = true;
             }
         }
     }
@@ -589,19 +644,17 @@ static void classify_mx(struct cls *st)
         }
 }
 
-/* Whether every probed address of an MX host was unreachable (refused or timed out). */
-static bool mx_unreachable(const struct mts_mx_result *m)
+/* Whether no sender can deliver to an MX host: every address was probed and ended before
+   TLS (refused, timed out, no or a failing banner, reset). Such a host neither passes nor
+   refuses: senders move on to the next MX (docs/vocabulary.md). */
+static bool mx_mail_less(const struct mts_mx_result *m)
 {
-    size_t probed = 0;
     for (size_t i = 0; i < m->n_addrs; i++) {
         const char *out = m->addrs[i].outcome;
-        if (strcmp(out, "skipped") == 0)
-            continue;
-        if (strcmp(out, "mx-info/unreachable") != 0)
+        if (strcmp(out, "mx-info/unreachable") != 0 && strcmp(out, "mx-info/smtp-error") != 0)
             return false;
-        probed++;
     }
-    return probed > 0;
+    return m->n_addrs > 0;
 }
 
 /* Whether an indeterminate observation leaves open if MTA-STS works for the domain: a
@@ -619,10 +672,10 @@ static void finish(struct cls *st)
 {
     struct mts_classification *o = st->out;
     struct mts_funnel *f = &o->funnel;
-    size_t pass = 0, refused = 0, not_covered = 0, tls_refused = 0, unreachable = 0;
+    size_t pass = 0, refused = 0, not_covered = 0, tls_refused = 0, mail_less = 0;
     for (size_t i = 0; i < o->n_mx; i++) {
         pass += o->mx[i].status == MTS_MX_PASS;
-        unreachable += o->mx[i].status == MTS_MX_UNKNOWN && mx_unreachable(&o->mx[i]);
+        mail_less += o->mx[i].status == MTS_MX_UNKNOWN && mx_mail_less(&o->mx[i]);
         refused += o->mx[i].status == MTS_MX_REFUSED;
         not_covered += o->mx[i].covered == MTS_TRI_NO;
         tls_refused += o->mx[i].status == MTS_MX_REFUSED && o->mx[i].covered != MTS_TRI_NO;
@@ -675,11 +728,13 @@ static void finish(struct cls *st)
         o->verdict = "indeterminate";
     else if (f->has_record == MTS_TRI_NO)
         o->verdict = "no-mta-sts";
+    else if (st->null_mx)
+        o->verdict = "no-mail";
     else if (o->strict.policy_used && o->strict.mode == MTS_MODE_ENFORCE)
-        /* An MX nobody can reach says nothing against the policy; one never probed
+        /* A mail-less MX says nothing against the policy, nor for it; one never probed
            leaves the outcome open. */
-        o->verdict = o->n_mx && !refused && pass + unreachable == o->n_mx ? "valid-enforce"
-                                                                          : "indeterminate";
+        o->verdict =
+            pass && !refused && pass + mail_less == o->n_mx ? "valid-enforce" : "indeterminate";
     else if (o->strict.policy_used && o->strict.mode == MTS_MODE_TESTING)
         o->verdict = "valid-testing";
     else if (o->strict.policy_used && o->strict.mode == MTS_MODE_NONE)

@@ -17,6 +17,8 @@ static const struct {
 } fixes[] = {
     {"dns-failure/", "Make the authoritative DNS servers answer reliably (this scan got a "
                      "SERVFAIL or timeout), then re-check."},
+    {"not-probed/", "Nothing to fix on the domain's side: this host has only IPv6 addresses "
+                    "and the scan did not use IPv6; re-scan with --ipv6 to judge it."},
     {"sts-txt-invalid/multiple-records", "Keep exactly one TXT record starting with v=STSv1 at "
                                          "_mta-sts.<domain>; delete the others."},
     {"sts-txt-invalid/missing-id", "Add an id field: \"v=STSv1; id=20240101T000000;\"."},
@@ -74,6 +76,9 @@ static const struct {
     {"tlsrpt/invalid", "Correct the TLS-RPT record: \"v=TLSRPTv1; rua=mailto:<address>\" "
                        "(the mailto: or https: scheme is required)."},
     {"tlsrpt/multiple-records", "Keep exactly one TXT record starting with v=TLSRPTv1."},
+    {"tlsrpt/rua-undeliverable", "Send TLS reports to an address whose domain takes mail: it "
+                                 "needs an MX record (not the null MX) or an address."},
+    {"tlsrpt/rua-unresolvable", "Point the https: report URI at a host with A/AAAA records."},
     {"tlsrpt-invalid/", "Correct the TLS-RPT record: \"v=TLSRPTv1; rua=mailto:<address>\"."},
     {"analysis-error/", "Nothing to fix at the domain: the analysis could not read what the "
                         "scan stored (see \"analysis error\" above); scan the domain again."},

@@ -96,6 +96,7 @@ json_t *mts_export_domain(const char *scan, const char *domain, const json_t *ra
         copy(f, "url", fetch, "url");
         copy(f, "status", fetch, "http_status");
         copy(f, "media_type", fetch, "content_type");
+        copy(f, "content_encoding", fetch, "content_encoding");
         copy(f, "media_type_ok", get(cls, "fetch"), "media_type_ok");
         copy(f, "redirect", fetch, "location");
         if (res && strcmp(res, "ok") != 0)

@@ -48,8 +48,9 @@ const char *mts_mode_name(enum mts_mode mode);
 int mts_policy_parse(struct mts_policy *out, const unsigned char *body, size_t len);
 
 /*
- * Check one mx pattern (["*."] Domain): NULL when valid, else the finding code
- * ("sts-policy-invalid/bad-mx", ".../mx-trailing-dot" or ".../mx-ip-address").
+ * Check one mx pattern (["*."] Domain): NULL when valid, else the finding code: an error
+ * ("sts-policy-invalid/bad-mx", ".../mx-trailing-dot" or ".../mx-ip-address" for an address
+ * literal) or the warning "sts-policy-warning/mx-numeric" (valid, all-numeric last label).
  */
 const char *mts_policy_mx_check(const char *pattern, size_t len);
 

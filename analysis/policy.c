@@ -144,8 +144,10 @@ const char *mts_policy_mx_check(const char *pattern, size_t len)
         if (j < len && i == len) /* "a." inside: an empty last label */
             ok = false;
     }
+    /* RFC 5321 Domain labels may be all digits: "127.25.0.1" is a name (to resolve, never
+       an address), valid but worth a warning. */
     if (ok && last_numeric)
-        return INVALID("mx-ip-address");
+        return trailing_dot ? INVALID("mx-trailing-dot") : WARNING("mx-numeric");
     if (!ok) {
         bool colon = memchr(p, ':', len) != NULL, addr = colon;
         for (size_t i = 0; addr && i < len; i++)
@@ -186,7 +188,10 @@ static void field(struct parser *ps, unsigned line, const unsigned char *key, si
             return;
         out->n_mx++;
         const char *bad = mts_policy_mx_check((const char *)val, vlen);
-        if (bad)
+        if (bad && strcmp(bad, WARNING("mx-numeric")) == 0)
+            add(ps, bad, MTS_SEV_WARNING, line,
+                "an all-numeric last label: a host name that looks like an IPv4 address");
+        else if (bad)
             add(ps, bad, MTS_SEV_ERROR, line,
                 strcmp(bad, INVALID("bad-mx")) == 0
                     ? "mx must be a host name or *. and a host name, in A-labels"

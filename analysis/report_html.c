@@ -131,6 +131,24 @@ static void bars(FILE *out, const char *title, const json_t *arr, const char *ke
     fputs("</svg>\n", out);
 }
 
+/* The metrics adoption studies publish, ready to set beside theirs. */
+static void paper_table(FILE *out, const json_t *rows)
+{
+    fputs("<h2>Paper table</h2>\n<table><tr><th>metric</th><th>domains</th><th>of</th>"
+          "<th>%</th></tr>\n",
+          out);
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        fputs("<tr><td>", out);
+        esc(out, str(r, "metric"));
+        fprintf(out, "</td><td>%lld</td><td>%lld</td><td>%.2f</td></tr>\n", num(r, "count"),
+                num(r, "of"), real(r, "pct"));
+    }
+    fputs("</table>\n", out);
+}
+
 static void table(FILE *out, const char *title, const json_t *arr)
 {
     fprintf(out,
@@ -169,10 +187,12 @@ int mts_report_html(const json_t *r, FILE *out)
     esc(out, str(r, "scan"));
     fprintf(out,
             "</h1>\n<p>%lld domains, %lld with MTA-STS deployed. %lld indeterminate "
-            "(a DNS failure hides whether MTA-STS is deployed; never counted as absent).</p>\n",
+            "(a DNS failure, an unprobed host or no MX that reached TLS leaves the verdict "
+            "open; never counted as absent).</p>\n",
             num(r, "domains"), num(r, "deployed"), num(r, "indeterminate"));
     bars(out, "Adoption funnel", json_object_get(r, "funnel"), "label", "count", "pct", false,
          ROWS_ALL);
+    paper_table(out, json_object_get(r, "paper"));
     bars(out, "Mode (valid policies)", json_object_get(r, "modes"), "mode", "count", "pct", false,
          ROWS_ALL);
     bars(out, "max_age (fetched policies)", json_object_get(r, "max_age"), "bucket", "count", "pct",

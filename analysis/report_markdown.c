@@ -66,6 +66,20 @@ static void providers(FILE *out, const char *title, const json_t *arr)
     }
 }
 
+/* The metrics adoption studies publish, ready to set beside theirs. */
+static void paper(FILE *out, const json_t *rows)
+{
+    fputs("\n## Paper table\n\n| metric | domains | of | % |\n| --- | ---: | ---: | ---: |\n", out);
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        fprintf(out, "| %s | %lld | %lld | %.2f |\n",
+                json_string_value(json_object_get(r, "metric")), num(r, "count"), num(r, "of"),
+                real(r, "pct"));
+    }
+}
+
 int mts_report_markdown(const json_t *r, FILE *out)
 {
     size_t i;
@@ -82,8 +96,11 @@ int mts_report_markdown(const json_t *r, FILE *out)
                 json_string_value(json_object_get(row, "label")), num(row, "count"),
                 real(row, "pct"), real(row, "pct_prev"));
     }
-    fprintf(out, "\nIndeterminate (DNS failure, not counted as absent): %lld\n",
+    fprintf(out,
+            "\nIndeterminate (a DNS failure, an unprobed host or no MX reached TLS; not counted "
+            "as absent): %lld\n",
             num(r, "indeterminate"));
+    paper(out, json_object_get(r, "paper"));
     counts(out, "Mode (valid policies)", "mode", json_object_get(r, "modes"), "mode");
     counts(out, "max_age", "bucket", json_object_get(r, "max_age"), "bucket");
     fprintf(out, "\n## Misconfiguration taxonomy\n\n| category | effect | domains | %% of all | "

@@ -73,8 +73,16 @@ int mts_report_text(const json_t *r, FILE *out)
     {
         mts_text_printf(out, "  %-34s %10lld\n", key, (long long)json_integer_value(val));
     }
-    mts_text_printf(out, "  (indeterminate: a DNS failure or an analysis error hides the answer; "
-                         "never counted as absent)\n");
+    mts_text_printf(out, "  (indeterminate: a DNS failure, an unprobed host, no MX reached TLS or "
+                         "an analysis error; never counted as absent)\n");
+
+    mts_text_printf(out,
+                    "\nPaper table                                          domains         of\n");
+    json_array_foreach(json_object_get(r, "paper"), i, row)
+    {
+        mts_text_printf(out, "  %-48s %10lld %10lld %7.2f%%\n", str(row, "metric"),
+                        num(row, "count"), num(row, "of"), real(row, "pct"));
+    }
 
     mts_text_printf(out, "\nMode (valid policies)\n");
     counts(out, json_object_get(r, "modes"), "mode");

@@ -8,7 +8,8 @@
 #include <string.h>
 
 const char *const mts_verdict_names[] = {
-    "no-mta-sts", "valid-enforce", "valid-testing", "valid-none", "misconfigured", "indeterminate",
+    "no-mta-sts",    "valid-enforce", "valid-testing", "valid-none",
+    "misconfigured", "indeterminate", "no-mail",
 };
 const size_t mts_n_verdict_names = sizeof mts_verdict_names / sizeof mts_verdict_names[0];
 
@@ -86,6 +87,10 @@ const char *const mts_category_names[] = {
     "tlsrpt/absent",
     "tlsrpt/invalid",
     "tlsrpt/multiple-records",
+    "tlsrpt/rua-undeliverable",
+    "tlsrpt/rua-unresolvable",
+    "not-probed/policy-host-ipv6",
+    "not-probed/mx-ipv6",
     "analysis-error/undecodable",
     "analysis-error/unknown-version",
     "analysis-error/bad-field",

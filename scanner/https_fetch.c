@@ -241,6 +241,10 @@ static int add_response(const struct fetch *f, json_t *o)
         set_new(o, "location", json_string(hd->value)) < 0) {
         return -1;
     }
+    if (curl_easy_header(f->easy, "Content-Encoding", 0, CURLH_HEADER, -1, &hd) == CURLHE_OK &&
+        set_new(o, "content_encoding", json_string(hd->value)) < 0) {
+        return -1;
+    }
     return set_new(o, "body", body_obs(f));
 }
 
@@ -500,6 +504,10 @@ static int setup_easy(struct fetch *f)
     SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     SET(CURLOPT_FOLLOWLOCATION, 0L);
     SET(CURLOPT_USERAGENT, h->user_agent);
+    /* Ask for and decode the codings senders decode (Go asks for gzip, aiohttp for gzip and
+       deflate); on_body sees decoded bytes, so the body bound holds for the decoded size
+       and a decompression bomb stops there. */
+    SET(CURLOPT_ACCEPT_ENCODING, "gzip, deflate");
     SET(CURLOPT_CONNECTTIMEOUT_MS, (long)h->o.connect_timeout_ms);
     SET(CURLOPT_TIMEOUT_MS, (long)h->o.total_timeout_ms);
     SET(CURLOPT_LOW_SPEED_LIMIT, (long)h->o.low_speed_bytes);

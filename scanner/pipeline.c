@@ -3,8 +3,9 @@
  * stages on the one event loop:
  *
  *   DNS      TXT _mta-sts.D, MX D, TXT _smtp._tls.D, A/AAAA mta-sts.D, in parallel
- *   MXADDR   A/AAAA (and TLSA with --dane) of every MX host, through the scan-wide cache;
- *            the policy fetch starts here too, beside it
+ *   MXADDR   A/AAAA (and TLSA with --dane) of every MX host, and MX/A/AAAA of the TLS-RPT
+ *            report destinations, through the scan-wide cache; the policy fetch starts
+ *            here too, beside it
  *   PROBES   one STARTTLS probe per (MX host, address), shared across the whole scan
  *   COMMIT   the raw record goes to the store's writer
  *
@@ -45,6 +46,7 @@
 #include "pipeline.h"
 #include "progress.h"
 #include "smtp_probe.h"
+#include "tlsrpt_rua.h"
 
 enum job_state { JOB_DNS, JOB_MXADDR, JOB_PROBES };
 
@@ -55,6 +57,14 @@ static const char *const dns_key_names[DNS_KEYS] = {"sts", "mx", "tlsrpt", "poli
 /* An MX host's queries. */
 enum mx_key { MX_A, MX_AAAA, MX_TLSA, MX_KEYS };
 static const char *const mx_key_names[MX_KEYS] = {"a", "aaaa", "tlsa"};
+/* A TLS-RPT report destination's queries (docs/record-schema.md, "tlsrpt_rua"). */
+enum rua_key { RUA_MX, RUA_A, RUA_AAAA, RUA_KEYS };
+static const char *const rua_key_names[RUA_KEYS] = {"mx", "a", "aaaa"};
+
+struct rua_dest {
+    struct mts_rua_target t;
+    char *obs[RUA_KEYS]; /* DNSOBS texts, owned; NULL when not asked */
+};
 
 /* Addresses read off an A or AAAA reply, in answer order. */
 struct addrs {
@@ -107,13 +117,16 @@ struct job {
     json_t *policy;      /* FETCHOBS, owned, or NULL */
     unsigned char *body; /* policy body, owned, or NULL */
     size_t body_len;
+    struct rua_dest rua[MTS_RUA_MAX]; /* TLS-RPT destinations, looked up in MXADDR */
+    size_t n_rua;
 };
 
 /* One outstanding DNS query or probe of a job: which observation its answer fills. */
 struct job_ref {
     struct job *job;
-    int key;   /* enum dns_key, or enum mx_key when mx is set */
-    size_t mx; /* index into job->mx, or SIZE_MAX for the domain's own queries */
+    int key;   /* enum dns_key, or enum mx_key when mx is set, or enum rua_key */
+    size_t mx; /* index into job->mx (job->rua), or SIZE_MAX for the domain's own queries */
+    bool rua;  /* a TLS-RPT destination's query */
 };
 
 struct scan {
@@ -325,6 +338,9 @@ static void job_free(struct job *job)
     free(job->mx_found);
     json_decref(job->policy);
     free(job->body);
+    for (size_t i = 0; i < job->n_rua; i++)
+        for (size_t k = 0; k < RUA_KEYS; k++)
+            free(job->rua[i].obs[k]);
     free(job->domain);
     free(job);
 }
@@ -349,6 +365,7 @@ static struct job_ref *job_ref_new(struct job *job, int key, size_t mx)
     ref->job = job;
     ref->key = key;
     ref->mx = mx;
+    ref->rua = false;
     job->pending++;
     return ref;
 }
@@ -366,6 +383,13 @@ static bool take_domain_obs(struct job *job, enum dns_key key, char *obs, const 
     case DNS_STS:
         job->has_record = has_sts_record(reply);
         return true;
+    case DNS_TLSRPT: {
+        struct mts_rua_target t[MTS_RUA_MAX];
+        job->n_rua = mts_rua_from_reply(reply, t, MTS_RUA_MAX);
+        for (size_t i = 0; i < job->n_rua; i++)
+            job->rua[i].t = t[i];
+        return true;
+    }
     case DNS_MX:
         return collect_mx(job, reply);
     case DNS_POLICY_A:
@@ -390,8 +414,13 @@ static void on_dns(void *arg, char *obs, const ldns_pkt *reply)
 {
     struct job_ref *ref = arg;
     struct job *job = ref->job;
-    bool ok = ref->mx == SIZE_MAX ? take_domain_obs(job, ref->key, obs, reply)
-                                  : take_mx_obs(&job->mx[ref->mx], ref->key, obs, reply);
+    bool ok = true;
+    if (ref->rua)
+        job->rua[ref->mx].obs[ref->key] = obs;
+    else if (ref->mx == SIZE_MAX)
+        ok = take_domain_obs(job, ref->key, obs, reply);
+    else
+        ok = take_mx_obs(&job->mx[ref->mx], ref->key, obs, reply);
     free(ref);
     if (!ok)
         scan_fail(job->scan, -ENOMEM, "out of memory");
@@ -399,11 +428,11 @@ static void on_dns(void *arg, char *obs, const ldns_pkt *reply)
         job_step(job);
 }
 
-static void job_query(struct job *job, int key, size_t mx, const char *qname, ldns_rr_type type,
-                      unsigned flags)
+/* Sends one query whose answer ref says where to keep (ref NULL: out of memory). */
+static void job_send(struct job *job, struct job_ref *ref, const char *qname, ldns_rr_type type,
+                     unsigned flags)
 {
     struct scan *s = job->scan;
-    struct job_ref *ref = job_ref_new(job, key, mx);
     if (!ref) {
         scan_fail(s, -ENOMEM, "out of memory");
         return;
@@ -414,6 +443,27 @@ static void job_query(struct job *job, int key, size_t mx, const char *qname, ld
         free(ref);
         scan_fail(s, rc, mts_dns_strerror(rc));
     }
+}
+
+static void job_query(struct job *job, int key, size_t mx, const char *qname, ldns_rr_type type,
+                      unsigned flags)
+{
+    job_send(job, job_ref_new(job, key, mx), qname, type, flags);
+}
+
+/* Where TLS reports would go: a mailto: domain needs an MX or (implicit MX) an address,
+   an https: host an address. Shared names go through the scan-wide cache. */
+static void job_query_rua(struct job *job)
+{
+    static const ldns_rr_type types[RUA_KEYS] = {LDNS_RR_TYPE_MX, LDNS_RR_TYPE_A,
+                                                 LDNS_RR_TYPE_AAAA};
+    for (size_t i = 0; i < job->n_rua; i++)
+        for (int k = job->rua[i].t.mailto ? RUA_MX : RUA_A; k < RUA_KEYS; k++) {
+            struct job_ref *ref = job_ref_new(job, k, i);
+            if (ref)
+                ref->rua = true;
+            job_send(job, ref, job->rua[i].t.host, types[k], MTS_DNS_CACHE);
+        }
 }
 
 static void job_start(struct scan *s, const char *domain)
@@ -491,17 +541,26 @@ static void job_start_https(struct job *job, bool has_record)
 
     const char *usable[16];
     size_t nusable = 0;
-    const char *skip = NULL, *skipped_addr = NULL;
+    const char *skip = NULL, *skipped_addr = NULL, *v6_addr = NULL;
     for (size_t i = 0; i < n; i++) {
         const char *text = i < job->policy_v4.n ? job->policy_v4.addr[i]
                                                 : job->policy_v6.addr[i - job->policy_v4.n];
         const char *why_not = addr_skip_reason(s, text);
-        if (why_not && strcmp(why_not, "ipv6-disabled") != 0 && !skip) {
+        if (why_not && strcmp(why_not, "ipv6-disabled") == 0) {
+            if (!v6_addr)
+                v6_addr = text;
+        } else if (why_not && !skip) {
             skip = why_not;
             skipped_addr = text;
         }
         if (!why_not && nusable < sizeof usable / sizeof usable[0])
             usable[nusable++] = text;
+    }
+    /* Only an IPv6 address was left to try, and this scan does not use IPv6: its choice,
+       not the host's fault. An operator's exclusion still wins. */
+    if (nusable == 0 && v6_addr && !(skip && strcmp(skip, "excluded") == 0)) {
+        skip = "ipv6-disabled";
+        skipped_addr = v6_addr;
     }
     if (nusable == 0) {
         const char *result = skip ? skip : "no-address";
@@ -580,6 +639,7 @@ static void job_start_mxaddr(struct job *job)
             job_query(job, MX_TLSA, i, name, LDNS_RR_TYPE_TLSA, MTS_DNS_CACHE | MTS_DNS_DO);
         }
     }
+    job_query_rua(job);
     if (--job->pending == 0)
         job_step(job);
 }
@@ -704,6 +764,21 @@ static char *job_record(const struct job *job, size_t *len)
         mts_jt_close(&t, '}');
     }
     mts_jt_close(&t, ']');
+    if (job->n_rua) {
+        mts_jt_key(&t, "tlsrpt_rua");
+        mts_jt_open(&t, '[');
+        for (size_t i = 0; i < job->n_rua; i++) {
+            mts_jt_open(&t, '{');
+            mts_jt_key(&t, "scheme");
+            mts_jt_cstr(&t, job->rua[i].t.mailto ? "mailto" : "https");
+            mts_jt_key(&t, "host");
+            mts_jt_cstr(&t, job->rua[i].t.host);
+            for (size_t k = 0; k < RUA_KEYS; k++)
+                put_obs(&t, rua_key_names[k], job->rua[i].obs[k]);
+            mts_jt_close(&t, '}');
+        }
+        mts_jt_close(&t, ']');
+    }
     if (job->policy) {
         char *policy = json_dumps(job->policy, MTS_STORE_JSON_FLAGS);
         if (!policy) {

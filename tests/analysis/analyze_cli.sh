@@ -24,6 +24,14 @@ check would_bounce "$(jq -c .would_bounce.examples "$dir/r.json")" '["bounce.exa
 check redirect "$(jq '.categories[] | select(.code=="sts-policy-fetch-error/redirect") | .count' "$dir/r.json")" 1
 check modes "$(jq -c '[.modes[].count]' "$dir/r.json")" '[2,1,0]'
 check mx_provider "$(jq -r '.providers.mx[0] | "\(.name) \(.domains)"' "$dir/r.json")" "provider.net 3"
+# the paper table: 5 of 7 with a record; of those bounce, hostile and redirect misconfigured,
+# bounce would bounce, bounce and good enforce, testing testing, good's TLS-RPT valid (and
+# none's, of all)
+check paper "$(jq -c '[.paper[] | [.key, .count, .of, .pct]]' "$dir/r.json")" \
+    '[["record",5,7,71.43],["misconfigured",3,5,60],["would_bounce",1,5,20],["mode_enforce",2,5,40],["mode_testing",1,5,20],["mode_none",0,5,0],["tlsrpt_record",1,5,20],["tlsrpt_all",2,7,28.57]]'
+$A report --format markdown $one --scan-id s1 >"$dir/r.md" || fails=$((fails + 1))
+check paper_md "$(grep -c '^| mail would bounce (of those with a record) | 1 | 5 | 20.00 |$' "$dir/r.md")" 1
+check paper_text "$($A summary $one --scan-id s1 | grep -c '^  with an _mta-sts record  *5  *7  *71.43%$')" 1
 
 # the latest scan is the default; summary is the text report
 check default_scan "$($A summary $one | head -1)" "MTA-STS scan s2: 7 domains (1 store)"

@@ -73,6 +73,8 @@ static void add_body(const char *sha, const char *body)
     json_object_set_new(st.bodies, sha, json_string(body));
 }
 
+static const char *rua; /* the record's "tlsrpt_rua" (NULL: absent) */
+
 /* Build a record from fragments (NULL: field absent) and classify it. */
 static int run(const char *sts, const char *mx, const char *hosts, const char *fetch,
                const char *rpt)
@@ -87,6 +89,8 @@ static int run(const char *sts, const char *mx, const char *hosts, const char *f
     if (rpt)
         json_object_set_new(d, "tlsrpt", json_loads(rpt, 0, NULL));
     json_object_set_new(rec, "mx", json_loads(hosts ? hosts : "[]", 0, NULL));
+    if (rua)
+        json_object_set_new(rec, "tlsrpt_rua", json_loads(rua, 0, NULL));
     if (fetch)
         json_object_set_new(rec, "policy", json_loads(fetch, 0, NULL));
     mts_classification_free(&cls);
@@ -495,7 +499,7 @@ static void test_weak_mx_info_tlsrpt(void)
         0);
     CHECK(has_cat("mx-info/null-mx"));
     CHECK_INT(cls.funnel.has_mx, MTS_TRI_NO);
-    CHECK_STR(cls.verdict, "valid-none");
+    CHECK_STR(cls.verdict, "no-mail");
 
     CHECK_INT(run(NXDOMAIN, MXANS("mx1.example.net."), hosts, NULL,
                   "{\"result\":\"answer\",\"answer\":[{\"type\":\"TXT\",\"txt\":[\"v=TLSRPTv1; "
@@ -515,6 +519,211 @@ static void test_weak_mx_info_tlsrpt(void)
     CHECK_STR(cls.mx[0].addrs[1].outcome, "skipped");
     CHECK_STR(cls.verdict, "indeterminate");
     CHECK_INT(cls.funnel.enforce_working, MTS_TRI_UNKNOWN);
+}
+
+/* Every MX outcome of an enforce domain, alone and beside a passing MX (docs/vocabulary.md):
+   a mail-less MX (no session reached TLS) never makes "valid-enforce" on its own. */
+static void test_mx_outcomes(void)
+{
+    static const struct {
+        const char *probe;     /* the probe record of mx6.example.net 192.0.2.6 */
+        const char *category;  /* the category it gives */
+        const char *alone;     /* the verdict with it as the only MX */
+        const char *with_pass; /* ... and beside mx1, which passes */
+    } rows[] = {
+        {"{\"result\":\"connect-refused\",\"stage\":\"connect\"}", "mx-info/unreachable",
+         "indeterminate", "valid-enforce"},
+        {"{\"result\":\"connect-timeout\",\"stage\":\"connect\"}", "mx-info/unreachable",
+         "indeterminate", "valid-enforce"},
+        {"{\"result\":\"timeout\",\"stage\":\"banner\"}", "mx-info/smtp-error", "indeterminate",
+         "valid-enforce"},
+        {"{\"result\":\"banner-4xx\",\"stage\":\"banner\"}", "mx-info/smtp-error", "indeterminate",
+         "valid-enforce"},
+        {"{\"result\":\"banner-5xx\",\"stage\":\"banner\"}", "mx-info/smtp-error", "indeterminate",
+         "valid-enforce"},
+        {"{\"result\":\"banner-malformed\",\"stage\":\"banner\"}", "mx-info/smtp-error",
+         "indeterminate", "valid-enforce"},
+        {"{\"result\":\"ehlo-rejected\",\"stage\":\"ehlo\"}", "mx-info/smtp-error", "indeterminate",
+         "valid-enforce"},
+        {"{\"result\":\"reset\",\"stage\":\"banner\"}", "mx-info/smtp-error", "indeterminate",
+         "valid-enforce"},
+        {"{\"result\":\"reset\",\"stage\":\"ehlo\"}", "mx-info/smtp-error", "indeterminate",
+         "valid-enforce"},
+        {"{\"result\":\"no-starttls\",\"stage\":\"ehlo\"}", "starttls-not-supported/not-offered",
+         "misconfigured", "misconfigured"},
+        {"{\"result\":\"starttls-rejected\",\"stage\":\"starttls\"}",
+         "starttls-not-supported/rejected", "misconfigured", "misconfigured"},
+        {"{\"result\":\"handshake-failed\",\"stage\":\"handshake\"}",
+         "validation-failure/tls-handshake", "misconfigured", "misconfigured"},
+        {"{\"result\":\"ok\",\"tls\":{\"version\":\"TLSv1.3\",\"verify\":\"name-mismatch\"}}",
+         "certificate-host-mismatch/mx", "misconfigured", "misconfigured"},
+        {PROBE_OK, NULL, "valid-enforce", "valid-enforce"},
+    };
+    add_probe("mx1.example.net 192.0.2.1", PROBE_OK);
+    add_body("enforce", ENFORCE);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        add_probe("mx6.example.net 192.0.2.6", rows[i].probe);
+        CHECK_INT(run(GOOD_TXT, MXANS("mx6.example.net."),
+                      "[" HOST("mx6.example.net", "192.0.2.6") "]",
+                      FETCH_OK("enforce", "text/plain"), GOOD_RPT),
+                  0);
+        CHECK_STR(cls.verdict, rows[i].alone);
+        CHECK(rows[i].category ? has_cat(rows[i].category) : cls.n_categories == 0);
+        bool refuses = strcmp(rows[i].alone, "misconfigured") == 0;
+        CHECK(cls.would_bounce == refuses);
+        CHECK_INT(run(GOOD_TXT, MXANS("mx1.example.net."),
+                      "[" HOST("mx1.example.net", "192.0.2.1") "," HOST("mx6.example.net",
+                                                                        "192.0.2.6") "]",
+                      FETCH_OK("enforce", "text/plain"), GOOD_RPT),
+                  0);
+        CHECK_STR(cls.verdict, rows[i].with_pass);
+        CHECK(!cls.would_bounce);
+        if (strcmp(cls.verdict, rows[i].with_pass) != 0)
+            fprintf(stderr, "  probe %s\n", rows[i].probe);
+    }
+
+    /* mx: 127.25.0.1 is a name (RFC 5321 labels may be all digits): the MX named
+       "127.25.0.1." matches it and, once its TLS passes, the policy works. */
+    add_body("numeric", "version: STSv1\nmode: enforce\nmx: 127.25.0.1\nmax_age: 1209600\n");
+    add_probe("127.25.0.1 192.0.2.25", PROBE_OK);
+    CHECK_INT(run(GOOD_TXT, MXANS("127.25.0.1."), "[" HOST("127.25.0.1", "192.0.2.25") "]",
+                  FETCH_OK("numeric", "text/plain"), GOOD_RPT),
+              0);
+    CHECK_STR(cls.verdict, "valid-enforce");
+    CHECK_INT(cls.n_categories, 0);
+    CHECK(cls.policy.valid);
+    CHECK_INT(cls.mx[0].covered, MTS_TRI_YES);
+    /* ... and an MX with another name is not covered by it. */
+    CHECK_INT(run(GOOD_TXT, MXANS("mx1.example.net."), "[" HOST("mx1.example.net", "192.0.2.1") "]",
+                  FETCH_OK("numeric", "text/plain"), GOOD_RPT),
+              0);
+    CHECK(has_cat("validation-failure/mx-not-covered"));
+    CHECK(!has_cat("sts-policy-invalid/mx-ip-address"));
+
+    /* Mail-less at one address, not probed at the other: open. */
+    add_probe("mx6.example.net 192.0.2.6", "{\"result\":\"connect-refused\"}");
+    CHECK_INT(run(GOOD_TXT, MXANS("mx1.example.net."),
+                  "[" HOST("mx1.example.net",
+                           "192.0.2.1") ",{\"pref\":20,\"host\":\"mx6.example.net\","
+                                        "\"probes\":[{\"addr\":\"192.0.2.6\"},{\"addr\":\"192.0.2."
+                                        "7\",\"skip\":\"excluded\"}]}]",
+                  FETCH_OK("enforce", "text/plain"), GOOD_RPT),
+              0);
+    CHECK_STR(cls.verdict, "indeterminate");
+
+    /* A null MX beside a record: the domain takes no mail, whatever the policy's mode. */
+    const char *null_mx =
+        "{\"result\":\"answer\",\"answer\":[{\"type\":\"MX\",\"pref\":0,\"host\":\".\"}]}";
+    CHECK_INT(run(GOOD_TXT, null_mx, "[]", FETCH_OK("enforce", "text/plain"), GOOD_RPT), 0);
+    CHECK_STR(cls.verdict, "no-mail");
+    CHECK(has_cat("mx-info/null-mx"));
+    CHECK(!cls.would_bounce);
+    CHECK_INT(run(GOOD_TXT, null_mx, "[]", FETCH_OK("none", "text/plain"), GOOD_RPT), 0);
+    CHECK_STR(cls.verdict, "no-mail");
+    /* No record: not deployed; a broken policy: still misconfigured. */
+    CHECK_INT(run(NXDOMAIN, null_mx, "[]", NULL, GOOD_RPT), 0);
+    CHECK_STR(cls.verdict, "no-mta-sts");
+    CHECK_INT(
+        run(GOOD_TXT, null_mx, "[]", "{\"why\":\"txt\",\"result\":\"connect-refused\"}", GOOD_RPT),
+        0);
+    CHECK_STR(cls.verdict, "misconfigured");
+}
+
+/* A policy host or MX with only IPv6 addresses, scanned without --ipv6: not probed, never
+   "unresolvable" (it has AAAA records) and never a fault of the domain. */
+static void test_ipv6_not_probed(void)
+{
+    add_body("enforce", ENFORCE);
+    add_probe("mx1.example.net 192.0.2.1", PROBE_OK);
+    const char *hosts = "[" HOST("mx1.example.net", "192.0.2.1") "]";
+    CHECK_INT(run(GOOD_TXT, MXANS("mx1.example.net."), hosts,
+                  "{\"why\":\"txt\",\"result\":\"ipv6-disabled\",\"addr\":\"2001:db8::80\"}",
+                  GOOD_RPT),
+              0);
+    CHECK(has_cat("not-probed/policy-host-ipv6"));
+    CHECK(!has_cat("sts-policy-fetch-error/host-unresolvable"));
+    CHECK_INT(mts_category_effect("not-probed/policy-host-ipv6"), MTS_EFFECT_UNKNOWN);
+    CHECK_STR(cls.verdict, "indeterminate");
+    CHECK_INT(cls.funnel.policy_fetched, MTS_TRI_UNKNOWN);
+    /* No AAAA either: the host does not resolve, which is the domain's fault. */
+    CHECK_INT(run(GOOD_TXT, MXANS("mx1.example.net."), hosts,
+                  "{\"why\":\"txt\",\"result\":\"no-address\"}", GOOD_RPT),
+              0);
+    CHECK(has_cat("sts-policy-fetch-error/host-unresolvable"));
+    CHECK_STR(cls.verdict, "misconfigured");
+
+    const char *v6_only = "[{\"pref\":10,\"host\":\"mx1.example.net\",\"probes\":["
+                          "{\"addr\":\"2001:db8::25\",\"skip\":\"ipv6-disabled\"}]}]";
+    CHECK_INT(run(GOOD_TXT, MXANS("mx1.example.net."), v6_only, FETCH_OK("enforce", "text/plain"),
+                  GOOD_RPT),
+              0);
+    CHECK(has_cat("not-probed/mx-ipv6"));
+    CHECK_STR(cls.verdict, "indeterminate");
+    CHECK(!cls.would_bounce);
+    /* Beside a passing MX: still open, the unprobed one may refuse. */
+    CHECK_INT(
+        run(GOOD_TXT, MXANS("mx1.example.net."),
+            "[" HOST("mx1.example.net", "192.0.2.1") ",{\"pref\":20,\"host\":\"mx2.example.net\","
+                                                     "\"probes\":[{\"addr\":\"2001:db8::26\","
+                                                     "\"skip\":\"ipv6-disabled\"}]}]",
+            FETCH_OK("enforce", "text/plain"), GOOD_RPT),
+        0);
+    CHECK(has_cat("not-probed/mx-ipv6"));
+    CHECK_STR(cls.verdict, "indeterminate");
+    /* Without a policy in effect the MX is no MTA-STS matter. */
+    CHECK_INT(run(NXDOMAIN, MXANS("mx1.example.net."), v6_only, NULL, GOOD_RPT), 0);
+    CHECK(!has_cat("not-probed/mx-ipv6"));
+    CHECK_STR(cls.verdict, "no-mta-sts");
+}
+
+/* TLS-RPT readiness: where reports would go, from the scan's lookups of each destination. */
+static void test_tlsrpt_rua(void)
+{
+    static const struct {
+        const char *rua;
+        const char *category; /* NULL: ready */
+    } rows[] = {
+        {"[{\"scheme\":\"mailto\",\"host\":\"r.example\",\"mx\":" MXANS("mx.r.example.") "}]",
+         NULL},
+        {"[{\"scheme\":\"mailto\",\"host\":\"r.example\",\"mx\":" NXDOMAIN "}]",
+         "tlsrpt/rua-undeliverable"},
+        {"[{\"scheme\":\"mailto\",\"host\":\"r.example\",\"mx\":{\"result\":\"answer\","
+         "\"answer\":[{\"type\":\"MX\",\"pref\":0,\"host\":\".\"}]}}]",
+         "tlsrpt/rua-undeliverable"},
+        /* No MX: the implicit MX needs an address. */
+        {"[{\"scheme\":\"mailto\",\"host\":\"r.example\",\"mx\":" NODATA ",\"a\":" NODATA
+         ",\"aaaa\":" NODATA "}]",
+         "tlsrpt/rua-undeliverable"},
+        {"[{\"scheme\":\"mailto\",\"host\":\"r.example\",\"mx\":" NODATA
+         ",\"a\":{\"result\":\"answer\",\"answer\":[{\"type\":\"A\",\"addr\":\"192.0.2.7\"}]},"
+         "\"aaaa\":" NODATA "}]",
+         NULL},
+        {"[{\"scheme\":\"mailto\",\"host\":\"r.example\",\"mx\":" SERVFAIL "}]", NULL},
+        {"[{\"scheme\":\"https\",\"host\":\"r.example\",\"a\":" NXDOMAIN ",\"aaaa\":" NXDOMAIN "}]",
+         "tlsrpt/rua-unresolvable"},
+        {"[{\"scheme\":\"https\",\"host\":\"r.example\",\"a\":" SERVFAIL ",\"aaaa\":" NODATA "}]",
+         NULL},
+    };
+    add_body("enforce", ENFORCE);
+    add_probe("mx1.example.net 192.0.2.1", PROBE_OK);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        rua = rows[i].rua;
+        CHECK_INT(run(GOOD_TXT, MXANS("mx1.example.net."),
+                      "[" HOST("mx1.example.net", "192.0.2.1") "]",
+                      FETCH_OK("enforce", "text/plain"), GOOD_RPT),
+                  0);
+        CHECK(rows[i].category ? has_cat(rows[i].category) : cls.n_categories == 0);
+        CHECK_STR(cls.verdict, "valid-enforce"); /* reports are not mail delivery */
+        CHECK_INT(mts_category_effect("tlsrpt/rua-undeliverable"), MTS_EFFECT_INFO);
+    }
+    /* Only a valid record's destinations are judged. */
+    rua = rows[1].rua;
+    CHECK_INT(run(GOOD_TXT, MXANS("mx1.example.net."), "[" HOST("mx1.example.net", "192.0.2.1") "]",
+                  FETCH_OK("enforce", "text/plain"), TXT("\"v=TLSRPTv1;\"")),
+              0);
+    CHECK(has_cat("tlsrpt/invalid"));
+    CHECK(!has_cat("tlsrpt/rua-undeliverable"));
+    rua = NULL;
 }
 
 static void test_effects(void)
@@ -642,6 +851,9 @@ int main(void)
     test_fetch_faults();
     test_profiles();
     test_weak_mx_info_tlsrpt();
+    test_mx_outcomes();
+    test_ipv6_not_probed();
+    test_tlsrpt_rua();
     test_effects();
     test_analysis_errors();
     test_every_field_every_type();

@@ -14,6 +14,10 @@ int main(void)
     CHECK(!mts_mx_match("mail.example.com.evil.net", "mail.example.com"));
     CHECK(!mts_mx_match("evilmail.example.com", "mail.example.com"));
     CHECK(!mts_mx_match("example.com", "mail.example.com"));
+    /* All-digit labels are labels: a numeric MX name matches like any other. */
+    CHECK(mts_mx_match("127.25.0.1.", "127.25.0.1"));
+    CHECK(mts_mx_match("127.25.0.1", "*.25.0.1"));
+    CHECK(!mts_mx_match("127.25.0.10", "127.25.0.1"));
 
     CHECK(mts_mx_match("mail.example.com", "*.example.com"));
     CHECK(mts_mx_match("MX1.EXAMPLE.com.", "*.example.COM"));

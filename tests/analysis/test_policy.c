@@ -204,7 +204,12 @@ static void test_mx(void)
     check_mx("localhost", NULL);
     check_mx("mail.example.com.", "sts-policy-invalid/mx-trailing-dot");
     check_mx("*.example.com.", "sts-policy-invalid/mx-trailing-dot");
-    check_mx("192.0.2.25", "sts-policy-invalid/mx-ip-address");
+    /* RFC 5321 Domain labels may be all digits: a valid name that looks like an address. */
+    check_mx("192.0.2.25", "sts-policy-warning/mx-numeric");
+    check_mx("127.25.0.1", "sts-policy-warning/mx-numeric");
+    check_mx("*.0.2.25", "sts-policy-warning/mx-numeric");
+    check_mx("mail.123", "sts-policy-warning/mx-numeric");
+    check_mx("192.0.2.25.", "sts-policy-invalid/mx-trailing-dot");
     check_mx("[192.0.2.25]", "sts-policy-invalid/mx-ip-address");
     check_mx("2001:db8::25", "sts-policy-invalid/mx-ip-address");
     check_mx(".example.com", "sts-policy-invalid/bad-mx");
@@ -233,6 +238,11 @@ static void test_mx(void)
     CHECK_STR(pol.n_mx ? pol.mx[0] : NULL, "mail.example.com.");
     parse("version: STSv1\nmode: enforce\nmx:\nmax_age: 86400\n");
     CHECK_INT(line_of("sts-policy-invalid/bad-mx"), 3);
+    parse("version: STSv1\nmode: enforce\nmx: 127.25.0.1\nmax_age: 86400\n");
+    CHECK(pol.valid);
+    CHECK_INT(line_of("sts-policy-warning/mx-numeric"), 3);
+    CHECK_INT(severity_of("sts-policy-warning/mx-numeric"), MTS_SEV_WARNING);
+    CHECK_STR(pol.n_mx ? pol.mx[0] : NULL, "127.25.0.1");
 }
 
 static void test_json(void)

@@ -8,19 +8,28 @@
 # root; postfix's banner, STARTTLS offered, a verified TLS session for the MX name, its 221
 # to QUIT; and mtasts-analyze must call the domains valid. One more domain, served by the
 # world itself, is scanned through the same unbound on the world's own ports (the scanner
-# has one port per protocol) and must match the world's ground truth.
+# has one port per protocol) and must match the world's ground truth. Then verdicts as
+# senders reach them: a policy nginx sends gzip-coded unasked (decoded, valid), and on the
+# world's HTTPS port with postfix as MX: an IPv6-only policy host (not probed), an MX that
+# refuses TCP and one where postfix answers 554 at connect (indeterminate, never
+# valid-enforce), an MX named 127.25.0.1. (resolved, probed at its A record, valid) and a
+# null MX beside a record (no-mail).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 REAL_DOMAINS="alpha.realsrv.test beta.realsrv.test"
 WORLD_DOMAIN=worldmx.realsrv.test
+GZIP_DOMAIN=gamma.realsrv.test
+SENDER_DOMAINS="delta.realsrv.test epsilon.realsrv.test zeta.realsrv.test eta.realsrv.test
+theta.realsrv.test"
 
 SECONDS=0
 world_start "$WORK" --scenario "$MTS_SOURCE/tests/integration/real.scn" \
     --ca-dir "$WORK/ca" --truth "$WORK/truth.jsonl" --list "$WORK/list.txt"
 policy_hosts=""
 for d in $REAL_DOMAINS; do policy_hosts+="${policy_hosts:+ }mta-sts.$d"; done
-real_start REAL_POLICY_HOSTS="$policy_hosts" REAL_MX_HOST=mx.realsrv.test
+real_start REAL_POLICY_HOSTS="$policy_hosts" REAL_MX_HOST=mx.realsrv.test \
+    REAL_GZIP_HOSTS="mta-sts.$GZIP_DOMAIN" REAL_MX_NUMERIC_HOST=127.25.0.1
 world_https=$(sed -n 's/^https_port=//p' "$WORK/ready")
 world_smtp=$(sed -n 's/^smtp_port=//p' "$WORK/ready")
 echo "unbound $UNBOUND_ADDR:$UNBOUND_PORT, nginx $NGINX_ADDR:$NGINX_PORT," \
@@ -31,6 +40,8 @@ COMMON=(--resolver "$UNBOUND_ADDR:$UNBOUND_PORT" --ca-file "$WORK/ca/ca.pem" --a
     --timeout-https 8000 --timeout-smtp 8000 -q)
 tr ' ' '\n' <<<"$REAL_DOMAINS" >"$WORK/real.txt"
 echo "$WORLD_DOMAIN" >"$WORK/world.txt"
+echo "$GZIP_DOMAIN" >"$WORK/gzip.txt"
+tr ' ' '\n' <<<"$SENDER_DOMAINS" | grep . >"$WORK/senders.txt"
 
 # Scan 1: the real-server domains, on nginx's and postfix's ports.
 if ! "$MTS_SCAN" --input "$WORK/real.txt" --db "$WORK/db" --scan-id real "${COMMON[@]}" \
@@ -44,8 +55,22 @@ if ! "$MTS_SCAN" --input "$WORK/world.txt" --db "$WORK/db" --scan-id world "${CO
     bad "scan of the world-served domain exits 0"
     real_logs
 fi
+# Scan 3: the gzip-coded policy on nginx's port.
+if ! "$MTS_SCAN" --input "$WORK/gzip.txt" --db "$WORK/db" --scan-id gzip "${COMMON[@]}" \
+    --https-port "$NGINX_PORT" --smtp-port "$POSTFIX_PORT"; then
+    bad "scan of the gzip-coded policy exits 0"
+    real_logs
+fi
+# Scan 4: policies from the world's HTTPS server, postfix's listeners as MX hosts.
+if ! "$MTS_SCAN" --input "$WORK/senders.txt" --db "$WORK/db" --scan-id senders "${COMMON[@]}" \
+    --https-port "$world_https" --smtp-port "$POSTFIX_PORT"; then
+    bad "scan of the sender-verdict domains exits 0"
+    real_logs
+fi
 "$MTS_RAW_EXPORT" "$WORK/db" real >"$WORK/real.jsonl"
 "$MTS_RAW_EXPORT" "$WORK/db" world >"$WORK/world.jsonl"
+"$MTS_RAW_EXPORT" "$WORK/db" gzip >"$WORK/gzip.jsonl"
+"$MTS_RAW_EXPORT" "$WORK/db" senders >"$WORK/senders.jsonl"
 
 # The stored observations of the real-server domains, field by field.
 if ! /usr/bin/python3 - "$WORK/real.jsonl" "$WORK/real" "$UNBOUND_ADDR:$UNBOUND_PORT" \
@@ -154,9 +179,80 @@ else
 fi
 
 # The server's side: nginx logged exactly one GET of the policy per policy host, answered 200.
-n_real=$(wc -w <<<"$REAL_DOMAINS")
+n_real=$(($(wc -w <<<"$REAL_DOMAINS") + 1)) # and gamma's
 expect "nginx served the policy once per domain ($n_real)" [ "$(grep -c \
     '"GET /.well-known/mta-sts.txt HTTP/1.1" 200 ' "$WORK/real/nginx/access.log")" -eq "$n_real" ]
+
+# What senders reach: the observations behind each verdict, as the real servers made them.
+if ! /usr/bin/python3 - "$WORK/gzip.jsonl" "$WORK/senders.jsonl" "$WORK/real" \
+    "$GZIP_DOMAIN" "$POSTFIX_PORT" <<'EOF'; then
+import gzip, hashlib, json, sys
+
+gz_scan, senders_scan, realdir, gz_domain, pf_port = sys.argv[1:6]
+recs = {r["domain"]: r for f in (gz_scan, senders_scan) for r in map(json.loads, open(f))}
+fails = []
+
+def check(what, want, got):
+    if want != got:
+        fails.append(f"{what}: want {want!r}, got {got!r}")
+
+def probe(domain):
+    mx = (recs.get(domain) or {}).get("mx") or [{}]
+    q = (mx[0].get("probes") or [{}])[0]
+    return mx[0].get("host"), q.get("addr"), q.get("probe") or {}
+
+# gamma: nginx sent gzip (its .gz file); the stored body is the decoded policy.
+host = f"mta-sts.{gz_domain}"
+path = f"{realdir}/www/{host}/.well-known/mta-sts.txt"
+plain, coded = open(path, "rb").read(), open(path + ".gz", "rb").read()
+check("gamma: nginx's file decodes to the policy", plain, gzip.decompress(coded))
+p = (recs.get(gz_domain) or {}).get("policy") or {}
+check("gamma policy.result", "ok", p.get("result"))
+check("gamma policy.content_encoding", "gzip", p.get("content_encoding"))
+check("gamma policy.body.sha256", hashlib.sha256(plain).hexdigest(), (p.get("body") or {}).get("sha256"))
+check("gamma policy.body.len", len(plain), (p.get("body") or {}).get("len"))
+
+# delta: only AAAA at the policy host; not tried without --ipv6.
+d = recs.get("delta.realsrv.test") or {}
+p = d.get("policy") or {}
+check("delta policy.result", "ipv6-disabled", p.get("result"))
+check("delta policy.addr", "::1", p.get("addr"))
+check("delta dns.policy_aaaa", "answer", (d.get("dns") or {}).get("policy_aaaa", {}).get("result"))
+
+# epsilon: nothing listens at the MX's address.
+h, a, pr = probe("epsilon.realsrv.test")
+check("epsilon mx", ("mx-refused.realsrv.test", "127.1.255.5"), (h, a))
+check("epsilon probe result", "connect-refused", pr.get("result"))
+
+# zeta: postfix rejects the client before the greeting.
+h, a, pr = probe("zeta.realsrv.test")
+check("zeta mx", ("mx-554.realsrv.test", "127.1.255.3"), (h, a))
+check("zeta probe result", "banner-5xx", pr.get("result"))
+check("zeta banner is postfix's 554", True, (pr.get("banner") or [""])[0].startswith("554 "))
+
+# eta: the MX named 127.25.0.1 was resolved and probed at its A record, never at 127.25.0.1.
+h, a, pr = probe("eta.realsrv.test")
+check("eta mx", ("127.25.0.1", "127.1.255.4"), (h, a))
+check("eta probe port", int(pf_port), pr.get("port"))
+check("eta probe result", "ok", pr.get("result"))
+check("eta banner is postfix's 220", True, (pr.get("banner") or [""])[0].startswith("220 "))
+check("eta tls.sni", "127.25.0.1", (pr.get("tls") or {}).get("sni"))
+t = pr.get("tls") or {}
+check("eta tls.verify", "ok", t.get("verify"))
+check("eta tls.leaf.san", ["127.25.0.1"], (t.get("leaf") or {}).get("san"))
+
+# theta: a null MX, nothing to probe.
+check("theta mx", [], (recs.get("theta.realsrv.test") or {}).get("mx"))
+for f in fails:
+    print("  " + f)
+print(f"{len(recs)} sender-verdict domains, {len(fails)} differences")
+sys.exit(1 if fails else 0)
+EOF
+    bad "observations behind the sender verdicts"
+    real_logs
+else
+    ok
+fi
 
 # The world-served domain, through the same unbound, against the world's ground truth.
 /usr/bin/python3 -c '
@@ -175,6 +271,8 @@ fi
 # Verdicts: every domain as the scenario says, and explain calls alpha valid.
 "$MTS_ANALYZE" export --format jsonl --db "$WORK/db" --scan-id real >"$WORK/verdicts.jsonl"
 "$MTS_ANALYZE" export --format jsonl --db "$WORK/db" --scan-id world >>"$WORK/verdicts.jsonl"
+"$MTS_ANALYZE" export --format jsonl --db "$WORK/db" --scan-id gzip >>"$WORK/verdicts.jsonl"
+"$MTS_ANALYZE" export --format jsonl --db "$WORK/db" --scan-id senders >>"$WORK/verdicts.jsonl"
 expect "verdicts and categories equal the scenario's" /usr/bin/python3 \
     "$MTS_SOURCE/tests/integration/compare_verdicts.py" "$WORK/truth.jsonl" "$WORK/verdicts.jsonl"
 expect "export: alpha is valid-enforce, would not bounce" /usr/bin/python3 -c '
@@ -182,6 +280,13 @@ import json, sys
 r = [json.loads(l) for l in open(sys.argv[1]) if json.loads(l)["domain"] == "alpha.realsrv.test"]
 print("alpha:", r[0].get("verdict") if r else None)
 sys.exit(0 if len(r) == 1 and r[0]["verdict"] == "valid-enforce" and not r[0]["would_bounce"] else 1)' \
+    "$WORK/verdicts.jsonl"
+expect "export: gamma's policy came gzip-coded and is valid" /usr/bin/python3 -c '
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1]) if json.loads(l)["domain"] == "gamma.realsrv.test"]
+f = r[0].get("policy_fetch", {}) if r else {}
+print("gamma:", f.get("content_encoding"), (r[0].get("policy") or {}).get("valid") if r else None)
+sys.exit(0 if f.get("content_encoding") == "gzip" and r[0]["policy"]["valid"] else 1)' \
     "$WORK/verdicts.jsonl"
 if "$MTS_ANALYZE" explain alpha.realsrv.test --db "$WORK/db" --scan-id real >"$WORK/explain.txt"; then
     ok

@@ -12,6 +12,9 @@
  *   nodns        a policy host that exists in no DNS: fetched through CONNECT_TO with no
  *                call to getaddrinfo (interposed below)
  *   cancel       mts_https_free with fetches queued and in flight calls no callback
+ *   coding       a body sent gzip- or deflate-coded (asked for or not) is decoded, its
+ *                coding recorded; a decompression bomb stops at the bound as too-large;
+ *                a broken or unknown coding is an error
  *
  * Usage: https_fetch_test CERTDIR SERVER_SCRIPT GROUP
  */
@@ -380,7 +383,7 @@ static void group_basic(void)
     CHECK_INT(json_array_size(heads), 1);
     CHECK_STR(json_string_value(json_array_get(heads, 0)),
               "GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.utf8.test\r\n"
-              "User-Agent: " UA "\r\nAccept: */*\r\n\r\n");
+              "User-Agent: " UA "\r\nAccept: */*\r\nAccept-Encoding: gzip, deflate\r\n\r\n");
     json_decref(st);
 
     struct mts_https_stats hs;
@@ -608,6 +611,55 @@ static void group_cancel(void)
     CHECK(server_count("requests", "mta-sts.stall.test") >= 2);
 }
 
+static void group_coding(void)
+{
+    struct mts_https *h = new_fetcher(false, 50, NULL);
+    const char *lo[] = {"127.0.0.1"};
+    struct result gz, defl, bomb, bad, unknown;
+
+    start(h, &gz, "mta-sts.gzip.test", lo, 1);
+    start(h, &defl, "mta-sts.deflate.test", lo, 1);
+    start(h, &bomb, "mta-sts.bomb.test", lo, 1);
+    start(h, &bad, "mta-sts.badgzip.test", lo, 1);
+    start(h, &unknown, "mta-sts.compress.test", lo, 1);
+    run();
+
+    /* The policy as senders that decode it read it; the digest is of the decoded body. */
+    char digest[65];
+    sha256_hex(POLICY, strlen(POLICY), digest);
+    struct result *decoded[] = {&gz, &defl};
+    const char *coding[] = {"gzip", "deflate"};
+    for (size_t i = 0; i < 2; i++) {
+        CHECK_STR(str(decoded[i]->obs, "result"), "ok");
+        CHECK_STR(str(decoded[i]->obs, "content_encoding"), coding[i]);
+        CHECK_STR(str(decoded[i]->obs, "body.sha256"), digest);
+        CHECK_INT(num(decoded[i]->obs, "body.len"), strlen(POLICY));
+        CHECK_INT(decoded[i]->body_len, strlen(POLICY));
+        CHECK(decoded[i]->body && memcmp(decoded[i]->body, POLICY, strlen(POLICY)) == 0);
+    }
+
+    /* 16 MiB of zeros in 16 KiB of gzip: decoding stops at the bound, nothing more kept. */
+    CHECK_STR(str(bomb.obs, "result"), "too-large");
+    CHECK_STR(str(bomb.obs, "content_encoding"), "gzip");
+    CHECK_INT(num(bomb.obs, "body.len"), 65536);
+    CHECK(json_is_true(json_object_get(json_object_get(bomb.obs, "body"), "truncated")));
+    CHECK_INT(bomb.body_len, 65536);
+    static const unsigned char zeros[65536];
+    CHECK(bomb.body && memcmp(bomb.body, zeros, sizeof zeros) == 0);
+
+    CHECK_STR(str(bad.obs, "result"), "error");
+    CHECK_INT(num(bad.obs, "curl_code"), CURLE_BAD_CONTENT_ENCODING);
+    CHECK_STR(str(bad.obs, "content_encoding"), "gzip");
+    CHECK_STR(str(unknown.obs, "result"), "error");
+    CHECK_INT(num(unknown.obs, "curl_code"), CURLE_BAD_CONTENT_ENCODING);
+    CHECK_STR(str(unknown.obs, "content_encoding"), "compress");
+
+    struct result *all[] = {&gz, &defl, &bomb, &bad, &unknown};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        result_free(all[i]);
+    mts_https_free(h);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -630,6 +682,8 @@ int main(int argc, char **argv)
         group_nodns();
     } else if (strcmp(argv[3], "cancel") == 0) {
         group_cancel();
+    } else if (strcmp(argv[3], "coding") == 0) {
+        group_coding();
     } else {
         fprintf(stderr, "unknown group %s\n", argv[3]);
         https_server_stop(&srv);

@@ -6,7 +6,9 @@ Usage: https_server.py CERTDIR
 Listens with TLS on 127.0.0.1, 127.0.0.2 and ::1 (one port, chosen by the kernel) and on a
 plain control port on 127.0.0.1, then prints "PORT <https> <control>" on stdout. The
 policy host name (SNI, else the Host header) selects the behaviour: mta-sts.<case>.test,
-<case> one of ok, utf8, html, notfound, forbidden, moved, big, drip, stall, reset, hold;
+<case> one of ok, utf8, html, notfound, forbidden, moved, big, drip, stall, reset, hold,
+gzip, deflate, bomb (16 MiB of zeros, gzip), badgzip and compress (each sent with its
+Content-Encoding whatever the request asked for);
 expired, wrongname, selfsigned and untrusted get broken certificates and then answer like
 ok. Any other name answers like ok.
 
@@ -16,15 +18,24 @@ any byte of it arrives), the request heads, and per local address the peak numbe
 concurrent requests being answered; "reset" clears the counters.
 """
 import asyncio
+import gzip
 import json
 import os
 import socket
 import ssl
 import struct
 import sys
+import zlib
 
 POLICY = b"version: STSv1\r\nmode: enforce\r\nmx: mx1.ok.test\r\nmax_age: 86400\r\n"
 BIG = b"x" * (100 * 1024)
+CODED = {
+    "gzip": (b"gzip", gzip.compress(POLICY)),
+    "deflate": (b"deflate", zlib.compress(POLICY)),
+    "bomb": (b"gzip", gzip.compress(bytes(16 << 20))),
+    "badgzip": (b"gzip", b"this is not gzip"),
+    "compress": (b"compress", POLICY),
+}
 
 
 class Stats:
@@ -132,6 +143,9 @@ async def answer(writer, case, sock):
                        b"Location: https://www.moved.test/.well-known/mta-sts.txt\r\n")
     elif case == "big":
         out = response(b"200 OK", b"text/plain", BIG)
+    elif case in CODED:
+        coding, body = CODED[case]
+        out = response(b"200 OK", b"text/plain", body, b"Content-Encoding: " + coding + b"\r\n")
     else:
         out = response(b"200 OK", b"text/plain", POLICY)
     writer.write(out)

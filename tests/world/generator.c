@@ -483,6 +483,8 @@ static void expectations(const struct genome *g, struct world_domain *d)
         add_cat(d, "tlsrpt/multiple-records");
     if (g->mx == GEN_MX_NULL)
         add_cat(d, "mx-info/null-mx");
+    if (g->mx == GEN_MX_NULL && g->rpt == GEN_RPT_VALID)
+        add_cat(d, "tlsrpt/rua-undeliverable"); /* reports go to the domain itself */
     if (g->mx == GEN_MX_NONE)
         add_cat(d, "mx-info/implicit-mx");
     if ((g->mx == GEN_MX_SELF || g->mx == GEN_MX_NONE) && g->self == GEN_SELF_REFUSE)
@@ -525,10 +527,12 @@ static void expectations(const struct genome *g, struct world_domain *d)
         d->verdict = "indeterminate";
     else if (off)
         d->verdict = "misconfigured";
+    else if (g->sts == GEN_STS_RECORD && g->mode == GEN_ENFORCE)
+        /* The only MX refusing TCP takes no mail: nothing says the policy works. */
+        d->verdict =
+            g->mx == GEN_MX_SELF && g->self == GEN_SELF_REFUSE ? "indeterminate" : "valid-enforce";
     else if (g->sts == GEN_STS_RECORD)
-        d->verdict = g->mode == GEN_ENFORCE   ? "valid-enforce"
-                     : g->mode == GEN_TESTING ? "valid-testing"
-                                              : "valid-none";
+        d->verdict = g->mode == GEN_TESTING ? "valid-testing" : "valid-none";
 }
 
 static void fill_domain(const struct genome *g, struct world_domain *d)

@@ -27,6 +27,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/listener.h>
 #include <openssl/err.h>
+#include <zlib.h>
 
 #define HEAD_MAX        8192 /* request head bound: longer heads get 431 */
 #define HEAD_TIMEOUT_S  60   /* a client that never finishes its request head */
@@ -172,6 +173,53 @@ static void queue_body(struct conn *c, size_t n)
     c->sent += n;
 }
 
+/* The whole body gzip-coded into out; false when zlib fails. */
+static bool add_gzip_body(struct evbuffer *out, const struct world_https *h)
+{
+    z_stream z = {0};
+    if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return false;
+    uLong cap = deflateBound(&z, (uLong)h->body_len);
+    struct evbuffer_iovec v;
+    bool ok = evbuffer_reserve_space(out, (ev_ssize_t)cap, &v, 1) == 1;
+    if (ok) {
+        z.next_in = (Bytef *)world_https_body(h);
+        z.avail_in = (uInt)h->body_len;
+        z.next_out = v.iov_base;
+        z.avail_out = (uInt)cap;
+        ok = deflate(&z, Z_FINISH) == Z_STREAM_END;
+        v.iov_len = ok ? z.total_out : 0;
+        evbuffer_commit_space(out, &v, 1);
+    }
+    deflateEnd(&z);
+    return ok;
+}
+
+/* A complete gzip-coded answer, sent in one piece (the speed keys do not apply). */
+static void respond_gzip(struct conn *c)
+{
+    struct evbuffer *out = bufferevent_get_output(c->bev), *body = evbuffer_new();
+    struct world_https *h = &c->h;
+    if (!body || !add_gzip_body(body, h)) {
+        evbuffer_add_printf(out,
+                            "HTTP/1.1 500 %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                            reason_phrase(500));
+    } else {
+        evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", h->status, reason_phrase(h->status));
+        if (h->content_type[0] != '\0')
+            evbuffer_add_printf(out, "Content-Type: %s\r\n", h->content_type);
+        evbuffer_add_printf(out,
+                            "Content-Encoding: gzip\r\nContent-Length: %zu\r\nConnection: "
+                            "close\r\n\r\n",
+                            evbuffer_get_length(body));
+        if (!c->head_only)
+            evbuffer_add_buffer(out, body);
+    }
+    if (body)
+        evbuffer_free(body);
+    enter_state(c, ST_FLUSH);
+}
+
 static void arm_timer(struct conn *c, unsigned ms)
 {
     struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
@@ -195,6 +243,10 @@ static void respond(struct conn *c)
         return;
     }
     struct world_https *h = &c->h;
+    if (h->gzip) {
+        respond_gzip(c);
+        return;
+    }
     evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", h->status, reason_phrase(h->status));
     if (h->content_type[0] != '\0')
         evbuffer_add_printf(out, "Content-Type: %s\r\n", h->content_type);

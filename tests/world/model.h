@@ -91,6 +91,7 @@ struct world_https {
     int status;                                /* HTTP status, e.g. 200, 301, 404 */
     char content_type[WORLD_CONTENT_TYPE_MAX]; /* "" = no Content-Type header */
     char location[WORLD_LOCATION_MAX];         /* "" = no Location header */
+    bool gzip; /* body sent gzip-coded with Content-Encoding: gzip, asked for or not */
     enum world_speed speed;
     unsigned drip_bytes, drip_interval_ms; /* WORLD_SPEED_DRIP */
     size_t cut_after;                      /* WORLD_SPEED_STALL / _RESET */

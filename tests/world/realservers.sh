@@ -10,16 +10,25 @@
 #   WORLD_CA_DIR  mtasts-world's --ca-dir (certificates come from the same test root)
 #   WORLD_MKCERT  the world-mkcert program
 #   REAL_POLICY_HOSTS  policy hosts nginx serves (default: mta-sts.real.srv.test)
+#   REAL_GZIP_HOSTS    policy hosts nginx serves gzip-coded to every client, asked or not
+#                      (gzip_static always, as some hosts do; default: none)
 #   REAL_MX_HOST       the name postfix announces and its certificate (default: mx.real.srv.test)
+#   REAL_MX_NUMERIC_HOST  an all-numeric MX name (e.g. 127.25.0.1): a second postfix listener
+#                      on 127.1.255.4 holds a certificate for it (default: none)
 #
 # Everything listens on loopback only: unbound on 127.0.0.1, nginx on 127.1.255.1, postfix on
 # 127.1.255.2 (127.1.255.0/24 is reserved for real servers: no world host lives there), each on
-# a free port. DIR/realservers.env gets the addresses and ports as shell assignments. DIR
+# a free port. On the same port postfix also answers 554 at connect on 127.1.255.3 (a client
+# restriction evaluated before the greeting), and nothing ever listens on 127.1.255.5 (TCP
+# refused). DIR/realservers.env gets the addresses and ports as shell assignments. DIR
 # (and its parents) must be searchable by the postfix user, whose daemons work in it.
 set -euo pipefail
 
 NGINX_ADDR=127.1.255.1
 POSTFIX_ADDR=127.1.255.2
+POSTFIX_REJECT_ADDR=127.1.255.3
+POSTFIX_NUMERIC_ADDR=127.1.255.4
+REFUSED_ADDR=127.1.255.5
 UNBOUND_ADDR=127.0.0.1
 
 usage() {
@@ -102,12 +111,17 @@ EOF
 start_nginx() {
   NGINX_PORT=$(free_port "$NGINX_ADDR")
   mkdir -p "$DIR/nginx/tmp" "$DIR/certs"
-  local servers="" host
-  for host in $REAL_POLICY_HOSTS; do
+  local servers="" host coding
+  for host in $REAL_POLICY_HOSTS $REAL_GZIP_HOSTS; do
     "$WORLD_MKCERT" "$WORLD_CA_DIR" "$host" valid "$DIR/certs/$host.pem" "$DIR/certs/$host.key"
     mkdir -p "$DIR/www/$host/.well-known"
     printf 'version: STSv1\nmode: enforce\nmx: %s\nmax_age: 86400\n' "$REAL_MX_HOST" \
       >"$DIR/www/$host/.well-known/mta-sts.txt"
+    coding=""
+    if [[ " $REAL_GZIP_HOSTS " == *" $host "* ]]; then
+      gzip -k -9 "$DIR/www/$host/.well-known/mta-sts.txt"
+      coding="gzip_static always;"
+    fi
     servers+="
     server {
         listen $NGINX_ADDR:$NGINX_PORT ssl;
@@ -115,7 +129,7 @@ start_nginx() {
         ssl_certificate $DIR/certs/$host.pem;
         ssl_certificate_key $DIR/certs/$host.key;
         root $DIR/www/$host;
-        location = /.well-known/mta-sts.txt { default_type text/plain; }
+        location = /.well-known/mta-sts.txt { default_type text/plain; $coding }
     }"
   done
   cat >"$DIR/nginx/nginx.conf" <<EOF
@@ -169,8 +183,20 @@ maillog_file = /dev/stdout
 EOF
   # Only what an STARTTLS probe needs: smtpd, its TLS session cache, the log writer, and the
   # services master insists on.
+  local numeric=""
+  if [ -n "$REAL_MX_NUMERIC_HOST" ]; then
+    "$WORLD_MKCERT" "$WORLD_CA_DIR" "$REAL_MX_NUMERIC_HOST" valid \
+      "$DIR/certs/$REAL_MX_NUMERIC_HOST.pem" "$DIR/certs/$REAL_MX_NUMERIC_HOST.key"
+    # Only the certificate: postfix refuses an all-numeric myhostname.
+    numeric="$POSTFIX_NUMERIC_ADDR:$POSTFIX_PORT inet n - n - - smtpd
+  -o smtpd_tls_cert_file=$DIR/certs/$REAL_MX_NUMERIC_HOST.pem
+  -o smtpd_tls_key_file=$DIR/certs/$REAL_MX_NUMERIC_HOST.key"
+  fi
   cat >"$conf/master.cf" <<EOF
 $POSTFIX_ADDR:$POSTFIX_PORT inet n - n - - smtpd
+$POSTFIX_REJECT_ADDR:$POSTFIX_PORT inet n - n - - smtpd -o smtpd_delay_reject=no
+  -o smtpd_client_restrictions=reject
+$numeric
 tlsmgr    unix  -       -       n       1000?   1       tlsmgr
 postlog   unix-dgram n  -       n       -       1       postlogd
 pickup    unix  n       -       n       60      1       pickup
@@ -197,6 +223,8 @@ scache    unix  -       -       n       -       1       scache
 EOF
   postfix -c "$conf" start >>"$DIR/postfix.log" 2>&1
   wait_listen "$POSTFIX_ADDR" "$POSTFIX_PORT"
+  wait_listen "$POSTFIX_REJECT_ADDR" "$POSTFIX_PORT"
+  [ -z "$REAL_MX_NUMERIC_HOST" ] || wait_listen "$POSTFIX_NUMERIC_ADDR" "$POSTFIX_PORT"
   local i
   for i in $(seq 1 100); do
     [ -s "$DIR/postfix-queue/pid/master.pid" ] && break
@@ -227,6 +255,8 @@ start)
   : "${WORLD_MKCERT:?WORLD_MKCERT: the world-mkcert program}"
   REAL_POLICY_HOSTS=${REAL_POLICY_HOSTS:-mta-sts.real.srv.test}
   REAL_MX_HOST=${REAL_MX_HOST:-mx.real.srv.test}
+  REAL_GZIP_HOSTS=${REAL_GZIP_HOSTS:-}
+  REAL_MX_NUMERIC_HOST=${REAL_MX_NUMERIC_HOST:-}
   mkdir -p "$DIR"
   if ! runuser -u postfix -- test -x "$DIR"; then
     echo "realservers: postfix's daemons must reach $DIR: make it and its parents searchable" >&2
@@ -242,6 +272,11 @@ NGINX_ADDR=$NGINX_ADDR
 NGINX_PORT=$NGINX_PORT
 POSTFIX_ADDR=$POSTFIX_ADDR
 POSTFIX_PORT=$POSTFIX_PORT
+POSTFIX_REJECT_ADDR=$POSTFIX_REJECT_ADDR
+POSTFIX_NUMERIC_ADDR=$POSTFIX_NUMERIC_ADDR
+REFUSED_ADDR=$REFUSED_ADDR
+REAL_GZIP_HOSTS="$REAL_GZIP_HOSTS"
+REAL_MX_NUMERIC_HOST=$REAL_MX_NUMERIC_HOST
 REAL_POLICY_HOSTS="$REAL_POLICY_HOSTS"
 REAL_MX_HOST=$REAL_MX_HOST
 EOF

@@ -206,6 +206,16 @@ static int parse_addr(struct parser *p, const struct token *t, struct in_addr *a
     return 0;
 }
 
+/* An IPv6 address that stays on this machine: ::1 or an IPv4-mapped 127/8 address. */
+static int parse_addr6(struct parser *p, const struct token *t, struct in6_addr *a)
+{
+    if (inet_pton(AF_INET6, tstr(t), a) != 1)
+        return fail(p, "'%s' is not an IPv6 address", tstr(t));
+    if (!IN6_IS_ADDR_LOOPBACK(a) && !(IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127))
+        return fail(p, "'%s': world IPv6 addresses are ::1 or ::ffff:127.x.y.z", tstr(t));
+    return 0;
+}
+
 static int parse_name(struct parser *p, const struct token *t, char *out)
 {
     if (world_name_norm(tstr(t), out) < 0 ||
@@ -339,6 +349,16 @@ static int node_key(struct parser *p, long pos, const char *key, const struct to
             if (parse_addr(p, &t[i], &a))
                 return -WORLD_E_SYNTAX;
             if (node_rr_result(p, world_node_add_a(&p->w->nodes[pos], a)))
+                return -WORLD_E_SYNTAX;
+        }
+        return 0;
+    }
+    if (strcmp(key, "aaaa") == 0) {
+        struct in6_addr a6;
+        for (int i = 0; i < n; i++) {
+            if (parse_addr6(p, &t[i], &a6))
+                return -WORLD_E_SYNTAX;
+            if (node_rr_result(p, world_node_add(node, 28 /* AAAA */, a6.s6_addr, 16)))
                 return -WORLD_E_SYNTAX;
         }
         return 0;
@@ -487,6 +507,12 @@ static int https_key(struct parser *p, struct world_https *h, const char *key,
         snprintf(h->location, sizeof h->location, "%s", tstr(&t[0]));
         return 0;
     }
+    if (strcmp(key, "encoding") == 0) {
+        if (!teq(&t[0], "gzip") && !teq(&t[0], "identity"))
+            return fail(p, "encoding gzip|identity");
+        h->gzip = teq(&t[0], "gzip");
+        return 0;
+    }
     if (strcmp(key, "latency") == 0) {
         if (parse_uint(p, &t[0], 600000, &v))
             return -WORLD_E_SYNTAX;
@@ -530,16 +556,15 @@ static int https_key(struct parser *p, struct world_https *h, const char *key,
         /* N bytes of comment-like filler lines, for size bounds */
         if (parse_uint(p, &t[0], 16u * 1024 * 1024, &v))
             return -WORLD_E_SYNTAX;
-        unsigned char line[64];
-        memset(line, 'x', sizeof line);
-        line[sizeof line - 1] = '\n';
-        while (v > 0) {
-            size_t c = v < sizeof line ? v : sizeof line;
-            if (body_append(p, h, line + sizeof line - c, c))
-                return -WORLD_E_SYNTAX;
-            v -= c;
-        }
-        return 0;
+        /* Lines of 63 'x' and a LF, built whole: one append, not one copy per line. */
+        unsigned char *fill = malloc(v ? v : 1);
+        if (!fill)
+            return fail(p, "out of memory");
+        for (size_t i = 0; i < v; i++)
+            fill[i] = i % 64 == 63 || i + 1 == v ? '\n' : 'x';
+        int failed = body_append(p, h, fill, v);
+        free(fill);
+        return failed ? -WORLD_E_SYNTAX : 0;
     }
     return fail(p, "unknown HTTPS key '%s'", key);
 }
@@ -769,6 +794,7 @@ static int domain_key(struct parser *p, const char *key, const struct token *t, 
         {"tlsrpt-fault", "_smtp._tls.", "fault"},
         {"policy-cname", "mta-sts.", "cname"},
         {"policy-fault", "mta-sts.", "fault"},
+        {"policy-aaaa", "mta-sts.", "aaaa"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
         if (strcmp(key, map[i].key) == 0) {

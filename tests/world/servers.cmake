@@ -2,6 +2,8 @@
 # SMTP MX server (in world_core, started by mtasts-world), the certificate writer used by
 # the real-server fixture, and their tests. Included from tests/world/CMakeLists.txt.
 target_sources(world_core PRIVATE ca.c https_server.c smtp_server.c)
+find_package(ZLIB REQUIRED)
+target_link_libraries(world_core PRIVATE ZLIB::ZLIB)
 
 add_executable(world-mkcert mkcert.c)
 target_link_libraries(world-mkcert PRIVATE world_core)

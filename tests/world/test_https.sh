@@ -35,6 +35,15 @@ r=$(curl -sS --cacert "$CA" --connect-to "mta-sts.ok.srv.test:443:127.20.1.1:$HT
   -o /dev/null -w '%{http_code}' -X POST "https://mta-sts.ok.srv.test/.well-known/mta-sts.txt")
 expect "ok: POST is 405" "405" "$r"
 
+# encoding gzip: coded whether asked or not; decoded, the policy.
+r=$(curl -sS --cacert "$CA" --connect-to "mta-sts.gzip.srv.test:443:127.20.1.20:$HTTPS_PORT" \
+  -o "$T/gz" -D - "https://mta-sts.gzip.srv.test/.well-known/mta-sts.txt" | tr -d '\r')
+expect_match "gzip: Content-Encoding unasked" '^Content-Encoding: gzip$' "$r"
+expect "gzip: decodes to the policy" "${POLICY}x" "$(gzip -dc <"$T/gz"; echo x)"
+expect "gzip: curl --compressed" "200 rc=0 " "$(fetch gzip.srv.test 127.20.1.20 --compressed \
+  -w '%{http_code}')"
+expect "gzip: curl --compressed reads the policy" "${POLICY}x" "$(cat "$T/body"; echo x)"
+
 # Certificates: each kind gives curl's matching verification error.
 expect_match "expired" 'rc=60 .*certificate has expired' "$(fetch expired.srv.test 127.20.1.2)"
 expect_match "not yet valid" 'rc=60 .*not yet valid' "$(fetch notyet.srv.test 127.20.1.3)"

@@ -289,13 +289,42 @@ static json_t *probes_json(const struct world *w, const char *mx_name,
     return arr;
 }
 
+/* The first AAAA address of a resolution as text; false when there is none. */
+static bool first_aaaa(const struct world_resolution *r, char *out, size_t len)
+{
+    if (r->result != WORLD_DNS_ANSWER)
+        return false;
+    const struct world_node *n = &r->node[r->nnodes - 1];
+    for (unsigned k = 0; k < n->nrr; k++)
+        if (n->rr[k].type == TYPE_AAAA)
+            return inet_ntop(AF_INET6, n->data + n->rr[k].off, out, (socklen_t)len) != NULL;
+    return false;
+}
+
+/* The scan runs without --ipv6: every AAAA address is listed after the IPv4 ones, skipped. */
+static void append_v6_skips(json_t *probes, const struct world_resolution *r)
+{
+    if (r->result != WORLD_DNS_ANSWER)
+        return;
+    const struct world_node *n = &r->node[r->nnodes - 1];
+    for (unsigned k = 0; k < n->nrr; k++) {
+        char as[INET6_ADDRSTRLEN];
+        if (n->rr[k].type == TYPE_AAAA &&
+            inet_ntop(AF_INET6, n->data + n->rr[k].off, as, sizeof as))
+            json_array_append_new(probes,
+                                  json_pack("{s:s, s:s}", "addr", as, "skip", "ipv6-disabled"));
+    }
+}
+
 static json_t *mx_host_json(const struct world *w, uint16_t pref, const char *host, bool implicit,
                             struct world_resolution *r)
 {
     json_t *o = json_pack("{s:i, s:s, s:b}", "pref", pref, "host", host, "implicit", implicit);
     json_object_set_new(o, "a", obs_json(w, host, TYPE_A, r));
-    json_object_set_new(o, "probes", probes_json(w, host, r));
+    json_t *probes = probes_json(w, host, r);
     json_object_set_new(o, "aaaa", obs_json(w, host, TYPE_AAAA, r));
+    append_v6_skips(probes, r);
+    json_object_set_new(o, "probes", probes);
     return o;
 }
 
@@ -347,16 +376,24 @@ static json_t *policy_json(const struct world *w, const struct world_domain *d, 
 {
     char host[WORLD_NAME_MAX + 16];
     snprintf(host, sizeof host, "mta-sts.%s", d->name);
+    char v6[INET6_ADDRSTRLEN];
+    if (world_dns_resolve(w, host, TYPE_AAAA, r) < 0)
+        return NULL;
+    bool has_v6 = first_aaaa(r, v6, sizeof v6);
     if (world_dns_resolve(w, host, TYPE_A, r) < 0)
         return NULL;
     bool resolves = r->result == WORLD_DNS_ANSWER;
-    if (!txt && !resolves)
+    if (!txt && !resolves && !has_v6)
         return NULL;
     char url[WORLD_NAME_MAX + 64];
     snprintf(url, sizeof url, "https://%s/.well-known/mta-sts.txt", host);
     json_t *o = json_pack("{s:s, s:s}", "url", url, "why", txt ? "txt" : "policy-only");
     const char *result = NULL;
-    if (r->result == WORLD_DNS_NXDOMAIN || r->result == WORLD_DNS_NODATA)
+    if ((r->result == WORLD_DNS_NXDOMAIN || r->result == WORLD_DNS_NODATA) && has_v6) {
+        /* IPv6 only, and the scan does not use IPv6. */
+        json_object_set_new(o, "addr", json_string(v6));
+        result = "ipv6-disabled";
+    } else if (r->result == WORLD_DNS_NXDOMAIN || r->result == WORLD_DNS_NODATA)
         result = "no-address";
     else if (r->result != WORLD_DNS_ANSWER)
         result = "dns-failure";
@@ -403,6 +440,8 @@ static json_t *policy_json(const struct world *w, const struct world_domain *d, 
         json_object_set_new(o, "content_type", json_string(h.content_type));
     if (h.location[0])
         json_object_set_new(o, "location", json_string(h.location));
+    if (h.gzip)
+        json_object_set_new(o, "content_encoding", json_string("gzip"));
     if (h.speed == WORLD_SPEED_DRIP || h.speed == WORLD_SPEED_STALL)
         result = "timeout";
     else if (h.speed == WORLD_SPEED_RESET)

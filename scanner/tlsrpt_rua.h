@@ -1,0 +1,37 @@
+/*
+ * The report destinations of a TLS-RPT record (RFC 8460 §3), read off the _smtp._tls TXT
+ * reply so the scan can look up where reports would go: the domain of each mailto: URI
+ * (needs an MX or an address to take mail) and the host of each https: URI (needs an
+ * address). Parsing is deliberately loose (the analysis judges the syntax); only names
+ * that could be looked up are kept.
+ */
+#ifndef MTS_TLSRPT_RUA_H
+#define MTS_TLSRPT_RUA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <ldns/ldns.h>
+
+#define MTS_RUA_MAX      4   /* destinations looked up per domain */
+#define MTS_RUA_HOST_MAX 254 /* a name of at most 253 octets and its NUL */
+
+struct mts_rua_target {
+    bool mailto;                 /* mailto: (else https:) */
+    char host[MTS_RUA_HOST_MAX]; /* lower case, no trailing dot */
+};
+
+/*
+ * The destinations of the rua= field of record (len bytes), in order, duplicates
+ * dropped, at most max: mailto:LOCAL@DOMAIN gives DOMAIN, https://HOST[:PORT][/...] gives
+ * HOST; a "!size" suffix is ignored. Returns how many were written to out.
+ */
+size_t mts_rua_parse(const char *record, size_t len, struct mts_rua_target *out, size_t max);
+
+/*
+ * The destinations of the one "v=TLSRPTv1" TXT record in reply (none when there is no
+ * such record or more than one). Returns how many were written to out.
+ */
+size_t mts_rua_from_reply(const ldns_pkt *reply, struct mts_rua_target *out, size_t max);
+
+#endif

@@ -178,27 +178,6 @@ static void trace(struct session *s, const char *fmt, ...)
     s->smtp->trace(s->smtp->trace_arg, line);
 }
 
-/* Bytes from the peer: a JSON string when valid UTF-8 without NUL, else {"hex": ...}. */
-static json_t *json_bytes(const char *p, size_t n)
-{
-    if (memchr(p, 0, n) == NULL) {
-        json_t *str = json_stringn(p, n);
-        if (str)
-            return str;
-    }
-    static const char digits[] = "0123456789abcdef";
-    char *hex = malloc(2 * n + 1);
-    if (hex == NULL)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        hex[2 * i] = digits[(unsigned char)p[i] >> 4];
-        hex[2 * i + 1] = digits[(unsigned char)p[i] & 15];
-    }
-    json_t *o = json_pack("{s:s%}", "hex", hex, 2 * n);
-    free(hex);
-    return o;
-}
-
 /* Durations to 0.1 ms (non-negative; no libm needed). */
 static double round_ms(double ms)
 {
@@ -269,7 +248,7 @@ static void add_capability(struct session *s, const char *line, size_t len)
         caps = json_array();
         json_object_set_new(s->rec, "capabilities", caps);
     }
-    json_array_append_new(caps, json_bytes(buf, n));
+    json_array_append_new(caps, mts_json_bytes(buf, n));
 }
 
 static int has_capability(struct session *s, const char *name)
@@ -355,7 +334,7 @@ static void process_input(struct session *s)
             char *head = malloc(smtp->max_line);
             if (head) {
                 evbuffer_copyout(in, head, smtp->max_line);
-                json_array_append_new(s->reply.lines, json_bytes(head, smtp->max_line));
+                json_array_append_new(s->reply.lines, mts_json_bytes(head, smtp->max_line));
                 free(head);
             }
             on_bad_reply(s, MTS_SMTP_TOO_LONG, "line");
@@ -375,7 +354,7 @@ static void process_input(struct session *s)
         evbuffer_remove(in, line, len);
         evbuffer_drain(in, eol_len);
         s->reply.nlines++;
-        json_array_append_new(s->reply.lines, json_bytes(line, len));
+        json_array_append_new(s->reply.lines, mts_json_bytes(line, len));
         int last = parse_line(&s->reply, line, len);
         if (last >= 0 && s->state == SMTP_EHLO && s->reply.code == 250 && s->reply.nlines > 1)
             add_capability(s, line, len);

@@ -7,7 +7,7 @@ set -eu
 . "$(dirname "$0")/test_ca.sh"
 test_ca_init "$1"
 sans=""
-for s in ok utf8 html notfound forbidden moved big drip stall reset hold; do
+for s in ok utf8 html notfound forbidden moved big drip stall reset hold badtype badloc; do
   sans="${sans}DNS:mta-sts.$s.test,"
 done
 sans="${sans}DNS:mta-sts.no-such-name-7d41.invalid"

@@ -26,10 +26,11 @@ def long_name(total, suffix):
     return name
 
 ctrl_mx = ".".join(["^" * 60] * 3) + ".evil.test"  # "^" is the byte 0x01 in the world
+ctrl_short = "^" * 10 + ".evil.test"  # short enough to be probed under its own name
 long_mx = long_name(245, "longmx.test")
 normal = ["normal%04d.example" % i for i in range(2000)]
 longs = [long_name(n, "example") for n in range(243, 254)]
-hostile = ["ctrl-mx.example", "long-mx.example"] + longs
+hostile = ["ctrl-mx.example", "ctrl-short.example", "long-mx.example"] + longs
 with open(f"{work}/hostile.scn", "w") as f:
     f.write(f"""host mx1.bigmail.test
     addr 127.1.1.1
@@ -37,6 +38,8 @@ host {ctrl_mx}
     addr 127.1.9.1
 host {long_mx}
     addr 127.1.9.2
+host {ctrl_short}
+    addr 127.1.9.3
 preset sts
     sts "v=STSv1; id=1"
     tlsrpt "v=TLSRPTv1; rua=mailto:tlsrpt@reports.test"
@@ -49,6 +52,7 @@ preset sts
     for d in longs:
         f.write(f"domain {d}\n    mx 10 mx1.bigmail.test\n    verdict no-mta-sts\n")
     f.write(f"domain ctrl-mx.example\n    use sts\n    mx 10 {ctrl_mx}\n    verdict misconfigured\n")
+    f.write(f"domain ctrl-short.example\n    use sts\n    mx 10 {ctrl_short}\n    verdict misconfigured\n")
     f.write(f"domain long-mx.example\n    use sts\n    mx 10 {long_mx}\n    verdict misconfigured\n")
 # Hostile names first, between and last; one of them listed twice.
 names = hostile[:3] + normal[:1000] + hostile[3:] + normal[1000:] + [hostile[0]]
@@ -103,6 +107,13 @@ if ctrl["a"]["result"] != "answer" or ctrl["probes"] != [
         {"addr": "127.1.9.1", "skip": "name-too-long"}]:
     sys.exit("ctrl-mx: " + json.dumps(ctrl)[:400])
 
+# Probed with the name in wire form: no SNI, no name check, the record says so.
+short = recs["ctrl-short.example"]["mx"][0]
+probe = short["probes"][0].get("probe", {}) if len(short["probes"]) == 1 else {}
+if short["host"] != "\\001" * 10 + ".evil.test" or probe.get("host") != short["host"] or \
+        probe.get("hostname") is not False or "sni" in probe.get("tls", {}):
+    sys.exit("ctrl-short: " + json.dumps(short)[:600])
+
 lmx = recs["long-mx.example"]["mx"][0]
 if len(lmx["host"]) != 245 or not skipped(lmx["tlsa"], "_25._tcp." + lmx["host"]):
     sys.exit("long-mx: " + json.dumps(lmx.get("tlsa")))
@@ -121,6 +132,11 @@ expect "the scan is complete" grep -q '"state":"complete"' "$WORK/meta.json"
 
 "$MTS_ANALYZE" report --format json --db "$WORK/db" --scan-id full >"$WORK/report.json"
 expect "the analysis reads every record" test -s "$WORK/report.json"
+expect "the analysis names the overlong names" grep -q "dns-info/name-too-long" "$WORK/report.json"
+
+# A scan id too long for the store's keys is refused before anything is written.
+expect "a 65-character scan id is refused" not scan "$WORK/db" "$(printf 'x%.0s' {1..65})" \
+    "$WORK/list.txt"
 
 # Killed at a random moment, then resumed: the same records, each once.
 "$MTS_SCAN" --input "$WORK/list.txt" --db "$WORK/db" --scan-id resumed "${SCAN_ARGS[@]}" \

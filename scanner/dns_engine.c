@@ -434,10 +434,11 @@ static bool take_token(struct mts_dns *d)
     return false;
 }
 
-/* A lookup that could not even be built: its queries fail later, from the loop. */
+/* A lookup that could not even be built (memory ran out): its queries are answered later,
+   from the loop, with no observation. That is this process's fault, never a fact about
+   the name or its servers. */
 static void fail_deferred(struct mts_dns *d, struct dns_job *j)
 {
-    struct mts_dns_obs_meta meta = {.resolver = d->res[0].name};
     struct dns_job *w = j->waiters;
 
     if (j->flags & MTS_DNS_CACHE) {
@@ -446,11 +447,11 @@ static void fail_deferred(struct mts_dns *d, struct dns_job *j)
             *p = j->hnext;
     }
     j->waiters = NULL;
-    j->obs = mts_dns_obs_new(j->text, j->qtype, NULL, "error", &meta);
+    j->obs = NULL;
     done_push(d, j);
     while (w) {
         struct dns_job *next = w->next;
-        w->obs = mts_dns_obs_new(w->text, w->qtype, NULL, "error", &meta);
+        w->obs = NULL;
         done_push(d, w);
         w = next;
     }

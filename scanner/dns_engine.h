@@ -74,7 +74,8 @@ struct mts_dns_stats {
 /*
  * Called once per accepted mts_dns_query, on the loop thread, never from inside
  * mts_dns_query. obs: the DNSOBS as JSON text (malloc'd; the callback owns it and frees
- * it), NULL when it could not be allocated.
+ * it), NULL when memory ran out (for the observation or the lookup itself): a fault of
+ * this process, never an observation.
  * reply: the parsed reply, borrowed until the callback returns; NULL when there is none
  * (timeout, TCP failure). For a cache hit it is the cached reply, re-parsed.
  * The callback may call mts_dns_query; it must not call mts_dns_free.

@@ -390,8 +390,9 @@ static void on_dns(void *arg, char *obs, const ldns_pkt *reply)
 {
     struct job_ref *ref = arg;
     struct job *job = ref->job;
-    bool ok = ref->mx == SIZE_MAX ? take_domain_obs(job, ref->key, obs, reply)
-                                  : take_mx_obs(&job->mx[ref->mx], ref->key, obs, reply);
+    /* No observation: memory ran out, which is this process's fault, not the domain's. */
+    bool ok = obs && (ref->mx == SIZE_MAX ? take_domain_obs(job, ref->key, obs, reply)
+                                          : take_mx_obs(&job->mx[ref->mx], ref->key, obs, reply));
     free(ref);
     if (!ok)
         scan_fail(job->scan, -ENOMEM, "out of memory");

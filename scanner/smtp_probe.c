@@ -518,9 +518,10 @@ static void start_tls(struct session *s)
     SSL *ssl = SSL_new(s->smtp->ssl_ctx);
     /* A name that is not a host name cannot be sent as SNI nor match a certificate: the
        record says so ("hostname": false) and the chain is still observed. */
-    if (ssl == NULL || (s->hostname && mts_tls_expect_host(ssl, s->host) < 0)) {
+    int rc = ssl == NULL ? -ENOMEM : s->hostname ? mts_tls_expect_host(ssl, s->host) : 0;
+    if (rc < 0) {
         SSL_free(ssl);
-        fail(s, MTS_SMTP_ERROR, "out of memory", 0);
+        fail(s, MTS_SMTP_ERROR, rc == -ENOMEM ? "out of memory" : "host name refused", 0);
         return;
     }
     /* On failure the filter may own parts of ssl already: leak them rather than risk a

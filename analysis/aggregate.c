@@ -209,12 +209,19 @@ const char *mts_agg_effect_of(const char *category)
         const char *prefix;
         const char *effect;
     } map[] = {
-        {"dns-failure/", "unknown"},        {"analysis-error/", "unknown"},
-        {"sts-txt-invalid/", "off"},        {"sts-policy-only/", "off"},
-        {"sts-policy-fetch-error/", "off"}, {"sts-webpki-invalid/", "off"},
-        {"sts-policy-invalid/", "off"},     {"weak/", "weak"},
-        {"validation-failure/", "bounce"},  {"starttls-not-supported/", "bounce"},
-        {"certificate-", "bounce"},         {"change/body-changed-id-unchanged", "weak"},
+        {"dns-failure/", "unknown"},
+        {"not-probed/", "unknown"},
+        {"analysis-error/", "unknown"},
+        {"sts-txt-invalid/", "off"},
+        {"sts-policy-only/", "off"},
+        {"sts-policy-fetch-error/", "off"},
+        {"sts-webpki-invalid/", "off"},
+        {"sts-policy-invalid/", "off"},
+        {"weak/", "weak"},
+        {"validation-failure/", "bounce"},
+        {"starttls-not-supported/", "bounce"},
+        {"certificate-", "bounce"},
+        {"change/body-changed-id-unchanged", "weak"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strncmp(category, map[i].prefix, strlen(map[i].prefix)) == 0)

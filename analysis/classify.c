@@ -118,6 +118,15 @@ static bool dns_negative(const char *result)
     return result && (strcmp(result, "nxdomain") == 0 || strcmp(result, "nodata") == 0);
 }
 
+/* A query not asked because its name passes 255 octets: such a name cannot exist, so no
+   sender finds anything there (dns-info/name-too-long). */
+static bool dns_name_too_long(const json_t *obs)
+{
+    const char *res = json_string_value(json_object_get(obs, "result"));
+    const char *why = json_string_value(json_object_get(obs, "why"));
+    return res && why && strcmp(res, "skipped") == 0 && strcmp(why, "name-too-long") == 0;
+}
+
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9')
@@ -226,6 +235,9 @@ static void classify_txt(struct cls *st)
     o->funnel.has_record = o->funnel.valid_record = MTS_TRI_UNKNOWN;
     if (dns_failed(res)) {
         cat(st, "dns-failure/sts-txt");
+    } else if (dns_name_too_long(obs)) {
+        o->funnel.has_record = o->funnel.valid_record = MTS_TRI_NO;
+        cat(st, "dns-info/name-too-long");
     } else if (dns_negative(res)) {
         o->funnel.has_record = o->funnel.valid_record = MTS_TRI_NO;
         if (strcmp(res, "nxdomain") == 0 && has_cname(obs))
@@ -294,6 +306,10 @@ static void classify_tlsrpt(struct cls *st)
     const char *res = str(obs, "result");
     if (dns_failed(res)) {
         cat(st, "dns-failure/tlsrpt");
+    } else if (dns_name_too_long(obs)) {
+        if (!dns_name_too_long(dns(st, "sts")))
+            cat(st, "dns-info/name-too-long");
+        cat(st, "tlsrpt/absent");
     } else if (dns_negative(res)) {
         /* A domain that does not exist lacks everything; only a live one lacks TLS-RPT. */
         const char *mx = str(dns(st, "mx"), "result");
@@ -329,6 +345,26 @@ static bool media_type_ok(const char *ct)
     while (*ct == ' ' || *ct == '\t')
         ct++;
     return *ct == '\0' || *ct == ';';
+}
+
+/* A header value as stored: a string, or {"hex": "..."} when it is not UTF-8 text.
+   Returns a malloc'd NUL-terminated copy of its bytes, or NULL when absent or on ENOMEM. */
+static char *header_bytes(const json_t *v)
+{
+    if (json_is_string(v))
+        return strdup(json_string_value(v));
+    const char *hex = str(v, "hex");
+    if (!hex)
+        return NULL;
+    size_t n = strlen(hex) / 2;
+    char *b = malloc(n + 1);
+    for (size_t i = 0; b && i < n; i++) {
+        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        b[i] = (char)(hi < 0 || lo < 0 || (hi == 0 && lo == 0) ? '?' : hi * 16 + lo);
+    }
+    if (b)
+        b[n] = '\0';
+    return b;
 }
 
 static const char *fetch_category(const char *result, const json_t *fetch)
@@ -410,7 +446,9 @@ static void classify_policy(struct cls *st)
             o->funnel.policy_fetched = o->funnel.valid_policy = MTS_TRI_NO;
         return;
     }
-    o->media_type_ok = media_type_ok(str(fetch, "content_type"));
+    char *ctype = header_bytes(json_object_get(fetch, "content_type"));
+    o->media_type_ok = media_type_ok(ctype);
+    free(ctype);
     const char *sha = str(json_object_get(fetch, "body"), "sha256");
     const unsigned char *body = NULL;
     size_t len = 0;
@@ -482,12 +520,14 @@ static const char *probe_outcome(struct cls *st, const json_t *probe, struct mts
     if (!res)
         return "no-probe";
     if (strcmp(res, "ok") == 0) {
+        /* No certificate can name a host whose name is not a host name. */
+        bool hostname = !json_is_false(json_object_get(probe, "hostname"));
         if (ver &&
             (strcmp(ver, "TLSv1") == 0 || strcmp(ver, "TLSv1.1") == 0 ||
              strcmp(ver, "SSLv3") == 0) &&
             st->intends_mx)
             cat(st, "weak/tls-below-1.2");
-        const char *v = str(tls, "verify");
+        const char *v = hostname ? str(tls, "verify") : "name-mismatch";
         *refuses = true;
         if (v && strcmp(v, "ok") == 0) {
             *refuses = false;
@@ -555,6 +595,12 @@ static void classify_host(struct cls *st, const json_t *h, struct mts_mx_result 
         if (!(a->addr = strdup(addr ? addr : ""))) {
             st->rc = -ENOMEM;
             return;
+        }
+        if (skip && (strcmp(skip, "name-too-long") == 0 || strcmp(skip, "probe-refused") == 0)) {
+            a->outcome = "not-probed/mx-name"; /* the scanner could not look */
+            if (st->intends_mx)
+                cat(st, a->outcome);
+            continue;
         }
         if (skip) {
             a->outcome = "skipped";
@@ -828,6 +874,13 @@ static const char *bad_host(const json_t *h, char *buf, size_t cap)
     return NULL;
 }
 
+/* Whether a header value present is neither a string nor {"hex": bytes as hex digits}. */
+static bool bad_header(const json_t *v)
+{
+    const char *hex = str(v, "hex");
+    return v && !json_is_string(v) && (!hex || !is_hex(hex));
+}
+
 /* The first field of the policy fetch observation of the wrong type, or NULL. */
 static const char *bad_fetch(const json_t *f)
 {
@@ -836,8 +889,10 @@ static const char *bad_fetch(const json_t *f)
         return "policy";
     if (wrong_type(json_object_get(f, "result"), JSON_STRING))
         return "policy.result";
-    if (wrong_type(json_object_get(f, "content_type"), JSON_STRING))
+    if (bad_header(json_object_get(f, "content_type")))
         return "policy.content_type";
+    if (bad_header(json_object_get(f, "location")))
+        return "policy.location";
     if (wrong_type(body, JSON_OBJECT))
         return "policy.body";
     if (wrong_type(json_object_get(body, "sha256"), JSON_STRING))

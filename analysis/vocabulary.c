@@ -91,6 +91,8 @@ const char *const mts_category_names[] = {
     "tlsrpt/rua-unresolvable",
     "not-probed/policy-host-ipv6",
     "not-probed/mx-ipv6",
+    "not-probed/mx-name",
+    "dns-info/name-too-long",
     "analysis-error/undecodable",
     "analysis-error/unknown-version",
     "analysis-error/bad-field",

@@ -233,12 +233,13 @@ static int add_response(const struct fetch *f, json_t *o)
     if (set_new(o, "http_status", json_integer(status)) < 0) {
         return -1;
     }
+    /* Header bytes are the server's: kept exactly, as hex when they are not UTF-8 text. */
     if (curl_easy_header(f->easy, "Content-Type", 0, CURLH_HEADER, -1, &hd) == CURLHE_OK &&
-        set_new(o, "content_type", json_string(hd->value)) < 0) {
+        set_new(o, "content_type", mts_json_bytes(hd->value, strlen(hd->value))) < 0) {
         return -1;
     }
     if (curl_easy_header(f->easy, "Location", 0, CURLH_HEADER, -1, &hd) == CURLHE_OK &&
-        set_new(o, "location", json_string(hd->value)) < 0) {
+        set_new(o, "location", mts_json_bytes(hd->value, strlen(hd->value))) < 0) {
         return -1;
     }
     if (curl_easy_header(f->easy, "Content-Encoding", 0, CURLH_HEADER, -1, &hd) == CURLHE_OK &&
@@ -312,16 +313,15 @@ static json_t *build_obs(struct fetch *f, CURLcode rc, enum mts_https_result tra
     curl_off_t t;
 
     *result = f->cert_failed ? MTS_HTTPS_CERT_INVALID : transfer;
+    /* curl's message may quote the server's bytes: kept like a header. */
+    const char *error = rc == CURLE_OK ? "" : f->errbuf[0] ? f->errbuf : curl_easy_strerror(rc);
     if (!o || set_new(o, "url", json_string(f->url)) < 0 ||
         set_new(o, "why", json_string(f->why)) < 0 ||
         set_new(o, "result", json_string(result_names[*result])) < 0 ||
         set_new(o, "addr", json_string(f->addrs[f->ai])) < 0 ||
         set_new(o, "port", json_integer(h->o.port)) < 0 ||
         set_new(o, "curl_code", json_integer(rc)) < 0 ||
-        set_new(o, "curl_error",
-                json_string(rc == CURLE_OK ? ""
-                            : f->errbuf[0] ? f->errbuf
-                                           : curl_easy_strerror(rc))) < 0) {
+        set_new(o, "curl_error", mts_json_bytes(error, strlen(error))) < 0) {
         goto fail;
     }
     if (!f->cert_failed && add_response(f, o) < 0) {
@@ -639,8 +639,9 @@ int mts_https_new(struct mts_https **out, struct event_base *base,
     h->o.user_agent = h->user_agent;
     h->trust = mts_tls_client_ctx_new(opts->ca_file, &err);
     if (!h->user_agent || !h->trust) {
+        int rc = h->trust ? -ENOMEM : (err ? err : -ENOMEM);
         mts_https_free(h);
-        return h->trust ? -ENOMEM : (err ? err : -ENOMEM);
+        return rc;
     }
     err = mts_curl_loop_new(&h->loop, base, on_transfer_done, h);
     if (err < 0) {

@@ -37,7 +37,8 @@ static const char usage_text[] =
     "      --dry-run          print the names that would be scanned and what was rejected\n"
     "Store:\n"
     "  -d, --db DIR           LMDB store directory (created if absent)\n"
-    "      --scan-id ID       name of this scan (default: scan-YYYYMMDD-HHMMSS, UTC)\n"
+    "      --scan-id ID       name of this scan, at most 64 characters\n"
+    "                         (default: scan-YYYYMMDD-HHMMSS, UTC)\n"
     "      --resume           continue scan ID: skip domains already committed\n"
     "DNS:\n"
     "      --resolver IP[:PORT]  recursive resolver (repeatable; default: resolv.conf)\n"
@@ -418,6 +419,11 @@ int main(int argc, char **argv)
     if (c.resume && !c.scan_id) {
         mts_exclude_free(ex);
         return usage_error("%s", "--resume needs the --scan-id of the scan to continue");
+    }
+    /* Every record's key starts with the scan id; keys are bounded (LMDB: 511 bytes). */
+    if (c.scan_id && (c.scan_id[0] == '\0' || strlen(c.scan_id) > MTS_SCAN_ID_MAX)) {
+        mts_exclude_free(ex);
+        return usage_error("--scan-id wants 1 to %d characters", MTS_SCAN_ID_MAX);
     }
     char default_id[64];
     if (!c.scan_id) {

@@ -414,12 +414,13 @@ static void on_dns(void *arg, char *obs, const ldns_pkt *reply)
 {
     struct job_ref *ref = arg;
     struct job *job = ref->job;
-    bool ok = true;
-    if (ref->rua)
+    /* No observation: memory ran out, which is this process's fault, not the domain's. */
+    bool ok = obs != NULL;
+    if (ok && ref->rua)
         job->rua[ref->mx].obs[ref->key] = obs;
-    else if (ref->mx == SIZE_MAX)
+    else if (ok && ref->mx == SIZE_MAX)
         ok = take_domain_obs(job, ref->key, obs, reply);
-    else
+    else if (ok)
         ok = take_mx_obs(&job->mx[ref->mx], ref->key, obs, reply);
     free(ref);
     if (!ok)
@@ -428,7 +429,25 @@ static void on_dns(void *arg, char *obs, const ldns_pkt *reply)
         job_step(job);
 }
 
-/* Sends one query whose answer ref says where to keep (ref NULL: out of memory). */
+/* Records a query that cannot be asked (its name passes 255 octets): a fact about the
+   domain, MX host or report destination that ref names, kept in its record. */
+static void job_query_skipped(struct job *job, const struct job_ref *ref, const char *qname,
+                              ldns_rr_type type)
+{
+    char *obs = mts_dns_obs_skipped(qname, type, "name-too-long");
+    if (!obs)
+        scan_fail(job->scan, -ENOMEM, "out of memory");
+    else if (ref->rua)
+        job->rua[ref->mx].obs[ref->key] = obs;
+    else if (ref->mx == SIZE_MAX)
+        take_domain_obs(job, ref->key, obs, NULL);
+    else
+        take_mx_obs(&job->mx[ref->mx], ref->key, obs, NULL);
+}
+
+/* Sends one query whose answer ref says where to keep (ref NULL: out of memory), or records
+   why it cannot be asked. The caller holds a pending count while it issues a stage's
+   queries, so a name recorded here never ends the stage early. */
 static void job_send(struct job *job, struct job_ref *ref, const char *qname, ldns_rr_type type,
                      unsigned flags)
 {
@@ -438,17 +457,35 @@ static void job_send(struct job *job, struct job_ref *ref, const char *qname, ld
         return;
     }
     int rc = mts_dns_query(s->dns, qname, type, flags, on_dns, ref);
-    if (rc != 0) {
-        job->pending--;
-        free(ref);
-        scan_fail(s, rc, mts_dns_strerror(rc));
-    }
+    if (rc == 0)
+        return;
+    job->pending--;
+    if (rc == MTS_DNS_ENAME)
+        job_query_skipped(job, ref, qname, type);
+    else
+        scan_fail(s, rc == MTS_DNS_ENOMEM ? -ENOMEM : -EINVAL, mts_dns_strerror(rc));
+    free(ref);
 }
 
 static void job_query(struct job *job, int key, size_t mx, const char *qname, ldns_rr_type type,
                       unsigned flags)
 {
     job_send(job, job_ref_new(job, key, mx), qname, type, flags);
+}
+
+/* Asks prefix + name (a name derived from a domain or MX host). */
+static void job_query_under(struct job *job, int key, size_t mx, const char *prefix,
+                            const char *name, ldns_rr_type type, unsigned flags)
+{
+    size_t n = strlen(prefix) + strlen(name) + 1;
+    char *qname = malloc(n);
+    if (!qname) {
+        scan_fail(job->scan, -ENOMEM, "out of memory");
+        return;
+    }
+    snprintf(qname, n, "%s%s", prefix, name);
+    job_query(job, key, mx, qname, type, flags);
+    free(qname);
 }
 
 /* Where TLS reports would go: a mailto: domain needs an MX or (implicit MX) an address,
@@ -483,17 +520,13 @@ static void job_start(struct scan *s, const char *domain)
     s->jobs = job;
     s->inflight++;
 
-    char name[300];
     job->state = JOB_DNS;
     job->pending = 1; /* held while the queries are issued, so none can finish the stage */
-    snprintf(name, sizeof name, "_mta-sts.%s", domain);
-    job_query(job, DNS_STS, SIZE_MAX, name, LDNS_RR_TYPE_TXT, 0);
+    job_query_under(job, DNS_STS, SIZE_MAX, "_mta-sts.", domain, LDNS_RR_TYPE_TXT, 0);
     job_query(job, DNS_MX, SIZE_MAX, domain, LDNS_RR_TYPE_MX, 0);
-    snprintf(name, sizeof name, "_smtp._tls.%s", domain);
-    job_query(job, DNS_TLSRPT, SIZE_MAX, name, LDNS_RR_TYPE_TXT, 0);
-    snprintf(name, sizeof name, "mta-sts.%s", domain);
-    job_query(job, DNS_POLICY_A, SIZE_MAX, name, LDNS_RR_TYPE_A, 0);
-    job_query(job, DNS_POLICY_AAAA, SIZE_MAX, name, LDNS_RR_TYPE_AAAA, 0);
+    job_query_under(job, DNS_TLSRPT, SIZE_MAX, "_smtp._tls.", domain, LDNS_RR_TYPE_TXT, 0);
+    job_query_under(job, DNS_POLICY_A, SIZE_MAX, "mta-sts.", domain, LDNS_RR_TYPE_A, 0);
+    job_query_under(job, DNS_POLICY_AAAA, SIZE_MAX, "mta-sts.", domain, LDNS_RR_TYPE_AAAA, 0);
     if (--job->pending == 0)
         job_step(job);
 }
@@ -574,10 +607,16 @@ static void job_start_https(struct job *job, bool has_record)
     }
     job->https_pending = true;
     int rc = mts_https_fetch(s->https, host, usable, nusable, why, on_policy, job);
-    if (rc != 0) {
-        job->https_pending = false;
-        scan_fail(s, rc, "policy fetch could not start");
+    if (rc == 0)
+        return;
+    job->https_pending = false;
+    if (rc == -ENOMEM) {
+        scan_fail(s, rc, "out of memory");
+        return;
     }
+    /* The fetcher refused this host or its addresses: the domain's fact, not the scan's. */
+    job->policy = fetch_not_attempted(host, why, "error");
+    json_object_set_new(job->policy, "curl_error", json_string("fetch refused: invalid argument"));
 }
 
 /* Orders the MX reply's hosts into job->mx by preference, without duplicates, at most
@@ -633,11 +672,9 @@ static void job_start_mxaddr(struct job *job)
         const char *host = job->mx[i].host;
         job_query(job, MX_A, i, host, LDNS_RR_TYPE_A, MTS_DNS_CACHE);
         job_query(job, MX_AAAA, i, host, LDNS_RR_TYPE_AAAA, MTS_DNS_CACHE);
-        if (s->cfg->dane) {
-            char name[300];
-            snprintf(name, sizeof name, "_25._tcp.%s", host);
-            job_query(job, MX_TLSA, i, name, LDNS_RR_TYPE_TLSA, MTS_DNS_CACHE | MTS_DNS_DO);
-        }
+        if (s->cfg->dane)
+            job_query_under(job, MX_TLSA, i, "_25._tcp.", host, LDNS_RR_TYPE_TLSA,
+                            MTS_DNS_CACHE | MTS_DNS_DO);
     }
     job_query_rua(job);
     if (--job->pending == 0)
@@ -684,6 +721,10 @@ static void job_start_probes(struct job *job)
             if (p->skip)
                 continue;
             per_family[v6addr]++;
+            if (!mts_store_mxprobe_key_fits(s->store, s->cfg->scan_id, m->host, text)) {
+                p->skip = "name-too-long";
+                continue;
+            }
             struct job_ref *ref = job_ref_new(job, 0, i);
             if (!ref) {
                 scan_fail(s, -ENOMEM, "out of memory");
@@ -693,8 +734,11 @@ static void job_start_probes(struct job *job)
             if (rc != 0) {
                 job->pending--;
                 free(ref);
-                scan_fail(s, rc, "MX probe could not start");
-                break;
+                if (rc == -ENOMEM) {
+                    scan_fail(s, rc, "out of memory");
+                    break;
+                }
+                p->skip = "probe-refused"; /* the prober would not take this host */
             }
         }
     }
@@ -793,11 +837,17 @@ static char *job_record(const struct job *job, size_t *len)
     return mts_jt_take(&t, len);
 }
 
-/* Hands the finished record to the writer; the job ends here. */
+/* Hands the finished record to the writer; the job ends here. After a fault of the
+   process nothing more is committed: --resume must be able to trust every record. */
 static void job_commit(struct job *job)
 {
     struct scan *s = job->scan;
     int rc = 0;
+    if (s->err) {
+        job_unlink(job);
+        job_free(job);
+        return;
+    }
     if (job->body && job->policy) {
         unsigned char digest[32];
         unsigned int dlen = 0;
@@ -907,6 +957,10 @@ static void on_commit(void *arg, const struct mts_writer_commit *info)
 static void on_probe_finished(void *arg, const char *host, const char *addr, json_t *record)
 {
     struct scan *s = arg;
+    if (s->err) {
+        json_decref(record);
+        return;
+    }
     int rc = mts_writer_put_mxprobe(s->writer, s->cfg->scan_id, host, addr, record);
     if (rc != 0)
         scan_fail(s, rc, mts_store_strerror(rc));

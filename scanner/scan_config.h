@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #define MTS_SCAN_MAX_LIST 64 /* repeatable options: --input, --resolver */
+#define MTS_SCAN_ID_MAX   64 /* characters of --scan-id: room in every store key */
 
 struct mts_scan_config {
     const char *inputs[MTS_SCAN_MAX_LIST];

@@ -26,6 +26,7 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <ldns/ldns.h>
 #include <openssl/err.h>
 
 #include "conn_limit.h"
@@ -129,7 +130,8 @@ struct reply {
 struct session {
     TAILQ_ENTRY(session) link;
     struct mts_smtp *smtp;
-    char *host, *addr;
+    char *host, *addr; /* host: the MX name in presentation form */
+    bool hostname;     /* every label is a host name label: SNI and name check apply */
     struct sockaddr_storage sa;
     int salen;
     enum smtp_state state;
@@ -174,27 +176,6 @@ static void trace(struct session *s, const char *fmt, ...)
         vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
     va_end(ap);
     s->smtp->trace(s->smtp->trace_arg, line);
-}
-
-/* Bytes from the peer: a JSON string when valid UTF-8 without NUL, else {"hex": ...}. */
-static json_t *json_bytes(const char *p, size_t n)
-{
-    if (memchr(p, 0, n) == NULL) {
-        json_t *str = json_stringn(p, n);
-        if (str)
-            return str;
-    }
-    static const char digits[] = "0123456789abcdef";
-    char *hex = malloc(2 * n + 1);
-    if (hex == NULL)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        hex[2 * i] = digits[(unsigned char)p[i] >> 4];
-        hex[2 * i + 1] = digits[(unsigned char)p[i] & 15];
-    }
-    json_t *o = json_pack("{s:s%}", "hex", hex, 2 * n);
-    free(hex);
-    return o;
 }
 
 /* Durations to 0.1 ms (non-negative; no libm needed). */
@@ -267,7 +248,7 @@ static void add_capability(struct session *s, const char *line, size_t len)
         caps = json_array();
         json_object_set_new(s->rec, "capabilities", caps);
     }
-    json_array_append_new(caps, json_bytes(buf, n));
+    json_array_append_new(caps, mts_json_bytes(buf, n));
 }
 
 static int has_capability(struct session *s, const char *name)
@@ -353,7 +334,7 @@ static void process_input(struct session *s)
             char *head = malloc(smtp->max_line);
             if (head) {
                 evbuffer_copyout(in, head, smtp->max_line);
-                json_array_append_new(s->reply.lines, json_bytes(head, smtp->max_line));
+                json_array_append_new(s->reply.lines, mts_json_bytes(head, smtp->max_line));
                 free(head);
             }
             on_bad_reply(s, MTS_SMTP_TOO_LONG, "line");
@@ -373,7 +354,7 @@ static void process_input(struct session *s)
         evbuffer_remove(in, line, len);
         evbuffer_drain(in, eol_len);
         s->reply.nlines++;
-        json_array_append_new(s->reply.lines, json_bytes(line, len));
+        json_array_append_new(s->reply.lines, mts_json_bytes(line, len));
         int last = parse_line(&s->reply, line, len);
         if (last >= 0 && s->state == SMTP_EHLO && s->reply.code == 250 && s->reply.nlines > 1)
             add_capability(s, line, len);
@@ -535,9 +516,12 @@ static void start_tls(struct session *s)
 {
     drain_injection(s);
     SSL *ssl = SSL_new(s->smtp->ssl_ctx);
-    if (ssl == NULL || mts_tls_expect_host(ssl, s->host) < 0) {
+    /* A name that is not a host name cannot be sent as SNI nor match a certificate: the
+       record says so ("hostname": false) and the chain is still observed. */
+    int rc = ssl == NULL ? -ENOMEM : s->hostname ? mts_tls_expect_host(ssl, s->host) : 0;
+    if (rc < 0) {
         SSL_free(ssl);
-        fail(s, MTS_SMTP_ERROR, "out of memory", 0);
+        fail(s, MTS_SMTP_ERROR, rc == -ENOMEM ? "out of memory" : "host name refused", 0);
         return;
     }
     /* On failure the filter may own parts of ssl already: leak them rather than risk a
@@ -714,10 +698,56 @@ static double wall_time(void)
     return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1e3;
 }
 
-int mts_smtp_probe(struct mts_smtp *smtp, const char *host, const char *addr,
-                   void (*done)(void *arg, json_t *record), void *arg)
+/* Whether name (wire form) is a well-formed name of at least one label: labels of 1 to 63
+   octets, 255 octets in all, ending at the root exactly at name + len. */
+static bool wire_name_ok(const unsigned char *name, size_t len)
 {
-    if (host == NULL || addr == NULL || done == NULL || *host == 0 || strlen(host) > 253)
+    if (name == NULL || len < 2 || len > 255)
+        return false;
+    size_t o = 0;
+    while (o < len && name[o] != 0) {
+        if (name[o] > 63)
+            return false;
+        o += 1 + name[o];
+    }
+    return o == len - 1 && o > 0;
+}
+
+/* Whether every label holds only letters, digits, '-' and '_' (names seen as hosts). */
+static bool wire_is_hostname(const unsigned char *name)
+{
+    for (size_t o = 0; name[o] != 0; o += 1 + name[o])
+        for (size_t i = 1; i <= name[o]; i++) {
+            unsigned char c = name[o + i];
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_'))
+                return false;
+        }
+    return true;
+}
+
+/* The name in presentation form as the domain record writes an MX host: ldns's escapes,
+   lower case, no trailing dot. NULL on ENOMEM. */
+static char *wire_name_text(const unsigned char *name, size_t len)
+{
+    ldns_rdf *rdf = ldns_dname_new_frm_data((uint16_t)len, name);
+    char *text = rdf ? ldns_rdf2str(rdf) : NULL;
+    ldns_rdf_deep_free(rdf);
+    if (text == NULL)
+        return NULL;
+    size_t n = strlen(text);
+    if (n > 1 && text[n - 1] == '.')
+        text[n - 1] = '\0';
+    for (char *p = text; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    return text;
+}
+
+int mts_smtp_probe(struct mts_smtp *smtp, const unsigned char *name, size_t name_len,
+                   const char *addr, void (*done)(void *arg, json_t *record), void *arg)
+{
+    if (addr == NULL || done == NULL || !wire_name_ok(name, name_len))
         return -EINVAL;
     struct session *s = calloc(1, sizeof(*s));
     if (s == NULL)
@@ -730,14 +760,18 @@ int mts_smtp_probe(struct mts_smtp *smtp, const char *host, const char *addr,
         free(s);
         return rc;
     }
-    s->host = strdup(host);
+    s->host = wire_name_text(name, name_len);
+    s->hostname = wire_is_hostname(name);
     s->addr = strdup(addr);
     s->stage_timer = evtimer_new(smtp->base, stage_timeout_cb, s);
     s->deadline = evtimer_new(smtp->base, deadline_cb, s);
     s->rec = json_pack("{s:i}", "v", 1);
     if (smtp->scan_id)
         json_object_set_new(s->rec, "scan", json_string(smtp->scan_id));
-    json_object_set_new(s->rec, "host", json_bytes(host, strlen(host)));
+    if (s->host)
+        json_object_set_new(s->rec, "host", json_string(s->host));
+    if (!s->hostname)
+        json_object_set_new(s->rec, "hostname", json_false());
     json_object_set_new(s->rec, "addr", json_string(addr));
     json_object_set_new(s->rec, "port", json_integer(smtp->port));
     json_object_set_new(s->rec, "t_start", json_real(wall_time()));

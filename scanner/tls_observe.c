@@ -145,9 +145,9 @@ const char *mts_tls_verify_class(long code)
     }
 }
 
-/* Text that may not be UTF-8 becomes {"hex": "..."} (docs/record-schema.md conventions). */
-static json_t *json_bytes(const unsigned char *p, size_t n)
+json_t *mts_json_bytes(const void *bytes, size_t n)
 {
+    const unsigned char *p = bytes;
     if (memchr(p, 0, n) == NULL) {
         json_t *s = json_stringn((const char *)p, n);
         if (s)
@@ -175,7 +175,7 @@ static json_t *name_json(const X509_NAME *name)
     if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
         char *data;
         long n = BIO_get_mem_data(bio, &data);
-        out = json_bytes((const unsigned char *)data, n > 0 ? (size_t)n : 0);
+        out = mts_json_bytes((const unsigned char *)data, n > 0 ? (size_t)n : 0);
     }
     BIO_free(bio);
     return out;
@@ -203,8 +203,8 @@ static json_t *san_json(X509 *cert, int *truncated)
             break;
         }
         const ASN1_IA5STRING *s = gn->d.dNSName;
-        json_array_append_new(arr,
-                              json_bytes(ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s)));
+        json_array_append_new(
+            arr, mts_json_bytes(ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s)));
     }
     GENERAL_NAMES_free(names);
     return arr;

@@ -64,6 +64,13 @@ long mts_tls_verify_result(const SSL *ssl);
 json_t *mts_tls_observe(const SSL *ssl);
 
 /*
+ * n bytes from the network as a record keeps them (docs/record-schema.md): a JSON string
+ * when they are UTF-8 without NUL, otherwise {"hex": "..."}. NULL only on ENOMEM. Shared
+ * by every record writer (TLS facts, SMTP replies, HTTP headers).
+ */
+json_t *mts_json_bytes(const void *bytes, size_t n);
+
+/*
  * The TLSOBS "verify" class of an X509_V_ERR_* code: "ok", "expired", "not-yet-valid",
  * "name-mismatch", "self-signed", "untrusted" or "other". Static string.
  */

@@ -15,6 +15,7 @@
  *   coding       a body sent gzip- or deflate-coded (asked for or not) is decoded, its
  *                coding recorded; a decompression bomb stops at the bound as too-large;
  *                a broken or unknown coding is an error
+ *   hostile      a CA file that does not exist; header bytes that are not UTF-8
  *
  * Usage: https_fetch_test CERTDIR SERVER_SCRIPT GROUP
  */
@@ -660,6 +661,37 @@ static void group_coding(void)
     mts_https_free(h);
 }
 
+/* Hostile inputs: a CA file that does not exist (the fetcher refuses to start, reading
+   nothing freed), header bytes that are not UTF-8 (kept as hex, TLS facts kept). */
+static void group_hostile(void)
+{
+    struct mts_https *h = NULL;
+    struct mts_https_opts o = {.ca_file = "/nonexistent/ca.pem", .port = (uint16_t)srv.port};
+    CHECK(mts_https_new(&h, base, &o) != 0);
+    CHECK(h == NULL);
+
+    h = new_fetcher(false, 10, NULL);
+    const char *lo[] = {"127.0.0.1"};
+    struct result type, loc;
+    start(h, &type, "mta-sts.badtype.test", lo, 1);
+    start(h, &loc, "mta-sts.badloc.test", lo, 1);
+    run();
+    CHECK_STR(str(type.obs, "result"), "ok");
+    CHECK_INT(num(type.obs, "http_status"), 200);
+    CHECK_STR(str(type.obs, "content_type.hex"), "746578742f706c61696e3b20636861727365743dff");
+    CHECK_STR(str(type.obs, "tls.verify"), "ok");
+    CHECK_STR(str(type.obs, "tls.sni"), "mta-sts.badtype.test");
+    CHECK(json_array_size(json_object_get(json_object_get(type.obs, "tls"), "chain")) == 1);
+    CHECK_INT(num(type.obs, "body.len"), strlen(POLICY));
+    CHECK_STR(str(loc.obs, "result"), "redirect");
+    CHECK_STR(str(loc.obs, "content_type"), "text/html");
+    CHECK_STR(str(loc.obs, "location.hex"), "68747470733a2f2f7777772ee92e746573742f");
+    CHECK_STR(str(loc.obs, "tls.verify"), "ok");
+    result_free(&type);
+    result_free(&loc);
+    mts_https_free(h);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -684,6 +716,8 @@ int main(int argc, char **argv)
         group_cancel();
     } else if (strcmp(argv[3], "coding") == 0) {
         group_coding();
+    } else if (strcmp(argv[3], "hostile") == 0) {
+        group_hostile();
     } else {
         fprintf(stderr, "unknown group %s\n", argv[3]);
         https_server_stop(&srv);

@@ -8,7 +8,7 @@ set -eu
 test_ca_init "$1"
 sans=""
 for s in ok utf8 html notfound forbidden moved big drip stall reset hold gzip deflate bomb badgzip \
-  compress; do
+  compress badtype badloc; do
   sans="${sans}DNS:mta-sts.$s.test,"
 done
 sans="${sans}DNS:mta-sts.no-such-name-7d41.invalid"

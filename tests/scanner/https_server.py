@@ -141,6 +141,11 @@ async def answer(writer, case, sock):
     elif case == "moved":
         out = response(b"301 Moved Permanently", b"text/html", b"moved",
                        b"Location: https://www.moved.test/.well-known/mta-sts.txt\r\n")
+    elif case == "badtype":  # a Latin-1 byte in the media type: not UTF-8
+        out = response(b"200 OK", b"text/plain; charset=\xff", POLICY)
+    elif case == "badloc":
+        out = response(b"301 Moved Permanently", b"text/html", b"moved",
+                       b"Location: https://www.\xe9.test/\r\n")
     elif case == "big":
         out = response(b"200 OK", b"text/plain", BIG)
     elif case in CODED:

@@ -140,8 +140,10 @@ static int parse_query(const unsigned char *p, size_t len, struct query *q)
             unsigned char c = p[o + i];
             if (c >= 'A' && c <= 'Z')
                 c = (unsigned char)(c - 'A' + 'a');
+            if (c == WORLD_CTRL_BYTE)
+                c = WORLD_CTRL_CHAR;
             if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-                  c == '*'))
+                  c == '*' || c == WORLD_CTRL_CHAR))
                 q->name_ok = false, c = '?';
             q->qname[t++] = (char)c;
         }

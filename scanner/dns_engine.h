@@ -41,6 +41,7 @@ struct mts_dns_opts {
     unsigned timeout_ms;      /* per UDP try; default 2000 */
     unsigned tries;           /* UDP transmissions per query; default 3 */
     unsigned tcp_timeout_ms;  /* whole TCP exchange after truncation; default 5000 */
+    unsigned max_tcp;         /* TCP exchanges (sockets) at once; default 64 */
     unsigned max_inflight;    /* queries sent and not finished; default 1000, max 65536 */
     unsigned rate_qps;        /* packets sent per second; 0 = unlimited */
     unsigned cache_entries;   /* cache size; default 65536; use no_cache to disable */

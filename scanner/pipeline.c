@@ -941,6 +941,7 @@ static int scan_open_engines(struct scan *s, char *err, size_t errlen)
         .tries = c->dns_tries,
         .max_inflight = c->dns_inflight,
         .rate_qps = c->rate,
+        .max_tcp = c->dns_tcp_max,
         .cache_entries = 1u << 16,
     };
     int rc = mts_dns_new(&s->dns, s->base, &dopts);
@@ -953,6 +954,8 @@ static int scan_open_engines(struct scan *s, char *err, size_t errlen)
         snprintf(err, errlen, "connection limits: out of memory");
         return rc;
     }
+    mts_conn_limit_set_wait_ms(s->https_limit, c->queue_ms);
+    mts_conn_limit_set_wait_ms(s->smtp_limit, c->queue_ms);
     struct mts_https_opts hopts = {
         .ca_file = c->ca_file,
         .port = c->https_port,

@@ -35,6 +35,8 @@ struct mts_scan_config {
     unsigned per_ip;       /* concurrent connections per destination address */
     unsigned https_max;    /* concurrent HTTPS transfers */
     unsigned smtp_max;     /* concurrent SMTP sessions */
+    unsigned dns_tcp_max;  /* concurrent DNS TCP fallbacks */
+    unsigned queue_ms;     /* deadline of a wait for a connection slot */
     unsigned max_mx;       /* MX hosts looked at per domain */
     unsigned max_addrs;    /* addresses probed per MX host and family */
     uint16_t smtp_port, https_port;

@@ -69,6 +69,8 @@ static const char usage_text[] =
     "      --dns-tcp-max N    DNS TCP fallbacks at once (default 64)\n"
     "      --queue-timeout MS  longest wait for a connection slot to one address; then the\n"
     "                         probe is recorded as queue-timeout (default 120000)\n"
+    "      --writer-backlog N  store records waiting for the disk at which no new domain is\n"
+    "                         admitted until a quarter remain (default 4000)\n"
     "      --ehlo NAME        EHLO name (default: this host's name)\n"
     "      --user-agent STR   HTTP User-Agent\n"
     "      --allow-private    connect to private/loopback/reserved addresses (test worlds)\n"
@@ -112,6 +114,7 @@ enum long_only {
     OPT_SMTP_MAX,
     OPT_DNS_TCP_MAX,
     OPT_QUEUE_TIMEOUT,
+    OPT_WRITER_BACKLOG,
     OPT_EHLO,
     OPT_USER_AGENT,
     OPT_ALLOW_PRIVATE,
@@ -155,6 +158,7 @@ static const struct option long_options[] = {
     {"smtp-max", required_argument, NULL, OPT_SMTP_MAX},
     {"dns-tcp-max", required_argument, NULL, OPT_DNS_TCP_MAX},
     {"queue-timeout", required_argument, NULL, OPT_QUEUE_TIMEOUT},
+    {"writer-backlog", required_argument, NULL, OPT_WRITER_BACKLOG},
     {"ehlo", required_argument, NULL, OPT_EHLO},
     {"user-agent", required_argument, NULL, OPT_USER_AGENT},
     {"allow-private", no_argument, NULL, OPT_ALLOW_PRIVATE},
@@ -215,6 +219,7 @@ static void config_defaults(struct mts_scan_config *c)
     c->smtp_max = 200;
     c->dns_tcp_max = 64;
     c->queue_ms = 120000;
+    c->writer_backlog = 4000;
     c->max_mx = 10;
     c->max_addrs = 2;
     c->smtp_port = 25;
@@ -413,6 +418,7 @@ int main(int argc, char **argv)
                 {OPT_SMTP_MAX, 1, 100000, offsetof(struct mts_scan_config, smtp_max)},
                 {OPT_DNS_TCP_MAX, 1, 100000, offsetof(struct mts_scan_config, dns_tcp_max)},
                 {OPT_QUEUE_TIMEOUT, 10, 3600000, offsetof(struct mts_scan_config, queue_ms)},
+                {OPT_WRITER_BACKLOG, 4, 10000000, offsetof(struct mts_scan_config, writer_backlog)},
                 {OPT_GRACE, 0, 3600000, offsetof(struct mts_scan_config, grace_ms)},
             };
             size_t i;

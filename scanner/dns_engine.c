@@ -888,6 +888,7 @@ static int set_defaults(struct mts_dns_opts *o)
     o->max_tcp = o->max_tcp ? o->max_tcp : 64;
     o->max_inflight = o->max_inflight ? o->max_inflight : 1000;
     o->cache_entries = o->cache_entries ? o->cache_entries : 65536;
+    o->cache_bytes = o->cache_bytes ? o->cache_bytes : (size_t)32 << 20;
     o->cache_max_ttl_s = o->cache_max_ttl_s ? o->cache_max_ttl_s : 3600;
     o->sockets = o->sockets ? o->sockets : 4;
     o->edns_size = o->edns_size ? o->edns_size : 1232;
@@ -955,7 +956,8 @@ static int setup(struct mts_dns *d, const struct mts_dns_opts *opts)
     if (!d->coalesce)
         return MTS_DNS_ENOMEM;
     d->coalesce_mask = nb - 1;
-    if (!d->o.no_cache && (err = mts_dns_cache_new(&d->cache, d->o.cache_entries)))
+    if (!d->o.no_cache &&
+        (err = mts_dns_cache_new(&d->cache, d->o.cache_entries, d->o.cache_bytes)))
         return err;
 
     {
@@ -1139,6 +1141,7 @@ void mts_dns_stats(const struct mts_dns *d, struct mts_dns_stats *out)
 {
     *out = d->st;
     out->cache_used = d->cache ? mts_dns_cache_used(d->cache) : 0;
+    out->cache_bytes = d->cache ? mts_dns_cache_bytes(d->cache) : 0;
 }
 
 size_t mts_dns_nresolvers(const struct mts_dns *d)

@@ -46,6 +46,7 @@ static const char usage_text[] =
     "      --dns-inflight N   DNS queries in flight (default 2000)\n"
     "      --timeout-dns MS   per try (default 2000); --dns-tries N (default 3)\n"
     "      --dane             also look up TLSA _25._tcp.MX with the DO bit\n"
+    "      --dns-cache-bytes N  bound of the scan-wide DNS cache (default 33554432)\n"
     "Probes:\n"
     "      --no-https         skip the policy fetch\n"
     "      --no-smtp          skip the STARTTLS probes\n"
@@ -69,6 +70,8 @@ static const char usage_text[] =
     "      --dns-tcp-max N    DNS TCP fallbacks at once (default 64)\n"
     "      --queue-timeout MS  longest wait for a connection slot to one address; then the\n"
     "                         probe is recorded as queue-timeout (default 120000)\n"
+    "      --mx-cache-bytes N  bound of the scan-wide MX probe cache; a key forgotten past\n"
+    "                         it is probed again when asked again (default 67108864)\n"
     "      --writer-backlog N  store records waiting for the disk at which no new domain is\n"
     "                         admitted until a quarter remain (default 4000)\n"
     "      --ehlo NAME        EHLO name (default: this host's name)\n"
@@ -115,6 +118,8 @@ enum long_only {
     OPT_DNS_TCP_MAX,
     OPT_QUEUE_TIMEOUT,
     OPT_WRITER_BACKLOG,
+    OPT_DNS_CACHE_BYTES,
+    OPT_MX_CACHE_BYTES,
     OPT_EHLO,
     OPT_USER_AGENT,
     OPT_ALLOW_PRIVATE,
@@ -159,6 +164,8 @@ static const struct option long_options[] = {
     {"dns-tcp-max", required_argument, NULL, OPT_DNS_TCP_MAX},
     {"queue-timeout", required_argument, NULL, OPT_QUEUE_TIMEOUT},
     {"writer-backlog", required_argument, NULL, OPT_WRITER_BACKLOG},
+    {"dns-cache-bytes", required_argument, NULL, OPT_DNS_CACHE_BYTES},
+    {"mx-cache-bytes", required_argument, NULL, OPT_MX_CACHE_BYTES},
     {"ehlo", required_argument, NULL, OPT_EHLO},
     {"user-agent", required_argument, NULL, OPT_USER_AGENT},
     {"allow-private", no_argument, NULL, OPT_ALLOW_PRIVATE},
@@ -220,6 +227,8 @@ static void config_defaults(struct mts_scan_config *c)
     c->dns_tcp_max = 64;
     c->queue_ms = 120000;
     c->writer_backlog = 4000;
+    c->dns_cache_bytes = 32u << 20;
+    c->mx_cache_bytes = 64u << 20;
     c->max_mx = 10;
     c->max_addrs = 2;
     c->smtp_port = 25;
@@ -419,6 +428,10 @@ int main(int argc, char **argv)
                 {OPT_DNS_TCP_MAX, 1, 100000, offsetof(struct mts_scan_config, dns_tcp_max)},
                 {OPT_QUEUE_TIMEOUT, 10, 3600000, offsetof(struct mts_scan_config, queue_ms)},
                 {OPT_WRITER_BACKLOG, 4, 10000000, offsetof(struct mts_scan_config, writer_backlog)},
+                {OPT_DNS_CACHE_BYTES, 65536, 4000000000,
+                 offsetof(struct mts_scan_config, dns_cache_bytes)},
+                {OPT_MX_CACHE_BYTES, 65536, 4000000000,
+                 offsetof(struct mts_scan_config, mx_cache_bytes)},
                 {OPT_GRACE, 0, 3600000, offsetof(struct mts_scan_config, grace_ms)},
             };
             size_t i;

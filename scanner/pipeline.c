@@ -985,6 +985,7 @@ static int scan_open_engines(struct scan *s, char *err, size_t errlen)
         .rate_qps = c->rate,
         .max_tcp = c->dns_tcp_max,
         .cache_entries = 1u << 16,
+        .cache_bytes = c->dns_cache_bytes,
     };
     int rc = mts_dns_new(&s->dns, s->base, &dopts);
     if (rc != 0) {
@@ -1032,9 +1033,12 @@ static int scan_open_engines(struct scan *s, char *err, size_t errlen)
         return rc;
     }
     rc = mts_mxprobe_cache_new(&s->probes, s->smtp, on_probe_finished, s);
-    if (rc != 0)
+    if (rc != 0) {
         snprintf(err, errlen, "MX probe cache: out of memory");
-    return rc;
+        return rc;
+    }
+    mts_mxprobe_cache_set_max_bytes(s->probes, c->mx_cache_bytes);
+    return 0;
 }
 
 static void scan_close_engines(struct scan *s)

@@ -505,6 +505,73 @@ static void test_cache(void)
     mts_smtp_free(smtp);
 }
 
+static int bounded_finished;
+
+static void on_bounded_finished(void *arg, const char *host, const char *addr, json_t *rec)
+{
+    (void)arg, (void)host, (void)addr;
+    bounded_finished++;
+    json_decref(rec);
+}
+
+static void count_done(void *arg, const struct mts_mxprobe_summary *sum, const json_t *rec)
+{
+    struct req *r = arg;
+    (void)rec;
+    r->calls++;
+    CHECK_INT(sum->result, MTS_SMTP_OK); /* the certificate is for another name */
+    if (--pending == 0)
+        event_base_loopbreak(base);
+}
+
+/* Requests one key and runs the loop until it is answered. */
+static void request_one(struct mts_mxprobe_cache *cache, int k, struct req *r)
+{
+    char host[32];
+    snprintf(host, sizeof(host), "mx%d.example.test", k);
+    CHECK_INT(mts_mxprobe_request(cache, host, "127.83.0.2", count_done, r), 0);
+    pending++;
+    run_until_done();
+}
+
+/* Past its byte bound the cache forgets the oldest finished keys: a forgotten key asked
+   again is probed again, a kept one is still answered from the summary. */
+static void test_cache_bytes(void)
+{
+    struct mts_smtp_opts o = test_opts();
+    struct mts_smtp *smtp;
+    CHECK_INT(mts_smtp_new(&smtp, base, &o), 0);
+    struct mts_mxprobe_cache *cache;
+    CHECK_INT(mts_mxprobe_cache_new(&cache, smtp, on_bounded_finished, NULL), 0);
+    static struct req reqs[8];
+    struct mts_mxprobe_cache_stats cs;
+    request_one(cache, 0, &reqs[0]);
+    mts_mxprobe_cache_stats(cache, &cs);
+    size_t one = cs.bytes; /* every key here has the same size */
+    CHECK(one > 0);
+    mts_mxprobe_cache_set_max_bytes(cache, 3 * one + one / 2);
+    for (int k = 1; k < 6; k++)
+        request_one(cache, k, &reqs[k]);
+    mts_mxprobe_cache_stats(cache, &cs);
+    CHECK(cs.bytes <= 3 * one + one / 2);
+    CHECK_INT(cs.evicted, 3);
+    CHECK_INT(bounded_finished, 6);
+    json_t *before = server_stats();
+    request_one(cache, 0, &reqs[6]); /* forgotten: probed again */
+    request_one(cache, 5, &reqs[7]); /* kept: a hit */
+    json_t *after = server_stats();
+    CHECK_INT(server_count(after, 2, "sessions") - server_count(before, 2, "sessions"), 1);
+    CHECK_INT(bounded_finished, 7);
+    mts_mxprobe_cache_stats(cache, &cs);
+    CHECK_INT(cs.keys, 7);
+    CHECK_INT(cs.hits, 1);
+    CHECK(cs.bytes <= 3 * one + one / 2);
+    json_decref(before);
+    json_decref(after);
+    mts_mxprobe_cache_free(cache);
+    mts_smtp_free(smtp);
+}
+
 /* --- API edges ---------------------------------------------------------------------- */
 
 static void never(void *arg, json_t *rec)
@@ -645,6 +712,7 @@ int main(int argc, char **argv)
     test_api();
     test_local_limits();
     test_queue_timeout();
+    test_cache_bytes();
     event_base_free(base);
     server_stop();
     return check_exit();

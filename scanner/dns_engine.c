@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -29,6 +30,7 @@
 #define RECV_BUF          4096 /* per datagram: replies are bounded by the EDNS size we offer */
 #define SEND_MMSG         32   /* queries sent per sendmmsg call at most */
 #define RATE_BURST_PERIOD 0.02
+#define LOCAL_SENDS_MAX   8 /* tries this machine could not send before a lookup gives up */
 
 enum dns_state {
     ST_FREE,
@@ -61,7 +63,8 @@ struct dns_slot {
     bool mapped; /* owns ids[id] of its socket */
     bool tcp;
     uint8_t tries;
-    uint8_t local_tries; /* TCP sockets this machine could not give */
+    uint8_t local_tries; /* sends and TCP sockets this machine could not make */
+    bool unsent;         /* the current UDP try never left: this machine's send failed */
     uint16_t id;
     uint16_t wire_len;
     unsigned sock;
@@ -349,7 +352,14 @@ static void flush_sock(struct mts_dns *d, struct dns_sock *sk)
     while (off < sk->nout) {
         int n = sendmmsg(sk->fd, sk->out + off, sk->nout - off, 0);
         if (n <= 0) {
-            d->st.send_errors++; /* treated as a lost datagram: the timer retries */
+            /* Treated as a lost datagram: the timer retries. One this machine could not
+               send (no buffers) is no try at all, and is not held against the resolver. */
+            if (mts_errno_is_local(errno)) {
+                uint8_t *wire = sk->oiov[off].iov_base;
+                struct dns_slot *s = (struct dns_slot *)(wire - offsetof(struct dns_slot, wire));
+                s->unsent = true;
+            }
+            d->st.send_errors++;
             off++;
         } else {
             d->st.sent += (unsigned)n;
@@ -391,6 +401,7 @@ static void send_try(struct mts_dns *d, struct dns_slot *s)
         s->t_first = now_ms();
     else
         d->st.retries++;
+    s->unsent = false;
     if (sk->nout == SEND_MMSG)
         flush_sock(d, sk);
     sk->oiov[sk->nout] = (struct iovec){.iov_base = s->wire, .iov_len = s->wire_len};
@@ -833,6 +844,13 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         return;
     }
     unmap(d, s);
+    if (s->unsent) {
+        s->tries--;
+        if (++s->local_tries >= LOCAL_SENDS_MAX) {
+            finish(d, s, NULL, NULL, 0, "local-error");
+            return;
+        }
+    }
     if (s->tries >= d->o.tries) {
         finish(d, s, NULL, NULL, 0, "timeout");
         return;

@@ -516,6 +516,8 @@ static void test_tcp_limits(void)
     CHECK_STR(result_of(&r[1]), "answer");
     fake_dns_counts(srv, &c);
     CHECK_INT(c.tcp, 2);
+    json_decref(r[0].obs);
+    json_decref(r[1].obs);
 
     /* Out of descriptors for 150 ms: backs off, then answers over TCP. */
     starve_descriptors();

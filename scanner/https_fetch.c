@@ -640,6 +640,9 @@ static int local_errno(const struct fetch *f, CURLcode rc)
     if (f->socket_errno) {
         return mts_errno_is_local(f->socket_errno) ? f->socket_errno : 0;
     }
+    if (rc == CURLE_OUT_OF_MEMORY) {
+        return ENOMEM;
+    }
     if (rc != CURLE_COULDNT_CONNECT ||
         curl_easy_getinfo(f->easy, CURLINFO_OS_ERRNO, &os_errno) != CURLE_OK) {
         return 0;

@@ -10,6 +10,7 @@
 #include "mxprobe_cache.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,15 @@ static void summary_of(const struct entry *e, struct mts_mxprobe_summary *sum)
     sum->injection = e->injection;
 }
 
+/* Takes the entry out of the table: a later request for its key starts a new probe. */
+static void unlink_entry(struct mts_mxprobe_cache *c, struct entry *e)
+{
+    struct entry **pp = find(c, e->key, e->key + e->hostlen + 1, e->hash);
+    *pp = e->next;
+    c->stats.bytes -= entry_bytes(e);
+    c->nentries--;
+}
+
 /* Forgets the oldest finished keys while the entries pass the byte bound. */
 static void evict(struct mts_mxprobe_cache *c)
 {
@@ -144,11 +154,8 @@ static void evict(struct mts_mxprobe_cache *c)
     while (c->max_bytes && c->stats.bytes > c->max_bytes &&
            (e = TAILQ_FIRST(&c->finished)) != NULL && e->answers == 0) {
         TAILQ_REMOVE(&c->finished, e, age);
-        struct entry **pp = find(c, e->key, e->key + e->hostlen + 1, e->hash);
-        *pp = e->next;
-        c->stats.bytes -= entry_bytes(e);
+        unlink_entry(c, e);
         c->stats.evicted++;
-        c->nentries--;
         free(e);
     }
 }
@@ -160,7 +167,13 @@ static void probe_done(void *arg, json_t *rec)
     summarise(e, rec);
     e->running = 0;
     c->stats.running--;
-    TAILQ_INSERT_TAIL(&c->finished, e, age);
+    /* A probe this machine could not make says nothing about the key: the next request
+       for it probes again (its record then replaces this one in the store). */
+    bool forget = e->result == MTS_SMTP_LOCAL_ERROR;
+    if (forget)
+        unlink_entry(c, e);
+    else
+        TAILQ_INSERT_TAIL(&c->finished, e, age);
     if (c->on_finished)
         c->on_finished(c->arg, e->key, e->key + e->hostlen + 1, json_incref(rec));
     /* Detach first: callbacks may make new requests, which now see a finished entry. */
@@ -175,6 +188,8 @@ static void probe_done(void *arg, json_t *rec)
         free(r);
     }
     json_decref(rec);
+    if (forget)
+        free(e);
 }
 
 static void answer_cb(evutil_socket_t fd, short what, void *arg)

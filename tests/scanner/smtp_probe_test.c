@@ -572,6 +572,47 @@ static void test_cache_bytes(void)
     mts_smtp_free(smtp);
 }
 
+static void starve_descriptors(void);
+static void restore_descriptors(evutil_socket_t fd, short what, void *arg);
+
+static void local_done(void *arg, const struct mts_mxprobe_summary *sum, const json_t *rec)
+{
+    int *result = arg;
+    (void)rec;
+    *result = (int)sum->result;
+    if (--pending == 0)
+        event_base_loopbreak(base);
+}
+
+/* A key whose probe this machine could not make is not kept: asked again, it is probed
+   again once descriptors are back. */
+static void test_cache_local_error(void)
+{
+    struct mts_smtp_opts o = test_opts();
+    o.session_ms = 1000;
+    struct mts_smtp *smtp;
+    CHECK_INT(mts_smtp_new(&smtp, base, &o), 0);
+    struct mts_mxprobe_cache *cache;
+    CHECK_INT(mts_mxprobe_cache_new(&cache, smtp, on_bounded_finished, NULL), 0);
+    int first = -1, second = -1;
+    starve_descriptors();
+    CHECK_INT(mts_mxprobe_request(cache, MX, "127.83.0.2", local_done, &first), 0);
+    pending++;
+    run_until_done();
+    restore_descriptors(-1, 0, NULL);
+    CHECK_INT(first, MTS_SMTP_LOCAL_ERROR);
+    CHECK_INT(mts_mxprobe_request(cache, MX, "127.83.0.2", local_done, &second), 0);
+    pending++;
+    run_until_done();
+    CHECK_INT(second, MTS_SMTP_OK);
+    struct mts_mxprobe_cache_stats cs;
+    mts_mxprobe_cache_stats(cache, &cs);
+    CHECK_INT(cs.keys, 2);
+    CHECK_INT(cs.hits, 0);
+    mts_mxprobe_cache_free(cache);
+    mts_smtp_free(smtp);
+}
+
 /* --- API edges ---------------------------------------------------------------------- */
 
 static void never(void *arg, json_t *rec)
@@ -713,6 +754,7 @@ int main(int argc, char **argv)
     test_local_limits();
     test_queue_timeout();
     test_cache_bytes();
+    test_cache_local_error();
     event_base_free(base);
     server_stop();
     return check_exit();

@@ -282,6 +282,7 @@ static bool fit_open_files(struct mts_scan_config *c)
     unsigned long fixed = FD_RESERVED + dns_udp_sockets(c);
     unsigned long need = (unsigned long)c->https_max + c->smtp_max + c->dns_tcp_max;
     unsigned long limit = rl.rlim_cur == RLIM_INFINITY ? ~0ul : (unsigned long)rl.rlim_cur;
+    c->open_files = limit;
     if (limit >= fixed + need)
         return true;
     if (limit < fixed + 3) {

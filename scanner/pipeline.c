@@ -902,6 +902,14 @@ static int put_scan_meta(struct scan *s, json_t *prev, const char *state)
     char shard[32];
     snprintf(shard, sizeof shard, "%u/%u", c->shard_k, c->shard_n);
     json_object_set_new(meta, "shard", json_string(shard));
+    /* The limits the scan really ran with: main.c may have lowered them to fit this
+       machine, and they bound what could be observed. */
+    json_object_set_new(meta, "limits",
+                        json_pack("{s:I, s:i, s:i, s:i, s:i, s:i}", "open_files",
+                                  (json_int_t)c->open_files, "concurrency", (int)c->concurrency,
+                                  "https_max", (int)c->https_max, "smtp_max", (int)c->smtp_max,
+                                  "dns_tcp_max", (int)c->dns_tcp_max, "queue_timeout_ms",
+                                  (int)c->queue_ms));
     char digest[65];
     if (s->input_done && mts_input_digest(s->input, digest) == 0) {
         char text[80];

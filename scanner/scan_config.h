@@ -40,6 +40,7 @@ struct mts_scan_config {
     unsigned writer_backlog;  /* uncommitted store records at which admission pauses */
     unsigned dns_cache_bytes; /* bound of the DNS cache's names and replies */
     unsigned mx_cache_bytes;  /* bound of the MX probe cache's entries */
+    unsigned long open_files; /* RLIMIT_NOFILE the scan runs with (main.c sets it) */
     unsigned max_mx;          /* MX hosts looked at per domain */
     unsigned max_addrs;       /* addresses probed per MX host and family */
     uint16_t smtp_port, https_port;

@@ -24,6 +24,13 @@ expect "verdicts under ulimit -n 64 equal the ground truth" /usr/bin/python3 \
     "$MTS_SOURCE/tests/integration/compare_verdicts.py" "$WORK/truth.jsonl" "$WORK/low.jsonl"
 "$MTS_RAW_EXPORT" "$WORK/db" low >"$WORK/low.raw"
 expect "no record holds a local error" not grep -q '"local-error"' "$WORK/low.raw"
+"$MTS_RAW_EXPORT" "$WORK/db" low --meta >"$WORK/low.meta"
+expect "the scan records the limits it ran with" /usr/bin/python3 -c '
+import json, sys
+lim = json.load(open(sys.argv[1]))["limits"]
+print(lim)
+sys.exit(0 if lim["open_files"] == 64 and lim["https_max"] < 50 and lim["smtp_max"] < 50 else 1)
+' "$WORK/low.meta"
 
 expect "a limit too small for the scan is refused clearly" not scan_limited 12 "$WORK/db2" tiny
 expect "the refusal names the limit" grep -q "open files" "$WORK/tiny.err"

@@ -256,7 +256,7 @@ static unsigned long dns_udp_sockets(const struct mts_scan_config *c)
     return 2 * (per_family < 4 ? 4 : per_family);
 }
 
-/* Lowers *v to its share of the room, at least 1. */
+/* The part of room that a limit of v gets when the limits need need in all; at least 1. */
 static unsigned fit_share(unsigned v, unsigned long need, unsigned long room)
 {
     unsigned long share = (unsigned long)v * room / need;
@@ -287,8 +287,8 @@ static bool fit_open_files(struct mts_scan_config *c)
         return true;
     if (limit < fixed + 3) {
         fprintf(stderr,
-                "mtasts-scan: open files: the limit (RLIMIT_NOFILE, hard limit %lu) is too small: "
-                "a scan needs at least %lu; raise it (ulimit -n)\n",
+                "mtasts-scan: open files: the limit (RLIMIT_NOFILE, raised to its hard limit) is "
+                "%lu, too small: a scan needs at least %lu; raise it (ulimit -n)\n",
                 limit, fixed + 3);
         return false;
     }

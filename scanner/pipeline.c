@@ -145,6 +145,7 @@ struct scan {
 
     struct mts_dns_stats dns_final; /* the engine's counters, kept when it is freed */
     uint64_t resumed, finished, policy_fetches;
+    uint64_t local_errors, queue_timeouts; /* probes and fetches this scan could not make */
     _Atomic uint64_t committed_domains;
 };
 
@@ -461,9 +462,18 @@ static json_t *fetch_not_attempted(const char *host, const char *why, const char
     return json_pack("{s:s, s:s, s:s}", "url", url, "why", why, "result", result);
 }
 
+/* Counts a probe or fetch that this machine or the admission deadline kept from the net. */
+static void count_unmade(struct scan *s, const json_t *obs)
+{
+    const char *result = json_string_value(json_object_get(obs, "result"));
+    s->local_errors += result_is(result, "local-error");
+    s->queue_timeouts += result_is(result, "queue-timeout");
+}
+
 static void on_policy(void *arg, json_t *obs, const unsigned char *body, size_t body_len)
 {
     struct job *job = arg;
+    count_unmade(job->scan, obs);
     job->policy = obs;
     if (body && body_len) {
         job->body = malloc(body_len);
@@ -854,6 +864,7 @@ static void on_commit(void *arg, const struct mts_writer_commit *info)
 static void on_probe_finished(void *arg, const char *host, const char *addr, json_t *record)
 {
     struct scan *s = arg;
+    count_unmade(s, record);
     int rc = mts_writer_put_mxprobe(s->writer, s->cfg->scan_id, host, addr, record);
     if (rc != 0)
         scan_fail(s, rc, mts_store_strerror(rc));
@@ -923,11 +934,13 @@ static int put_scan_meta(struct scan *s, json_t *prev, const char *state)
         mts_input_get_stats(s->input, &is);
         json_object_set_new(
             meta, "counts",
-            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "domains",
+            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "domains",
                       (json_int_t)(s->finished + s->resumed), "resumed", (json_int_t)s->resumed,
                       "rejected", (json_int_t)is.rejected, "duplicates", (json_int_t)is.duplicates,
                       "excluded", (json_int_t)is.excluded, "dns_queries",
-                      (json_int_t)pc.dns_queries, "policy_fetches", (json_int_t)s->policy_fetches));
+                      (json_int_t)pc.dns_queries, "policy_fetches", (json_int_t)s->policy_fetches,
+                      "local_errors", (json_int_t)s->local_errors, "queue_timeouts",
+                      (json_int_t)s->queue_timeouts));
     }
     return mts_writer_put_scan(s->writer, c->scan_id, meta);
 }
@@ -1134,6 +1147,12 @@ int mts_pipeline_run(const struct mts_scan_config *cfg, const struct mts_exclude
         snprintf(err, errlen, "cannot record the scan: %s", mts_store_strerror(rc));
     }
     struct mts_progress_counts pc = {.done = atomic_load(&s.committed_domains) + s.resumed};
+    if (s.local_errors || s.queue_timeouts)
+        mts_progress_note(s.progress,
+                          "%llu probes could not be made on this machine (local-error) and %llu "
+                          "waited past --queue-timeout (queue-timeout): not facts about the "
+                          "servers, their domains are indeterminate",
+                          (unsigned long long)s.local_errors, (unsigned long long)s.queue_timeouts);
     mts_progress_final(s.progress, &pc, complete ? "complete" : "interrupted");
 
 out:

@@ -65,5 +65,12 @@ for d, (v, cats) in verdicts.items():
         ok &= "queue-timeout/mx-probe" in cats or "mx-info/smtp-error" in cats
 sys.exit(0 if ok else 1)
 ' "$WORK/scan.jsonl" "$WORK/verdicts.jsonl"
+"$MTS_RAW_EXPORT" "$WORK/db" tarpit --meta >"$WORK/meta.json"
+expect "the scan record counts the queue timeouts" /usr/bin/python3 -c '
+import json, sys
+counts = json.load(open(sys.argv[1]))["counts"]
+print(counts)
+sys.exit(0 if counts["queue_timeouts"] == 7 and counts["local_errors"] == 0 else 1)
+' "$WORK/meta.json"
 expect "world stops cleanly" world_stop
 finish

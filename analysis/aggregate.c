@@ -197,6 +197,8 @@ const char *mts_agg_effect_of(const char *category)
         const char *effect;
     } map[] = {
         {"dns-failure/", "unknown"},
+        {"local-error/", "unknown"},
+        {"queue-timeout/", "unknown"},
         {"sts-txt-invalid/", "off"},
         {"sts-policy-only/", "off"},
         {"sts-policy-fetch-error/", "off"},

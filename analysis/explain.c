@@ -73,6 +73,11 @@ static const struct {
                        "(the mailto: or https: scheme is required)."},
     {"tlsrpt/multiple-records", "Keep exactly one TXT record starting with v=TLSRPTv1."},
     {"tlsrpt-invalid/", "Correct the TLS-RPT record: \"v=TLSRPTv1; rua=mailto:<address>\"."},
+    {"local-error/", "Nothing to fix on the domain: the scanning machine ran out of "
+                     "descriptors or local ports for this connection; scan again with more."},
+    {"queue-timeout/", "Nothing to fix on the domain, unless its server is very slow: the "
+                       "scanner waited too long for a connection slot to this address (many "
+                       "domains share it); scan again."},
 };
 
 const char *mts_explain_fix(const char *category)

@@ -3,8 +3,8 @@
 # sends a banner (a tarpit), scanned with --per-ip 1. Without a deadline the probes queue
 # behind each other for a banner timeout each; with --queue-timeout 1000 the tarpit holds
 # one probe, the others end as queue-timeout, the scan ends in a few seconds, the analysis
-# says "cannot tell" (indeterminate, queue-timeout/mx-probe), and a domain elsewhere is
-# unaffected.
+# says "cannot tell" (indeterminate, queue-timeout/mx-probe of effect unknown in summary
+# and explain), the scan record counts them, and a domain elsewhere is unaffected.
 . "$(dirname "$0")/lib.sh"
 
 {
@@ -65,6 +65,14 @@ for d, (v, cats) in verdicts.items():
         ok &= "queue-timeout/mx-probe" in cats or "mx-info/smtp-error" in cats
 sys.exit(0 if ok else 1)
 ' "$WORK/scan.jsonl" "$WORK/verdicts.jsonl"
+"$MTS_ANALYZE" explain tarpit1.example --db "$WORK/db" --scan-id tarpit >"$WORK/explain.txt"
+cat "$WORK/explain.txt"
+expect "explain: the scan could not look, nothing to fix on the domain" \
+    grep -q "Nothing to fix on the domain" "$WORK/explain.txt"
+"$MTS_ANALYZE" summary --db "$WORK/db" >"$WORK/summary.txt"
+grep "queue-timeout" "$WORK/summary.txt"
+expect "summary: queue-timeout/mx-probe has effect unknown" \
+    grep -q "queue-timeout/mx-probe.*unknown" "$WORK/summary.txt"
 "$MTS_RAW_EXPORT" "$WORK/db" tarpit --meta >"$WORK/meta.json"
 expect "the scan record counts the queue timeouts" /usr/bin/python3 -c '
 import json, sys

@@ -77,8 +77,11 @@ expect "summary: queue-timeout/mx-probe has effect unknown" \
 expect "the scan record counts the queue timeouts" /usr/bin/python3 -c '
 import json, sys
 counts = json.load(open(sys.argv[1]))["counts"]
+probes = [p["probe"]["result"] for line in open(sys.argv[2]) for mx in json.loads(line)["mx"]
+          for p in mx.get("probes", [])]
 print(counts)
-sys.exit(0 if counts["queue_timeouts"] == 7 and counts["local_errors"] == 0 else 1)
-' "$WORK/meta.json"
+sys.exit(0 if counts["queue_timeouts"] == probes.count("queue-timeout") >= 6 and
+         counts["local_errors"] == 0 else 1)
+' "$WORK/meta.json" "$WORK/scan.jsonl"
 expect "world stops cleanly" world_stop
 finish

@@ -65,10 +65,13 @@ for d, (v, cats) in verdicts.items():
         ok &= "queue-timeout/mx-probe" in cats or "mx-info/smtp-error" in cats
 sys.exit(0 if ok else 1)
 ' "$WORK/scan.jsonl" "$WORK/verdicts.jsonl"
-"$MTS_ANALYZE" explain tarpit1.example --db "$WORK/db" --scan-id tarpit >"$WORK/explain.txt"
-cat "$WORK/explain.txt"
+# Which domain's probe got the tarpit's slot (and timed out at the banner) is a race:
+# explain them all; those that waited say there is nothing to fix on the domain.
+for i in 1 2 3 4 5 6 7 8; do
+    "$MTS_ANALYZE" explain "tarpit$i.example" --db "$WORK/db" --scan-id tarpit
+done >"$WORK/explain.txt"
 expect "explain: the scan could not look, nothing to fix on the domain" \
-    grep -q "Nothing to fix on the domain" "$WORK/explain.txt"
+    test "$(grep -c "Nothing to fix on the domain" "$WORK/explain.txt")" -ge 6
 "$MTS_ANALYZE" summary --db "$WORK/db" >"$WORK/summary.txt"
 grep "queue-timeout" "$WORK/summary.txt"
 expect "summary: queue-timeout/mx-probe has effect unknown" \

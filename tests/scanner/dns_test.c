@@ -499,20 +499,20 @@ static void restore_descriptors(evutil_socket_t fd, short what, void *arg)
 static void test_tcp_limits(void)
 {
     struct fake_dns *srv = fake_dns_new(base, tc_rules, 3, 0);
-    struct mts_dns_opts o = {.timeout_ms = 1000, .tries = 2, .tcp_timeout_ms = 400, .max_tcp = 1};
+    struct mts_dns_opts o = {.timeout_ms = 1000, .tries = 2, .tcp_timeout_ms = 600, .max_tcp = 1};
     char names[1][32];
     struct mts_dns *d = engine(&srv, 1, &o, names);
     struct result r[2];
     struct fake_dns_counts c;
 
-    /* hang.test holds the only TCP socket for 400 ms; big.test, truncated 100 ms later,
+    /* hang.test holds the only TCP socket for 600 ms; big.test, truncated 300 ms later,
        waits for it and still gets its answer before its own deadline. */
     void *later[2] = {d, &r[1]};
     ask(d, "hang.test", LDNS_RR_TYPE_TXT, 0, &r[0]);
-    after_ms(100, ask_later, later); /* before hang.test ends: run() waits for both */
+    after_ms(300, ask_later, later); /* before hang.test ends: run() waits for both */
     run();
     CHECK_STR(result_of(&r[0]), "timeout");
-    /* 400 ms from its truncation at 100 ms: the socket frees at 400 ms, in time. */
+    /* Its deadline is 900 ms; the socket frees at 600 ms, in time. */
     CHECK_STR(result_of(&r[1]), "answer");
     fake_dns_counts(srv, &c);
     CHECK_INT(c.tcp, 2);

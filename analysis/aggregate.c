@@ -212,6 +212,8 @@ const char *mts_agg_effect_of(const char *category)
         {"dns-failure/", "unknown"},
         {"not-probed/", "unknown"},
         {"analysis-error/", "unknown"},
+        {"local-error/", "unknown"},
+        {"queue-timeout/", "unknown"},
         {"sts-txt-invalid/", "off"},
         {"sts-policy-only/", "off"},
         {"sts-policy-fetch-error/", "off"},

@@ -82,6 +82,11 @@ static const struct {
     {"tlsrpt-invalid/", "Correct the TLS-RPT record: \"v=TLSRPTv1; rua=mailto:<address>\"."},
     {"analysis-error/", "Nothing to fix at the domain: the analysis could not read what the "
                         "scan stored (see \"analysis error\" above); scan the domain again."},
+    {"local-error/", "Nothing to fix on the domain: the scanning machine ran out of "
+                     "descriptors or local ports for this connection; scan again with more."},
+    {"queue-timeout/", "Nothing to fix on the domain, unless its server is very slow: the "
+                       "scanner waited too long for a connection slot to this address (many "
+                       "domains share it); scan again."},
 };
 
 const char *mts_explain_fix(const char *category)

@@ -235,8 +235,9 @@ static const char *dane_status(const json_t *raw)
         const char *res = json_string_value(json_object_get(tlsa, "result"));
         if (res && strcmp(res, "answer") == 0 && json_is_true(json_object_get(tlsa, "ad")))
             with++;
-        else if (res && (strcmp(res, "servfail") == 0 || strcmp(res, "timeout") == 0))
-            failed++;
+        else if (res && (strcmp(res, "servfail") == 0 || strcmp(res, "timeout") == 0 ||
+                         strcmp(res, "local-error") == 0 || strcmp(res, "queue-timeout") == 0))
+            failed++; /* the last two: the scanner could not look, not a zone without TLSA */
     }
     if (hosts == 0)
         return NULL;

@@ -10,7 +10,9 @@
  *   COMMIT   the raw record goes to the store's writer
  *
  * Back-pressure: at most cfg->concurrency jobs exist, and the input is read only when a
- * job ends, so memory stays flat however long the list. A domain is done when its record
+ * job ends, so memory stays flat however long the list. When the store's writer falls
+ * behind, no new job starts until it signals that it drained: the loop never waits on the
+ * disk, and the jobs in flight keep their timers. A domain is done when its record
  * is committed; every MX probe record and policy body it refers to is queued to the
  * writer before it, and the writer commits in order, so --resume may trust any domain
  * record it finds.
@@ -24,7 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -143,6 +147,10 @@ struct scan {
     struct mts_mxprobe_cache *probes;
     struct mts_progress *progress;
     struct event *sigint_ev, *sigterm_ev, *grace_ev;
+    int drained_fd; /* eventfd: the writer drained after falling behind */
+    struct event *drained_ev;
+    struct event *lag_ev; /* a steady tick that measures how late the loop runs timers */
+    double lag_due, lag_max_ms;
 
     struct job *jobs; /* in flight */
     unsigned inflight;
@@ -153,6 +161,7 @@ struct scan {
 
     struct mts_dns_stats dns_final; /* the engine's counters, kept when it is freed */
     uint64_t resumed, finished, policy_fetches;
+    uint64_t local_errors, queue_timeouts; /* probes and fetches this scan could not make */
     _Atomic uint64_t committed_domains;
 };
 
@@ -161,6 +170,13 @@ static double now_seconds(void)
     struct timeval tv;
     gettimeofday(&tv, NULL);
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static double monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 static double round_ms(double t)
@@ -539,9 +555,18 @@ static json_t *fetch_not_attempted(const char *host, const char *why, const char
     return json_pack("{s:s, s:s, s:s}", "url", url, "why", why, "result", result);
 }
 
+/* Counts a probe or fetch that this machine or the admission deadline kept from the net. */
+static void count_unmade(struct scan *s, const json_t *obs)
+{
+    const char *result = json_string_value(json_object_get(obs, "result"));
+    s->local_errors += result_is(result, "local-error");
+    s->queue_timeouts += result_is(result, "queue-timeout");
+}
+
 static void on_policy(void *arg, json_t *obs, const unsigned char *body, size_t body_len)
 {
     struct job *job = arg;
+    count_unmade(job->scan, obs);
     job->policy = obs;
     /* An empty body is a body: the record names its digest, so the store must hold it. */
     bool has_body = json_object_get(obs, "body") ||
@@ -893,10 +918,12 @@ static void scan_finish_if_idle(struct scan *s)
         event_base_loopbreak(s->base);
 }
 
-/* Starts jobs until the concurrency bound is reached or the input ends. */
+/* Starts jobs until the concurrency bound is reached, the input ends or the writer is
+   behind (on_writer_drained calls again). */
 static void scan_fill(struct scan *s)
 {
-    while (!s->stopping && !s->input_done && s->inflight < s->cfg->concurrency) {
+    while (!s->stopping && !s->input_done && s->inflight < s->cfg->concurrency &&
+           !mts_writer_behind(s->writer)) {
         const char *name;
         int rc = mts_input_next(s->input, &name);
         if (rc == 0) {
@@ -948,6 +975,40 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         evtimer_add(s->grace_ev, &tv);
 }
 
+#define LAG_TICK_MS 100
+
+/* Every measured timeout is only as good as the loop's punctuality: the scan records the
+   worst lateness of a steady tick (a loop blocked on the disk would show here). */
+static void on_lag_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct scan *s = arg;
+    (void)fd;
+    (void)what;
+    double now = monotonic_ms();
+    if (now - s->lag_due > s->lag_max_ms)
+        s->lag_max_ms = now - s->lag_due;
+    s->lag_due = now + LAG_TICK_MS;
+}
+
+/* Writer thread: wakes the loop, which admits domains again. */
+static void on_drained(void *arg)
+{
+    struct scan *s = arg;
+    uint64_t one = 1;
+    /* Cannot fail: one wake per drain never overflows the eventfd's counter. */
+    ssize_t n = write(s->drained_fd, &one, sizeof one);
+    (void)n;
+}
+
+static void on_writer_drained(evutil_socket_t fd, short what, void *arg)
+{
+    struct scan *s = arg;
+    uint64_t n;
+    (void)what;
+    if (read(fd, &n, sizeof n) == sizeof n)
+        scan_fill(s);
+}
+
 static void on_commit(void *arg, const struct mts_writer_commit *info)
 {
     struct scan *s = arg;
@@ -961,6 +1022,7 @@ static void on_probe_finished(void *arg, const char *host, const char *addr, jso
         json_decref(record);
         return;
     }
+    count_unmade(s, record);
     int rc = mts_writer_put_mxprobe(s->writer, s->cfg->scan_id, host, addr, record);
     if (rc != 0)
         scan_fail(s, rc, mts_store_strerror(rc));
@@ -1009,6 +1071,14 @@ static int put_scan_meta(struct scan *s, json_t *prev, const char *state)
     char shard[32];
     snprintf(shard, sizeof shard, "%u/%u", c->shard_k, c->shard_n);
     json_object_set_new(meta, "shard", json_string(shard));
+    /* The limits the scan really ran with: main.c may have lowered them to fit this
+       machine, and they bound what could be observed. */
+    json_object_set_new(meta, "limits",
+                        json_pack("{s:I, s:i, s:i, s:i, s:i, s:i}", "open_files",
+                                  (json_int_t)c->open_files, "concurrency", (int)c->concurrency,
+                                  "https_max", (int)c->https_max, "smtp_max", (int)c->smtp_max,
+                                  "dns_tcp_max", (int)c->dns_tcp_max, "queue_timeout_ms",
+                                  (int)c->queue_ms));
     char digest[65];
     if (s->input_done && mts_input_digest(s->input, digest) == 0) {
         char text[80];
@@ -1022,11 +1092,14 @@ static int put_scan_meta(struct scan *s, json_t *prev, const char *state)
         mts_input_get_stats(s->input, &is);
         json_object_set_new(
             meta, "counts",
-            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "domains",
+            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "domains",
                       (json_int_t)(s->finished + s->resumed), "resumed", (json_int_t)s->resumed,
                       "rejected", (json_int_t)is.rejected, "duplicates", (json_int_t)is.duplicates,
                       "excluded", (json_int_t)is.excluded, "dns_queries",
-                      (json_int_t)pc.dns_queries, "policy_fetches", (json_int_t)s->policy_fetches));
+                      (json_int_t)pc.dns_queries, "policy_fetches", (json_int_t)s->policy_fetches,
+                      "local_errors", (json_int_t)s->local_errors, "queue_timeouts",
+                      (json_int_t)s->queue_timeouts));
+        json_object_set_new(meta, "loop_lag_ms", json_real(floor(s->lag_max_ms + 0.5)));
     }
     return mts_writer_put_scan(s->writer, c->scan_id, meta);
 }
@@ -1057,7 +1130,23 @@ static int scan_open_store(struct scan *s, json_t **prev, char *err, size_t errl
                  c->scan_id, c->db);
         return -EEXIST;
     }
-    struct mts_writer_opts wo = {.on_commit = on_commit, .on_commit_arg = s};
+    s->drained_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    s->drained_ev = s->drained_fd < 0 ? NULL
+                                      : event_new(s->base, s->drained_fd, EV_READ | EV_PERSIST,
+                                                  on_writer_drained, s);
+    if (!s->drained_ev || event_add(s->drained_ev, NULL) < 0) {
+        snprintf(err, errlen, "cannot watch the store writer: %s", strerror(errno));
+        return -EIO;
+    }
+    /* Never blocks in put: admission stops at --writer-backlog pending records instead, so
+       the queue holds at most that plus the records of the jobs in flight. */
+    struct mts_writer_opts wo = {.on_commit = on_commit,
+                                 .on_commit_arg = s,
+                                 .queue_max = SIZE_MAX,
+                                 .high_mark = c->writer_backlog,
+                                 .low_mark = c->writer_backlog / 4,
+                                 .on_drained = on_drained,
+                                 .on_drained_arg = s};
     rc = mts_writer_start(&s->writer, s->store, &wo);
     if (rc != 0)
         snprintf(err, errlen, "cannot start the store writer: %s", mts_store_strerror(rc));
@@ -1074,7 +1163,9 @@ static int scan_open_engines(struct scan *s, char *err, size_t errlen)
         .tries = c->dns_tries,
         .max_inflight = c->dns_inflight,
         .rate_qps = c->rate,
+        .max_tcp = c->dns_tcp_max,
         .cache_entries = 1u << 16,
+        .cache_bytes = c->dns_cache_bytes,
     };
     int rc = mts_dns_new(&s->dns, s->base, &dopts);
     if (rc != 0) {
@@ -1086,6 +1177,8 @@ static int scan_open_engines(struct scan *s, char *err, size_t errlen)
         snprintf(err, errlen, "connection limits: out of memory");
         return rc;
     }
+    mts_conn_limit_set_wait_ms(s->https_limit, c->queue_ms);
+    mts_conn_limit_set_wait_ms(s->smtp_limit, c->queue_ms);
     struct mts_https_opts hopts = {
         .ca_file = c->ca_file,
         .port = c->https_port,
@@ -1120,9 +1213,12 @@ static int scan_open_engines(struct scan *s, char *err, size_t errlen)
         return rc;
     }
     rc = mts_mxprobe_cache_new(&s->probes, s->smtp, on_probe_finished, s);
-    if (rc != 0)
+    if (rc != 0) {
         snprintf(err, errlen, "MX probe cache: out of memory");
-    return rc;
+        return rc;
+    }
+    mts_mxprobe_cache_set_max_bytes(s->probes, c->mx_cache_bytes);
+    return 0;
 }
 
 static void scan_close_engines(struct scan *s)
@@ -1151,7 +1247,7 @@ static void scan_close_engines(struct scan *s)
 int mts_pipeline_run(const struct mts_scan_config *cfg, const struct mts_exclude *ex, char *err,
                      size_t errlen)
 {
-    struct scan s = {.cfg = cfg, .ex = ex};
+    struct scan s = {.cfg = cfg, .ex = ex, .drained_fd = -1};
     json_t *prev = NULL;
     int rc;
     char msg[512] = "";
@@ -1194,6 +1290,11 @@ int mts_pipeline_run(const struct mts_scan_config *cfg, const struct mts_exclude
         goto out;
     }
 
+    struct timeval tick = {0, LAG_TICK_MS * 1000};
+    s.lag_ev = event_new(s.base, -1, EV_PERSIST, on_lag_tick, &s);
+    s.lag_due = monotonic_ms() + LAG_TICK_MS;
+    if (s.lag_ev)
+        event_add(s.lag_ev, &tick);
     scan_fill(&s);
     if (!s.err && (s.inflight > 0 || !s.input_done))
         event_base_dispatch(s.base);
@@ -1211,6 +1312,12 @@ int mts_pipeline_run(const struct mts_scan_config *cfg, const struct mts_exclude
     }
     struct mts_progress_counts pc = {.done = atomic_load(&s.committed_domains) + s.resumed,
                                      .resumed = s.resumed};
+    if (s.local_errors || s.queue_timeouts)
+        mts_progress_note(s.progress,
+                          "%llu probes could not be made on this machine (local-error) and %llu "
+                          "waited past --queue-timeout (queue-timeout): not facts about the "
+                          "servers, their domains are indeterminate",
+                          (unsigned long long)s.local_errors, (unsigned long long)s.queue_timeouts);
     mts_progress_final(s.progress, &pc, complete ? "complete" : "interrupted", cfg->resume);
 
 out:
@@ -1221,6 +1328,8 @@ out:
         event_free(s.sigterm_ev);
     if (s.grace_ev)
         event_free(s.grace_ev);
+    if (s.lag_ev)
+        event_free(s.lag_ev);
     scan_close_engines(&s);
     if (s.writer) {
         int wrc = mts_writer_stop(s.writer);
@@ -1229,6 +1338,10 @@ out:
             snprintf(err, errlen, "store: %s", mts_store_strerror(wrc));
         }
     }
+    if (s.drained_ev)
+        event_free(s.drained_ev);
+    if (s.drained_fd >= 0)
+        close(s.drained_fd);
     mts_store_close(s.store);
     event_base_free(s.base);
     mts_input_free(s.input);

@@ -43,6 +43,14 @@ struct mts_scan_config {
     unsigned timeout_connect_ms, timeout_https_ms, timeout_smtp_ms;
     unsigned grace_ms; /* after SIGINT/SIGTERM: how long in-flight domains may finish */
     size_t max_body;
+
+    /* This machine's limits and the scan-wide bounds (docs/pipeline.md). */
+    unsigned dns_tcp_max;     /* concurrent DNS TCP fallbacks */
+    unsigned queue_ms;        /* deadline of a wait for a connection slot */
+    unsigned writer_backlog;  /* uncommitted store records at which admission pauses */
+    unsigned dns_cache_bytes; /* bound of the DNS cache's names and replies */
+    unsigned mx_cache_bytes;  /* bound of the MX probe cache's entries */
+    unsigned long open_files; /* RLIMIT_NOFILE the scan runs with (main.c sets it) */
 };
 
 #endif

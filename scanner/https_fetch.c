@@ -220,28 +220,55 @@ static json_t *body_obs(const struct fetch *f)
                      f->truncated);
 }
 
-/* The HTTP part of an observation (status, media type, Location, body) into o. */
-static int add_response(const struct fetch *f, json_t *o)
+/* A header value as the record holds peer bytes (docs/record-schema.md): a string when it
+   is valid UTF-8, else {"hex": ...}. curl's values hold no NUL. */
+static json_t *header_value(const char *value)
+{
+    json_t *str = json_string(value);
+    if (str)
+        return str;
+    static const char digits[] = "0123456789abcdef";
+    size_t n = strlen(value);
+    char *hex = malloc(2 * n + 1);
+    if (!hex)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        hex[2 * i] = digits[(unsigned char)value[i] >> 4];
+        hex[2 * i + 1] = digits[(unsigned char)value[i] & 15];
+    }
+    json_t *o = json_pack("{s:s%}", "hex", hex, 2 * n);
+    free(hex);
+    return o;
+}
+
+int mts_https_response_headers(CURL *easy, json_t *o)
 {
     long status = 0;
     struct curl_header *hd;
 
-    curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     if (status <= 0) {
         return 0;
     }
     if (set_new(o, "http_status", json_integer(status)) < 0) {
         return -1;
     }
-    if (curl_easy_header(f->easy, "Content-Type", 0, CURLH_HEADER, -1, &hd) == CURLHE_OK &&
-        set_new(o, "content_type", json_string(hd->value)) < 0) {
+    if (curl_easy_header(easy, "Content-Type", 0, CURLH_HEADER, -1, &hd) == CURLHE_OK &&
+        set_new(o, "content_type", header_value(hd->value)) < 0) {
         return -1;
     }
-    if (curl_easy_header(f->easy, "Location", 0, CURLH_HEADER, -1, &hd) == CURLHE_OK &&
-        set_new(o, "location", json_string(hd->value)) < 0) {
+    if (curl_easy_header(easy, "Location", 0, CURLH_HEADER, -1, &hd) == CURLHE_OK &&
+        set_new(o, "location", header_value(hd->value)) < 0) {
         return -1;
     }
-    return set_new(o, "body", body_obs(f));
+    return 1;
+}
+
+/* The HTTP part of an observation (status, media type, Location, body) into o. */
+static int add_response(const struct fetch *f, json_t *o)
+{
+    int rc = mts_https_response_headers(f->easy, o);
+    return rc <= 0 ? rc : set_new(o, "body", body_obs(f));
 }
 
 /* What the transfer itself came to, as a FETCHOBS result, ignoring the certificate. */

@@ -51,7 +51,7 @@ struct parser {
     int replaying;    /* > 0 while the lines of a preset are applied */
 };
 
-static int fail(struct parser *p, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int fail(struct parser *p, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;

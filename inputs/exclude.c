@@ -8,6 +8,7 @@
 #include "mts_hash.h"
 #include "mts_input.h"
 #include "mts_name.h"
+#include "mts_special.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -283,8 +284,8 @@ int mts_exclude_in4(const struct mts_exclude *ex, const struct in_addr *addr)
 
 int mts_exclude_in6(const struct mts_exclude *ex, const struct in6_addr *addr)
 {
-    static const uint8_t v4mapped[12] = {[10] = 0xff, [11] = 0xff};
-    if (memcmp(addr->s6_addr, v4mapped, 12) == 0 && in_ranges(&ex->v4, addr->s6_addr + 12))
+    struct in_addr v4;
+    if (mts_special_embedded_in4(addr, &v4) && mts_exclude_in4(ex, &v4))
         return 1;
     return in_ranges(&ex->v6, addr->s6_addr);
 }

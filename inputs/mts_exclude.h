@@ -32,8 +32,9 @@ int mts_exclude_load(struct mts_exclude *ex, const char *path, char *msg, size_t
 
 /* 1 when the normalised name (mts_name_normalize) is excluded, else 0. */
 int mts_exclude_name(const struct mts_exclude *ex, const char *name);
-/* 1 when the address is in an excluded range, else 0. IPv4-mapped IPv6 addresses are also
- * checked against the IPv4 ranges. mts_exclude_addr takes AF_INET or AF_INET6 (else 0). */
+/* 1 when the address is in an excluded range, else 0. IPv6 addresses that carry an IPv4
+ * address (IPv4-mapped, NAT64, 6to4: mts_special_embedded_in4) are also checked against the
+ * IPv4 ranges. mts_exclude_addr takes AF_INET or AF_INET6 (else 0). */
 int mts_exclude_in4(const struct mts_exclude *ex, const struct in_addr *addr);
 int mts_exclude_in6(const struct mts_exclude *ex, const struct in6_addr *addr);
 int mts_exclude_addr(const struct mts_exclude *ex, const struct sockaddr *sa);

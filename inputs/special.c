@@ -91,19 +91,29 @@ const char *mts_special_in4(const struct in_addr *addr)
     return lookup(b, v4_table, sizeof v4_table / sizeof v4_table[0], NULL);
 }
 
-static const uint8_t v4mapped[12] = {[10] = 0xff, [11] = 0xff};
-static const uint8_t nat64_wkp[12] = {0x00, 0x64, 0xff, 0x9b};
+bool mts_special_embedded_in4(const struct in6_addr *addr, struct in_addr *v4)
+{
+    static const uint8_t v4mapped[12] = {[10] = 0xff, [11] = 0xff};
+    static const uint8_t nat64_wkp[12] = {0x00, 0x64, 0xff, 0x9b};
+    const uint8_t *b = addr->s6_addr;
+    if (memcmp(b, v4mapped, 12) == 0 || memcmp(b, nat64_wkp, 12) == 0) {
+        memcpy(&v4->s_addr, b + 12, 4);
+        return true;
+    }
+    if (b[0] == 0x20 && b[1] == 0x02) { /* 6to4, RFC 3056 */
+        memcpy(&v4->s_addr, b + 2, 4);
+        return true;
+    }
+    return false;
+}
 
 const char *mts_special_in6(const struct in6_addr *addr)
 {
-    const uint8_t *b = addr->s6_addr;
-    if (memcmp(b, v4mapped, 12) == 0 || memcmp(b, nat64_wkp, 12) == 0) {
-        struct in_addr v4;
-        memcpy(&v4.s_addr, b + 12, 4);
+    struct in_addr v4;
+    if (mts_special_embedded_in4(addr, &v4))
         return mts_special_in4(&v4);
-    }
     /* Outside 2000::/3 and not listed: unassigned, so not reachable. */
-    return lookup(b, v6_table, sizeof v6_table / sizeof v6_table[0], "reserved");
+    return lookup(addr->s6_addr, v6_table, sizeof v6_table / sizeof v6_table[0], "reserved");
 }
 
 const char *mts_special_addr(const struct sockaddr *sa)

@@ -132,17 +132,23 @@ bool mts_dns_addr_equal(const struct mts_dns_addr *a, const struct sockaddr *sa,
 {
     if (sa->sa_family != a->ss.ss_family)
         return false;
+    /* sa may be less aligned than the address structures: compare copies */
     if (sa->sa_family == AF_INET) {
         const struct sockaddr_in *x = (const struct sockaddr_in *)&a->ss;
-        const struct sockaddr_in *y = (const struct sockaddr_in *)sa;
-        return len >= sizeof(*y) && x->sin_port == y->sin_port &&
-               x->sin_addr.s_addr == y->sin_addr.s_addr;
+        struct sockaddr_in y;
+        if (len < sizeof(y))
+            return false;
+        memcpy(&y, sa, sizeof(y));
+        return x->sin_port == y.sin_port && x->sin_addr.s_addr == y.sin_addr.s_addr;
     }
     if (sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)&a->ss;
-        const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)sa;
-        return len >= sizeof(*y) && x->sin6_port == y->sin6_port &&
-               memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(y->sin6_addr)) == 0;
+        struct sockaddr_in6 y;
+        if (len < sizeof(y))
+            return false;
+        memcpy(&y, sa, sizeof(y));
+        return x->sin6_port == y.sin6_port &&
+               memcmp(&x->sin6_addr, &y.sin6_addr, sizeof(y.sin6_addr)) == 0;
     }
     return false;
 }

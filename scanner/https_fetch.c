@@ -232,13 +232,12 @@ static json_t *body_obs(const struct fetch *f)
                      f->truncated);
 }
 
-/* The HTTP part of an observation (status, media type, Location, body) into o. */
-static int add_response(const struct fetch *f, json_t *o)
+int mts_https_response_headers(CURL *easy, json_t *o)
 {
     long status = 0;
     struct curl_header *hd;
 
-    curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     if (status <= 0) {
         return 0;
     }
@@ -246,19 +245,26 @@ static int add_response(const struct fetch *f, json_t *o)
         return -1;
     }
     /* Header bytes are the server's: kept exactly, as hex when they are not UTF-8 text. */
-    if (curl_easy_header(f->easy, "Content-Type", 0, CURLH_HEADER, -1, &hd) == CURLHE_OK &&
+    if (curl_easy_header(easy, "Content-Type", 0, CURLH_HEADER, -1, &hd) == CURLHE_OK &&
         set_new(o, "content_type", mts_json_bytes(hd->value, strlen(hd->value))) < 0) {
         return -1;
     }
-    if (curl_easy_header(f->easy, "Location", 0, CURLH_HEADER, -1, &hd) == CURLHE_OK &&
+    if (curl_easy_header(easy, "Location", 0, CURLH_HEADER, -1, &hd) == CURLHE_OK &&
         set_new(o, "location", mts_json_bytes(hd->value, strlen(hd->value))) < 0) {
         return -1;
     }
-    if (curl_easy_header(f->easy, "Content-Encoding", 0, CURLH_HEADER, -1, &hd) == CURLHE_OK &&
-        set_new(o, "content_encoding", json_string(hd->value)) < 0) {
+    if (curl_easy_header(easy, "Content-Encoding", 0, CURLH_HEADER, -1, &hd) == CURLHE_OK &&
+        set_new(o, "content_encoding", mts_json_bytes(hd->value, strlen(hd->value))) < 0) {
         return -1;
     }
-    return set_new(o, "body", body_obs(f));
+    return 1;
+}
+
+/* The HTTP part of an observation (status, media type, Location, body) into o. */
+static int add_response(const struct fetch *f, json_t *o)
+{
+    int rc = mts_https_response_headers(f->easy, o);
+    return rc <= 0 ? rc : set_new(o, "body", body_obs(f));
 }
 
 /* What the transfer itself came to, as a FETCHOBS result, ignoring the certificate. */

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <curl/curl.h>
 #include <event2/event.h>
 #include <jansson.h>
 
@@ -100,5 +101,13 @@ void mts_https_get_stats(const struct mts_https *h, struct mts_https_stats *out)
 
 /* Cancels every unfinished fetch without calling its done, then frees. NULL is a no-op. */
 void mts_https_free(struct mts_https *h);
+
+/*
+ * The response part of an observation from a finished transfer, exposed for tests/fuzz:
+ * "http_status", and "content_type" and "location" when the response has them (peer bytes
+ * as in docs/record-schema.md). Returns 1 when there was a response, 0 when none (nothing
+ * added), -1 when out of memory.
+ */
+int mts_https_response_headers(CURL *easy, json_t *o);
 
 #endif

@@ -474,7 +474,8 @@ int main(int argc, char **argv)
             if (i < sizeof nums / sizeof nums[0]) {
                 if (!parse_uint(optarg, nums[i].min, nums[i].max, &v))
                     return usage_error("bad number '%s'", optarg);
-                *(unsigned *)((char *)&c + nums[i].off) = (unsigned)v;
+                unsigned u = (unsigned)v;
+                memcpy((char *)&c + nums[i].off, &u, sizeof u);
             } else if (opt == OPT_HTTPS_PORT || opt == OPT_SMTP_PORT) {
                 if (!parse_uint(optarg, 1, 65535, &v))
                     return usage_error("bad port '%s'", optarg);

@@ -74,6 +74,7 @@ struct rua_dest {
 struct addrs {
     char (*addr)[INET6_ADDRSTRLEN]; /* owned */
     size_t n;
+    bool cname_excluded; /* the answer reached them through a CNAME to an opted-out name */
 };
 
 /* One (MX host, address) of the record: probed, or skipped for a reason. */
@@ -241,9 +242,35 @@ static bool has_sts_record(const ldns_pkt *reply)
     return false;
 }
 
-/* Appends the reply's addresses of type (A or AAAA) to out. False on ENOMEM. */
-static bool collect_addrs(const ldns_pkt *reply, ldns_rr_type type, struct addrs *out)
+/* 1 when a CNAME in the reply's answer names a host on the opt-out list (a host reached
+   through an alias is as excluded as one named directly), 0 when none does, -1 on ENOMEM. */
+static int cname_excluded(const struct mts_exclude *ex, const ldns_pkt *reply)
 {
+    const ldns_rr_list *an = ldns_pkt_answer(reply);
+    for (size_t i = 0; ex && i < ldns_rr_list_rr_count(an); i++) {
+        const ldns_rr *rr = ldns_rr_list_rr(an, i);
+        if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_CNAME || ldns_rr_rd_count(rr) != 1)
+            continue;
+        char *text = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+        char *canon = text ? canonical_name(text) : NULL;
+        int hit = canon ? mts_exclude_name(ex, canon) : -1;
+        free(text);
+        free(canon);
+        if (hit != 0)
+            return hit;
+    }
+    return 0;
+}
+
+/* Appends the reply's addresses of type (A or AAAA) to out, noting a CNAME to an excluded
+   name. False on ENOMEM. */
+static bool collect_addrs(const struct mts_exclude *ex, const ldns_pkt *reply, ldns_rr_type type,
+                          struct addrs *out)
+{
+    int excluded = cname_excluded(ex, reply);
+    if (excluded < 0)
+        return false;
+    out->cname_excluded = out->cname_excluded || excluded;
     const ldns_rr_list *an = ldns_pkt_answer(reply);
     for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
         char buf[INET6_ADDRSTRLEN];
@@ -409,21 +436,22 @@ static bool take_domain_obs(struct job *job, enum dns_key key, char *obs, const 
     case DNS_MX:
         return collect_mx(job, reply);
     case DNS_POLICY_A:
-        return collect_addrs(reply, LDNS_RR_TYPE_A, &job->policy_v4);
+        return collect_addrs(job->scan->ex, reply, LDNS_RR_TYPE_A, &job->policy_v4);
     case DNS_POLICY_AAAA:
-        return collect_addrs(reply, LDNS_RR_TYPE_AAAA, &job->policy_v6);
+        return collect_addrs(job->scan->ex, reply, LDNS_RR_TYPE_AAAA, &job->policy_v6);
     default:
         return true;
     }
 }
 
-static bool take_mx_obs(struct mx_host *m, enum mx_key key, char *obs, const ldns_pkt *reply)
+static bool take_mx_obs(const struct mts_exclude *ex, struct mx_host *m, enum mx_key key, char *obs,
+                        const ldns_pkt *reply)
 {
     m->obs[key] = obs;
     if (!reply || key == MX_TLSA)
         return true;
-    return key == MX_A ? collect_addrs(reply, LDNS_RR_TYPE_A, &m->v4)
-                       : collect_addrs(reply, LDNS_RR_TYPE_AAAA, &m->v6);
+    return key == MX_A ? collect_addrs(ex, reply, LDNS_RR_TYPE_A, &m->v4)
+                       : collect_addrs(ex, reply, LDNS_RR_TYPE_AAAA, &m->v6);
 }
 
 static void on_dns(void *arg, char *obs, const ldns_pkt *reply)
@@ -437,7 +465,7 @@ static void on_dns(void *arg, char *obs, const ldns_pkt *reply)
     else if (ok && ref->mx == SIZE_MAX)
         ok = take_domain_obs(job, ref->key, obs, reply);
     else if (ok)
-        ok = take_mx_obs(&job->mx[ref->mx], ref->key, obs, reply);
+        ok = take_mx_obs(job->scan->ex, &job->mx[ref->mx], ref->key, obs, reply);
     free(ref);
     if (!ok)
         scan_fail(job->scan, -ENOMEM, "out of memory");
@@ -458,7 +486,7 @@ static void job_query_skipped(struct job *job, const struct job_ref *ref, const 
     else if (ref->mx == SIZE_MAX)
         take_domain_obs(job, ref->key, obs, NULL);
     else
-        take_mx_obs(&job->mx[ref->mx], ref->key, obs, NULL);
+        take_mx_obs(job->scan->ex, &job->mx[ref->mx], ref->key, obs, NULL);
 }
 
 /* Sends one query whose answer ref says where to keep (ref NULL: out of memory), or records
@@ -596,6 +624,11 @@ static void job_start_https(struct job *job, bool has_record)
     const char *why = has_record ? "txt" : "policy-only";
     char host[300];
     snprintf(host, sizeof host, "mta-sts.%s", job->domain);
+    if (s->ex && (mts_exclude_name(s->ex, host) || job->policy_v4.cname_excluded ||
+                  job->policy_v6.cname_excluded)) {
+        job->policy = fetch_not_attempted(host, why, "excluded");
+        return;
+    }
 
     const char *usable[16];
     size_t nusable = 0;
@@ -726,6 +759,8 @@ static void job_start_probes(struct job *job)
     for (size_t i = 0; i < job->n_mx; i++) {
         struct mx_host *m = &job->mx[i];
         size_t n = m->v4.n + m->v6.n, per_family[2] = {0, 0};
+        bool excluded = s->ex && (mts_exclude_name(s->ex, m->host) || m->v4.cname_excluded ||
+                                  m->v6.cname_excluded);
         m->probed = true;
         if (n && !(m->probes = calloc(n, sizeof *m->probes))) {
             scan_fail(s, -ENOMEM, "out of memory");
@@ -739,6 +774,8 @@ static void job_start_probes(struct job *job)
             memcpy(p->addr, text, sizeof p->addr);
             if (!job->probe_mx)
                 p->skip = s->cfg->no_smtp ? "smtp-disabled" : "out-of-scope";
+            else if (excluded)
+                p->skip = "excluded";
             else if (per_family[v6addr] >= s->cfg->max_addrs)
                 p->skip = "limit";
             else

@@ -171,7 +171,7 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static void trace(struct session *s, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void trace(struct session *s, const char *fmt, ...)
 {
     if (s->smtp->trace == NULL)
         return;
@@ -219,36 +219,41 @@ static void send_line(struct session *s, const char *cmd, const char *arg)
     evbuffer_add_printf(out, "%s%s%s\r\n", cmd, arg ? " " : "", arg ? arg : "");
 }
 
-/*
- * Parses one reply line (RFC 5321 4.2: three digits, then '-', ' ' or the end). Returns
- * 1 for the last line of the reply, 0 for a continuation line, -1 for a malformed line.
- */
-static int parse_line(struct reply *r, const char *line, size_t len)
+int mts_smtp_reply_line(int *code, const char *line, size_t len)
 {
     if (len < 3 || line[0] < '2' || line[0] > '5' || line[1] < '0' || line[1] > '9' ||
         line[2] < '0' || line[2] > '9')
         return -1;
     if (len > 3 && line[3] != ' ' && line[3] != '-')
         return -1;
-    int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-    if (r->code && code != r->code)
+    int c = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+    if (*code && c != *code)
         return -1;
-    r->code = code;
+    *code = c;
     return len == 3 || line[3] == ' ';
+}
+
+size_t mts_smtp_capability(const char *line, size_t len, char *buf, size_t cap)
+{
+    size_t n = 0;
+    if (len > 4 && cap > 0) {
+        const char *kw = line + 4;
+        size_t max = len - 4;
+        while (n < max && n < cap - 1 && kw[n] != ' ' && kw[n] != '=') {
+            char c = kw[n];
+            buf[n++] = (c >= 'a' && c <= 'z') ? (char)(c - 32) : c;
+        }
+    }
+    if (cap > 0)
+        buf[n] = '\0';
+    return n;
 }
 
 /* Adds the keyword of an EHLO line ("250-SIZE 1000" -> "SIZE") to "capabilities". */
 static void add_capability(struct session *s, const char *line, size_t len)
 {
-    if (len <= 4)
-        return;
-    const char *kw = line + 4;
-    size_t n = 0, max = len - 4;
     char buf[64];
-    while (n < max && n < sizeof(buf) - 1 && kw[n] != ' ' && kw[n] != '=') {
-        char c = kw[n];
-        buf[n++] = (c >= 'a' && c <= 'z') ? (char)(c - 32) : c;
-    }
+    size_t n = mts_smtp_capability(line, len, buf, sizeof(buf));
     if (n == 0)
         return;
     json_t *caps = json_object_get(s->rec, "capabilities");
@@ -363,7 +368,7 @@ static void process_input(struct session *s)
         evbuffer_drain(in, eol_len);
         s->reply.nlines++;
         json_array_append_new(s->reply.lines, mts_json_bytes(line, len));
-        int last = parse_line(&s->reply, line, len);
+        int last = mts_smtp_reply_line(&s->reply.code, line, len);
         if (last >= 0 && s->state == SMTP_EHLO && s->reply.code == 250 && s->reply.nlines > 1)
             add_capability(s, line, len);
         free(line);

@@ -131,4 +131,15 @@ const char *mts_smtp_strerror(int err);
 /* Aborts every session without calling its done callback, then frees the prober. */
 void mts_smtp_free(struct mts_smtp *smtp);
 
+/*
+ * The reply reader's two parsers of peer bytes (exposed for tests/fuzz). A reply line
+ * (without its line end) is three digits, then '-', ' ' or the end (RFC 5321 4.2):
+ * mts_smtp_reply_line returns 1 for the last line of a reply, 0 for a continuation, -1 for
+ * a malformed line or a code other than *code (0 before the first line; then set).
+ * mts_smtp_capability writes the upper-cased keyword of an EHLO line ("250-SIZE 1000" ->
+ * "SIZE"), at most cap - 1 bytes and a NUL, into buf; returns its length (0: none).
+ */
+int mts_smtp_reply_line(int *code, const char *line, size_t len);
+size_t mts_smtp_capability(const char *line, size_t len, char *buf, size_t cap);
+
 #endif

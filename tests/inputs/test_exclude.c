@@ -103,6 +103,16 @@ static void test_entries(void)
     expect_addr("203.0.113.8", 0);
     expect_addr("::ffff:192.0.2.1", 1);
     expect_addr("::ffff:192.0.3.1", 0);
+    /* IPv4 ranges also hold for the address embedded in NAT64 (64:ff9b::/96) and 6to4
+       (2002::/16, bytes 2-5) addresses */
+    expect_addr("64:ff9b::192.0.2.1", 1);
+    expect_addr("64:ff9b::10.1.2.3", 1);
+    expect_addr("64:ff9b::192.0.3.1", 0);
+    expect_addr("64:ff9b:0:0:1::c000:201", 0); /* not the /96 */
+    expect_addr("2002:c000:201::1", 1);
+    expect_addr("2002:a01:203:4::", 1);
+    expect_addr("2002:c000:301::1", 0);
+    expect_addr("2003:c000:201::1", 0);
     expect_addr("2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", 0);
     expect_addr("2001:db8::", 1);
     expect_addr("2001:db8:1::1", 1);

@@ -115,6 +115,14 @@ static void test_v6(void)
     expect("64:ff9b::8.8.8.8", NULL);
     expect("64:ff9b::192.168.1.1", "private");
     expect("64:ff9b:1::", "nat64-local");
+    /* 6to4 (2002::/16): the class of the embedded IPv4 address (bytes 2-5) */
+    expect("2002:7f00:1::1", "loopback");
+    expect("2002:a00:1::", "private");
+    expect("2002:c0a8:101:ffff:ffff:ffff:ffff:ffff", "private");
+    expect("2002:0:0::1", "this-network");
+    expect("2002:808:808::1", NULL);
+    expect("2001:ffff:ffff:ffff:ffff:ffff:ffff:ffff", NULL);
+    expect("2003::", NULL);
     expect("64:ff9b:1:ffff:ffff:ffff:ffff:ffff", "nat64-local");
     expect("ff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "reserved");
     expect("100::", "discard");
@@ -149,7 +157,7 @@ static void test_v6(void)
     expect("2001:db8::", "documentation");
     expect("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", "documentation");
     expect("2001:db9::", NULL);
-    expect("2002::", NULL);
+    expect("2002::", "this-network"); /* 6to4 carrying 0.0.0.0 (was NULL before 6to4 rules) */
     expect("2a00:1450:4001::1", NULL);
     expect("3ffe:ffff:ffff:ffff:ffff:ffff:ffff:ffff", NULL);
     expect("3fff::", "documentation");

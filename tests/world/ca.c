@@ -69,7 +69,8 @@ int world_ca_kind_parse(const char *s)
     return -1;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen, const char *fmt,
+                                                          ...)
 {
     if (errlen == 0)
         return;

@@ -51,7 +51,7 @@ struct parser {
     int replaying;    /* > 0 while the lines of a preset are applied */
 };
 
-static int fail(struct parser *p, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int fail(struct parser *p, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -178,8 +178,11 @@ static int parse_uint(struct parser *p, const struct token *t, unsigned long max
     char *end;
     errno = 0;
     unsigned long x = strtoul(tstr(t), &end, 10);
-    if (errno || *end || end == tstr(t) || x > max)
-        return fail(p, "'%s' is not a number in 0..%lu", tstr(t), max);
+    if (errno || *end || end == tstr(t) || x > max) {
+        /* the constant return (not fail's) shows callers that *v is set when 0 returns */
+        fail(p, "'%s' is not a number in 0..%lu", tstr(t), max);
+        return -WORLD_E_SYNTAX;
+    }
     *v = x;
     return 0;
 }

@@ -220,7 +220,7 @@ int mts_diff_text(const json_t *j, FILE *out)
             snprintf(lkey, sizeof lkey, "%s_domains", what[i]);
             const json_t *l = json_object_get(row, lkey);
             if (json_array_size(l)) {
-                mts_text_printf(out, "    %s:\n", what[i]);
+                mts_text_printf(out, "    %s:\n", i == 3 ? "not re-checked" : what[i]);
                 list(out, l);
             }
         }

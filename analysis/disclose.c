@@ -119,6 +119,18 @@ static char *observed(const json_t *exp)
     return buf;
 }
 
+/* A fix sentence with its "<domain>" placeholders filled in (both texts are ours: the fix
+   is static, the domain a normalised name). */
+static void put_fix(FILE *out, const char *fix, const char *domain)
+{
+    const char *at;
+    while ((at = strstr(fix, "<domain>"))) {
+        fprintf(out, "%.*s%s", (int)(at - fix), fix, domain);
+        fix = at + strlen("<domain>");
+    }
+    fputs(fix, out);
+}
+
 /* The selected categories of exp, in its order (borrowed objects); new reference. */
 static json_t *selected(const json_t *exp, const char *selector)
 {
@@ -141,7 +153,7 @@ int mts_disclose_csv_header(FILE *out)
 
 /* The categories' codes (or the strings of an array of strings), effects or fixes joined by sep
  * into a memstream string. */
-static char *joined(const json_t *cats, const char *what, const char *sep)
+static char *joined(const json_t *cats, const char *what, const char *sep, const char *domain)
 {
     char *buf = NULL;
     size_t len = 0, i;
@@ -157,8 +169,10 @@ static char *joined(const json_t *cats, const char *what, const char *sep)
             fputs(code, m);
         else if (strcmp(what, "effect") == 0)
             fprintf(m, "%s: %s", code, mts_explain_effect(str(c, "effect")));
-        else
-            fprintf(m, "%s: %s", code, mts_explain_fix(code) ?: "-");
+        else {
+            fprintf(m, "%s: ", code);
+            put_fix(m, mts_explain_fix(code) ?: "-", domain);
+        }
     }
     bool bad = ferror(m);
     if (fclose(m) != 0 || bad) {
@@ -171,16 +185,17 @@ static char *joined(const json_t *cats, const char *what, const char *sep)
 int mts_disclose_csv_row(const json_t *exp, const char *selector, FILE *out)
 {
     json_t *cats = selected(exp, selector), *who = contacts(exp);
+    const char *domain = str(exp, "domain");
     char *cells[] = {
-        joined(cats, "code", " "),     observed(exp),
-        joined(cats, "effect", " | "), joined(cats, "fix", " | "),
-        joined(who, "code", " "),
+        joined(cats, "code", " ", domain),     observed(exp),
+        joined(cats, "effect", " | ", domain), joined(cats, "fix", " | ", domain),
+        joined(who, "code", " ", domain),
     };
     int rc = cats && who ? 0 : -ENOMEM;
     for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++)
         rc = cells[i] ? rc : -ENOMEM;
     if (rc == 0) {
-        mts_export_csv_field(out, str(exp, "domain"), true, true);
+        mts_export_csv_field(out, domain, true, true);
         mts_export_csv_field(out, str(exp, "scan"), true, false);
         mts_export_csv_field(out, str(exp, "verdict"), true, false);
         for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++)
@@ -198,11 +213,11 @@ int mts_disclose_csv_row(const json_t *exp, const char *selector, FILE *out)
 int mts_disclose_text(const json_t *exp, const char *selector, FILE *out)
 {
     json_t *cats = selected(exp, selector), *who = contacts(exp);
-    char *codes = joined(cats, "code", ", "), *seen = observed(exp),
-         *to = joined(who, "code", ", ");
+    const char *domain = str(exp, "domain");
+    char *codes = joined(cats, "code", ", ", domain), *seen = observed(exp),
+         *to = joined(who, "code", ", ", domain);
     int rc = cats && who && codes && seen && to ? 0 : -ENOMEM;
     if (rc == 0) {
-        const char *domain = str(exp, "domain");
         mts_text_printf(out, "To: %s\nSubject: MTA-STS problem at %s: %s\n\n", to, domain, codes);
         mts_text_printf(out,
                         "Hello,\n\nan MTA-STS (RFC 8461) measurement (scan %s) found a problem "
@@ -215,8 +230,11 @@ int mts_disclose_text(const json_t *exp, const char *selector, FILE *out)
             const char *code = str(c, "code"), *fix = mts_explain_fix(code);
             mts_text_printf(out, "\nProblem: %s\n  Effect: %s\n", code,
                             mts_explain_effect(str(c, "effect")));
-            if (fix)
-                mts_text_printf(out, "  Fix: %s\n", fix);
+            if (fix) {
+                fputs("  Fix: ", out);
+                put_fix(out, fix, domain);
+                fputc('\n', out);
+            }
         }
         mts_text_printf(out, "\nWe will check %s again after some weeks.\n\n", domain);
         rc = fputs("----\n\n", out) == EOF || ferror(out) ? -EIO : 0;

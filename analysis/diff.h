@@ -1,7 +1,7 @@
 /*
  * The re-check after disclosure: two scans compared domain by domain (only domains present
- * in both), per category fixed / still broken / broke anew (and not re-checked), and the changes of verdict,
- * mode, record id and policy body.
+ * in both), per category fixed / still broken / broke anew (and not re-checked), and the changes of
+ * verdict, mode, record id and policy body.
  */
 #ifndef MTS_DIFF_H
 #define MTS_DIFF_H

@@ -70,6 +70,11 @@ check bad_category $? 2
 $A disclose $one --scan-id s1 --category tlsrpt --format jsonl >/dev/null 2>&1
 check bad_format $? 2
 
+$A disclose --help | grep -q '^usage: mtasts-analyze disclose'
+check help $? 0
+$A --help | grep -q '^  disclose '
+check main_help_lists_disclose $? 0
+
 # diff over a partial re-check: s2 lacks indet.example; its categories are not re-checked
 $A diff s1 s2 $one --format json >"$dir/d.json"
 check partial_counts "$(jq -c '[.compared, .only_old]' "$dir/d.json")" "[6,1]"

@@ -6,6 +6,11 @@
 . "$(dirname "$0")/lib.sh"
 scn=$MTS_SOURCE/tests/integration/scenarios
 cat="validation-failure/mx-not-covered"
+to() { # FILE COMMAND...: run COMMAND with its output in FILE
+    local out=$1
+    shift
+    "$@" >"$out"
+}
 
 world_start "$WORK" --scenario "$scn/disclosure-before.scn" --ca-dir "$WORK/ca" \
     --list "$WORK/list.txt"
@@ -14,17 +19,15 @@ expect "first scan exits 0" scan "$WORK/db" first "$WORK/list.txt"
 "$MTS_ANALYZE" domains --db "$WORK/db" --scan-id first --category "$cat" >"$WORK/told.txt"
 expect "the three uncovered domains are listed" test "$(tr '\n' ' ' <"$WORK/told.txt")" \
     = "will-break-otherwise.example will-fix.example will-not-fix.example "
-expect "disclose --format csv exits 0" \
-    bash -c '"$1" disclose --db "$2" --scan-id first --category "$3" --format csv >"$4"' _ \
-    "$MTS_ANALYZE" "$WORK/db" "$cat" "$WORK/told.csv"
+expect "disclose --format csv exits 0" to "$WORK/told.csv" \
+    "$MTS_ANALYZE" disclose --db "$WORK/db" --scan-id first --category "$cat" --format csv
 expect "one CSV row per listed domain" test "$(tail -n +2 "$WORK/told.csv" | cut -d, -f1 | tr '\n' ' ')" \
     = "$(tr '\n' ' ' <"$WORK/told.txt")"
 expect "the rua address is a contact" grep -q ',tlsrpt@reports.test postmaster@will-fix.example' \
     "$WORK/told.csv"
-expect "disclose text exits 0" \
-    bash -c '"$1" disclose --db "$2" --scan-id first --category "$3" >"$4"' _ \
-    "$MTS_ANALYZE" "$WORK/db" "$cat" "$WORK/told.txt.mail"
-expect "one mail per listed domain" test "$(grep -c '^Subject: ' "$WORK/told.txt.mail")" = 3
+expect "disclose text exits 0" to "$WORK/told.mail" \
+    "$MTS_ANALYZE" disclose --db "$WORK/db" --scan-id first --category "$cat"
+expect "one mail per listed domain" test "$(grep -c '^Subject: ' "$WORK/told.mail")" = 3
 expect "world (before) stops cleanly" world_stop
 
 # Weeks later: the same names, some fixed.

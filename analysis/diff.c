@@ -90,8 +90,8 @@ static int bump_category(struct mts_diff *d, const char *code, const char *what,
 {
     json_t *row = json_object_get(d->categories, code);
     if (!row) {
-        row = json_pack("{s:I, s:I, s:I}", "fixed", (json_int_t)0, "still", (json_int_t)0, "new",
-                        (json_int_t)0);
+        row = json_pack("{s:I, s:I, s:I, s:I}", "fixed", (json_int_t)0, "still", (json_int_t)0,
+                        "new", (json_int_t)0, "not_rechecked", (json_int_t)0);
         if (!row || json_object_set_new(d->categories, code, row))
             return -ENOMEM;
     }
@@ -150,6 +150,21 @@ int mts_diff_add(struct mts_diff *d, const char *domain, const json_t *o, const 
     return rc;
 }
 
+int mts_diff_not_rechecked(struct mts_diff *d, const char *domain, const json_t *o)
+{
+    int rc = 0;
+    size_t i;
+    json_t *c;
+    d->old_only++;
+    json_array_foreach(json_object_get(o, "categories"), i, c)
+    {
+        const char *code = json_string_value(json_object_get(c, "code"));
+        if (rc == 0 && code)
+            rc = bump_category(d, code, "not_rechecked", domain);
+    }
+    return rc;
+}
+
 void mts_diff_only(struct mts_diff *d, bool in_old, unsigned long long n)
 {
     if (in_old)
@@ -181,27 +196,31 @@ int mts_diff_text(const json_t *j, FILE *out)
     const char *key;
     json_t *row;
     mts_text_printf(
-        out, "Re-check %s -> %s: %lld domains compared (%lld only in %s, %lld only in %s)\n",
+        out,
+        "Re-check %s -> %s: %lld domains compared (%lld only in %s: not re-checked, %lld only "
+        "in %s)\n",
         json_string_value(json_object_get(j, "old")), json_string_value(json_object_get(j, "new")),
         (long long)json_integer_value(json_object_get(j, "compared")),
         (long long)json_integer_value(json_object_get(j, "only_old")),
         json_string_value(json_object_get(j, "old")),
         (long long)json_integer_value(json_object_get(j, "only_new")),
         json_string_value(json_object_get(j, "new")));
-    mts_text_printf(out, "\n  %-46s %8s %8s %8s\n", "category", "fixed", "still", "new");
+    mts_text_printf(out, "\n  %-46s %8s %8s %8s %13s\n", "category", "fixed", "still", "new",
+                    "not-rechecked");
     json_object_foreach((json_t *)json_object_get(j, "categories"), key, row)
     {
-        mts_text_printf(out, "  %-46s %8lld %8lld %8lld\n", key,
+        mts_text_printf(out, "  %-46s %8lld %8lld %8lld %13lld\n", key,
                         (long long)json_integer_value(json_object_get(row, "fixed")),
                         (long long)json_integer_value(json_object_get(row, "still")),
-                        (long long)json_integer_value(json_object_get(row, "new")));
-        static const char *const what[] = {"fixed", "still", "new"};
-        for (size_t i = 0; i < 3; i++) {
+                        (long long)json_integer_value(json_object_get(row, "new")),
+                        (long long)json_integer_value(json_object_get(row, "not_rechecked")));
+        static const char *const what[] = {"fixed", "still", "new", "not_rechecked"};
+        for (size_t i = 0; i < sizeof what / sizeof what[0]; i++) {
             char lkey[64];
             snprintf(lkey, sizeof lkey, "%s_domains", what[i]);
             const json_t *l = json_object_get(row, lkey);
             if (json_array_size(l)) {
-                mts_text_printf(out, "    %s:\n", what[i]);
+                mts_text_printf(out, "    %s:\n", i == 3 ? "not re-checked" : what[i]);
                 list(out, l);
             }
         }

@@ -1,7 +1,7 @@
 /*
  * The re-check after disclosure: two scans compared domain by domain (only domains present
- * in both), per category fixed / still broken / broke anew, and the changes of verdict,
- * mode, record id and policy body.
+ * in both), per category fixed / still broken / broke anew (and not re-checked), and the changes of
+ * verdict, mode, record id and policy body.
  */
 #ifndef MTS_DIFF_H
 #define MTS_DIFF_H
@@ -22,7 +22,11 @@ void mts_diff_free(struct mts_diff *d);
 int mts_diff_add(struct mts_diff *d, const char *domain, const json_t *old_cls,
                  const json_t *new_cls);
 
-/* Count one domain present only in the old (in_old) or only in the new scan. */
+/* Count a domain of the old scan that the new one did not re-check (a partial re-check):
+ * per category of its old view (borrowed), apart from fixed / still / new. 0 or -ENOMEM. */
+int mts_diff_not_rechecked(struct mts_diff *d, const char *domain, const json_t *old_cls);
+
+/* Count domains present only in the old (in_old) or only in the new scan. */
 void mts_diff_only(struct mts_diff *d, bool in_old, unsigned long long n);
 
 /* The comparison as JSON (docs/analyze.md, "diff"); new reference, NULL on ENOMEM. */

@@ -101,7 +101,7 @@ const char *mts_explain_fix(const char *category)
     return NULL;
 }
 
-static const char *effect_words(const char *effect)
+const char *mts_explain_effect(const char *effect)
 {
     if (strcmp(effect, "off") == 0)
         return "off: senders treat the domain as having no policy (protection silently lost)";
@@ -199,7 +199,7 @@ int mts_explain(const json_t *e, FILE *out)
     json_array_foreach(cats, i, v)
     {
         const char *code = s(v, "code"), *fix = mts_explain_fix(code);
-        mts_text_printf(out, "  %s\n    effect %s\n", code, effect_words(s(v, "effect")));
+        mts_text_printf(out, "  %s\n    effect %s\n", code, mts_explain_effect(s(v, "effect")));
         if (fix)
             mts_text_printf(out, "    fix: %s\n", fix);
     }

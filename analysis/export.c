@@ -152,9 +152,9 @@ static bool formula_like(const char *s)
     return *s && strchr("=+-@\t\r", *s);
 }
 
-/* One field, quoted per RFC 4180 when it holds a comma, quote, CR or LF; a text cell that
-   could start a formula is neutralised with a leading ' and quoted (docs/export-schema.md). */
-static void csv_field(FILE *out, const char *s, bool text, bool first)
+/* Quoted per RFC 4180 when it holds a comma, quote, CR or LF; a text cell that could start
+   a formula is neutralised with a leading ' and quoted (docs/export-schema.md). */
+void mts_export_csv_field(FILE *out, const char *s, bool text, bool first)
 {
     if (!first)
         fputc(',', out);
@@ -259,7 +259,8 @@ int mts_export_csv_row(const json_t *o, FILE *out)
             rc = -ENOMEM;
     for (size_t i = 0; rc == 0 && i < sizeof cells / sizeof cells[0]; i++) {
         char buf[32];
-        csv_field(out, scalar(cells[i], buf, sizeof buf), json_is_string(cells[i]), i == 0);
+        mts_export_csv_field(out, scalar(cells[i], buf, sizeof buf), json_is_string(cells[i]),
+                             i == 0);
     }
     if (rc == 0)
         fputs("\r\n", out);

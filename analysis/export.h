@@ -5,6 +5,7 @@
 #ifndef MTS_AN_EXPORT_H
 #define MTS_AN_EXPORT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -21,5 +22,10 @@ int mts_export_csv_header(FILE *out);
  * -ENOMEM or -EIO. */
 int mts_export_jsonl_row(const json_t *obj, FILE *out);
 int mts_export_csv_row(const json_t *obj, FILE *out);
+
+/* One CSV field (RFC 4180 quoting), preceded by a comma unless first; a text cell that a
+ * spreadsheet could run as a formula is neutralised with a leading '. s may be NULL
+ * (empty field). */
+void mts_export_csv_field(FILE *out, const char *s, bool text, bool first);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "aggregate.h"
 #include "diff.h"
+#include "disclose.h"
 #include "explain.h"
 #include "export.h"
 #include "report.h"
@@ -41,6 +42,7 @@ static const char *const usage_main =
     "  report                  --format text|markdown|json|html [--output FILE]\n"
     "  domains                 --category C | --verdict V | --would-bounce: one domain a line\n"
     "  explain DOMAIN          one domain in plain words: observed, problems, fixes\n"
+    "  disclose                --category C [--format text|csv]: an entry per domain to tell\n"
     "  diff OLD NEW            re-check: per category fixed / still / new [--list] [--format "
     "json]\n"
     "  export                  --format jsonl|csv [--output FILE]\n"
@@ -72,11 +74,18 @@ static const struct {
                 "What was observed for DOMAIN, what is wrong, the effect and the fix. DOMAIN is\n"
                 "normalised as the scanner's input (case, trailing dot, IDN to A-label).\n"
                 "Control bytes from the scan are shown as escapes (\\x1b), never raw.\n"},
+    {"disclose", "usage: mtasts-analyze disclose --db DIR... [--scan-id ID] --category C\n"
+                 "       [--format text|csv] [--output FILE]\n"
+                 "One entry per domain with category C (selected as by domains): what was\n"
+                 "observed, the effect and the fix of each selected category, and the contact\n"
+                 "candidates (TLS-RPT rua mailto addresses, postmaster@DOMAIN). text: a mail\n"
+                 "ready to send per domain; csv: one row per domain, spreadsheet-safe.\n"},
     {"diff", "usage: mtasts-analyze diff OLD NEW (--db DIR... | --old-db DIR... --new-db DIR...)\n"
              "       [--list] [--format text|json]\n"
              "Compare scan OLD with scan NEW over the domains in both: per category fixed,\n"
              "still broken, broke anew; verdict, mode, id and body changes. --list prints the\n"
-             "domains behind each number (always present in JSON).\n"},
+             "domains behind each number (always present in JSON). A NEW that re-checked\n"
+             "only part of OLD: the others are counted per category as not re-checked.\n"},
     {"export", "usage: mtasts-analyze export --db DIR... [--scan-id ID] --format jsonl|csv\n"
                "       [--output FILE]\n"
                "One record per domain: observations and verdicts (docs/export-schema.md).\n"
@@ -106,6 +115,7 @@ static int usage_error(const char *cmd, const char *msg, const char *arg)
 static const char *const report_formats[] = {"text", "markdown", "json", "html"};
 static const char *const text_json_formats[] = {"text", "json"};
 static const char *const export_formats[] = {"jsonl", "csv"};
+static const char *const disclose_formats[] = {"text", "csv"};
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* An unknown name (of a format, category, verdict): says so, the closest known name when
@@ -459,6 +469,64 @@ static int cmd_export(const char *cmd, struct opts *o)
     return ex;
 }
 
+struct disclose_ctx {
+    const char *scan, *selector;
+    FILE *out;
+    bool csv;
+};
+
+static int disclose_cb(void *arg, const char *domain, json_t *raw, json_t *cls)
+{
+    struct disclose_ctx *x = arg;
+    bool hit = false;
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(cls, "categories"), i, c)
+    {
+        hit =
+            hit || mts_category_selects(x->selector, json_string_value(json_object_get(c, "code")));
+    }
+    if (!hit)
+        return 0;
+    json_t *e = mts_export_domain(x->scan, domain, raw, cls);
+    int rc = !e       ? -ENOMEM
+             : x->csv ? mts_disclose_csv_row(e, x->selector, x->out)
+                      : mts_disclose_text(e, x->selector, x->out);
+    json_decref(e);
+    return rc;
+}
+
+static int cmd_disclose(const char *cmd, struct opts *o)
+{
+    const char *format = o->format ? o->format : "text";
+    if (!mts_name_known(format, disclose_formats, N_OF(disclose_formats)))
+        return unknown_format(cmd, format, disclose_formats, N_OF(disclose_formats));
+    if (!o->category)
+        return usage_error(cmd, "--category C is required", NULL);
+    if (!mts_category_selector_ok(o->category))
+        return unknown_name(cmd, "category", o->category, mts_category_closest(o->category),
+                            mts_category_names, mts_n_category_names,
+                            " (a name, its type before the \"/\", or a prefix ending at \"/\")");
+    struct mts_scanset set;
+    char *scan = NULL;
+    int ex = open_scan(cmd, o->dbs, o->n_dbs, o->scan, o->threads, &set, &scan);
+    if (ex)
+        return ex;
+    struct disclose_ctx x = {scan, o->category, open_output(o->output), strcmp(format, "csv") == 0};
+    if (!x.out) {
+        ex = 1;
+    } else {
+        int rc = x.csv ? mts_disclose_csv_header(x.out) : 0;
+        if (rc == 0)
+            rc = mts_scanset_foreach(&set, scan, disclose_cb, &x);
+        rc = close_output(x.out, rc);
+        ex = rc ? fail(scan, rc) : 0;
+    }
+    mts_scanset_close(&set);
+    free(scan);
+    return ex;
+}
+
 struct diff_ctx {
     struct mts_diff *diff;
     unsigned long long matched;
@@ -470,10 +538,8 @@ static int diff_cb(void *arg, const char *domain, json_t *raw, json_t *cls, json
     (void)raw;
     (void)nraw;
     struct diff_ctx *d = arg;
-    if (!ncls) {
-        mts_diff_only(d->diff, true, 1);
-        return 0;
-    }
+    if (!ncls)
+        return mts_diff_not_rechecked(d->diff, domain, cls);
     d->matched++;
     return mts_diff_add(d->diff, domain, cls, ncls);
 }
@@ -692,5 +758,7 @@ int main(int argc, char **argv)
         return cmd_diff(cmd, &o, argc, argv);
     if (strcmp(cmd, "scans") == 0)
         return cmd_scans(cmd, &o);
+    if (strcmp(cmd, "disclose") == 0)
+        return cmd_disclose(cmd, &o);
     return cmd_export(cmd, &o);
 }

@@ -21,7 +21,8 @@ DESTDIR=$root cmake --install "$build" --prefix /usr >"$root.log" 2>&1 ||
     { cat "$root.log"; rm -f "$root.log"; echo "FAIL: cmake --install"; exit 1; }
 rm -f "$root.log"
 u=$root/usr
-for f in bin/mtasts-scan bin/mtasts-analyze share/man/man1/mtasts-scan.1 \
+for f in bin/mtasts-scan bin/mtasts-analyze bin/mtasts-check share/man/man1/mtasts-scan.1 \
+    share/man/man1/mtasts-check.1 share/bash-completion/completions/mtasts-check \
     share/man/man1/mtasts-analyze.1 share/bash-completion/completions/mtasts-scan \
     share/bash-completion/completions/mtasts-analyze share/doc/mtasts-scan/README.md \
     share/doc/mtasts-scan/vocabulary.md share/doc/mtasts-scan/real-scan.md \
@@ -36,9 +37,11 @@ check "installed mtasts-scan --version" \
     bash -c '[[ $("$1" --version) == "mtasts-scan $2 ("* ]]' _ "$u/bin/mtasts-scan" "$version"
 check "installed mtasts-analyze --version" \
     test "$("$u/bin/mtasts-analyze" --version)" = "mtasts-analyze $version"
+check "installed mtasts-check --version" \
+    test "$("$u/bin/mtasts-check" --version)" = "mtasts-check $version"
 
 # man -l with warnings on, as lintian runs it: any output on stderr is a defect
-for page in mtasts-scan mtasts-analyze; do
+for page in mtasts-scan mtasts-analyze mtasts-check; do
     warnings=$(LC_ALL=C.UTF-8 MANROFFSEQ='' MANWIDTH=80 \
         man --warnings -E UTF-8 -l -Tutf8 -Z "$u/share/man/man1/$page.1" 2>&1 >/dev/null)
     check "man page $page renders without warnings: $warnings" test -z "$warnings"

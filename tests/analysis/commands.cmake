@@ -9,6 +9,9 @@ target_link_libraries(analyze_bench_gen PRIVATE mts_output PkgConfig::OPENSSL)
 add_test(NAME analyze_cli
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/analyze_cli.sh $<TARGET_FILE:mtasts-analyze>
                  $<TARGET_FILE:analyze_fixture>)
+add_test(NAME analyze_disclose
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/disclose_cli.sh $<TARGET_FILE:mtasts-analyze>
+                 $<TARGET_FILE:analyze_fixture>)
 add_test(NAME analyze_html
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/analyze_html.sh $<TARGET_FILE:mtasts-analyze>
                  $<TARGET_FILE:analyze_fixture>)

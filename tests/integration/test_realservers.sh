@@ -295,6 +295,17 @@ else
     bad "mtasts-analyze explain alpha.realsrv.test exits 0"
 fi
 
+# mtasts-check on one real-server domain, with the scan's options: unbound, nginx and
+# postfix give the operator's check the same valid-enforce, exit 0 (after the access-log
+# counts above: the check fetches the policy once more).
+if "$MTS_CHECK" "${COMMON[@]}" --https-port "$NGINX_PORT" --smtp-port "$POSTFIX_PORT" \
+    --format json alpha.realsrv.test >"$WORK/check.json"; then ok; else
+    bad "mtasts-check alpha.realsrv.test exits 0 (valid)"
+    real_logs
+fi
+expect "mtasts-check: alpha is valid-enforce with a verified policy and STARTTLS" \
+    jq -e '.verdict == "valid-enforce" and .policy_fetch.result == "ok" and
+        .policy_fetch.cert_verdict == "ok" and (.mx | length) >= 1' "$WORK/check.json"
 real_stop
 expect "world stops cleanly" world_stop
 echo "integration_realservers: ${SECONDS} s"

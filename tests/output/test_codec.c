@@ -1,7 +1,8 @@
 /*
  * The record encoding as it lands in LMDB: a large record is stored compressed (tag 'Z'),
  * a small one as plain JSON, both read back equal; a plain JSON value written by other
- * means is read; a damaged compressed value is reported as corrupt, not parsed; a record
+ * means is read; a damaged compressed value (not zlib, a flipped checksum byte, a cut
+ * stream, a length field shorter than the text) is reported as corrupt, not parsed; a record
  * handed to the writer as text is stored and read back like one handed over as a tree.
  */
 #include <errno.h>
@@ -65,6 +66,14 @@ int main(void)
     long n = raw_value(dir, "big.example", buf, sizeof buf);
     CHECK(n > 5 && buf[0] == 'Z');
     CHECK(n < (long)strlen(json)); /* it did shrink */
+    long zlen = n;
+    static char flipped[65536], cut[65536], short_len[65536];
+    memcpy(flipped, buf, (size_t)zlen);
+    flipped[zlen - 1] ^= 0x01; /* the last byte of the Adler-32 checksum */
+    memcpy(cut, buf, (size_t)zlen);
+    memcpy(short_len, buf, (size_t)zlen);
+    for (int i = 0; i < 4; i++) /* one byte less than the text */
+        short_len[1 + i] = (char)(((strlen(json) - 1) >> (8 * i)) & 0xff);
     n = raw_value(dir, "text.example", buf, sizeof buf);
     CHECK(n > 5 && buf[0] == 'Z');
     n = raw_value(dir, "small.example", buf, sizeof buf);
@@ -75,6 +84,9 @@ int main(void)
     CHECK_INT(util_put_raw(dir, SCAN, "plain.example", json, strlen(json)), 0);
     static const char damaged[] = "Z\x10\x00\x00\x00not a zlib stream";
     CHECK_INT(util_put_raw(dir, SCAN, "damaged.example", damaged, sizeof damaged - 1), 0);
+    CHECK_INT(util_put_raw(dir, SCAN, "flipped.example", flipped, (size_t)zlen), 0);
+    CHECK_INT(util_put_raw(dir, SCAN, "cut.example", cut, (size_t)zlen - 8), 0);
+    CHECK_INT(util_put_raw(dir, SCAN, "short.example", short_len, (size_t)zlen), 0);
 
     CHECK_INT(mts_store_open(&s, dir, MTS_STORE_RDONLY, 0), 0);
     json_t *got = NULL;
@@ -91,6 +103,9 @@ int main(void)
     CHECK(json_equal(got, big));
     json_decref(got);
     CHECK_INT(mts_store_domain_get(s, SCAN, "damaged.example", &got), MTS_STORE_ECORRUPT);
+    CHECK_INT(mts_store_domain_get(s, SCAN, "flipped.example", &got), MTS_STORE_ECORRUPT);
+    CHECK_INT(mts_store_domain_get(s, SCAN, "cut.example", &got), MTS_STORE_ECORRUPT);
+    CHECK_INT(mts_store_domain_get(s, SCAN, "short.example", &got), MTS_STORE_ECORRUPT);
     mts_store_close(s);
 
     free(json);

@@ -147,16 +147,52 @@ int mts_scanset_select(const struct mts_scanset *set, const char *want, char **s
     return rc;
 }
 
+/*
+ * The MX probe records one walk thread has decoded, by (host, address): MX hosts are shared
+ * by many domains (a provider's by thousands), and fetching and decoding the same probe
+ * record again for each of them was a tenth of the analysis. Direct-mapped, a bounded
+ * number of records; only records found are kept, and only by the thread that uses them.
+ */
+#define PROBE_CACHE 256
+
+struct probe_cache {
+    struct {
+        char *host, *addr;
+        json_t *rec;
+    } e[PROBE_CACHE];
+};
+
+static size_t probe_slot(const char *host, const char *addr)
+{
+    uint32_t h = 2166136261u; /* FNV-1a over host, a separator and addr */
+    for (const char *q = host; *q; q++)
+        h = (h ^ (unsigned char)*q) * 16777619u;
+    h = (h ^ 0xffu) * 16777619u;
+    for (const char *q = addr; *q; q++)
+        h = (h ^ (unsigned char)*q) * 16777619u;
+    return h % PROBE_CACHE;
+}
+
+static void probe_cache_clear(struct probe_cache *c)
+{
+    for (size_t i = 0; i < PROBE_CACHE; i++) {
+        free(c->e[i].host);
+        free(c->e[i].addr);
+        json_decref(c->e[i].rec);
+    }
+    memset(c, 0, sizeof *c);
+}
+
 /* The classifier's view of the stores: the callbacks of struct mts_classify_env. */
 struct env_ctx {
     const struct mts_scanset *set;
     const char *scan;
-    unsigned char *body; /* the last body handed out (owned) */
+    struct probe_cache *cache; /* this thread's, or NULL */
+    unsigned char *body;       /* the last body handed out (owned) */
 };
 
-static json_t *get_probe(void *arg, const char *host, const char *addr)
+static json_t *fetch_probe(const struct env_ctx *e, const char *host, const char *addr)
 {
-    struct env_ctx *e = arg;
     for (size_t i = 0; i < e->set->n; i++) {
         json_t *rec = NULL;
         int rc = mts_store_mxprobe_get(e->set->stores[i], e->scan, host, addr, &rec);
@@ -164,6 +200,31 @@ static json_t *get_probe(void *arg, const char *host, const char *addr)
             return rec;
     }
     return NULL;
+}
+
+static json_t *get_probe(void *arg, const char *host, const char *addr)
+{
+    struct env_ctx *e = arg;
+    if (!e->cache)
+        return fetch_probe(e, host, addr);
+    size_t i = probe_slot(host, addr);
+    struct probe_cache *c = e->cache;
+    if (c->e[i].rec && strcmp(c->e[i].host, host) == 0 && strcmp(c->e[i].addr, addr) == 0)
+        return json_incref(c->e[i].rec);
+    json_t *rec = fetch_probe(e, host, addr);
+    char *h = rec ? strdup(host) : NULL, *a = rec ? strdup(addr) : NULL;
+    if (h && a) {
+        free(c->e[i].host);
+        free(c->e[i].addr);
+        json_decref(c->e[i].rec);
+        c->e[i].host = h;
+        c->e[i].addr = a;
+        c->e[i].rec = json_incref(rec);
+    } else {
+        free(h);
+        free(a);
+    }
+    return rec;
 }
 
 /* 0 when body hashes to digest, MTS_CLASSIFY_BAD_BODY when not (a damaged store must not
@@ -391,10 +452,10 @@ fail:
     return NULL;
 }
 
-static int classify(const struct mts_scanset *set, const char *scan, const json_t *raw,
-                    json_t **cls)
+static int classify(const struct mts_scanset *set, const char *scan, struct probe_cache *cache,
+                    const json_t *raw, json_t **cls)
 {
-    struct env_ctx e = {set, scan, NULL};
+    struct env_ctx e = {set, scan, cache, NULL};
     struct mts_classify_env env = {get_probe, get_policy, &e};
     struct mts_classification c;
     int rc = mts_classify(&c, raw, &env);
@@ -422,14 +483,15 @@ static int classify_undecodable(const char *domain, json_t **raw, json_t **cls)
     return rc;
 }
 
-/* Decode and classify one stored record. */
+/* Decode and classify one stored record (cache: the thread's probe records, or NULL). */
 static int decode_classify(const struct mts_scanset *set, const char *scan,
-                           const struct mts_store_raw *rec, json_t **raw, json_t **cls)
+                           struct probe_cache *cache, const struct mts_store_raw *rec, json_t **raw,
+                           json_t **cls)
 {
     int rc = mts_store_decode(rec, raw);
     if (rc == MTS_STORE_ECORRUPT)
         return classify_undecodable(rec->domain, raw, cls);
-    return rc ? rc : classify(set, scan, *raw, cls);
+    return rc ? rc : classify(set, scan, cache, *raw, cls);
 }
 
 /* One domain of a batch, decoded and classified by whichever thread took it. */
@@ -458,6 +520,7 @@ struct pool {
     pthread_cond_t work, turn;
     const struct mts_store_raw *recs; /* the current batch (borrowed) */
     struct slot *slots;               /* one per record of the batch */
+    struct probe_cache *caches;       /* one per thread */
     size_t n, next, visited;
     unsigned long batch; /* counts batches, so a worker sees each one once */
     unsigned waiting;    /* threads waiting for their turn */
@@ -484,10 +547,10 @@ static int visit(struct pool *p, size_t i, int rc)
 }
 
 /* Decode and classify record i into its slot (and its pair from the other scan). */
-static void prepare(struct pool *p, size_t i)
+static void prepare(struct pool *p, unsigned self, size_t i)
 {
     struct slot *s = &p->slots[i];
-    s->rc = decode_classify(p->set, p->scan, &p->recs[i], &s->raw, &s->cls);
+    s->rc = decode_classify(p->set, p->scan, &p->caches[self], &p->recs[i], &s->raw, &s->cls);
     if (s->rc == 0 && p->other) {
         s->rc = mts_scanset_get(p->other, p->other_scan, p->recs[i].domain, &s->oraw, &s->ocls);
         if (s->rc == MTS_STORE_NOTFOUND)
@@ -523,7 +586,7 @@ static void run(struct pool *p, unsigned self)
                 p->slots[i].owner = self;
             pthread_mutex_unlock(&p->mu);
             for (size_t i = first; i < last; i++)
-                prepare(p, i);
+                prepare(p, self, i);
             pthread_mutex_lock(&p->mu);
             for (size_t i = first; i < last; i++)
                 p->slots[i].done = true;
@@ -609,6 +672,8 @@ static int walk(struct pool *p)
     unsigned want = set->threads ? set->threads : online_cpus(), started = 0;
     if (want > MTS_SCANSET_MAX_THREADS)
         want = MTS_SCANSET_MAX_THREADS;
+    if (!(p->caches = calloc(want, sizeof *p->caches)))
+        return -ENOMEM;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->turn, NULL);
@@ -632,6 +697,9 @@ static int walk(struct pool *p)
     pthread_cond_destroy(&p->turn);
     pthread_cond_destroy(&p->work);
     pthread_mutex_destroy(&p->mu);
+    for (unsigned i = 0; i < want; i++)
+        probe_cache_clear(&p->caches[i]);
+    free(p->caches);
     return rc;
 }
 
@@ -665,7 +733,7 @@ int mts_scanset_get(const struct mts_scanset *set, const char *scan, const char 
         if (rc == MTS_STORE_ECORRUPT)
             rc = classify_undecodable(domain, raw, cls);
         else if (rc == 0)
-            rc = classify(set, scan, *raw, cls);
+            rc = classify(set, scan, NULL, *raw, cls);
         if (rc) {
             json_decref(*raw);
             *raw = NULL;

@@ -150,19 +150,22 @@ int mts_scanset_select(const struct mts_scanset *set, const char *want, char **s
 /*
  * The MX probe records one walk thread has decoded, by (host, address): MX hosts are shared
  * by many domains (a provider's by thousands), and fetching and decoding the same probe
- * record again for each of them was a tenth of the analysis. Direct-mapped, a bounded
- * number of records; only records found are kept, and only by the thread that uses them.
+ * record again for each of them was a tenth of the analysis. Two ways per set, the most
+ * recently fetched first; at most PROBE_SETS * 2 records, only records found, and each kept
+ * only by the thread that uses it.
  */
-#define PROBE_CACHE 256
+#define PROBE_SETS 512
 
-struct probe_cache {
-    struct {
-        char *host, *addr;
-        json_t *rec;
-    } e[PROBE_CACHE];
+struct probe_entry {
+    char *host, *addr;
+    json_t *rec;
 };
 
-static size_t probe_slot(const char *host, const char *addr)
+struct probe_cache {
+    struct probe_entry e[PROBE_SETS][2];
+};
+
+static size_t probe_set(const char *host, const char *addr)
 {
     uint32_t h = 2166136261u; /* FNV-1a over host, a separator and addr */
     for (const char *q = host; *q; q++)
@@ -170,17 +173,44 @@ static size_t probe_slot(const char *host, const char *addr)
     h = (h ^ 0xffu) * 16777619u;
     for (const char *q = addr; *q; q++)
         h = (h ^ (unsigned char)*q) * 16777619u;
-    return h % PROBE_CACHE;
+    return h % PROBE_SETS;
+}
+
+static void probe_entry_free(struct probe_entry *e)
+{
+    free(e->host);
+    free(e->addr);
+    json_decref(e->rec);
+    memset(e, 0, sizeof *e);
 }
 
 static void probe_cache_clear(struct probe_cache *c)
 {
-    for (size_t i = 0; i < PROBE_CACHE; i++) {
-        free(c->e[i].host);
-        free(c->e[i].addr);
-        json_decref(c->e[i].rec);
+    for (size_t i = 0; i < PROBE_SETS; i++) {
+        probe_entry_free(&c->e[i][0]);
+        probe_entry_free(&c->e[i][1]);
     }
-    memset(c, 0, sizeof *c);
+}
+
+static bool probe_entry_is(const struct probe_entry *e, const char *host, const char *addr)
+{
+    return e->rec && strcmp(e->host, host) == 0 && strcmp(e->addr, addr) == 0;
+}
+
+/* Keep rec (a new reference of its own) as the first way of its set, unless out of memory. */
+static void probe_cache_put(struct probe_entry *set, const char *host, const char *addr,
+                            json_t *rec)
+{
+    struct probe_entry e = {strdup(host), strdup(addr), rec};
+    if (!e.host || !e.addr) {
+        free(e.host);
+        free(e.addr);
+        return;
+    }
+    probe_entry_free(&set[1]);
+    set[1] = set[0];
+    set[0] = e;
+    json_incref(rec);
 }
 
 /* The classifier's view of the stores: the callbacks of struct mts_classify_env. */
@@ -207,23 +237,13 @@ static json_t *get_probe(void *arg, const char *host, const char *addr)
     struct env_ctx *e = arg;
     if (!e->cache)
         return fetch_probe(e, host, addr);
-    size_t i = probe_slot(host, addr);
-    struct probe_cache *c = e->cache;
-    if (c->e[i].rec && strcmp(c->e[i].host, host) == 0 && strcmp(c->e[i].addr, addr) == 0)
-        return json_incref(c->e[i].rec);
+    struct probe_entry *set = e->cache->e[probe_set(host, addr)];
+    for (int w = 0; w < 2; w++)
+        if (probe_entry_is(&set[w], host, addr))
+            return json_incref(set[w].rec);
     json_t *rec = fetch_probe(e, host, addr);
-    char *h = rec ? strdup(host) : NULL, *a = rec ? strdup(addr) : NULL;
-    if (h && a) {
-        free(c->e[i].host);
-        free(c->e[i].addr);
-        json_decref(c->e[i].rec);
-        c->e[i].host = h;
-        c->e[i].addr = a;
-        c->e[i].rec = json_incref(rec);
-    } else {
-        free(h);
-        free(a);
-    }
+    if (rec)
+        probe_cache_put(set, host, addr, rec);
     return rec;
 }
 

@@ -1,6 +1,7 @@
 /*
  * The record encoding as it lands in LMDB: a large record is stored compressed (tag 'Z'),
- * a small one as plain JSON, both read back equal; a plain JSON value written by other
+ * a small one as plain JSON, both read back equal (so does one larger than the buffer a
+ * reading thread keeps); a plain JSON value written by other
  * means is read; a damaged compressed value (not zlib, a flipped checksum byte, a cut
  * stream, a length field shorter than the text) is reported as corrupt, not parsed; a record
  * handed to the writer as text is stored and read back like one handed over as a tree.
@@ -52,6 +53,11 @@ int main(void)
     CHECK_INT(mts_writer_start(&w, s, NULL), 0);
     json_t *big = util_domain_record(SCAN, "big.example", 1, 1);
     json_t *small = json_pack("{s:i, s:s}", "v", 1, "domain", "small.example");
+    /* Larger than the buffer a reading thread keeps (64 KiB): inflated into its own. */
+    static char filler[100000];
+    memset(filler, 'x', sizeof filler - 1);
+    json_t *huge = json_pack("{s:i, s:s, s:s}", "v", 1, "domain", "huge.example", "x", filler);
+    CHECK_INT(mts_writer_put_domain(w, SCAN, "huge.example", json_incref(huge)), 0);
     CHECK_INT(mts_writer_put_domain(w, SCAN, "big.example", json_incref(big)), 0);
     CHECK_INT(mts_writer_put_domain(w, SCAN, "small.example", json_incref(small)), 0);
     /* The same record handed over as text (the scanner's way): stored the same way. */
@@ -96,6 +102,12 @@ int main(void)
     CHECK_INT(mts_store_domain_get(s, SCAN, "text.example", &got), 0);
     CHECK(json_equal(got, big));
     json_decref(got);
+    CHECK_INT(mts_store_domain_get(s, SCAN, "huge.example", &got), 0);
+    CHECK(json_equal(got, huge));
+    json_decref(got);
+    CHECK_INT(mts_store_domain_get(s, SCAN, "big.example", &got), 0); /* the kept buffer again */
+    CHECK(json_equal(got, big));
+    json_decref(got);
     CHECK_INT(mts_store_domain_get(s, SCAN, "small.example", &got), 0);
     CHECK(json_equal(got, small));
     json_decref(got);
@@ -111,6 +123,7 @@ int main(void)
     free(json);
     json_decref(big);
     json_decref(small);
+    json_decref(huge);
     util_rmtree(dir);
     return check_exit();
 }

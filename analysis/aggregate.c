@@ -288,6 +288,19 @@ static bool host_key(const char *host, char *buf, size_t cap)
     return true;
 }
 
+/* Count one domain for the provider name (already a registrable domain or a host key). */
+static int count_name(struct table *t, const char *name, bool misconf, bool bounce)
+{
+    int err = 0;
+    struct counter *c = table_get(t, name, &err);
+    if (c) {
+        c->n++;
+        c->misconfigured += misconf;
+        c->would_bounce += bounce;
+    }
+    return err;
+}
+
 static int count_provider(struct mts_agg *a, struct table *t, const char *host, bool misconf,
                           bool bounce)
 {
@@ -295,14 +308,7 @@ static int count_provider(struct mts_agg *a, struct table *t, const char *host, 
     if (!host || !host_key(host, key, sizeof key))
         return 0;
     const char *reg = psl_registrable_domain(a->psl, key);
-    int err = 0;
-    struct counter *c = table_get(t, reg ? reg : key, &err);
-    if (c) {
-        c->n++;
-        c->misconfigured += misconf;
-        c->would_bounce += bounce;
-    }
-    return err;
+    return count_name(t, reg ? reg : key, misconf, bounce);
 }
 
 /* The target of the last CNAME in a DNS observation's answer, or NULL. */
@@ -340,7 +346,7 @@ static int count_mx_providers(struct mts_agg *a, const json_t *raw, bool misconf
             dup = strcmp(seen[k], name) == 0;
         if (dup)
             continue;
-        int err = count_provider(a, &a->mx_providers, name, misconf, bounce);
+        int err = count_name(&a->mx_providers, name, misconf, bounce);
         if (err)
             return err;
         if (n_seen < sizeof seen / sizeof seen[0])

@@ -97,8 +97,8 @@ int mts_report_markdown(const json_t *r, FILE *out)
                 real(row, "pct"), real(row, "pct_prev"));
     }
     fprintf(out,
-            "\nIndeterminate (a DNS failure, an unprobed host or no MX reached TLS; not counted "
-            "as absent): %lld\n",
+            "\nIndeterminate (a DNS failure, an unprobed host, no MX reached TLS or an analysis "
+            "error; not counted as absent): %lld\n",
             num(r, "indeterminate"));
     paper(out, json_object_get(r, "paper"));
     counts(out, "Mode (valid policies)", "mode", json_object_get(r, "modes"), "mode");

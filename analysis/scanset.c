@@ -147,16 +147,82 @@ int mts_scanset_select(const struct mts_scanset *set, const char *want, char **s
     return rc;
 }
 
+/*
+ * The MX probe records one walk thread has decoded, by (host, address): MX hosts are shared
+ * by many domains (a provider's by thousands), and fetching and decoding the same probe
+ * record again for each of them was a tenth of the analysis. Two ways per set, the most
+ * recently fetched first; at most PROBE_SETS * 2 records, only records found, and each kept
+ * only by the thread that uses it.
+ */
+#define PROBE_SETS 512
+
+struct probe_entry {
+    char *host, *addr;
+    json_t *rec;
+};
+
+struct probe_cache {
+    struct probe_entry e[PROBE_SETS][2];
+};
+
+static size_t probe_set(const char *host, const char *addr)
+{
+    uint32_t h = 2166136261u; /* FNV-1a over host, a separator and addr */
+    for (const char *q = host; *q; q++)
+        h = (h ^ (unsigned char)*q) * 16777619u;
+    h = (h ^ 0xffu) * 16777619u;
+    for (const char *q = addr; *q; q++)
+        h = (h ^ (unsigned char)*q) * 16777619u;
+    return h % PROBE_SETS;
+}
+
+static void probe_entry_free(struct probe_entry *e)
+{
+    free(e->host);
+    free(e->addr);
+    json_decref(e->rec);
+    memset(e, 0, sizeof *e);
+}
+
+static void probe_cache_clear(struct probe_cache *c)
+{
+    for (size_t i = 0; i < PROBE_SETS; i++) {
+        probe_entry_free(&c->e[i][0]);
+        probe_entry_free(&c->e[i][1]);
+    }
+}
+
+static bool probe_entry_is(const struct probe_entry *e, const char *host, const char *addr)
+{
+    return e->rec && strcmp(e->host, host) == 0 && strcmp(e->addr, addr) == 0;
+}
+
+/* Keep rec (a new reference of its own) as the first way of its set, unless out of memory. */
+static void probe_cache_put(struct probe_entry *set, const char *host, const char *addr,
+                            json_t *rec)
+{
+    struct probe_entry e = {strdup(host), strdup(addr), rec};
+    if (!e.host || !e.addr) {
+        free(e.host);
+        free(e.addr);
+        return;
+    }
+    probe_entry_free(&set[1]);
+    set[1] = set[0];
+    set[0] = e;
+    json_incref(rec);
+}
+
 /* The classifier's view of the stores: the callbacks of struct mts_classify_env. */
 struct env_ctx {
     const struct mts_scanset *set;
     const char *scan;
-    unsigned char *body; /* the last body handed out (owned) */
+    struct probe_cache *cache; /* this thread's, or NULL */
+    unsigned char *body;       /* the last body handed out (owned) */
 };
 
-static json_t *get_probe(void *arg, const char *host, const char *addr)
+static json_t *fetch_probe(const struct env_ctx *e, const char *host, const char *addr)
 {
-    struct env_ctx *e = arg;
     for (size_t i = 0; i < e->set->n; i++) {
         json_t *rec = NULL;
         int rc = mts_store_mxprobe_get(e->set->stores[i], e->scan, host, addr, &rec);
@@ -164,6 +230,21 @@ static json_t *get_probe(void *arg, const char *host, const char *addr)
             return rec;
     }
     return NULL;
+}
+
+static json_t *get_probe(void *arg, const char *host, const char *addr)
+{
+    struct env_ctx *e = arg;
+    if (!e->cache)
+        return fetch_probe(e, host, addr);
+    struct probe_entry *set = e->cache->e[probe_set(host, addr)];
+    for (int w = 0; w < 2; w++)
+        if (probe_entry_is(&set[w], host, addr))
+            return json_incref(set[w].rec);
+    json_t *rec = fetch_probe(e, host, addr);
+    if (rec)
+        probe_cache_put(set, host, addr, rec);
+    return rec;
 }
 
 /* 0 when body hashes to digest, MTS_CLASSIFY_BAD_BODY when not (a damaged store must not
@@ -248,6 +329,47 @@ static const char *dane_status(const json_t *raw)
     return failed ? "indeterminate" : "none";
 }
 
+/*
+ * The view is built with jansson's unchecked setters (its keys are literals) instead of
+ * json_pack, whose format parsing and key checks took a third of the view's instructions.
+ * A value that is NULL or not UTF-8 fails as it did with json_pack.
+ */
+static bool set(json_t *o, const char *key, json_t *value)
+{
+    return json_object_set_new_nocheck(o, key, value) == 0;
+}
+
+/* {k1: s1, k2: s2}, or NULL when a value is NULL or not UTF-8. */
+static json_t *two_strings(const char *k1, const char *s1, const char *k2, const char *s2)
+{
+    json_t *o = json_object();
+    if (o && !(set(o, k1, json_string(s1)) && set(o, k2, json_string(s2)))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* One MX host of the view; takes addrs. NULL when a value cannot be set. */
+static json_t *mx_host_json(const struct mts_mx_result *m, json_t *addrs)
+{
+    json_t *o = json_object();
+    bool ok = o && set(o, "host", json_string(m->host)) &&
+              set(o, "pref", json_integer((json_int_t)m->pref)) &&
+              set(o, "implicit", json_boolean(m->implicit)) &&
+              set(o, "covered", json_string(mts_tri_name(m->covered))) &&
+              set(o, "status", json_string(mts_mx_status_name(m->status)));
+    if (!ok || !set(o, "addresses", addrs)) {
+        if (!ok)
+            json_decref(addrs);
+        json_decref(o);
+        return NULL;
+    }
+    if (m->reason)
+        set(o, "reason", json_string(m->reason));
+    return o;
+}
+
 static json_t *mx_json(const struct mts_classification *c)
 {
     json_t *arr = json_array();
@@ -255,24 +377,30 @@ static json_t *mx_json(const struct mts_classification *c)
         const struct mts_mx_result *m = &c->mx[i];
         json_t *addrs = json_array();
         for (size_t k = 0; addrs && k < m->n_addrs; k++) {
-            json_t *a =
-                json_pack("{s:s, s:s}", "addr", m->addrs[k].addr, "outcome", m->addrs[k].outcome);
+            json_t *a = two_strings("addr", m->addrs[k].addr, "outcome", m->addrs[k].outcome);
             if (a && m->addrs[k].tls_version)
-                json_object_set_new(a, "tls_version", json_string(m->addrs[k].tls_version));
+                set(a, "tls_version", json_string(m->addrs[k].tls_version));
             json_array_append_new(addrs, a);
         }
-        json_t *o = json_pack("{s:s, s:I, s:b, s:s, s:s, s:o}", "host", m->host, "pref",
-                              (json_int_t)m->pref, "implicit", m->implicit, "covered",
-                              mts_tri_name(m->covered), "status", mts_mx_status_name(m->status),
-                              "addresses", addrs);
-        if (o && m->reason)
-            json_object_set_new(o, "reason", json_string(m->reason));
+        json_t *o = mx_host_json(m, addrs);
         if (!o || json_array_append_new(arr, o)) {
             json_decref(arr);
             return NULL;
         }
     }
     return arr;
+}
+
+/* {"result": ..., "media_type_ok": ...}, or NULL when the result is not UTF-8. */
+static json_t *fetch_json(const struct mts_classification *c)
+{
+    json_t *o = json_object();
+    if (o && !(set(o, "result", json_string(c->fetch_result)) &&
+               set(o, "media_type_ok", json_boolean(c->media_type_ok)))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 /* The classification as the commands read it (docs/analyze.md, "Per-domain view"). */
@@ -284,8 +412,8 @@ static json_t *view(const struct mts_classification *c, const json_t *raw)
         goto fail;
     for (size_t i = 0; i < c->n_categories; i++)
         json_array_append_new(cats,
-                              json_pack("{s:s, s:s}", "code", c->categories[i], "effect",
-                                        mts_effect_name(mts_category_effect(c->categories[i]))));
+                              two_strings("code", c->categories[i], "effect",
+                                          mts_effect_name(mts_category_effect(c->categories[i]))));
     const struct {
         const char *key;
         enum mts_tri t;
@@ -303,43 +431,41 @@ static json_t *view(const struct mts_classification *c, const json_t *raw)
     bool all = true;
     for (size_t i = 0; i < sizeof stages / sizeof stages[0]; i++) {
         all = all && is_yes(stages[i].t);
-        json_object_set_new(funnel, stages[i].key, json_boolean(all));
+        json_object_set_new_nocheck(funnel, stages[i].key, json_boolean(all));
     }
-    json_object_set_new(v, "verdict", json_string(c->verdict));
+    json_object_set_new_nocheck(v, "verdict", json_string(c->verdict));
     if (c->analysis_error)
-        json_object_set_new(v, "analysis_error", json_string(c->analysis_error));
-    json_object_set_new(v, "categories", cats);
-    json_object_set_new(v, "would_bounce", json_boolean(c->would_bounce));
-    json_object_set_new(v, "would_bounce_lenient", json_boolean(c->lenient.would_bounce));
-    json_object_set_new(v, "funnel", funnel);
+        json_object_set_new_nocheck(v, "analysis_error", json_string(c->analysis_error));
+    json_object_set_new_nocheck(v, "categories", cats);
+    json_object_set_new_nocheck(v, "would_bounce", json_boolean(c->would_bounce));
+    json_object_set_new_nocheck(v, "would_bounce_lenient", json_boolean(c->lenient.would_bounce));
+    json_object_set_new_nocheck(v, "funnel", funnel);
     if (c->has_policy) {
-        json_object_set_new(v, "mode", json_string(mts_mode_name(c->policy.mode)));
+        json_object_set_new_nocheck(v, "mode", json_string(mts_mode_name(c->policy.mode)));
         if (c->policy.max_age >= 0)
-            json_object_set_new(v, "max_age", json_integer(c->policy.max_age));
+            json_object_set_new_nocheck(v, "max_age", json_integer(c->policy.max_age));
     }
     if (c->has_record && c->record.id)
-        json_object_set_new(v, "record_id", json_string(c->record.id));
+        json_object_set_new_nocheck(v, "record_id", json_string(c->record.id));
     /* The hash of a policy, not of whatever body came (a 404 page is hashed too): the
        diff's body drift compares policies fetched in both scans. */
     const char *sha = json_string_value(
         json_object_get(json_object_get(json_object_get(raw, "policy"), "body"), "sha256"));
     if (sha && c->has_policy)
-        json_object_set_new(v, "policy_sha256", json_string(sha));
-    json_object_set_new(v, "tlsrpt", json_string(tlsrpt_status(c)));
+        json_object_set_new_nocheck(v, "policy_sha256", json_string(sha));
+    json_object_set_new_nocheck(v, "tlsrpt", json_string(tlsrpt_status(c)));
     const char *dane = dane_status(raw);
     if (dane)
-        json_object_set_new(v, "dane", json_string(dane));
+        json_object_set_new_nocheck(v, "dane", json_string(dane));
     if (c->has_record)
-        json_object_set_new(v, "record", mts_sts_record_json(&c->record));
+        json_object_set_new_nocheck(v, "record", mts_sts_record_json(&c->record));
     if (c->fetch_result)
-        json_object_set_new(
-            v, "fetch",
-            json_pack("{s:s, s:b}", "result", c->fetch_result, "media_type_ok", c->media_type_ok));
+        json_object_set_new_nocheck(v, "fetch", fetch_json(c));
     if (c->has_policy)
-        json_object_set_new(v, "policy", mts_policy_json(&c->policy));
+        json_object_set_new_nocheck(v, "policy", mts_policy_json(&c->policy));
     if (c->has_tlsrpt)
-        json_object_set_new(v, "tlsrpt_record", mts_tlsrpt_json(&c->tlsrpt));
-    json_object_set_new(v, "mx", mx);
+        json_object_set_new_nocheck(v, "tlsrpt_record", mts_tlsrpt_json(&c->tlsrpt));
+    json_object_set_new_nocheck(v, "mx", mx);
     return v;
 fail:
     json_decref(cats);
@@ -349,10 +475,10 @@ fail:
     return NULL;
 }
 
-static int classify(const struct mts_scanset *set, const char *scan, const json_t *raw,
-                    json_t **cls)
+static int classify(const struct mts_scanset *set, const char *scan, struct probe_cache *cache,
+                    const json_t *raw, json_t **cls)
 {
-    struct env_ctx e = {set, scan, NULL};
+    struct env_ctx e = {set, scan, cache, NULL};
     struct mts_classify_env env = {get_probe, get_policy, &e};
     struct mts_classification c;
     int rc = mts_classify(&c, raw, &env);
@@ -380,14 +506,15 @@ static int classify_undecodable(const char *domain, json_t **raw, json_t **cls)
     return rc;
 }
 
-/* Decode and classify one stored record. */
+/* Decode and classify one stored record (cache: the thread's probe records, or NULL). */
 static int decode_classify(const struct mts_scanset *set, const char *scan,
-                           const struct mts_store_raw *rec, json_t **raw, json_t **cls)
+                           struct probe_cache *cache, const struct mts_store_raw *rec, json_t **raw,
+                           json_t **cls)
 {
     int rc = mts_store_decode(rec, raw);
     if (rc == MTS_STORE_ECORRUPT)
         return classify_undecodable(rec->domain, raw, cls);
-    return rc ? rc : classify(set, scan, *raw, cls);
+    return rc ? rc : classify(set, scan, cache, *raw, cls);
 }
 
 /* One domain of a batch, decoded and classified by whichever thread took it. */
@@ -401,8 +528,8 @@ struct slot {
 
 /*
  * The threads of one mts_scanset_foreach. Every thread, the caller's included, takes the
- * next untaken record of the current batch, decodes and classifies it, and when every
- * record before it has been visited, visits it and frees it: the visits keep key order
+ * next TAKE untaken records of the current batch, decodes and classifies them, and when
+ * every record before them has been visited, visits them and frees them: the visits keep key order
  * whatever the number of threads, and a record's trees never leave the thread (and the
  * cache) that built them, which halved the cost of a second thread.
  */
@@ -416,12 +543,43 @@ struct pool {
     pthread_cond_t work, turn;
     const struct mts_store_raw *recs; /* the current batch (borrowed) */
     struct slot *slots;               /* one per record of the batch */
+    struct probe_cache *caches;       /* one per thread */
     size_t n, next, visited;
     unsigned long batch; /* counts batches, so a worker sees each one once */
     unsigned waiting;    /* threads waiting for their turn */
     int rc;              /* the first error or visitor's stop value, in key order */
     bool quit;
 };
+
+#define TAKE 16 /* records a thread takes at once: one hand-over per run, not per record */
+
+/* Hand slot i to the visitor (unless rc already stopped the walk) and free its trees. */
+static int visit(struct pool *p, size_t i, int rc)
+{
+    struct slot *s = &p->slots[i];
+    if (rc == 0 && s->rc)
+        rc = s->rc;
+    else if (rc == 0)
+        rc = p->pair_cb ? p->pair_cb(p->arg, p->recs[i].domain, s->raw, s->cls, s->oraw, s->ocls)
+                        : p->cb(p->arg, p->recs[i].domain, s->raw, s->cls);
+    json_decref(s->ocls);
+    json_decref(s->oraw);
+    json_decref(s->cls);
+    json_decref(s->raw);
+    return rc;
+}
+
+/* Decode and classify record i into its slot (and its pair from the other scan). */
+static void prepare(struct pool *p, unsigned self, size_t i)
+{
+    struct slot *s = &p->slots[i];
+    s->rc = decode_classify(p->set, p->scan, &p->caches[self], &p->recs[i], &s->raw, &s->cls);
+    if (s->rc == 0 && p->other) {
+        s->rc = mts_scanset_get(p->other, p->other_scan, p->recs[i].domain, &s->oraw, &s->ocls);
+        if (s->rc == MTS_STORE_NOTFOUND)
+            s->rc = 0;
+    }
+}
 
 /*
  * Visit the records that are self's turn, and take new ones while any are left; called
@@ -431,39 +589,30 @@ struct pool {
 static void run(struct pool *p, unsigned self)
 {
     for (;;) {
-        if (p->visited < p->n && p->slots[p->visited].done && p->slots[p->visited].owner == self) {
-            struct slot *s = &p->slots[p->visited];
-            const char *domain = p->recs[p->visited].domain;
+        size_t from = p->visited, to = from;
+        while (to < p->n && p->slots[to].done && p->slots[to].owner == self)
+            to++;
+        if (to > from) {
             int rc = p->rc;
             pthread_mutex_unlock(&p->mu);
-            if (rc == 0 && s->rc)
-                rc = s->rc;
-            else if (rc == 0)
-                rc = p->pair_cb ? p->pair_cb(p->arg, domain, s->raw, s->cls, s->oraw, s->ocls)
-                                : p->cb(p->arg, domain, s->raw, s->cls);
-            json_decref(s->ocls);
-            json_decref(s->oraw);
-            json_decref(s->cls);
-            json_decref(s->raw);
+            for (size_t i = from; i < to; i++)
+                rc = visit(p, i, rc);
             pthread_mutex_lock(&p->mu);
             p->rc = rc;
-            p->visited++;
+            p->visited = to;
             if (p->waiting)
                 pthread_cond_broadcast(&p->turn);
         } else if (p->next < p->n) {
-            size_t i = p->next++;
-            struct slot *s = &p->slots[i];
-            s->owner = self;
+            size_t first = p->next, last = p->n - first > TAKE ? first + TAKE : p->n;
+            p->next = last;
+            for (size_t i = first; i < last; i++)
+                p->slots[i].owner = self;
             pthread_mutex_unlock(&p->mu);
-            s->rc = decode_classify(p->set, p->scan, &p->recs[i], &s->raw, &s->cls);
-            if (s->rc == 0 && p->other) {
-                s->rc =
-                    mts_scanset_get(p->other, p->other_scan, p->recs[i].domain, &s->oraw, &s->ocls);
-                if (s->rc == MTS_STORE_NOTFOUND)
-                    s->rc = 0;
-            }
+            for (size_t i = first; i < last; i++)
+                prepare(p, self, i);
             pthread_mutex_lock(&p->mu);
-            s->done = true;
+            for (size_t i = first; i < last; i++)
+                p->slots[i].done = true;
         } else {
             return;
         }
@@ -546,6 +695,8 @@ static int walk(struct pool *p)
     unsigned want = set->threads ? set->threads : online_cpus(), started = 0;
     if (want > MTS_SCANSET_MAX_THREADS)
         want = MTS_SCANSET_MAX_THREADS;
+    if (!(p->caches = calloc(want, sizeof *p->caches)))
+        return -ENOMEM;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->turn, NULL);
@@ -569,6 +720,9 @@ static int walk(struct pool *p)
     pthread_cond_destroy(&p->turn);
     pthread_cond_destroy(&p->work);
     pthread_mutex_destroy(&p->mu);
+    for (unsigned i = 0; i < want; i++)
+        probe_cache_clear(&p->caches[i]);
+    free(p->caches);
     return rc;
 }
 
@@ -602,7 +756,7 @@ int mts_scanset_get(const struct mts_scanset *set, const char *scan, const char 
         if (rc == MTS_STORE_ECORRUPT)
             rc = classify_undecodable(domain, raw, cls);
         else if (rc == 0)
-            rc = classify(set, scan, *raw, cls);
+            rc = classify(set, scan, NULL, *raw, cls);
         if (rc) {
             json_decref(*raw);
             *raw = NULL;

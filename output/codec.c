@@ -4,11 +4,15 @@
  * fastest level: about a quarter of the size) it fits in the leaf, and the store shrinks
  * fourfold. Small records stay plain JSON. A stored value is either JSON, which always
  * starts with '{', or 'Z', the JSON's length (4 bytes, little-endian) and a zlib stream.
+ * The writer compresses with zlib; the reader inflates with libdeflate, which reads the
+ * same streams in about a third of zlib's instructions (the analysis inflates every record).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <libdeflate.h>
 #include <zlib.h>
 
 #include "json_fast.h"
@@ -53,6 +57,65 @@ int mts_store__encode_text(char *json, size_t n, char **val, size_t *len)
     return 0;
 }
 
+#define KEEP_MAX (64u << 10) /* a thread keeps an output buffer up to this size */
+
+/* What one thread reuses from record to record: allocating a decompressor costs as much as
+   inflating a record, and a fresh output buffer per record sent jemalloc to its slow path. */
+struct inflater {
+    struct libdeflate_decompressor *d;
+    char *buf;
+    size_t cap;
+};
+
+static pthread_key_t inflater_key;
+static pthread_once_t inflater_once = PTHREAD_ONCE_INIT;
+
+static void free_inflater(void *arg)
+{
+    struct inflater *in = arg;
+    libdeflate_free_decompressor(in->d);
+    free(in->buf);
+    free(in);
+}
+
+static void make_inflater_key(void)
+{
+    if (pthread_key_create(&inflater_key, free_inflater) != 0)
+        abort(); /* only when the process is out of keys: a fault of the process */
+}
+
+/* This thread's inflater, or NULL when out of memory. */
+static struct inflater *thread_inflater(void)
+{
+    pthread_once(&inflater_once, make_inflater_key);
+    struct inflater *in = pthread_getspecific(inflater_key);
+    if (in)
+        return in;
+    if (!(in = calloc(1, sizeof *in)) || !(in->d = libdeflate_alloc_decompressor()) ||
+        pthread_setspecific(inflater_key, in) != 0) {
+        if (in)
+            libdeflate_free_decompressor(in->d);
+        free(in);
+        return NULL;
+    }
+    return in;
+}
+
+/* A buffer of n bytes for the inflated text: the thread's own when it is small enough. */
+static char *out_buffer(struct inflater *in, size_t n)
+{
+    if (n > KEEP_MAX)
+        return malloc(n);
+    if (n > in->cap) {
+        char *b = realloc(in->buf, KEEP_MAX);
+        if (!b)
+            return NULL;
+        in->buf = b;
+        in->cap = KEEP_MAX;
+    }
+    return in->buf;
+}
+
 /* The fast reader for the plain text the store writes, jansson for anything else. */
 static json_t *parse(const char *json, size_t len)
 {
@@ -65,11 +128,15 @@ int mts_store__decode(const void *data, size_t len, json_t **out)
     const unsigned char *p = data;
     json_t *rec = NULL;
     if (len > 5 && p[0] == TAG_ZLIB) {
-        uLongf n = (uLongf)p[1] | (uLongf)p[2] << 8 | (uLongf)p[3] << 16 | (uLongf)p[4] << 24;
-        char *json = n && n <= RECORD_MAX ? malloc(n) : NULL;
-        if (json && uncompress((Bytef *)json, &n, p + 5, (uLong)(len - 5)) == Z_OK)
-            rec = parse(json, n);
-        free(json);
+        size_t n = (size_t)p[1] | (size_t)p[2] << 8 | (size_t)p[3] << 16 | (size_t)p[4] << 24;
+        struct inflater *in = n && n <= RECORD_MAX ? thread_inflater() : NULL;
+        char *json = in ? out_buffer(in, n) : NULL;
+        size_t got = 0;
+        if (json &&
+            libdeflate_zlib_decompress(in->d, p + 5, len - 5, json, n, &got) == LIBDEFLATE_SUCCESS)
+            rec = parse(json, got);
+        if (in && json != in->buf)
+            free(json);
     } else {
         rec = parse(data, len);
     }

@@ -493,7 +493,11 @@ out_txn:
     return mts_store__err(rc);
 }
 
-#define RELEASE_EVERY_READ ((size_t)16 << 20) /* see mts_store__release_map_pages */
+/* Keys and values read between two hand-backs of the map's pages (see
+   mts_store__release_map_pages): leaf pages are about two-thirds full and each node has
+   a header, so this is about 6 MiB of the map. */
+#define RELEASE_EVERY_READ ((size_t)4 << 20)
+#define NODE_HEADER        8 /* bytes of an LMDB leaf node besides its key and value */
 
 /* Visit every record of dbi under prefix in key order, a chunk per read transaction. */
 static int foreach_range(struct mts_store *store, MDB_dbi dbi, const unsigned char *prefix,
@@ -510,7 +514,7 @@ static int foreach_range(struct mts_store *store, MDB_dbi dbi, const unsigned ch
         size_t n;
         rc = read_chunk(store, dbi, prefix, plen, last, &lastlen, e, &n);
         for (size_t i = 0; i < n; i++)
-            read_since_release += e[i].vlen;
+            read_since_release += e[i].klen + e[i].vlen + NODE_HEADER;
         if (rc == 0 && n)
             rc = visit(ctx, e, n);
         chunk_clear(e, n);

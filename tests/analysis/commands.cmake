@@ -32,3 +32,10 @@ add_executable(test_analysis_text_safe test_text_safe.c ${PROJECT_SOURCE_DIR}/an
 target_include_directories(test_analysis_text_safe PRIVATE ${PROJECT_SOURCE_DIR}/analysis)
 target_link_libraries(test_analysis_text_safe PRIVATE mts_check)
 add_test(NAME analysis_text_safe COMMAND test_analysis_text_safe)
+
+# Every output byte for byte against tests/analysis/golden/ (analyze_golden.sh says how to
+# regenerate them when an output is meant to change).
+add_test(NAME analyze_golden
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/analyze_golden.sh $<TARGET_FILE:mtasts-analyze>
+                 $<TARGET_FILE:analyze_fixture> $<TARGET_FILE:analyze_bench_gen>
+                 ${CMAKE_CURRENT_SOURCE_DIR}/golden)

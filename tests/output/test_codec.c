@@ -1,7 +1,9 @@
 /*
  * The record encoding as it lands in LMDB: a large record is stored compressed (tag 'Z'),
- * a small one as plain JSON, both read back equal; a plain JSON value written by other
- * means is read; a damaged compressed value is reported as corrupt, not parsed; a record
+ * a small one as plain JSON, both read back equal (so does one larger than the buffer a
+ * reading thread keeps); a plain JSON value written by other
+ * means is read; a damaged compressed value (not zlib, a flipped checksum byte, a cut
+ * stream, a length field shorter than the text) is reported as corrupt, not parsed; a record
  * handed to the writer as text is stored and read back like one handed over as a tree.
  */
 #include <errno.h>
@@ -51,6 +53,11 @@ int main(void)
     CHECK_INT(mts_writer_start(&w, s, NULL), 0);
     json_t *big = util_domain_record(SCAN, "big.example", 1, 1);
     json_t *small = json_pack("{s:i, s:s}", "v", 1, "domain", "small.example");
+    /* Larger than the buffer a reading thread keeps (64 KiB): inflated into its own. */
+    static char filler[100000];
+    memset(filler, 'x', sizeof filler - 1);
+    json_t *huge = json_pack("{s:i, s:s, s:s}", "v", 1, "domain", "huge.example", "x", filler);
+    CHECK_INT(mts_writer_put_domain(w, SCAN, "huge.example", json_incref(huge)), 0);
     CHECK_INT(mts_writer_put_domain(w, SCAN, "big.example", json_incref(big)), 0);
     CHECK_INT(mts_writer_put_domain(w, SCAN, "small.example", json_incref(small)), 0);
     /* The same record handed over as text (the scanner's way): stored the same way. */
@@ -65,6 +72,14 @@ int main(void)
     long n = raw_value(dir, "big.example", buf, sizeof buf);
     CHECK(n > 5 && buf[0] == 'Z');
     CHECK(n < (long)strlen(json)); /* it did shrink */
+    long zlen = n;
+    static char flipped[65536], cut[65536], short_len[65536];
+    memcpy(flipped, buf, (size_t)zlen);
+    flipped[zlen - 1] ^= 0x01; /* the last byte of the Adler-32 checksum */
+    memcpy(cut, buf, (size_t)zlen);
+    memcpy(short_len, buf, (size_t)zlen);
+    for (int i = 0; i < 4; i++) /* one byte less than the text */
+        short_len[1 + i] = (char)(((strlen(json) - 1) >> (8 * i)) & 0xff);
     n = raw_value(dir, "text.example", buf, sizeof buf);
     CHECK(n > 5 && buf[0] == 'Z');
     n = raw_value(dir, "small.example", buf, sizeof buf);
@@ -75,6 +90,9 @@ int main(void)
     CHECK_INT(util_put_raw(dir, SCAN, "plain.example", json, strlen(json)), 0);
     static const char damaged[] = "Z\x10\x00\x00\x00not a zlib stream";
     CHECK_INT(util_put_raw(dir, SCAN, "damaged.example", damaged, sizeof damaged - 1), 0);
+    CHECK_INT(util_put_raw(dir, SCAN, "flipped.example", flipped, (size_t)zlen), 0);
+    CHECK_INT(util_put_raw(dir, SCAN, "cut.example", cut, (size_t)zlen - 8), 0);
+    CHECK_INT(util_put_raw(dir, SCAN, "short.example", short_len, (size_t)zlen), 0);
 
     CHECK_INT(mts_store_open(&s, dir, MTS_STORE_RDONLY, 0), 0);
     json_t *got = NULL;
@@ -84,6 +102,12 @@ int main(void)
     CHECK_INT(mts_store_domain_get(s, SCAN, "text.example", &got), 0);
     CHECK(json_equal(got, big));
     json_decref(got);
+    CHECK_INT(mts_store_domain_get(s, SCAN, "huge.example", &got), 0);
+    CHECK(json_equal(got, huge));
+    json_decref(got);
+    CHECK_INT(mts_store_domain_get(s, SCAN, "big.example", &got), 0); /* the kept buffer again */
+    CHECK(json_equal(got, big));
+    json_decref(got);
     CHECK_INT(mts_store_domain_get(s, SCAN, "small.example", &got), 0);
     CHECK(json_equal(got, small));
     json_decref(got);
@@ -91,11 +115,15 @@ int main(void)
     CHECK(json_equal(got, big));
     json_decref(got);
     CHECK_INT(mts_store_domain_get(s, SCAN, "damaged.example", &got), MTS_STORE_ECORRUPT);
+    CHECK_INT(mts_store_domain_get(s, SCAN, "flipped.example", &got), MTS_STORE_ECORRUPT);
+    CHECK_INT(mts_store_domain_get(s, SCAN, "cut.example", &got), MTS_STORE_ECORRUPT);
+    CHECK_INT(mts_store_domain_get(s, SCAN, "short.example", &got), MTS_STORE_ECORRUPT);
     mts_store_close(s);
 
     free(json);
     json_decref(big);
     json_decref(small);
+    json_decref(huge);
     util_rmtree(dir);
     return check_exit();
 }

@@ -66,6 +66,27 @@ static json_t *bytes_json(const unsigned char *b, size_t len)
     return o;
 }
 
+/* A name's DNS presentation form, as the scanner (ldns) writes it: bytes other than printable
+   ASCII as "\\DDD", the specials ". ; ( ) \\" inside a label escaped with a backslash. raw
+   holds the labels' bytes separated by dots. */
+#define PRESENT_MAX (4 * WORLD_NAME_MAX + 2)
+static void present(const char *raw, char *out)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)raw; *p && o + 5 < PRESENT_MAX; p++) {
+        unsigned char c = *p;
+        if (c == '.')
+            out[o++] = '.';
+        else if (c == ';' || c == '(' || c == ')' || c == '\\')
+            o += (size_t)snprintf(out + o, PRESENT_MAX - o, "\\%c", c);
+        else if (c <= 0x20 || c >= 0x7f)
+            o += (size_t)snprintf(out + o, PRESENT_MAX - o, "\\%03u", c);
+        else
+            out[o++] = (char)c;
+    }
+    out[o] = '\0';
+}
+
 /* Presentation form (with trailing dot) of an uncompressed wire name. */
 static void wire_name(const unsigned char *p, size_t len, char *out, size_t cap)
 {
@@ -84,8 +105,9 @@ static void wire_name(const unsigned char *p, size_t len, char *out, size_t cap)
 static json_t *rr_json(const struct world_node *n, uint16_t type, const unsigned char *rd,
                        size_t rdlen)
 {
-    char owner[WORLD_NAME_MAX + 2], name[WORLD_NAME_MAX + 2];
-    snprintf(owner, sizeof owner, "%s.", n->name);
+    char owner[PRESENT_MAX + 1], name[WORLD_NAME_MAX + 2], shown[PRESENT_MAX];
+    present(n->name, shown);
+    snprintf(owner, sizeof owner, "%s.", shown);
     json_t *o = json_pack("{s:s, s:s, s:i}", "name", owner, "type", type_name(type), "ttl", 300);
     if (!o)
         return NULL;
@@ -104,8 +126,9 @@ static json_t *rr_json(const struct world_node *n, uint16_t type, const unsigned
     }
     case TYPE_MX:
         wire_name(rd + 2, rdlen - 2, name, sizeof name);
+        present(name, shown);
         json_object_set_new(o, "pref", json_integer(rd[0] << 8 | rd[1]));
-        json_object_set_new(o, "host", json_string(name));
+        json_object_set_new(o, "host", json_string(shown));
         break;
     case TYPE_TXT: {
         json_t *arr = json_array();
@@ -134,12 +157,14 @@ static json_t *rr_json(const struct world_node *n, uint16_t type, const unsigned
 static json_t *obs_json(const struct world *w, const char *qname, uint16_t qtype,
                         struct world_resolution *r)
 {
+    char shown[PRESENT_MAX];
+    present(qname, shown);
     if (world_dns_resolve(w, qname, qtype, r) < 0)
-        return json_pack("{s:s, s:s, s:s}", "qname", qname, "qtype", type_name(qtype), "result",
+        return json_pack("{s:s, s:s, s:s}", "qname", shown, "qtype", type_name(qtype), "result",
                          "error");
     static const char *const rcodes[] = {"NOERROR",  "NOERROR", "NXDOMAIN",
                                          "SERVFAIL", NULL,      "REFUSED"};
-    json_t *o = json_pack("{s:s, s:s, s:s}", "qname", qname, "qtype", type_name(qtype), "result",
+    json_t *o = json_pack("{s:s, s:s, s:s}", "qname", shown, "qtype", type_name(qtype), "result",
                           world_dns_result_name(r->result));
     if (rcodes[r->result])
         json_object_set_new(o, "rcode", json_string(rcodes[r->result]));
@@ -153,9 +178,11 @@ static json_t *obs_json(const struct world *w, const char *qname, uint16_t qtype
         const struct world_node *n = &r->node[i];
         bool last = i + 1 == r->nnodes;
         if (n->cname[0] && (!last || qtype == TYPE_CNAME)) {
-            char t[WORLD_NAME_MAX + 2];
-            snprintf(t, sizeof t, "%s.", n->cname);
-            json_t *c = json_pack("{s:s+, s:s, s:i, s:s}", "name", n->name, ".", "type", "CNAME",
+            char t[PRESENT_MAX + 1], owner[PRESENT_MAX];
+            present(n->cname, shown);
+            snprintf(t, sizeof t, "%s.", shown);
+            present(n->name, owner);
+            json_t *c = json_pack("{s:s+, s:s, s:i, s:s}", "name", owner, ".", "type", "CNAME",
                                   "ttl", 300, "target", t);
             json_array_append_new(ans, c);
         }
@@ -209,6 +236,12 @@ static json_t *probe_json(const char *addr, const char *mx_name, const struct wo
         result = "connect-refused", stage = "connect";
     } else if (s->connect == WORLD_CONNECT_TIMEOUT) {
         result = "connect-timeout", stage = "connect";
+    } else if (s->connect == WORLD_CONNECT_TARPIT) {
+        result = "timeout", stage = "banner";
+    } else if (s->fault == WORLD_FAULT_RESET && s->fault_stage == WORLD_STAGE_BANNER) {
+        /* a reset before the first byte is a refusal to the client (it may even race the
+           end of the TCP handshake): docs/smtp-probe.md */
+        result = "connect-refused", stage = "connect";
     } else if (fault_stage && s->fault_stage == WORLD_STAGE_BANNER) {
         result = fault, stage = fault_stage;
     } else if (s->banner == WORLD_BANNER_4XX) {
@@ -292,7 +325,9 @@ static json_t *probes_json(const struct world *w, const char *mx_name,
 static json_t *mx_host_json(const struct world *w, uint16_t pref, const char *host, bool implicit,
                             struct world_resolution *r)
 {
-    json_t *o = json_pack("{s:i, s:s, s:b}", "pref", pref, "host", host, "implicit", implicit);
+    char shown[PRESENT_MAX];
+    present(host, shown);
+    json_t *o = json_pack("{s:i, s:s, s:b}", "pref", pref, "host", shown, "implicit", implicit);
     json_object_set_new(o, "a", obs_json(w, host, TYPE_A, r));
     json_object_set_new(o, "probes", probes_json(w, host, r));
     json_object_set_new(o, "aaaa", obs_json(w, host, TYPE_AAAA, r));
@@ -388,6 +423,8 @@ static json_t *policy_json(const struct world *w, const struct world_domain *d, 
         result = "connect-refused";
     else if (h.connect == WORLD_CONNECT_TIMEOUT)
         result = "connect-timeout";
+    else if (h.connect == WORLD_CONNECT_TARPIT)
+        result = "timeout";
     else if (h.tls.alert)
         result = "tls-failure";
     else if (h.tls.cert != WORLD_CERT_VALID)

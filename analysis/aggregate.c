@@ -207,6 +207,7 @@ const char *mts_agg_effect_of(const char *category)
         {"starttls-not-supported/", "bounce"},
         {"certificate-", "bounce"},
         {"change/body-changed-id-unchanged", "weak"},
+        {"scan-error/", "unknown"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strncmp(category, map[i].prefix, strlen(map[i].prefix)) == 0)

@@ -45,7 +45,7 @@ static bool starts(const char *s, const char *prefix)
 
 enum mts_effect mts_category_effect(const char *c)
 {
-    if (starts(c, "dns-failure/"))
+    if (starts(c, "dns-failure/") || starts(c, "scan-error/"))
         return MTS_EFFECT_UNKNOWN;
     if (starts(c, "sts-txt-invalid/") || starts(c, "sts-policy-only/") ||
         starts(c, "sts-policy-fetch-error/") || starts(c, "sts-webpki-invalid/") ||
@@ -104,6 +104,15 @@ static bool dns_failed(const char *result)
 static bool dns_negative(const char *result)
 {
     return result && (strcmp(result, "nxdomain") == 0 || strcmp(result, "nodata") == 0);
+}
+
+/* A query not asked because its name passes 255 octets: such a name cannot exist, so no
+   sender finds anything there (dns-info/name-too-long). */
+static bool dns_name_too_long(const json_t *obs)
+{
+    const char *res = json_string_value(json_object_get(obs, "result"));
+    const char *why = json_string_value(json_object_get(obs, "why"));
+    return res && why && strcmp(res, "skipped") == 0 && strcmp(why, "name-too-long") == 0;
 }
 
 static int hexval(char c)
@@ -214,6 +223,9 @@ static void classify_txt(struct cls *st)
     o->funnel.has_record = o->funnel.valid_record = MTS_TRI_UNKNOWN;
     if (dns_failed(res)) {
         cat(st, "dns-failure/sts-txt");
+    } else if (dns_name_too_long(obs)) {
+        o->funnel.has_record = o->funnel.valid_record = MTS_TRI_NO;
+        cat(st, "dns-info/name-too-long");
     } else if (dns_negative(res)) {
         o->funnel.has_record = o->funnel.valid_record = MTS_TRI_NO;
         if (strcmp(res, "nxdomain") == 0 && has_cname(obs))
@@ -238,6 +250,10 @@ static void classify_tlsrpt(struct cls *st)
     const char *res = str(obs, "result");
     if (dns_failed(res)) {
         cat(st, "dns-failure/tlsrpt");
+    } else if (dns_name_too_long(obs)) {
+        if (!dns_name_too_long(dns(st, "sts")))
+            cat(st, "dns-info/name-too-long");
+        cat(st, "tlsrpt/absent");
     } else if (dns_negative(res)) {
         /* A domain that does not exist lacks everything; only a live one lacks TLS-RPT. */
         const char *mx = str(dns(st, "mx"), "result");
@@ -271,6 +287,26 @@ static bool media_type_ok(const char *ct)
     while (*ct == ' ' || *ct == '\t')
         ct++;
     return *ct == '\0' || *ct == ';';
+}
+
+/* A header value as stored: a string, or {"hex": "..."} when it is not UTF-8 text.
+   Returns a malloc'd NUL-terminated copy of its bytes, or NULL when absent or on ENOMEM. */
+static char *header_bytes(const json_t *v)
+{
+    if (json_is_string(v))
+        return strdup(json_string_value(v));
+    const char *hex = str(v, "hex");
+    if (!hex)
+        return NULL;
+    size_t n = strlen(hex) / 2;
+    char *b = malloc(n + 1);
+    for (size_t i = 0; b && i < n; i++) {
+        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        b[i] = (char)(hi < 0 || lo < 0 || (hi == 0 && lo == 0) ? '?' : hi * 16 + lo);
+    }
+    if (b)
+        b[n] = '\0';
+    return b;
 }
 
 static const char *fetch_category(const char *result, const json_t *fetch)
@@ -350,7 +386,9 @@ static void classify_policy(struct cls *st)
             o->funnel.policy_fetched = o->funnel.valid_policy = MTS_TRI_NO;
         return;
     }
-    o->media_type_ok = media_type_ok(str(fetch, "content_type"));
+    char *ctype = header_bytes(json_object_get(fetch, "content_type"));
+    o->media_type_ok = media_type_ok(ctype);
+    free(ctype);
     const char *sha = str(json_object_get(fetch, "body"), "sha256");
     const unsigned char *body = NULL;
     size_t len = 0;
@@ -415,12 +453,14 @@ static const char *probe_outcome(struct cls *st, const json_t *probe, struct mts
     if (!res)
         return "no-probe";
     if (strcmp(res, "ok") == 0) {
+        /* No certificate can name a host whose name is not a host name. */
+        bool hostname = !json_is_false(json_object_get(probe, "hostname"));
         if (ver &&
             (strcmp(ver, "TLSv1") == 0 || strcmp(ver, "TLSv1.1") == 0 ||
              strcmp(ver, "SSLv3") == 0) &&
             st->intends_mx)
             cat(st, "weak/tls-below-1.2");
-        const char *v = str(tls, "verify");
+        const char *v = hostname ? str(tls, "verify") : "name-mismatch";
         *refuses = true;
         if (v && strcmp(v, "ok") == 0) {
             *refuses = false;
@@ -488,7 +528,14 @@ static void classify_host(struct cls *st, const json_t *h, struct mts_mx_result 
             st->rc = -ENOMEM;
             return;
         }
-        if (json_object_get(p, "skip")) {
+        const char *skip = str(p, "skip");
+        if (skip && (strcmp(skip, "name-too-long") == 0 || strcmp(skip, "probe-refused") == 0)) {
+            a->outcome = "scan-error/mx-not-probed"; /* the scanner could not look */
+            if (st->intends_mx)
+                cat(st, a->outcome);
+            continue;
+        }
+        if (skip) {
             a->outcome = "skipped";
             continue;
         }

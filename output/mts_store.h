@@ -96,6 +96,11 @@ bool mts_store_domain_done(struct mts_store *store, const char *scan, const char
  */
 int mts_store_count_domains(struct mts_store *store, const char *scan, uint64_t *count);
 
+/* Whether the key of the probe record of (host, addr) in scan is within the store's key
+   bound (LMDB's maximum key size): a writer put of a longer one fails. */
+bool mts_store_mxprobe_key_fits(const struct mts_store *store, const char *scan, const char *host,
+                                const char *addr);
+
 /*
  * Fetch the probe record of (host, addr) in scan into *out (new reference, caller owns).
  * Returns 0, MTS_STORE_NOTFOUND, MTS_STORE_ECORRUPT, or an LMDB/errno code.

@@ -354,6 +354,14 @@ int mts_store_domain_get(struct mts_store *store, const char *scan, const char *
     return rc ? rc : get_record(store, store->dbi_domains, key, klen, out);
 }
 
+bool mts_store_mxprobe_key_fits(const struct mts_store *store, const char *scan, const char *host,
+                                const char *addr)
+{
+    unsigned char key[MTS_KEY_MAX];
+    size_t klen;
+    return mts_store__key(store, key, &klen, scan, host, addr) == 0;
+}
+
 int mts_store_mxprobe_get(struct mts_store *store, const char *scan, const char *host,
                           const char *addr, json_t **out)
 {

@@ -941,8 +941,10 @@ void mts_dns_free(struct mts_dns *d)
 
 /* ---- queries ---- */
 
-static struct dns_job *job_new(const char *qname, ldns_rr_type qtype, unsigned flags, mts_dns_cb cb,
-                               void *arg)
+/* A new job for qname in *out: 0, MTS_DNS_ENAME (not a domain name, or longer than 255
+   octets on the wire) or MTS_DNS_ENOMEM. */
+static int job_new(struct dns_job **out, const char *qname, ldns_rr_type qtype, unsigned flags,
+                   mts_dns_cb cb, void *arg)
 {
     size_t n = strlen(qname);
     ldns_rdf *dname = NULL;
@@ -951,12 +953,17 @@ static struct dns_job *job_new(const char *qname, ldns_rr_type qtype, unsigned f
 
     if (n > 1 && qname[n - 1] == '.')
         n--;
-    if (n == 0 || ldns_str2rdf_dname(&dname, qname) != LDNS_STATUS_OK)
-        return NULL;
+    if (n == 0)
+        return MTS_DNS_ENAME;
+    ldns_status status = ldns_str2rdf_dname(&dname, qname);
+    if (status == LDNS_STATUS_MEM_ERR)
+        return MTS_DNS_ENOMEM;
+    if (status != LDNS_STATUS_OK)
+        return MTS_DNS_ENAME;
     j = calloc(1, sizeof(*j) + n + 1 + ldns_rdf_size(dname));
     if (!j) {
         ldns_rdf_deep_free(dname);
-        return NULL;
+        return MTS_DNS_ENOMEM;
     }
     memcpy(j->text, qname, n);
     key = (uint8_t *)j->text + n + 1;
@@ -975,7 +982,8 @@ static struct dns_job *job_new(const char *qname, ldns_rr_type qtype, unsigned f
     j->flags = flags;
     j->cb = cb;
     j->arg = arg;
-    return j;
+    *out = j;
+    return 0;
 }
 
 static bool answer_from_cache(struct mts_dns *d, struct dns_job *j)
@@ -1000,12 +1008,13 @@ static bool answer_from_cache(struct mts_dns *d, struct dns_job *j)
 int mts_dns_query(struct mts_dns *d, const char *qname, ldns_rr_type qtype, unsigned flags,
                   mts_dns_cb cb, void *arg)
 {
-    struct dns_job *j;
+    struct dns_job *j = NULL;
 
     if (!d || !qname || !cb || (flags & ~(MTS_DNS_CACHE | MTS_DNS_DO)))
         return MTS_DNS_EINVAL;
-    if (!(j = job_new(qname, qtype, flags, cb, arg)))
-        return MTS_DNS_ENAME;
+    int rc = job_new(&j, qname, qtype, flags, cb, arg);
+    if (rc != 0)
+        return rc;
     d->st.queries++;
     if (flags & MTS_DNS_CACHE) {
         struct dns_job **p;

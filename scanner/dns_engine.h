@@ -24,7 +24,7 @@
 #define MTS_DNS_ENORESOLVER (-4) /* no resolver given and none usable in resolv.conf */
 #define MTS_DNS_ESOCKET     (-5) /* creating or binding a UDP socket failed (see errno) */
 #define MTS_DNS_EEVENT      (-6) /* libevent refused an event */
-#define MTS_DNS_ENAME       (-7) /* the query name is not a valid domain name */
+#define MTS_DNS_ENAME       (-7) /* not a valid domain name, or over 255 octets on the wire */
 
 /* Query flags. */
 #define MTS_DNS_CACHE 0x1u /* answer from / store into the scan-wide cache; coalesce */
@@ -88,6 +88,10 @@ const char *mts_dns_obs_result(const ldns_pkt *reply, ldns_rr_type qtype);
    presentation form, exactly as the DNSOBS "addr" field. */
 bool mts_dns_obs_addr(const ldns_rr *rr, ldns_rr_type type, char *buf, size_t size);
 
+/* The DNSOBS of a query that was not asked (result "skipped", why as given): NULL on
+   ENOMEM. */
+char *mts_dns_obs_skipped(const char *qname, ldns_rr_type qtype, const char *why);
+
 /* Creates an engine on base (borrowed; must outlive the engine). *out is set on success. */
 int mts_dns_new(struct mts_dns **out, struct event_base *base, const struct mts_dns_opts *opts);
 
@@ -95,7 +99,8 @@ int mts_dns_new(struct mts_dns **out, struct event_base *base, const struct mts_
  * Queues a query for qname (presentation form, with or without the trailing dot; copied)
  * of type qtype, class IN. flags: MTS_DNS_CACHE, MTS_DNS_DO. Returns 0 and later calls
  * cb(arg, ...) exactly once, unless the engine is freed first; or returns an error and
- * never calls cb.
+ * never calls cb: MTS_DNS_ENAME for a name that cannot be asked (a fact about the name),
+ * MTS_DNS_ENOMEM when memory ran out (a fault of this process), MTS_DNS_EINVAL.
  */
 int mts_dns_query(struct mts_dns *dns, const char *qname, ldns_rr_type qtype, unsigned flags,
                   mts_dns_cb cb, void *arg);

@@ -352,3 +352,25 @@ char *mts_dns_obs_new(const char *qname, ldns_rr_type qtype, const ldns_pkt *rep
     }
     return mts_jt_take(&t, NULL);
 }
+
+char *mts_dns_obs_skipped(const char *qname, ldns_rr_type qtype, const char *why)
+{
+    struct mts_jt t;
+
+    mts_jt_init(&t);
+    mts_jt_open(&t, '{');
+    mts_jt_key(&t, "qname");
+    mts_jt_cstr(&t, qname);
+    mts_jt_key(&t, "qtype");
+    bool ok = type_string(&t, qtype);
+    mts_jt_key(&t, "result");
+    mts_jt_cstr(&t, "skipped");
+    mts_jt_key(&t, "why");
+    mts_jt_cstr(&t, why);
+    mts_jt_close(&t, '}');
+    if (!ok) {
+        mts_jt_free(&t);
+        return NULL;
+    }
+    return mts_jt_take(&t, NULL);
+}

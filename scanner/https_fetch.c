@@ -631,8 +631,9 @@ int mts_https_new(struct mts_https **out, struct event_base *base,
     h->o.user_agent = h->user_agent;
     h->trust = mts_tls_client_ctx_new(opts->ca_file, &err);
     if (!h->user_agent || !h->trust) {
+        int rc = h->trust ? -ENOMEM : (err ? err : -ENOMEM);
         mts_https_free(h);
-        return h->trust ? -ENOMEM : (err ? err : -ENOMEM);
+        return rc;
     }
     err = mts_curl_loop_new(&h->loop, base, on_transfer_done, h);
     if (err < 0) {

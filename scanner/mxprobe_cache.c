@@ -14,6 +14,7 @@
 #include <sys/queue.h>
 
 #include <event2/event.h>
+#include <ldns/ldns.h>
 
 struct request {
     STAILQ_ENTRY(request) link;
@@ -166,6 +167,19 @@ static void answer_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* Starts the probe of e: the prober takes the host's name in wire form. */
+static int start_probe(struct mts_mxprobe_cache *c, struct entry *e)
+{
+    ldns_rdf *name = NULL;
+    ldns_status st = ldns_str2rdf_dname(&name, e->key);
+    if (st != LDNS_STATUS_OK)
+        return st == LDNS_STATUS_MEM_ERR ? -ENOMEM : -EINVAL;
+    int rc = mts_smtp_probe(c->smtp, ldns_rdf_data(name), ldns_rdf_size(name),
+                            e->key + e->hostlen + 1, probe_done, e);
+    ldns_rdf_deep_free(name);
+    return rc;
+}
+
 int mts_mxprobe_request(struct mts_mxprobe_cache *c, const char *host, const char *addr,
                         void (*done)(void *arg, const struct mts_mxprobe_summary *summary,
                                      const json_t *record),
@@ -208,7 +222,7 @@ int mts_mxprobe_request(struct mts_mxprobe_cache *c, const char *host, const cha
     memcpy(e->key, host, hl + 1);
     memcpy(e->key + hl + 1, addr, al + 1);
     STAILQ_INIT(&e->waiters);
-    int rc = mts_smtp_probe(c->smtp, e->key, e->key + hl + 1, probe_done, e);
+    int rc = start_probe(c, e);
     if (rc < 0) {
         free(e);
         free(r);

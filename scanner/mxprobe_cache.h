@@ -43,7 +43,8 @@ int mts_mxprobe_cache_new(struct mts_mxprobe_cache **out, struct mts_smtp *smtp,
                           void *arg);
 
 /*
- * Asks for the probe of (host, addr) (both copied; the caller normalises them). done is
+ * Asks for the probe of (host, addr) (both copied; the caller normalises them; host in
+ * presentation form, escapes and all, as the domain record writes it). done is
  * called exactly once, from the event loop and never from inside this call, with the
  * summary and the record (both borrowed for the call); record is NULL when the probe had
  * finished before this request (read it from the store). done may make new requests.

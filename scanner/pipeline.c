@@ -399,6 +399,24 @@ static void on_dns(void *arg, char *obs, const ldns_pkt *reply)
         job_step(job);
 }
 
+/* Records a query that cannot be asked (its name passes 255 octets): a fact about the
+   domain or MX host, kept in its record. */
+static void job_query_skipped(struct job *job, int key, size_t mx, const char *qname,
+                              ldns_rr_type type)
+{
+    char *obs = mts_dns_obs_skipped(qname, type, "name-too-long");
+    if (!obs) {
+        scan_fail(job->scan, -ENOMEM, "out of memory");
+        return;
+    }
+    if (mx == SIZE_MAX)
+        take_domain_obs(job, key, obs, NULL);
+    else
+        take_mx_obs(&job->mx[mx], key, obs, NULL);
+}
+
+/* Asks qname, or records why it cannot be asked. The caller holds a pending count while it
+   issues a stage's queries, so a name recorded here never ends the stage early. */
 static void job_query(struct job *job, int key, size_t mx, const char *qname, ldns_rr_type type,
                       unsigned flags)
 {
@@ -409,11 +427,29 @@ static void job_query(struct job *job, int key, size_t mx, const char *qname, ld
         return;
     }
     int rc = mts_dns_query(s->dns, qname, type, flags, on_dns, ref);
-    if (rc != 0) {
-        job->pending--;
-        free(ref);
-        scan_fail(s, rc, mts_dns_strerror(rc));
+    if (rc == 0)
+        return;
+    job->pending--;
+    free(ref);
+    if (rc == MTS_DNS_ENAME)
+        job_query_skipped(job, key, mx, qname, type);
+    else
+        scan_fail(s, rc == MTS_DNS_ENOMEM ? -ENOMEM : -EINVAL, mts_dns_strerror(rc));
+}
+
+/* Asks prefix + name (a name derived from a domain or MX host). */
+static void job_query_under(struct job *job, int key, size_t mx, const char *prefix,
+                            const char *name, ldns_rr_type type, unsigned flags)
+{
+    size_t n = strlen(prefix) + strlen(name) + 1;
+    char *qname = malloc(n);
+    if (!qname) {
+        scan_fail(job->scan, -ENOMEM, "out of memory");
+        return;
     }
+    snprintf(qname, n, "%s%s", prefix, name);
+    job_query(job, key, mx, qname, type, flags);
+    free(qname);
 }
 
 static void job_start(struct scan *s, const char *domain)
@@ -433,17 +469,13 @@ static void job_start(struct scan *s, const char *domain)
     s->jobs = job;
     s->inflight++;
 
-    char name[300];
     job->state = JOB_DNS;
     job->pending = 1; /* held while the queries are issued, so none can finish the stage */
-    snprintf(name, sizeof name, "_mta-sts.%s", domain);
-    job_query(job, DNS_STS, SIZE_MAX, name, LDNS_RR_TYPE_TXT, 0);
+    job_query_under(job, DNS_STS, SIZE_MAX, "_mta-sts.", domain, LDNS_RR_TYPE_TXT, 0);
     job_query(job, DNS_MX, SIZE_MAX, domain, LDNS_RR_TYPE_MX, 0);
-    snprintf(name, sizeof name, "_smtp._tls.%s", domain);
-    job_query(job, DNS_TLSRPT, SIZE_MAX, name, LDNS_RR_TYPE_TXT, 0);
-    snprintf(name, sizeof name, "mta-sts.%s", domain);
-    job_query(job, DNS_POLICY_A, SIZE_MAX, name, LDNS_RR_TYPE_A, 0);
-    job_query(job, DNS_POLICY_AAAA, SIZE_MAX, name, LDNS_RR_TYPE_AAAA, 0);
+    job_query_under(job, DNS_TLSRPT, SIZE_MAX, "_smtp._tls.", domain, LDNS_RR_TYPE_TXT, 0);
+    job_query_under(job, DNS_POLICY_A, SIZE_MAX, "mta-sts.", domain, LDNS_RR_TYPE_A, 0);
+    job_query_under(job, DNS_POLICY_AAAA, SIZE_MAX, "mta-sts.", domain, LDNS_RR_TYPE_AAAA, 0);
     if (--job->pending == 0)
         job_step(job);
 }
@@ -511,10 +543,16 @@ static void job_start_https(struct job *job, bool has_record)
     }
     job->https_pending = true;
     int rc = mts_https_fetch(s->https, host, usable, nusable, why, on_policy, job);
-    if (rc != 0) {
-        job->https_pending = false;
-        scan_fail(s, rc, "policy fetch could not start");
+    if (rc == 0)
+        return;
+    job->https_pending = false;
+    if (rc == -ENOMEM) {
+        scan_fail(s, rc, "out of memory");
+        return;
     }
+    /* The fetcher refused this host or its addresses: the domain's fact, not the scan's. */
+    job->policy = fetch_not_attempted(host, why, "error");
+    json_object_set_new(job->policy, "curl_error", json_string("fetch refused: invalid argument"));
 }
 
 /* Orders the MX reply's hosts into job->mx by preference, without duplicates, at most
@@ -570,11 +608,9 @@ static void job_start_mxaddr(struct job *job)
         const char *host = job->mx[i].host;
         job_query(job, MX_A, i, host, LDNS_RR_TYPE_A, MTS_DNS_CACHE);
         job_query(job, MX_AAAA, i, host, LDNS_RR_TYPE_AAAA, MTS_DNS_CACHE);
-        if (s->cfg->dane) {
-            char name[300];
-            snprintf(name, sizeof name, "_25._tcp.%s", host);
-            job_query(job, MX_TLSA, i, name, LDNS_RR_TYPE_TLSA, MTS_DNS_CACHE | MTS_DNS_DO);
-        }
+        if (s->cfg->dane)
+            job_query_under(job, MX_TLSA, i, "_25._tcp.", host, LDNS_RR_TYPE_TLSA,
+                            MTS_DNS_CACHE | MTS_DNS_DO);
     }
     if (--job->pending == 0)
         job_step(job);
@@ -620,6 +656,10 @@ static void job_start_probes(struct job *job)
             if (p->skip)
                 continue;
             per_family[v6addr]++;
+            if (!mts_store_mxprobe_key_fits(s->store, s->cfg->scan_id, m->host, text)) {
+                p->skip = "name-too-long";
+                continue;
+            }
             struct job_ref *ref = job_ref_new(job, 0, i);
             if (!ref) {
                 scan_fail(s, -ENOMEM, "out of memory");
@@ -629,8 +669,11 @@ static void job_start_probes(struct job *job)
             if (rc != 0) {
                 job->pending--;
                 free(ref);
-                scan_fail(s, rc, "MX probe could not start");
-                break;
+                if (rc == -ENOMEM) {
+                    scan_fail(s, rc, "out of memory");
+                    break;
+                }
+                p->skip = "probe-refused"; /* the prober would not take this host */
             }
         }
     }
@@ -714,11 +757,17 @@ static char *job_record(const struct job *job, size_t *len)
     return mts_jt_take(&t, len);
 }
 
-/* Hands the finished record to the writer; the job ends here. */
+/* Hands the finished record to the writer; the job ends here. After a fault of the
+   process nothing more is committed: --resume must be able to trust every record. */
 static void job_commit(struct job *job)
 {
     struct scan *s = job->scan;
     int rc = 0;
+    if (s->err) {
+        job_unlink(job);
+        job_free(job);
+        return;
+    }
     if (job->body && job->policy) {
         unsigned char digest[32];
         unsigned int dlen = 0;
@@ -828,6 +877,10 @@ static void on_commit(void *arg, const struct mts_writer_commit *info)
 static void on_probe_finished(void *arg, const char *host, const char *addr, json_t *record)
 {
     struct scan *s = arg;
+    if (s->err) {
+        json_decref(record);
+        return;
+    }
     int rc = mts_writer_put_mxprobe(s->writer, s->cfg->scan_id, host, addr, record);
     if (rc != 0)
         scan_fail(s, rc, mts_store_strerror(rc));

@@ -26,6 +26,7 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <ldns/ldns.h>
 #include <openssl/err.h>
 
 #include "conn_limit.h"
@@ -129,7 +130,8 @@ struct reply {
 struct session {
     TAILQ_ENTRY(session) link;
     struct mts_smtp *smtp;
-    char *host, *addr;
+    char *host, *addr; /* host: the MX name in presentation form */
+    bool hostname;     /* every label is a host name label: SNI and name check apply */
     struct sockaddr_storage sa;
     int salen;
     enum smtp_state state;
@@ -535,7 +537,9 @@ static void start_tls(struct session *s)
 {
     drain_injection(s);
     SSL *ssl = SSL_new(s->smtp->ssl_ctx);
-    if (ssl == NULL || mts_tls_expect_host(ssl, s->host) < 0) {
+    /* A name that is not a host name cannot be sent as SNI nor match a certificate: the
+       record says so ("hostname": false) and the chain is still observed. */
+    if (ssl == NULL || (s->hostname && mts_tls_expect_host(ssl, s->host) < 0)) {
         SSL_free(ssl);
         fail(s, MTS_SMTP_ERROR, "out of memory", 0);
         return;
@@ -714,10 +718,56 @@ static double wall_time(void)
     return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1e3;
 }
 
-int mts_smtp_probe(struct mts_smtp *smtp, const char *host, const char *addr,
-                   void (*done)(void *arg, json_t *record), void *arg)
+/* Whether name (wire form) is a well-formed name of at least one label: labels of 1 to 63
+   octets, 255 octets in all, ending at the root exactly at name + len. */
+static bool wire_name_ok(const unsigned char *name, size_t len)
 {
-    if (host == NULL || addr == NULL || done == NULL || *host == 0 || strlen(host) > 253)
+    if (name == NULL || len < 2 || len > 255)
+        return false;
+    size_t o = 0;
+    while (o < len && name[o] != 0) {
+        if (name[o] > 63)
+            return false;
+        o += 1 + name[o];
+    }
+    return o == len - 1 && o > 0;
+}
+
+/* Whether every label holds only letters, digits, '-' and '_' (names seen as hosts). */
+static bool wire_is_hostname(const unsigned char *name)
+{
+    for (size_t o = 0; name[o] != 0; o += 1 + name[o])
+        for (size_t i = 1; i <= name[o]; i++) {
+            unsigned char c = name[o + i];
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_'))
+                return false;
+        }
+    return true;
+}
+
+/* The name in presentation form as the domain record writes an MX host: ldns's escapes,
+   lower case, no trailing dot. NULL on ENOMEM. */
+static char *wire_name_text(const unsigned char *name, size_t len)
+{
+    ldns_rdf *rdf = ldns_dname_new_frm_data((uint16_t)len, name);
+    char *text = rdf ? ldns_rdf2str(rdf) : NULL;
+    ldns_rdf_deep_free(rdf);
+    if (text == NULL)
+        return NULL;
+    size_t n = strlen(text);
+    if (n > 1 && text[n - 1] == '.')
+        text[n - 1] = '\0';
+    for (char *p = text; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    return text;
+}
+
+int mts_smtp_probe(struct mts_smtp *smtp, const unsigned char *name, size_t name_len,
+                   const char *addr, void (*done)(void *arg, json_t *record), void *arg)
+{
+    if (addr == NULL || done == NULL || !wire_name_ok(name, name_len))
         return -EINVAL;
     struct session *s = calloc(1, sizeof(*s));
     if (s == NULL)
@@ -730,14 +780,18 @@ int mts_smtp_probe(struct mts_smtp *smtp, const char *host, const char *addr,
         free(s);
         return rc;
     }
-    s->host = strdup(host);
+    s->host = wire_name_text(name, name_len);
+    s->hostname = wire_is_hostname(name);
     s->addr = strdup(addr);
     s->stage_timer = evtimer_new(smtp->base, stage_timeout_cb, s);
     s->deadline = evtimer_new(smtp->base, deadline_cb, s);
     s->rec = json_pack("{s:i}", "v", 1);
     if (smtp->scan_id)
         json_object_set_new(s->rec, "scan", json_string(smtp->scan_id));
-    json_object_set_new(s->rec, "host", json_bytes(host, strlen(host)));
+    if (s->host)
+        json_object_set_new(s->rec, "host", json_string(s->host));
+    if (!s->hostname)
+        json_object_set_new(s->rec, "hostname", json_false());
     json_object_set_new(s->rec, "addr", json_string(addr));
     json_object_set_new(s->rec, "port", json_integer(smtp->port));
     json_object_set_new(s->rec, "t_start", json_real(wall_time()));

@@ -98,14 +98,19 @@ struct mts_smtp_opts {
 int mts_smtp_new(struct mts_smtp **out, struct event_base *base, const struct mts_smtp_opts *opts);
 
 /*
- * Starts one session to addr (IPv4 or IPv6 literal) for the MX host name host (used for
- * SNI and certificate checking); both copied. done(arg, record) is called exactly once,
- * later, from the event loop (never from inside this call), with a new MX probe record
- * the callback owns (json_decref). done may start new probes and may free the prober.
- * Returns 0, or -EINVAL (bad address or host) / -ENOMEM, and then done is never called.
+ * Starts one session to addr (IPv4 or IPv6 literal) for the MX host whose name is given in
+ * DNS wire form (name_len octets, uncompressed, ending with the root label): a name is a
+ * byte string, and any byte may be in a label. The record's "host" is the name in
+ * presentation form; when every label is a host name label (letters, digits, '-', '_') it
+ * is sent as SNI and the certificate is checked against it, otherwise neither happens and
+ * the record says "hostname": false. Both arguments are copied. done(arg, record) is
+ * called exactly once, later, from the event loop (never from inside this call), with a
+ * new MX probe record the callback owns (json_decref). done may start new probes and may
+ * free the prober. Returns 0, or -EINVAL (bad address or malformed name) / -ENOMEM, and
+ * then done is never called.
  */
-int mts_smtp_probe(struct mts_smtp *smtp, const char *host, const char *addr,
-                   void (*done)(void *arg, json_t *record), void *arg);
+int mts_smtp_probe(struct mts_smtp *smtp, const unsigned char *name, size_t name_len,
+                   const char *addr, void (*done)(void *arg, json_t *record), void *arg);
 
 struct mts_smtp_stats {
     unsigned sessions;     /* sessions now, including those waiting for a connection slot */

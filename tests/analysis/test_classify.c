@@ -405,6 +405,62 @@ static void test_weak_mx_info_tlsrpt(void)
     CHECK_INT(cls.funnel.enforce_working, MTS_TRI_UNKNOWN);
 }
 
+/* What the scanner records for hostile names and header bytes (docs/record-schema.md). */
+static void test_hostile_records(void)
+{
+#define TOO_LONG                                                                                   \
+    "{\"qname\":\"_mta-sts.x\",\"qtype\":\"TXT\",\"result\":\"skipped\",\"why\":\"name-too-"       \
+    "long\"}"
+    /* _mta-sts.D passes 255 octets: it cannot exist, so no sender finds a record. */
+    CHECK_INT(run(TOO_LONG, MXANS("mx1.example.net."), "[" HOST("mx1.example.net", "192.0.2.1") "]",
+                  NULL, TOO_LONG),
+              0);
+    CHECK_STR(cls.verdict, "no-mta-sts");
+    CHECK(has_cat("dns-info/name-too-long"));
+    CHECK(has_cat("tlsrpt/absent"));
+    CHECK_INT(cls.n_categories, 2);
+    CHECK_INT(cls.funnel.has_record, MTS_TRI_NO);
+    CHECK_INT(mts_category_effect("dns-info/name-too-long"), MTS_EFFECT_INFO);
+
+    /* An MX host the scanner could not probe: unknown, never a pass. */
+    add_body("enforce", ENFORCE);
+    const char *unprobed = "[{\"pref\":10,\"host\":\"mx9.example.net\",\"probes\":"
+                           "[{\"addr\":\"192.0.2.9\",\"skip\":\"name-too-long\"}]}]";
+    CHECK_INT(run(GOOD_TXT, MXANS("mx9.example.net."), unprobed, FETCH_OK("enforce", "text/plain"),
+                  GOOD_RPT),
+              0);
+    CHECK_STR(cls.verdict, "indeterminate");
+    CHECK(has_cat("scan-error/mx-not-probed"));
+    CHECK_INT(mts_category_effect("scan-error/mx-not-probed"), MTS_EFFECT_UNKNOWN);
+    CHECK_INT(cls.mx[0].status, MTS_MX_UNKNOWN);
+
+    /* A name that is not a host name: no certificate can match it. */
+    add_probe("mx8.example.net 192.0.2.8",
+              "{\"result\":\"ok\",\"hostname\":false,\"tls\":{\"version\":\"TLSv1.3\","
+              "\"verify\":\"ok\"}}");
+    CHECK_INT(run(GOOD_TXT, MXANS("mx8.example.net."), "[" HOST("mx8.example.net", "192.0.2.8") "]",
+                  FETCH_OK("enforce", "text/plain"), GOOD_RPT),
+              0);
+    CHECK(has_cat("certificate-host-mismatch/mx"));
+    CHECK(cls.would_bounce);
+
+    /* A Content-Type kept as hex (not UTF-8) is read as the bytes it is. */
+    add_probe("mx1.example.net 192.0.2.1", PROBE_OK);
+    const char *hosts = "[" HOST("mx1.example.net", "192.0.2.1") "]";
+    const char *hex_plain = "{\"why\":\"txt\",\"result\":\"ok\",\"http_status\":200,"
+                            "\"content_type\":{\"hex\":\"746578742f706c61696e3b20633dff\"},"
+                            "\"body\":{\"sha256\":\"enforce\",\"len\":1}}";
+    CHECK_INT(run(GOOD_TXT, MXANS("mx1.example.net."), hosts, hex_plain, GOOD_RPT), 0);
+    CHECK_STR(cls.verdict, "valid-enforce");
+    CHECK(cls.media_type_ok);
+    const char *hex_html = "{\"why\":\"txt\",\"result\":\"ok\",\"http_status\":200,"
+                           "\"content_type\":{\"hex\":\"746578742f68746d6cff\"},"
+                           "\"body\":{\"sha256\":\"enforce\",\"len\":1}}";
+    CHECK_INT(run(GOOD_TXT, MXANS("mx1.example.net."), hosts, hex_html, GOOD_RPT), 0);
+    CHECK(has_cat("sts-policy-fetch-error/media-type"));
+#undef TOO_LONG
+}
+
 static void test_effects(void)
 {
     CHECK_INT(mts_category_effect("sts-policy-invalid/bom"), MTS_EFFECT_OFF);
@@ -430,6 +486,7 @@ int main(void)
     test_fetch_faults();
     test_profiles();
     test_weak_mx_info_tlsrpt();
+    test_hostile_records();
     test_effects();
     mts_classification_free(&cls);
     json_decref(st.probes);

@@ -254,6 +254,16 @@ static void test_shapes(void)
     ask(d, "nodata.test", LDNS_RR_TYPE_A, 0, &r[9]);
     ask(d, "sf.test", LDNS_RR_TYPE_A, 0, &r[10]);
     CHECK_INT(mts_dns_query(d, "bad..name", LDNS_RR_TYPE_A, 0, on_result, &r[11]), MTS_DNS_ENAME);
+    /* A valid 253-character name (255 octets on the wire) under a derived prefix: a name
+       error, never mistaken for an allocation failure. */
+    char longname[300] = "_mta-sts.";
+    for (int label = 0; label < 4; label++) {
+        size_t at = strlen(longname);
+        memset(longname + at, 'a', label < 3 ? 63 : 61);
+        strcpy(longname + at + (label < 3 ? 63 : 61), label < 3 ? "." : "");
+    }
+    CHECK_INT(strlen(longname + 9), 253);
+    CHECK_INT(mts_dns_query(d, longname, LDNS_RR_TYPE_TXT, 0, on_result, &r[11]), MTS_DNS_ENAME);
     CHECK_INT(mts_dns_query(d, "a.test", LDNS_RR_TYPE_A, 0x80, on_result, &r[11]), MTS_DNS_EINVAL);
     run();
 

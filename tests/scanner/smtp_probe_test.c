@@ -24,6 +24,7 @@
 #include <event2/event.h>
 
 #define MX   "mx1.example.test"
+#define MXW  "\003mx1\007example\004test" /* MX in wire form (the NUL ends it) */
 #define EHLO "scanner.test"
 
 extern char **environ;
@@ -139,7 +140,7 @@ static void start(struct mts_smtp *smtp, struct probe *p, int n)
     snprintf(addr, sizeof(addr), "127.83.0.%d", n);
     p->n = n;
     p->t0 = now_ms();
-    CHECK_INT(mts_smtp_probe(smtp, MX, addr, probe_done, p), 0);
+    CHECK_INT(mts_smtp_probe(smtp, (const unsigned char *)MXW, sizeof MXW, addr, probe_done, p), 0);
     pending++;
 }
 
@@ -523,11 +524,16 @@ static void test_api(void)
     CHECK_INT(mts_smtp_new(&smtp, base, &o), -ENOENT);
     o.ca_file = ca_file;
     CHECK_INT(mts_smtp_new(&smtp, base, &o), 0);
-    CHECK_INT(mts_smtp_probe(smtp, MX, "127.0.0.300", never, NULL), -EINVAL);
-    CHECK_INT(mts_smtp_probe(smtp, "", "127.83.0.2", never, NULL), -EINVAL);
+    CHECK_INT(
+        mts_smtp_probe(smtp, (const unsigned char *)MXW, sizeof MXW, "127.0.0.300", never, NULL),
+        -EINVAL);
+    CHECK_INT(mts_smtp_probe(smtp, (const unsigned char *)"", 1, "127.83.0.2", never, NULL),
+              -EINVAL);
     /* Sessions in flight (one connected and stalled, two waiting for a slot) are aborted. */
     for (int i = 0; i < 3; i++)
-        CHECK_INT(mts_smtp_probe(smtp, MX, "127.83.0.6", never, NULL), 0);
+        CHECK_INT(
+            mts_smtp_probe(smtp, (const unsigned char *)MXW, sizeof MXW, "127.83.0.6", never, NULL),
+            0);
     struct timeval tv = {0, 200000};
     event_base_loopexit(base, &tv);
     event_base_dispatch(base);
@@ -540,6 +546,52 @@ static void test_api(void)
     CHECK_STR(mts_smtp_stage_name(MTS_SMTP_STAGE_HANDSHAKE), "handshake");
     CHECK_STR(mts_smtp_strerror(-ENOENT), "CA file could not be loaded");
     CHECK_INT(mts_smtp_stage_from_name("quit"), MTS_SMTP_STAGE_QUIT);
+}
+
+static void keep_record(void *arg, json_t *rec)
+{
+    *(json_t **)arg = rec;
+    event_base_loopbreak(base);
+}
+
+/* An MX name whose labels hold control bytes (three labels of 60 x 0x01): over 700
+   characters in presentation form, 197 octets on the wire. The prober takes it, sends no
+   SNI, checks no certificate name against it and says so in the record. */
+static void test_hostile_name(void)
+{
+    struct mts_smtp_opts o = test_opts();
+    struct mts_smtp *smtp;
+    CHECK_INT(mts_smtp_new(&smtp, base, &o), 0);
+    unsigned char name[255];
+    size_t n = 0;
+    for (int label = 0; label < 3; label++) {
+        name[n++] = 60;
+        memset(name + n, 1, 60);
+        n += 60;
+    }
+    memcpy(name + n, MXW + 4, sizeof MXW - 4); /* example.test and the root */
+    n += sizeof MXW - 4;
+    CHECK_INT(n, 197);
+    CHECK_INT(mts_smtp_probe(smtp, name, n - 1, "127.83.0.2", never, NULL), -EINVAL);
+    name[0] = 64;
+    CHECK_INT(mts_smtp_probe(smtp, name, n, "127.83.0.2", never, NULL), -EINVAL);
+    name[0] = 60;
+    json_t *rec = NULL;
+    CHECK_INT(mts_smtp_probe(smtp, name, n, "127.83.0.2", keep_record, &rec), 0);
+    struct timeval limit = {10, 0};
+    event_base_loopexit(base, &limit);
+    event_base_dispatch(base);
+    CHECK(rec != NULL);
+    CHECK_STR(str(rec, "result"), "ok");
+    CHECK(json_is_false(json_object_get(rec, "hostname")));
+    const char *host = str(rec, "host");
+    CHECK(host && strlen(host) == 3 * 241 + strlen("example.test"));
+    CHECK(host && strncmp(host, "\\001\\001", 8) == 0 && strstr(host, ".example.test"));
+    json_t *tls = json_object_get(rec, "tls");
+    CHECK(json_object_get(tls, "sni") == NULL);
+    CHECK(json_array_size(json_object_get(tls, "chain")) >= 1);
+    json_decref(rec);
+    mts_smtp_free(smtp);
 }
 
 int main(int argc, char **argv)
@@ -561,6 +613,7 @@ int main(int argc, char **argv)
     test_total();
     test_cache();
     test_api();
+    test_hostile_name();
     event_base_free(base);
     server_stop();
     return check_exit();

@@ -101,7 +101,7 @@ struct query {
     size_t qend; /* end of the question section in the packet */
     bool edns;
     uint16_t udp_size; /* from the client's OPT (0 without EDNS) */
-    bool name_ok;      /* qname without a NUL or a dot inside a label */
+    bool name_ok;      /* qname made only of characters the world uses */
     char qname[WORLD_NAME_MAX];
 };
 
@@ -140,7 +140,10 @@ static int parse_query(const unsigned char *p, size_t len, struct query *q)
             unsigned char c = p[o + i];
             if (c >= 'A' && c <= 'Z')
                 c = (unsigned char)(c - 'A' + 'a');
-            if (c == '.' || c == '\0') /* cannot be told apart in the world's names */
+            if (c == WORLD_CTRL_BYTE)
+                c = WORLD_CTRL_CHAR;
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+                  c == '*' || c == WORLD_CTRL_CHAR))
                 q->name_ok = false, c = '?';
             q->qname[t++] = (char)c;
         }

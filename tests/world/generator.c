@@ -146,7 +146,8 @@ static const struct {
 } hostile_cases[GEN_H_COUNT] = {
     [GEN_H_NONE] = {NULL, {NULL}, false},
     [GEN_H_MX_ESCAPES] = {"hostile-mx-escapes", {NULL}, false},
-    [GEN_H_LONG_NAME] = {"hostile-long-name", {NULL}, false},
+    /* _smtp._tls.D (and for 245+ characters _mta-sts.D) would pass 255 octets */
+    [GEN_H_LONG_NAME] = {"hostile-long-name", {"dns-info/name-too-long"}, false},
     [GEN_H_CNAME_LOOP] = {"hostile-cname-loop", {NULL}, false},
     [GEN_H_CNAME_CHAIN] = {"hostile-cname-chain", {NULL}, false},
     [GEN_H_BIG_TXT] = {"hostile-big-txt", {NULL}, false},
@@ -441,13 +442,13 @@ static size_t policy_body(const struct genome *g, unsigned char *out, size_t cap
     return (size_t)n;
 }
 
-/* GEN_H_MX_ESCAPES: three labels of 0x01 bytes above the domain (raw bytes; in DNS
-   presentation form each byte is "\\001"). */
+/* GEN_H_MX_ESCAPES: three labels of 0x01 bytes above the domain (WORLD_CTRL_CHAR in the
+   model's names; "\\001" each in DNS presentation form). */
 static void escaped_mx(const struct genome *g, char *out)
 {
     size_t o = 0;
     for (unsigned l = 0; l < 3; l++) {
-        memset(out + o, 1, HOSTILE_ESC_LABEL);
+        memset(out + o, WORLD_CTRL_CHAR, HOSTILE_ESC_LABEL);
         o += HOSTILE_ESC_LABEL;
         out[o++] = '.';
     }

@@ -88,8 +88,8 @@ int world_name_to_wire(const char *name, unsigned char *out, size_t cap)
         if (l == 0 || l > 63 || o + 1 + l + 1 > cap)
             return -WORLD_E_ARG;
         out[o++] = (unsigned char)l;
-        memcpy(out + o, p, l);
-        o += l;
+        for (size_t i = 0; i < l; i++)
+            out[o++] = p[i] == WORLD_CTRL_CHAR ? WORLD_CTRL_BYTE : (unsigned char)p[i];
         p += l;
         if (*p == '.')
             p++;

@@ -24,6 +24,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+/* A name of the world may hold a control byte in a label: WORLD_CTRL_CHAR in the model's
+   names is WORLD_CTRL_BYTE on the wire (hostile MX targets, docs/world.md). */
+#define WORLD_CTRL_CHAR        '^'
+#define WORLD_CTRL_BYTE        0x01
 #define WORLD_NAME_MAX         256 /* presentation form, lower case, no trailing dot, with NUL */
 #define WORLD_MAX_MX           8   /* MX records of one domain */
 #define WORLD_MAX_CATEGORIES   16  /* expected categories of one domain */

@@ -209,7 +209,7 @@ static int parse_addr(struct parser *p, const struct token *t, struct in_addr *a
 static int parse_name(struct parser *p, const struct token *t, char *out)
 {
     if (world_name_norm(tstr(t), out) < 0 ||
-        strspn(out, "abcdefghijklmnopqrstuvwxyz0123456789-_*.") != strlen(out))
+        strspn(out, "abcdefghijklmnopqrstuvwxyz0123456789-_*.^") != strlen(out))
         return fail(p, "'%s' is not a valid DNS name", tstr(t));
     return 0;
 }

@@ -67,14 +67,14 @@ static json_t *bytes_json(const unsigned char *b, size_t len)
 }
 
 /* A name's DNS presentation form, as the scanner (ldns) writes it: bytes other than printable
-   ASCII as "\\DDD", the specials ". ; ( ) \\" inside a label escaped with a backslash. raw
-   holds the labels' bytes separated by dots. */
+   ASCII as "\\DDD", the specials "; ( ) \\" escaped with a backslash. raw is a model name
+   (WORLD_CTRL_CHAR stands for the byte WORLD_CTRL_BYTE). */
 #define PRESENT_MAX (4 * WORLD_NAME_MAX + 2)
 static void present(const char *raw, char *out)
 {
     size_t o = 0;
     for (const unsigned char *p = (const unsigned char *)raw; *p && o + 5 < PRESENT_MAX; p++) {
-        unsigned char c = *p;
+        unsigned char c = *p == WORLD_CTRL_CHAR ? WORLD_CTRL_BYTE : *p;
         if (c == '.')
             out[o++] = '.';
         else if (c == ';' || c == '(' || c == ')' || c == '\\')
@@ -92,8 +92,8 @@ static void wire_name(const unsigned char *p, size_t len, char *out, size_t cap)
 {
     size_t o = 0, i = 0;
     while (i < len && p[i] && o + p[i] + 2 < cap) {
-        memcpy(out + o, p + i + 1, p[i]);
-        o += p[i];
+        for (unsigned k = 0; k < p[i]; k++)
+            out[o++] = p[i + 1 + k] == WORLD_CTRL_BYTE ? WORLD_CTRL_CHAR : (char)p[i + 1 + k];
         out[o++] = '.';
         i += 1u + p[i];
     }
@@ -159,6 +159,9 @@ static json_t *obs_json(const struct world *w, const char *qname, uint16_t qtype
 {
     char shown[PRESENT_MAX];
     present(qname, shown);
+    if (strlen(qname) > 253) /* over 255 octets in wire form: no such name can be asked */
+        return json_pack("{s:s, s:s, s:s, s:s}", "qname", shown, "qtype", type_name(qtype),
+                         "result", "skipped", "why", "name-too-long");
     if (world_dns_resolve(w, qname, qtype, r) < 0)
         return json_pack("{s:s, s:s, s:s}", "qname", shown, "qtype", type_name(qtype), "result",
                          "error");
@@ -213,6 +216,14 @@ static bool cert_covers(const char *cert_name, const char *name)
     const char *dot = strchr(name, '.');
     return strncmp(cert_name, "*.", 2) == 0 && dot && dot != name &&
            strcasecmp(cert_name + 2, dot + 1) == 0;
+}
+
+/* Whether every label holds only letters, digits, '-' and '_': only such a name can be a TLS
+   server name, so only then does the prober check the certificate's name (docs/smtp-probe.md). */
+static bool is_hostname(const char *name)
+{
+    return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") ==
+           strlen(name);
 }
 
 /* The probe record a correct STARTTLS prober writes for this SMTP behaviour when it asks
@@ -272,10 +283,10 @@ static json_t *probe_json(const char *addr, const char *mx_name, const struct wo
     json_t *o = json_pack("{s:s, s:s, s:s}", "addr", addr, "result", result, "stage", stage);
     if (strcmp(result, "ok") == 0) {
         /* An MX name the leaf does not cover (a CNAME'd or implicit MX) is a mismatch. */
-        const char *verify =
-            s->tls.cert == WORLD_CERT_VALID && !cert_covers(s->tls.cert_name, mx_name)
-                ? "name-mismatch"
-                : verify_class(s->tls.cert);
+        const char *verify = s->tls.cert == WORLD_CERT_VALID && is_hostname(mx_name) &&
+                                     !cert_covers(s->tls.cert_name, mx_name)
+                                 ? "name-mismatch"
+                                 : verify_class(s->tls.cert);
         json_object_set_new(o, "verify", json_string(verify));
         if (s->tls.max_version)
             json_object_set_new(o, "tls_max_version", json_integer(s->tls.max_version));

@@ -651,7 +651,8 @@ static void domain_host(const struct genome *g, struct world_host *out)
 
 static bool is_off_or_bounce(const char *c)
 {
-    static const char *const benign[] = {"tlsrpt/", "mx-info/", "weak/", "dns-failure/"};
+    static const char *const benign[] = {"tlsrpt/", "mx-info/", "weak/", "dns-failure/",
+                                         "dns-info/"};
     for (size_t i = 0; i < sizeof benign / sizeof benign[0]; i++)
         if (strncmp(c, benign[i], strlen(benign[i])) == 0)
             return false;

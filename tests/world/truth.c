@@ -308,6 +308,11 @@ static json_t *probes_json(const struct world *w, const char *mx_name,
     json_t *arr = json_array();
     if (r->result != WORLD_DNS_ANSWER)
         return arr;
+    /* The scanner keys a probe by the MX name's presentation form: one over 253 characters
+       (control bytes written as \DDD) is not probed (docs/smtp-probe.md). */
+    char shown[PRESENT_MAX];
+    present(mx_name, shown);
+    bool name_fits = strlen(shown) <= 253;
     const struct world_node *n = &r->node[r->nnodes - 1];
     for (unsigned k = 0; k < n->nrr; k++) {
         if (n->rr[k].type != TYPE_A)
@@ -319,6 +324,11 @@ static json_t *probes_json(const struct world *w, const char *mx_name,
         if (special_addr(a)) {
             json_array_append_new(arr,
                                   json_pack("{s:s, s:s}", "addr", as, "skip", "special-address"));
+            continue;
+        }
+        if (!name_fits) {
+            json_array_append_new(arr,
+                                  json_pack("{s:s, s:s}", "addr", as, "skip", "name-too-long"));
             continue;
         }
         struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr = a};
@@ -490,8 +500,9 @@ static json_t *domain_json(const struct world *w, const struct world_domain *d,
     json_object_set_new(o, "would_bounce", json_boolean(d->would_bounce));
     json_t *dns = json_object();
     snprintf(name, sizeof name, "_mta-sts.%s", d->name);
-    json_object_set_new(dns, "sts", obs_json(w, name, TYPE_TXT, r));
-    bool txt = r->result == WORLD_DNS_ANSWER;
+    json_t *sts = obs_json(w, name, TYPE_TXT, r);
+    bool txt = strcmp(json_string_value(json_object_get(sts, "result")), "answer") == 0;
+    json_object_set_new(dns, "sts", sts);
     json_object_set_new(dns, "mx", obs_json(w, d->name, TYPE_MX, r));
     snprintf(name, sizeof name, "_smtp._tls.%s", d->name);
     json_object_set_new(dns, "tlsrpt", obs_json(w, name, TYPE_TXT, r));

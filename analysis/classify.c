@@ -47,6 +47,9 @@ enum mts_effect mts_category_effect(const char *c)
 {
     if (starts(c, "dns-failure/") || starts(c, "scan-error/"))
         return MTS_EFFECT_UNKNOWN;
+    /* The scanner could not look: a fact about the scan, never about the domain. */
+    if (starts(c, "local-error/") || starts(c, "queue-timeout/"))
+        return MTS_EFFECT_UNKNOWN;
     if (starts(c, "sts-txt-invalid/") || starts(c, "sts-policy-only/") ||
         starts(c, "sts-policy-fetch-error/") || starts(c, "sts-webpki-invalid/") ||
         starts(c, "sts-policy-invalid/"))
@@ -98,7 +101,8 @@ static const json_t *dns(const struct cls *st, const char *which)
 static bool dns_failed(const char *result)
 {
     return result && (strcmp(result, "servfail") == 0 || strcmp(result, "timeout") == 0 ||
-                      strcmp(result, "refused") == 0 || strcmp(result, "error") == 0);
+                      strcmp(result, "refused") == 0 || strcmp(result, "error") == 0 ||
+                      strcmp(result, "local-error") == 0 || strcmp(result, "queue-timeout") == 0);
 }
 
 static bool dns_negative(const char *result)
@@ -341,6 +345,10 @@ static const char *fetch_category(const char *result, const json_t *fetch)
     }
     if (strcmp(result, "excluded") == 0)
         return NULL;
+    if (strcmp(result, "local-error") == 0)
+        return "local-error/policy-fetch";
+    if (strcmp(result, "queue-timeout") == 0)
+        return "queue-timeout/policy-fetch";
     return "sts-policy-fetch-error/other";
 }
 
@@ -382,7 +390,7 @@ static void classify_policy(struct cls *st)
         const char *c = fetch_category(res, fetch);
         if (record_seen && c)
             cat(st, c);
-        if (c && strncmp(c, "dns-failure/", 12) != 0)
+        if (c && mts_category_effect(c) != MTS_EFFECT_UNKNOWN)
             o->funnel.policy_fetched = o->funnel.valid_policy = MTS_TRI_NO;
         return;
     }
@@ -484,6 +492,10 @@ static const char *probe_outcome(struct cls *st, const json_t *probe, struct mts
     if (strcmp(res, "handshake-failed") == 0)
         return "validation-failure/tls-handshake";
     *refuses = false;
+    if (strcmp(res, "local-error") == 0)
+        return "local-error/mx-probe";
+    if (strcmp(res, "queue-timeout") == 0)
+        return "queue-timeout/mx-probe";
     if (strcmp(res, "connect-refused") == 0 || strcmp(res, "connect-timeout") == 0)
         return "mx-info/unreachable";
     if (strcmp(res, "excluded") == 0 || strcmp(res, "special-address") == 0)

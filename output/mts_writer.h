@@ -9,6 +9,7 @@
 #ifndef MTS_WRITER_H
 #define MTS_WRITER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,13 @@ struct mts_writer_commit {
  */
 typedef void mts_writer_commit_cb(void *arg, const struct mts_writer_commit *info);
 
+/*
+ * Runs on the writer thread when the writer, found behind by mts_writer_behind(), has
+ * drained to low_mark pending records (or has failed): the producer may admit work again.
+ * Same rules as mts_writer_commit_cb.
+ */
+typedef void mts_writer_drained_cb(void *arg);
+
 struct mts_writer_opts {
     size_t batch_max;                /* records per commit at most (0: 1000) */
     unsigned max_latency_ms;         /* commit a partial batch this long after its first record
@@ -48,7 +56,18 @@ struct mts_writer_opts {
                                         raised to batch_max if smaller) */
     mts_writer_commit_cb *on_commit; /* optional */
     void *on_commit_arg;             /* passed to on_commit, borrowed */
+    /* Back-pressure without blocking: mts_writer_behind() turns true at high_mark pending
+       records (0: queue_max) and false again at low_mark (0: high_mark / 4). */
+    size_t high_mark, low_mark;
+    mts_writer_drained_cb *on_drained; /* optional */
+    void *on_drained_arg;              /* passed to on_drained, borrowed */
 };
+
+/*
+ * For tests only: the environment variable MTS_WRITER_TEST_DELAY_MS=N, read by
+ * mts_writer_start, makes the writer sleep N ms before every commit (a slow disk).
+ */
+#define MTS_WRITER_TEST_DELAY_ENV "MTS_WRITER_TEST_DELAY_MS"
 
 /* Counters readable from any thread. */
 struct mts_writer_stats {
@@ -102,6 +121,13 @@ int mts_writer_put_policy(struct mts_writer *w, const unsigned char sha256[MTS_S
  * committed at once). Returns 0 or the sticky error.
  */
 int mts_writer_flush(struct mts_writer *w);
+
+/*
+ * Whether the producer should stop admitting new work: true from the moment high_mark
+ * records are pending until the writer drains to low_mark (then on_drained runs once).
+ * False after the writer failed (the next put reports the error). Any thread.
+ */
+bool mts_writer_behind(struct mts_writer *w);
 
 /* Fill *stats with a consistent snapshot of the counters. */
 void mts_writer_stats(struct mts_writer *w, struct mts_writer_stats *stats);

@@ -46,6 +46,8 @@ struct mts_writer {
     uint64_t submitted, committed, committed_domains, commits, growths;
     uint64_t flush_target; /* commit at once while committed < flush_target */
     bool stopping;
+    bool behind;             /* mts_writer_behind() said so; on_drained is owed */
+    unsigned test_delay_ms;  /* MTS_WRITER_TEST_DELAY_ENV: a slow disk, for tests */
     int err;                 /* sticky */
     size_t written_unmapped; /* writer thread only: bytes committed since the last release */
 };
@@ -177,6 +179,11 @@ static void *writer_main(void *arg)
         w->queued -= info.records;
         pthread_mutex_unlock(&w->mu);
 
+        if (w->test_delay_ms) {
+            struct timespec d = {w->test_delay_ms / 1000,
+                                 (long)(w->test_delay_ms % 1000) * 1000000L};
+            nanosleep(&d, NULL);
+        }
         uint64_t growths = 0;
         int rc = write_batch(w, batch, &growths);
         for (struct item *it = batch; it; it = it->next)
@@ -213,6 +220,11 @@ static void *writer_main(void *arg)
             w->tailp = &w->head;
             w->queued = 0;
         }
+        if (w->behind && (rc != 0 || w->submitted - w->committed <= w->opts.low_mark)) {
+            w->behind = false;
+            if (w->opts.on_drained)
+                w->opts.on_drained(w->opts.on_drained_arg);
+        }
         pthread_cond_broadcast(&w->done);
     }
     pthread_mutex_unlock(&w->mu);
@@ -244,6 +256,13 @@ int mts_writer_start(struct mts_writer **out, struct mts_store *store,
         w->opts.queue_max = DEFAULT_QUEUE_RATIO * w->opts.batch_max;
     if (w->opts.queue_max < w->opts.batch_max)
         w->opts.queue_max = w->opts.batch_max;
+    if (w->opts.high_mark == 0 || w->opts.high_mark > w->opts.queue_max)
+        w->opts.high_mark = w->opts.queue_max;
+    if (w->opts.low_mark == 0 || w->opts.low_mark >= w->opts.high_mark)
+        w->opts.low_mark = w->opts.high_mark / 4;
+    const char *delay = getenv(MTS_WRITER_TEST_DELAY_ENV);
+    if (delay)
+        w->test_delay_ms = (unsigned)strtoul(delay, NULL, 10);
     w->tailp = &w->head;
 
     pthread_condattr_t ca;
@@ -396,6 +415,16 @@ int mts_writer_flush(struct mts_writer *w)
     int rc = w->err;
     pthread_mutex_unlock(&w->mu);
     return rc;
+}
+
+bool mts_writer_behind(struct mts_writer *w)
+{
+    pthread_mutex_lock(&w->mu);
+    if (!w->err && w->submitted - w->committed >= w->opts.high_mark)
+        w->behind = true;
+    bool behind = w->behind && !w->err;
+    pthread_mutex_unlock(&w->mu);
+    return behind;
 }
 
 void mts_writer_stats(struct mts_writer *w, struct mts_writer_stats *stats)

@@ -10,6 +10,10 @@
  * address wait in its own queue and move to the eligible queue one by one as slots free.
  * An address entry exists only while it has slots, so memory follows the concurrency,
  * not the number of addresses a scan ever touched.
+ *
+ * A waiter has a deadline (mts_conn_limit_set_wait_ms): one tarpit address shared by many
+ * domains would otherwise keep its waiters, and the jobs behind them, forever. An expired
+ * waiter leaves its queue and is told so through its ready callback.
  */
 #include "conn_limit.h"
 
@@ -25,7 +29,8 @@ enum slot_state {
     SLOT_BLOCKED,  /* in its destination's queue: the address is at per_ip */
     SLOT_ELIGIBLE, /* in the eligible queue: waits for the total bound */
     SLOT_GRANTED,  /* counted as active, ready callback pending */
-    SLOT_ACTIVE    /* ready callback delivered */
+    SLOT_ACTIVE,   /* ready callback delivered */
+    SLOT_EXPIRED   /* waited past the deadline; ready callback delivered, never granted */
 };
 
 struct dest;
@@ -34,6 +39,8 @@ struct mts_conn_slot {
     TAILQ_ENTRY(mts_conn_slot) link; /* in exactly one queue, by state */
     struct dest *dest;
     enum slot_state state;
+    struct event *deadline; /* while waiting, when the limiter has a wait deadline */
+    struct mts_conn_limit *lim;
     void (*ready)(void *arg, struct mts_conn_slot *slot);
     void *arg;
 };
@@ -54,10 +61,11 @@ struct mts_conn_limit {
     struct event *notify;
     unsigned per_ip, total;
     unsigned active, waiting, max_active;
-    unsigned long grants;
-    struct slot_queue eligible; /* FIFO */
-    struct slot_queue granted;  /* FIFO of pending ready callbacks */
-    struct slot_queue held;     /* slots whose callback was delivered */
+    unsigned long grants, expired;
+    const struct timeval *wait_tv; /* a common timeout; NULL: waiters have no deadline */
+    struct slot_queue eligible;    /* FIFO */
+    struct slot_queue granted;     /* FIFO of pending ready callbacks */
+    struct slot_queue held;        /* slots whose callback was delivered */
     unsigned ngranted;
     struct dest **buckets;
     size_t nbuckets, ndests;
@@ -141,6 +149,8 @@ static void pump(struct mts_conn_limit *lim)
         if (lim->active > lim->max_active)
             lim->max_active = lim->active;
         s->state = SLOT_GRANTED;
+        if (s->deadline)
+            evtimer_del(s->deadline);
         TAILQ_INSERT_TAIL(&lim->granted, s, link);
         lim->ngranted++;
     }
@@ -191,6 +201,35 @@ int mts_conn_limit_new(struct mts_conn_limit **out, struct event_base *base, uns
     return 0;
 }
 
+static void promote(struct mts_conn_limit *lim, struct dest *d);
+
+/* A waiter's deadline passed: it leaves its queue, its place goes to the next one. */
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    struct mts_conn_slot *s = arg;
+    struct mts_conn_limit *lim = s->lim;
+    struct dest *d = s->dest;
+    (void)fd;
+    (void)what;
+    if (s->state == SLOT_BLOCKED) {
+        TAILQ_REMOVE(&d->blocked, s, link);
+    } else if (s->state == SLOT_ELIGIBLE) {
+        TAILQ_REMOVE(&lim->eligible, s, link);
+        d->eligible--;
+    } else {
+        return; /* granted meanwhile */
+    }
+    lim->waiting--;
+    lim->expired++;
+    s->state = SLOT_EXPIRED;
+    s->dest = NULL; /* the address entry may go before the caller releases the slot */
+    TAILQ_INSERT_TAIL(&lim->held, s, link);
+    promote(lim, d);
+    dest_put(lim, d);
+    pump(lim);
+    s->ready(s->arg, s);
+}
+
 struct mts_conn_slot *mts_conn_acquire(struct mts_conn_limit *lim, const char *addr,
                                        void (*ready)(void *arg, struct mts_conn_slot *slot),
                                        void *arg)
@@ -202,8 +241,17 @@ struct mts_conn_slot *mts_conn_acquire(struct mts_conn_limit *lim, const char *a
         return NULL;
     }
     s->dest = d;
+    s->lim = lim;
     s->ready = ready;
     s->arg = arg;
+    if (lim->wait_tv && (!(s->deadline = evtimer_new(lim->base, on_deadline, s)) ||
+                         evtimer_add(s->deadline, lim->wait_tv) < 0)) {
+        if (s->deadline)
+            event_free(s->deadline);
+        free(s);
+        dest_put(lim, d);
+        return NULL;
+    }
     lim->waiting++;
     if (d->active + d->eligible < lim->per_ip) {
         s->state = SLOT_ELIGIBLE;
@@ -215,6 +263,13 @@ struct mts_conn_slot *mts_conn_acquire(struct mts_conn_limit *lim, const char *a
         TAILQ_INSERT_TAIL(&d->blocked, s, link);
     }
     return s;
+}
+
+static void slot_free(struct mts_conn_slot *s)
+{
+    if (s->deadline)
+        event_free(s->deadline);
+    free(s);
 }
 
 /* The address lost a slot or an eligible waiter: its next blocked waiter becomes eligible. */
@@ -233,6 +288,11 @@ void mts_conn_release(struct mts_conn_limit *lim, struct mts_conn_slot *s)
 {
     if (s == NULL)
         return;
+    if (s->state == SLOT_EXPIRED) {
+        TAILQ_REMOVE(&lim->held, s, link);
+        slot_free(s);
+        return;
+    }
     struct dest *d = s->dest;
     switch (s->state) {
     case SLOT_BLOCKED:
@@ -255,16 +315,30 @@ void mts_conn_release(struct mts_conn_limit *lim, struct mts_conn_slot *s)
         d->active--;
         lim->active--;
         break;
+    case SLOT_EXPIRED: /* handled above */
+        break;
     }
-    free(s);
+    slot_free(s);
     promote(lim, d);
     dest_put(lim, d);
     pump(lim);
 }
 
+void mts_conn_limit_set_wait_ms(struct mts_conn_limit *lim, unsigned ms)
+{
+    struct timeval tv = {ms / 1000, (suseconds_t)(ms % 1000) * 1000};
+    lim->wait_tv = ms ? event_base_init_common_timeout(lim->base, &tv) : NULL;
+}
+
+bool mts_conn_slot_expired(const struct mts_conn_slot *slot)
+{
+    return slot->state == SLOT_EXPIRED;
+}
+
 void mts_conn_limit_stats(const struct mts_conn_limit *lim, struct mts_conn_limit_stats *st)
 {
     st->active = lim->active;
+    st->expired = lim->expired;
     st->waiting = lim->waiting;
     st->max_active = lim->max_active;
     st->grants = lim->grants;
@@ -275,7 +349,7 @@ static void free_queue(struct slot_queue *q)
     struct mts_conn_slot *s;
     while ((s = TAILQ_FIRST(q)) != NULL) {
         TAILQ_REMOVE(q, s, link);
-        free(s);
+        slot_free(s);
     }
 }
 

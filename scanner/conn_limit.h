@@ -10,6 +10,8 @@
 #ifndef MTS_CONN_LIMIT_H
 #define MTS_CONN_LIMIT_H
 
+#include <stdbool.h>
+
 struct event_base;
 struct mts_conn_limit;
 struct mts_conn_slot; /* opaque; owned by the limiter */
@@ -20,6 +22,17 @@ struct mts_conn_slot; /* opaque; owned by the limiter */
  */
 int mts_conn_limit_new(struct mts_conn_limit **out, struct event_base *base, unsigned per_ip,
                        unsigned total);
+
+/*
+ * Gives every later waiter a deadline of ms (0: none, the default). A waiter still waiting
+ * then leaves its queue: its ready callback runs with a slot for which
+ * mts_conn_slot_expired() is true, and the caller releases it as usual without connecting.
+ * When the event loop cannot make the timeout, waiters keep no deadline.
+ */
+void mts_conn_limit_set_wait_ms(struct mts_conn_limit *lim, unsigned ms);
+
+/* Whether the slot handed to ready expired waiting (never granted) instead of being granted. */
+bool mts_conn_slot_expired(const struct mts_conn_slot *slot);
 
 /*
  * Asks for a slot to addr (a destination address in any stable textual form; copied).
@@ -39,10 +52,11 @@ void mts_conn_release(struct mts_conn_limit *lim, struct mts_conn_slot *slot);
 
 /* Current and peak usage, for progress and tests. */
 struct mts_conn_limit_stats {
-    unsigned active;      /* granted slots now */
-    unsigned waiting;     /* slots waiting now */
-    unsigned max_active;  /* peak of active */
-    unsigned long grants; /* slots granted so far */
+    unsigned active;       /* granted slots now */
+    unsigned waiting;      /* slots waiting now */
+    unsigned max_active;   /* peak of active */
+    unsigned long grants;  /* slots granted so far */
+    unsigned long expired; /* waiters whose deadline passed */
 };
 void mts_conn_limit_stats(const struct mts_conn_limit *lim, struct mts_conn_limit_stats *st);
 

@@ -1,8 +1,10 @@
 /*
  * The scan-wide DNS cache: many domains share MX hosts, so their A/AAAA (and negative)
- * answers are asked once per scan. Bounded in entries with CLOCK eviction (one reference
- * bit per entry, no list surgery on a hit); entries keep the reply's wire bytes, which are
- * small, and the observation is rebuilt from them on a hit.
+ * answers are asked once per scan. Bounded in entries and in payload bytes with CLOCK
+ * eviction (one reference bit per entry, no list surgery on a hit); entries keep the
+ * reply's wire bytes, usually small, and the observation is rebuilt from them on a hit.
+ * A hostile zone's replies can be 64 KiB each (TCP), so the entry bound alone would allow
+ * gigabytes: an entry larger than an eighth of the byte bound is not cached at all.
  */
 #include "dns_internal.h"
 #include "dns_engine.h"
@@ -27,6 +29,9 @@ struct mts_dns_cache {
     struct entry *e;
     uint32_t *bucket; /* index + 1 of the first entry; 0 = empty */
     size_t n, used, mask, hand;
+    uint32_t free_head;      /* index + 1 of an entry emptied for bytes; chained by next */
+    size_t live;             /* entries holding a reply */
+    size_t bytes, max_bytes; /* payload (name + reply) held, and its bound */
 };
 
 uint32_t mts_dns_key_hash(const struct mts_dns_cache_key *k)
@@ -40,12 +45,12 @@ uint32_t mts_dns_key_hash(const struct mts_dns_cache_key *k)
     return (h ^ k->dnssec_ok) * 16777619u;
 }
 
-int mts_dns_cache_new(struct mts_dns_cache **out, size_t entries)
+int mts_dns_cache_new(struct mts_dns_cache **out, size_t entries, size_t max_bytes)
 {
     struct mts_dns_cache *c = calloc(1, sizeof(*c));
     size_t nb = 16;
 
-    if (!c || entries == 0 || entries > UINT32_MAX / 2) {
+    if (!c || entries == 0 || entries > UINT32_MAX / 2 || max_bytes == 0) {
         free(c);
         return c ? MTS_DNS_EINVAL : MTS_DNS_ENOMEM;
     }
@@ -58,6 +63,7 @@ int mts_dns_cache_new(struct mts_dns_cache **out, size_t entries)
         return MTS_DNS_ENOMEM;
     }
     c->n = entries;
+    c->max_bytes = max_bytes;
     c->mask = nb - 1;
     *out = c;
     return 0;
@@ -109,20 +115,49 @@ static void unlink_entry(struct mts_dns_cache *c, struct entry *e)
     *p = e->next;
 }
 
-/* The next victim: the first entry the hand finds with its reference bit clear. */
+/* Unlinks a live entry and frees its payload; the entry itself stays for reuse. */
+static void drop(struct mts_dns_cache *c, struct entry *e)
+{
+    unlink_entry(c, e);
+    free(e->data);
+    e->data = NULL;
+    c->bytes -= (size_t)e->keylen + e->wirelen;
+    c->live--;
+}
+
+/* The next victim: the first live entry the hand finds with its reference bit clear. The
+   hand only sweeps entries in use, and at least one of them is live when called. */
 static struct entry *evict(struct mts_dns_cache *c)
 {
     for (;;) {
         struct entry *e = &c->e[c->hand];
-        c->hand = (c->hand + 1) % c->n;
-        if (!e->ref) {
-            unlink_entry(c, e);
-            free(e->data);
-            e->data = NULL;
+        c->hand = (c->hand + 1) % c->used;
+        if (e->data && !e->ref) {
+            drop(c, e);
             return e;
         }
         e->ref = false;
     }
+}
+
+static void free_push(struct mts_dns_cache *c, struct entry *e)
+{
+    e->next = c->free_head;
+    c->free_head = (uint32_t)(e - c->e) + 1;
+}
+
+/* An empty entry for need more payload bytes: the byte bound is made room for first, then
+   an emptied entry, a never used one, or the CLOCK victim is taken. */
+static struct entry *take_entry(struct mts_dns_cache *c, size_t need)
+{
+    while (c->bytes + need > c->max_bytes && c->live > 0)
+        free_push(c, evict(c));
+    if (c->free_head) {
+        struct entry *e = &c->e[c->free_head - 1];
+        c->free_head = e->next;
+        return e;
+    }
+    return c->used < c->n ? &c->e[c->used++] : evict(c);
 }
 
 int mts_dns_cache_put(struct mts_dns_cache *c, const struct mts_dns_cache_key *k, double now,
@@ -130,23 +165,25 @@ int mts_dns_cache_put(struct mts_dns_cache *c, const struct mts_dns_cache_key *k
                       const struct mts_dns_cache_meta *meta)
 {
     struct entry *e = find(c, k);
+    size_t need = k->len + len;
     uint8_t *data;
 
     if (k->len > UINT16_MAX || len > UINT16_MAX)
         return MTS_DNS_EINVAL;
-    data = malloc(k->len + len);
-    if (!data)
+    if (e) {
+        drop(c, e);
+        free_push(c, e);
+    }
+    if (need > c->max_bytes / 8)
+        return 0; /* too big to be worth a share of the cache: asked again when needed */
+    if (!(data = malloc(need)))
         return MTS_DNS_ENOMEM;
     memcpy(data, k->name, k->len);
     memcpy(data + k->len, wire, len);
-    if (e) {
-        free(e->data);
-    } else {
-        e = c->used < c->n ? &c->e[c->used++] : evict(c);
-        e->hash = k->hash;
-        e->next = c->bucket[k->hash & c->mask];
-        c->bucket[k->hash & c->mask] = (uint32_t)(e - c->e) + 1;
-    }
+    e = take_entry(c, need);
+    e->hash = k->hash;
+    e->next = c->bucket[k->hash & c->mask];
+    c->bucket[k->hash & c->mask] = (uint32_t)(e - c->e) + 1;
     e->data = data;
     e->keylen = (uint16_t)k->len;
     e->wirelen = (uint16_t)len;
@@ -155,12 +192,19 @@ int mts_dns_cache_put(struct mts_dns_cache *c, const struct mts_dns_cache_key *k
     e->expires = now + ttl_s;
     e->ref = false;
     e->meta = *meta;
+    c->bytes += need;
+    c->live++;
     return 0;
 }
 
 size_t mts_dns_cache_used(const struct mts_dns_cache *c)
 {
-    return c->used;
+    return c->live;
+}
+
+size_t mts_dns_cache_bytes(const struct mts_dns_cache *c)
+{
+    return c->bytes;
 }
 
 size_t mts_dns_cache_fixed_bytes(const struct mts_dns_cache *c)

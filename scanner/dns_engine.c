@@ -9,10 +9,12 @@
  */
 #include "dns_engine.h"
 #include "dns_internal.h"
+#include "local_error.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -28,11 +30,13 @@
 #define RECV_BUF          4096 /* per datagram: replies are bounded by the EDNS size we offer */
 #define SEND_MMSG         32   /* queries sent per sendmmsg call at most */
 #define RATE_BURST_PERIOD 0.02
+#define LOCAL_SENDS_MAX   8 /* tries this machine could not send before a lookup gives up */
 
 enum dns_state {
     ST_FREE,
     ST_RETRY_WAIT, /* needs a rate token before its next UDP try */
     ST_UDP_WAIT,
+    ST_TCP_WAIT, /* truncated: waits for a TCP slot or for this machine to have a socket */
     ST_TCP_CONNECT,
     ST_TCP_WRITE,
     ST_TCP_READ,
@@ -59,12 +63,14 @@ struct dns_slot {
     bool mapped; /* owns ids[id] of its socket */
     bool tcp;
     uint8_t tries;
+    uint8_t local_tries; /* sends and TCP sockets this machine could not make */
+    bool unsent;         /* the current UDP try never left: this machine's send failed */
     uint16_t id;
     uint16_t wire_len;
     unsigned sock;
     unsigned resolver;
     struct dns_job *job;
-    struct dns_slot *next; /* free list or retry queue */
+    struct dns_slot *next; /* free list, retry queue or TCP wait queue */
     struct mts_dns *dns;
     struct event *timer;
     double t_first;
@@ -103,6 +109,9 @@ struct mts_dns {
 
     struct dns_slot *slots, *free_slots;
     struct dns_slot *retry_head, *retry_tail;
+    struct dns_slot *tcp_wait_head, *tcp_wait_tail;
+    unsigned tcp_open;         /* TCP sockets open now, at most o.max_tcp */
+    struct event *ev_tcp_wake; /* starts waiting TCP exchanges from the loop */
     struct dns_job *fifo_head, *fifo_tail;
     struct dns_job *done_head, *done_tail;
     struct event *ev_done;
@@ -251,6 +260,10 @@ static void tcp_close(struct dns_slot *s)
     if (s->tcp_fd >= 0) {
         close(s->tcp_fd);
         s->tcp_fd = -1;
+        /* A socket freed: a waiting exchange may start, from the loop (never re-entered). */
+        s->dns->tcp_open--;
+        if (s->dns->tcp_wait_head)
+            event_active(s->dns->ev_tcp_wake, EV_TIMEOUT, 0);
     }
     free(s->tcp_buf);
     s->tcp_buf = NULL;
@@ -300,6 +313,7 @@ static int slot_start(struct mts_dns *d, struct dns_slot *s, struct dns_job *j)
     s->wire_len = (uint16_t)len;
     s->job = j;
     s->tries = 0;
+    s->local_tries = 0;
     s->tcp = false;
     s->resolver = d->next_resolver++ % d->nres;
     d->st.inflight++;
@@ -338,7 +352,14 @@ static void flush_sock(struct mts_dns *d, struct dns_sock *sk)
     while (off < sk->nout) {
         int n = sendmmsg(sk->fd, sk->out + off, sk->nout - off, 0);
         if (n <= 0) {
-            d->st.send_errors++; /* treated as a lost datagram: the timer retries */
+            /* Treated as a lost datagram: the timer retries. One this machine could not
+               send (no buffers) is no try at all, and is not held against the resolver. */
+            if (mts_errno_is_local(errno)) {
+                uint8_t *wire = sk->oiov[off].iov_base;
+                struct dns_slot *s = (struct dns_slot *)(wire - offsetof(struct dns_slot, wire));
+                s->unsent = true;
+            }
+            d->st.send_errors++;
             off++;
         } else {
             d->st.sent += (unsigned)n;
@@ -380,6 +401,7 @@ static void send_try(struct mts_dns *d, struct dns_slot *s)
         s->t_first = now_ms();
     else
         d->st.retries++;
+    s->unsent = false;
     if (sk->nout == SEND_MMSG)
         flush_sock(d, sk);
     sk->oiov[sk->nout] = (struct iovec){.iov_base = s->wire, .iov_len = s->wire_len};
@@ -635,23 +657,71 @@ static void on_tcp(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-static void tcp_start(struct mts_dns *d, struct dns_slot *s)
+static void tcp_wait_push(struct mts_dns *d, struct dns_slot *s)
+{
+    enter_state(s, ST_TCP_WAIT);
+    s->next = NULL;
+    if (d->tcp_wait_tail)
+        d->tcp_wait_tail->next = s;
+    else
+        d->tcp_wait_head = s;
+    d->tcp_wait_tail = s;
+}
+
+static void tcp_wait_remove(struct mts_dns *d, struct dns_slot *s)
+{
+    struct dns_slot **p = &d->tcp_wait_head, *prev = NULL;
+    while (*p && *p != s) {
+        prev = *p;
+        p = &(*p)->next;
+    }
+    if (!*p)
+        return;
+    *p = s->next;
+    if (d->tcp_wait_tail == s)
+        d->tcp_wait_tail = prev;
+    s->next = NULL;
+}
+
+/* Opens the exchange's socket and connects; false when this machine could not (errno says
+ * why; nothing is left open). */
+static bool tcp_open(struct mts_dns *d, struct dns_slot *s)
 {
     const struct mts_dns_addr *a = &d->res[s->resolver].addr;
-
-    s->tcp = true;
-    d->st.tcp_fallbacks++;
-    if (d->o.rate_qps) {
-        refill(d);
-        d->tokens -= 1.0; /* no waiting: the debt delays later sends instead */
-    }
     s->tcp_fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    s->tcp_buf = malloc(2 + 65535);
-    if (s->tcp_fd < 0 || !s->tcp_buf ||
-        (connect(s->tcp_fd, (const struct sockaddr *)&a->ss, a->len) < 0 && errno != EINPROGRESS) ||
-        !(s->tcp_ev = event_new(d->base, s->tcp_fd, EV_WRITE | EV_PERSIST, on_tcp, s)) ||
-        event_add(s->tcp_ev, NULL) < 0) {
-        tcp_fail(d, s);
+    if (s->tcp_fd < 0)
+        return false;
+    d->tcp_open++;
+    if (connect(s->tcp_fd, (const struct sockaddr *)&a->ss, a->len) < 0 && errno != EINPROGRESS) {
+        int err = errno;
+        close(s->tcp_fd);
+        s->tcp_fd = -1;
+        d->tcp_open--;
+        errno = err;
+        return false;
+    }
+    return true;
+}
+
+/* Starts the TCP exchange now, or queues it while the TCP bound is reached or this machine
+ * is out of sockets; the exchange's deadline (its timer) runs either way. */
+static void tcp_try(struct mts_dns *d, struct dns_slot *s)
+{
+    if (d->tcp_open >= d->o.max_tcp) {
+        tcp_wait_push(d, s);
+        return;
+    }
+    if (!tcp_open(d, s)) {
+        if (!mts_errno_is_local(errno)) {
+            tcp_fail(d, s);
+            return;
+        }
+        s->local_tries++;
+        tcp_wait_push(d, s);
+        if (!evtimer_pending(d->ev_tcp_wake, NULL)) {
+            struct timeval tv = {0, 1000 * (suseconds_t)mts_local_backoff_ms(s->local_tries)};
+            evtimer_add(d->ev_tcp_wake, &tv);
+        }
         return;
     }
     s->tcp_buf[0] = (uint8_t)(s->wire_len >> 8);
@@ -659,8 +729,43 @@ static void tcp_start(struct mts_dns *d, struct dns_slot *s)
     memcpy(s->tcp_buf + 2, s->wire, s->wire_len);
     s->tcp_off = 0;
     s->tcp_need = 2 + (size_t)s->wire_len;
+    if (!(s->tcp_ev = event_new(d->base, s->tcp_fd, EV_WRITE | EV_PERSIST, on_tcp, s)) ||
+        event_add(s->tcp_ev, NULL) < 0) {
+        tcp_fail(d, s);
+        return;
+    }
     enter_state(s, ST_TCP_CONNECT);
+}
+
+static void on_tcp_wake(evutil_socket_t fd, short what, void *arg)
+{
+    struct mts_dns *d = arg;
+    (void)fd, (void)what;
+    while (d->tcp_wait_head && d->tcp_open < d->o.max_tcp &&
+           !evtimer_pending(d->ev_tcp_wake, NULL)) {
+        struct dns_slot *s = d->tcp_wait_head;
+        d->tcp_wait_head = s->next;
+        if (!d->tcp_wait_head)
+            d->tcp_wait_tail = NULL;
+        s->next = NULL;
+        tcp_try(d, s);
+    }
+}
+
+static void tcp_start(struct mts_dns *d, struct dns_slot *s)
+{
+    s->tcp = true;
+    d->st.tcp_fallbacks++;
+    if (d->o.rate_qps) {
+        refill(d);
+        d->tokens -= 1.0; /* no waiting: the debt delays later sends instead */
+    }
+    if (!(s->tcp_buf = malloc(2 + 65535))) {
+        tcp_fail(d, s);
+        return;
+    }
     evtimer_add(s->timer, &d->tv_tcp);
+    tcp_try(d, s);
 }
 
 /* ---- UDP ---- */
@@ -728,11 +833,24 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     struct mts_dns *d = s->dns;
 
     (void)fd, (void)what;
+    if (s->state == ST_TCP_WAIT) {
+        /* Never connected: this machine's shortage, or the TCP bound, not the server. */
+        tcp_wait_remove(d, s);
+        finish(d, s, NULL, NULL, 0, s->local_tries ? "local-error" : "queue-timeout");
+        return;
+    }
     if (s->state != ST_UDP_WAIT) {
         finish(d, s, NULL, NULL, 0, "timeout"); /* the TCP exchange's deadline */
         return;
     }
     unmap(d, s);
+    if (s->unsent) {
+        s->tries--;
+        if (++s->local_tries >= LOCAL_SENDS_MAX) {
+            finish(d, s, NULL, NULL, 0, "local-error");
+            return;
+        }
+    }
     if (s->tries >= d->o.tries) {
         finish(d, s, NULL, NULL, 0, "timeout");
         return;
@@ -785,8 +903,10 @@ static int set_defaults(struct mts_dns_opts *o)
     o->timeout_ms = o->timeout_ms ? o->timeout_ms : 2000;
     o->tries = o->tries ? o->tries : 3;
     o->tcp_timeout_ms = o->tcp_timeout_ms ? o->tcp_timeout_ms : 5000;
+    o->max_tcp = o->max_tcp ? o->max_tcp : 64;
     o->max_inflight = o->max_inflight ? o->max_inflight : 1000;
     o->cache_entries = o->cache_entries ? o->cache_entries : 65536;
+    o->cache_bytes = o->cache_bytes ? o->cache_bytes : (size_t)32 << 20;
     o->cache_max_ttl_s = o->cache_max_ttl_s ? o->cache_max_ttl_s : 3600;
     o->sockets = o->sockets ? o->sockets : 4;
     o->edns_size = o->edns_size ? o->edns_size : 1232;
@@ -854,7 +974,8 @@ static int setup(struct mts_dns *d, const struct mts_dns_opts *opts)
     if (!d->coalesce)
         return MTS_DNS_ENOMEM;
     d->coalesce_mask = nb - 1;
-    if (!d->o.no_cache && (err = mts_dns_cache_new(&d->cache, d->o.cache_entries)))
+    if (!d->o.no_cache &&
+        (err = mts_dns_cache_new(&d->cache, d->o.cache_entries, d->o.cache_bytes)))
         return err;
 
     {
@@ -866,7 +987,8 @@ static int setup(struct mts_dns *d, const struct mts_dns_opts *opts)
     d->ev_done = event_new(d->base, -1, 0, on_done, d);
     d->ev_flush = event_new(d->base, -1, 0, on_flush, d);
     d->ev_rate = evtimer_new(d->base, on_rate, d);
-    if (!d->tv_try || !d->ev_done || !d->ev_flush || !d->ev_rate)
+    d->ev_tcp_wake = evtimer_new(d->base, on_tcp_wake, d);
+    if (!d->tv_try || !d->ev_done || !d->ev_flush || !d->ev_rate || !d->ev_tcp_wake)
         return MTS_DNS_EEVENT;
     d->burst = d->o.rate_qps * RATE_BURST_PERIOD;
     d->burst = d->burst < 1.0 ? 1.0 : d->burst;
@@ -936,6 +1058,8 @@ void mts_dns_free(struct mts_dns *d)
         event_free(d->ev_flush);
     if (d->ev_rate)
         event_free(d->ev_rate);
+    if (d->ev_tcp_wake)
+        event_free(d->ev_tcp_wake);
     free(d);
 }
 
@@ -1044,6 +1168,7 @@ void mts_dns_stats(const struct mts_dns *d, struct mts_dns_stats *out)
 {
     *out = d->st;
     out->cache_used = d->cache ? mts_dns_cache_used(d->cache) : 0;
+    out->cache_bytes = d->cache ? mts_dns_cache_bytes(d->cache) : 0;
 }
 
 size_t mts_dns_nresolvers(const struct mts_dns *d)

@@ -41,9 +41,11 @@ struct mts_dns_opts {
     unsigned timeout_ms;      /* per UDP try; default 2000 */
     unsigned tries;           /* UDP transmissions per query; default 3 */
     unsigned tcp_timeout_ms;  /* whole TCP exchange after truncation; default 5000 */
+    unsigned max_tcp;         /* TCP exchanges (sockets) at once; default 64 */
     unsigned max_inflight;    /* queries sent and not finished; default 1000, max 65536 */
     unsigned rate_qps;        /* packets sent per second; 0 = unlimited */
     unsigned cache_entries;   /* cache size; default 65536; use no_cache to disable */
+    size_t cache_bytes;       /* cache payload (names + replies); default 32 MiB */
     unsigned cache_max_ttl_s; /* TTL cap for cached answers; default 3600 */
     unsigned sockets;         /* UDP sockets per address family; default 4 */
     unsigned edns_size;       /* EDNS0 UDP payload size; default 1232, 512..4096 */
@@ -66,6 +68,7 @@ struct mts_dns_stats {
     unsigned max_inflight;   /* highest inflight seen */
     size_t queued;           /* lookups waiting for a slot or a rate token now */
     size_t cache_used;       /* cache entries in use */
+    size_t cache_bytes;      /* cache payload held, at most opts.cache_bytes */
     size_t bytes_per_slot;   /* memory per in-flight lookup, preallocated */
     size_t bytes_per_queued; /* heap bytes per waiting query, plus 3 x the name length */
     size_t bytes_fixed;      /* socket ID tables, cache index and slots, all preallocated */

@@ -65,7 +65,7 @@ struct mts_dns_cache_key {
 };
 
 uint32_t mts_dns_key_hash(const struct mts_dns_cache_key *k);
-int mts_dns_cache_new(struct mts_dns_cache **out, size_t entries);
+int mts_dns_cache_new(struct mts_dns_cache **out, size_t entries, size_t max_bytes);
 void mts_dns_cache_free(struct mts_dns_cache *c);
 /* A live entry for k: *wire is borrowed until the next cache call. */
 bool mts_dns_cache_get(struct mts_dns_cache *c, const struct mts_dns_cache_key *k, double now,
@@ -75,6 +75,7 @@ int mts_dns_cache_put(struct mts_dns_cache *c, const struct mts_dns_cache_key *k
                       uint32_t ttl_s, const uint8_t *wire, size_t len,
                       const struct mts_dns_cache_meta *meta);
 size_t mts_dns_cache_used(const struct mts_dns_cache *c);
+size_t mts_dns_cache_bytes(const struct mts_dns_cache *c); /* payload held */
 size_t mts_dns_cache_fixed_bytes(const struct mts_dns_cache *c);
 
 #endif

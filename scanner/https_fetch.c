@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -32,6 +33,7 @@
 #include <openssl/ssl.h>
 
 #include "conn_limit.h"
+#include "local_error.h"
 #include "curl_loop.h"
 #include "tls_observe.h"
 
@@ -45,9 +47,11 @@
 #define DEFAULT_USER_AGENT         "mtasts-scan/" MTS_VERSION " (+research scanner)"
 #define POLICY_PATH                "/.well-known/mta-sts.txt"
 #define MAX_HOST_LEN               253
+#define LOCAL_TRIES_MAX            8 /* attempts this machine cannot make before giving up */
 
 enum fetch_state {
     ST_WAIT_SLOT, /* waiting for a per-address connection slot */
+    ST_BACKOFF,   /* this machine had no socket to give: waiting to try again */
     ST_QUEUED,    /* waiting for a transfer slot (h->queue) */
     ST_TRANSFER,  /* in curl */
     ST_DELIVER,   /* observation built; deferred event pending */
@@ -64,11 +68,14 @@ struct fetch {
     mts_https_done_fn done;
     void *arg;
     struct event *deliver_ev;
+    struct event *backoff_ev;
+    unsigned local_tries; /* attempts this machine could not make */
     struct mts_conn_slot *slot;
     /* One attempt (one address): reset by start_transfer(). */
     CURL *easy;
     struct curl_slist *connect_to;
     char errbuf[CURL_ERROR_SIZE];
+    int socket_errno; /* why this attempt's socket() failed, or 0 */
     unsigned char *body;
     size_t body_len, body_cap;
     bool truncated;
@@ -106,6 +113,8 @@ static const char *const result_names[MTS_HTTPS_RESULT_COUNT] = {
     [MTS_HTTPS_REDIRECT] = "redirect",
     [MTS_HTTPS_TOO_LARGE] = "too-large",
     [MTS_HTTPS_ERROR] = "error",
+    [MTS_HTTPS_LOCAL_ERROR] = "local-error",
+    [MTS_HTTPS_QUEUE_TIMEOUT] = "queue-timeout",
 };
 
 const char *mts_https_result_name(enum mts_https_result r)
@@ -159,6 +168,9 @@ static void fetch_free(struct fetch *f)
     end_attempt(f);
     if (f->deliver_ev) {
         event_free(f->deliver_ev);
+    }
+    if (f->backoff_ev) {
+        event_free(f->backoff_ev);
     }
     for (size_t i = 0; i < f->naddrs; i++) {
         free(f->addrs[i]);
@@ -359,6 +371,14 @@ fail:
     return NULL;
 }
 
+/* An observation of a fetch that never talked to the server: why, and nothing else. */
+static json_t *bare_obs(const struct fetch *f, enum mts_https_result result, const char *detail)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:i, s:s}", "url", f->url, "why", f->why, "result",
+                     result_names[result], "addr", f->addrs[f->ai], "port", (int)f->h->o.port,
+                     "curl_error", detail);
+}
+
 /* Ends the fetch: its observation (or, out of memory, a bare one) goes out from the loop. */
 static void deliver(struct fetch *f, json_t *obs, enum mts_https_result result)
 {
@@ -406,6 +426,18 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 /* OpenSSL's protocol message trace: only notes that the server sent something. */
+/* Our socket, so that a shortage of this machine is told apart from the server's failure. */
+static curl_socket_t on_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct fetch *f = arg;
+    (void)purpose;
+    curl_socket_t fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (fd == CURL_SOCKET_BAD) {
+        f->socket_errno = errno;
+    }
+    return fd;
+}
+
 static void on_tls_message(int write_p, int version, int content_type, const void *buf, size_t len,
                            SSL *ssl, void *arg)
 {
@@ -518,6 +550,8 @@ static int setup_easy(struct fetch *f)
     SET(CURLOPT_WRITEFUNCTION, on_body);
     SET(CURLOPT_WRITEDATA, f);
     SET(CURLOPT_ERRORBUFFER, f->errbuf);
+    SET(CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    SET(CURLOPT_OPENSOCKETDATA, f);
 #undef SET
     return rc == CURLE_OK ? 0 : -EIO;
 }
@@ -525,6 +559,7 @@ static int setup_easy(struct fetch *f)
 static void start_transfer(struct fetch *f)
 {
     f->errbuf[0] = '\0';
+    f->socket_errno = 0;
     f->body_len = 0;
     f->truncated = false;
     f->tcp_connected = false;
@@ -550,8 +585,66 @@ static void on_slot(void *arg, struct mts_conn_slot *slot)
     struct fetch *f = arg;
 
     f->slot = slot;
+    if (mts_conn_slot_expired(slot)) {
+        /* A tarpit may hold every slot of its address: the next address may do better. */
+        end_attempt(f);
+        if (f->ai + 1 < f->naddrs) {
+            f->ai++;
+            begin_attempt(f);
+        } else {
+            deliver(
+                f,
+                bare_obs(f, MTS_HTTPS_QUEUE_TIMEOUT, "no connection slot to the address in time"),
+                MTS_HTTPS_QUEUE_TIMEOUT);
+        }
+        return;
+    }
     enter_state(f, ST_QUEUED);
     pump(f->h);
+}
+
+static void on_backoff_over(evutil_socket_t fd, short what, void *arg)
+{
+    struct fetch *f = arg;
+
+    (void)fd;
+    (void)what;
+    begin_attempt(f);
+    pump(f->h);
+}
+
+/* This machine could not open the connection: try the same address again after a back-off,
+ * or give up with a local error. Never a fact about the server. */
+static void local_failure(struct fetch *f, int err)
+{
+    end_attempt(f);
+    if (++f->local_tries >= LOCAL_TRIES_MAX) {
+        deliver(f, bare_obs(f, MTS_HTTPS_LOCAL_ERROR, strerror(err)), MTS_HTTPS_LOCAL_ERROR);
+        return;
+    }
+    if (!f->backoff_ev && !(f->backoff_ev = evtimer_new(f->h->base, on_backoff_over, f))) {
+        deliver(f, NULL, MTS_HTTPS_ERROR);
+        return;
+    }
+    unsigned ms = mts_local_backoff_ms(f->local_tries);
+    struct timeval tv = {ms / 1000, (suseconds_t)(ms % 1000) * 1000};
+    enter_state(f, ST_BACKOFF);
+    evtimer_add(f->backoff_ev, &tv);
+}
+
+/* The errno of this machine that stopped the attempt from connecting, or 0. */
+static int local_errno(const struct fetch *f, CURLcode rc)
+{
+    long os_errno = 0;
+
+    if (f->socket_errno) {
+        return mts_errno_is_local(f->socket_errno) ? f->socket_errno : 0;
+    }
+    if (rc != CURLE_COULDNT_CONNECT ||
+        curl_easy_getinfo(f->easy, CURLINFO_OS_ERRNO, &os_errno) != CURLE_OK) {
+        return 0;
+    }
+    return mts_errno_is_local((int)os_errno) ? (int)os_errno : 0;
 }
 
 static void begin_attempt(struct fetch *f)
@@ -577,8 +670,11 @@ static void on_transfer_done(void *arg, CURL *easy, CURLcode rc)
 
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
     struct fetch *f = priv;
+    int local = local_errno(f, rc);
     transfer = classify(f, rc);
-    if (is_connect_failure(transfer) && f->ai + 1 < f->naddrs) {
+    if (local) {
+        local_failure(f, local); /* leaves ST_TRANSFER */
+    } else if (is_connect_failure(transfer) && f->ai + 1 < f->naddrs) {
         end_attempt(f);
         f->ai++;
         begin_attempt(f); /* leaves ST_TRANSFER */

@@ -49,6 +49,8 @@ enum mts_https_result {
     MTS_HTTPS_REDIRECT,
     MTS_HTTPS_TOO_LARGE,
     MTS_HTTPS_ERROR,
+    MTS_HTTPS_LOCAL_ERROR,   /* this machine could not open the connection (descriptors, ports) */
+    MTS_HTTPS_QUEUE_TIMEOUT, /* no connection slot to any address within the admission deadline */
     MTS_HTTPS_RESULT_COUNT
 };
 

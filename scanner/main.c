@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,6 +46,7 @@ static const char usage_text[] =
     "      --dns-inflight N   DNS queries in flight (default 2000)\n"
     "      --timeout-dns MS   per try (default 2000); --dns-tries N (default 3)\n"
     "      --dane             also look up TLSA _25._tcp.MX with the DO bit\n"
+    "      --dns-cache-bytes N  bound of the scan-wide DNS cache (default 33554432)\n"
     "Probes:\n"
     "      --no-https         skip the policy fetch\n"
     "      --no-smtp          skip the STARTTLS probes\n"
@@ -65,6 +67,13 @@ static const char usage_text[] =
     "      --per-ip N         connections per destination address (default 2)\n"
     "      --https-max N      HTTPS transfers at once (default 200)\n"
     "      --smtp-max N       SMTP sessions at once (default 200)\n"
+    "      --dns-tcp-max N    DNS TCP fallbacks at once (default 64)\n"
+    "      --queue-timeout MS  longest wait for a connection slot to one address; then the\n"
+    "                         probe is recorded as queue-timeout (default 120000)\n"
+    "      --mx-cache-bytes N  bound of the scan-wide MX probe cache; a key forgotten past\n"
+    "                         it is probed again when asked again (default 67108864)\n"
+    "      --writer-backlog N  store records waiting for the disk at which no new domain is\n"
+    "                         admitted until a quarter remain (default 4000)\n"
     "      --ehlo NAME        EHLO name (default: this host's name)\n"
     "      --user-agent STR   HTTP User-Agent\n"
     "      --allow-private    connect to private/loopback/reserved addresses (test worlds)\n"
@@ -72,6 +81,9 @@ static const char usage_text[] =
     "Output:\n"
     "      --progress         force the progress line; -q, --quiet silences it\n"
     "  -h, --help             this text;  -V, --version\n"
+    "\n"
+    "The open-files limit is raised to its hard limit at start; when it is still too small\n"
+    "for --https-max, --smtp-max and --dns-tcp-max, they are lowered to fit (said on stderr).\n"
     "\n"
     "Exit status: 0 done (also after a clean interruption), 1 runtime error, 2 usage error.\n";
 
@@ -103,6 +115,11 @@ enum long_only {
     OPT_PER_IP,
     OPT_HTTPS_MAX,
     OPT_SMTP_MAX,
+    OPT_DNS_TCP_MAX,
+    OPT_QUEUE_TIMEOUT,
+    OPT_WRITER_BACKLOG,
+    OPT_DNS_CACHE_BYTES,
+    OPT_MX_CACHE_BYTES,
     OPT_EHLO,
     OPT_USER_AGENT,
     OPT_ALLOW_PRIVATE,
@@ -144,6 +161,11 @@ static const struct option long_options[] = {
     {"per-ip", required_argument, NULL, OPT_PER_IP},
     {"https-max", required_argument, NULL, OPT_HTTPS_MAX},
     {"smtp-max", required_argument, NULL, OPT_SMTP_MAX},
+    {"dns-tcp-max", required_argument, NULL, OPT_DNS_TCP_MAX},
+    {"queue-timeout", required_argument, NULL, OPT_QUEUE_TIMEOUT},
+    {"writer-backlog", required_argument, NULL, OPT_WRITER_BACKLOG},
+    {"dns-cache-bytes", required_argument, NULL, OPT_DNS_CACHE_BYTES},
+    {"mx-cache-bytes", required_argument, NULL, OPT_MX_CACHE_BYTES},
     {"ehlo", required_argument, NULL, OPT_EHLO},
     {"user-agent", required_argument, NULL, OPT_USER_AGENT},
     {"allow-private", no_argument, NULL, OPT_ALLOW_PRIVATE},
@@ -202,6 +224,11 @@ static void config_defaults(struct mts_scan_config *c)
     c->per_ip = 2;
     c->https_max = 200;
     c->smtp_max = 200;
+    c->dns_tcp_max = 64;
+    c->queue_ms = 120000;
+    c->writer_backlog = 4000;
+    c->dns_cache_bytes = 32u << 20;
+    c->mx_cache_bytes = 64u << 20;
     c->max_mx = 10;
     c->max_addrs = 2;
     c->smtp_port = 25;
@@ -214,6 +241,68 @@ static void config_defaults(struct mts_scan_config *c)
     c->grace_ms = 10000;
     c->max_body = 65536;
     c->user_agent = "mtasts-scan/" MTS_VERSION " (MTA-STS research scanner)";
+}
+
+/* Descriptors a scan holds besides its connections and DNS sockets: stdio, the event loop
+   and its signal pipe, the store (data, lock) and the writer's wake-up, input files,
+   curl's wake-up pair, with slack for libraries. */
+#define FD_RESERVED 24
+
+/* UDP sockets of the DNS engine: per address family, enough that each socket's ID space
+   stays a quarter full (scanner/dns_engine.c), at least 4. */
+static unsigned long dns_udp_sockets(const struct mts_scan_config *c)
+{
+    unsigned long per_family = (c->dns_inflight + 16383) / 16384;
+    return 2 * (per_family < 4 ? 4 : per_family);
+}
+
+/* Lowers *v to its share of the room, at least 1. */
+static unsigned fit_share(unsigned v, unsigned long need, unsigned long room)
+{
+    unsigned long share = (unsigned long)v * room / need;
+    return share < 1 ? 1 : (unsigned)share;
+}
+
+/*
+ * This machine's limits must never become observations: raises the open-files limit to its
+ * hard limit and, when the connections the options allow still do not fit, lowers
+ * --https-max, --smtp-max and --dns-tcp-max in proportion. Returns false (with a message)
+ * when not even one connection of each kind fits.
+ */
+static bool fit_open_files(struct mts_scan_config *c)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return true;
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit raised = {rl.rlim_max, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            rl.rlim_cur = rl.rlim_max;
+    }
+    unsigned long fixed = FD_RESERVED + dns_udp_sockets(c);
+    unsigned long need = (unsigned long)c->https_max + c->smtp_max + c->dns_tcp_max;
+    unsigned long limit = rl.rlim_cur == RLIM_INFINITY ? ~0ul : (unsigned long)rl.rlim_cur;
+    if (limit >= fixed + need)
+        return true;
+    if (limit < fixed + 3) {
+        fprintf(stderr,
+                "mtasts-scan: open files: the limit (RLIMIT_NOFILE, hard limit %lu) is too small: "
+                "a scan needs at least %lu; raise it (ulimit -n)\n",
+                limit, fixed + 3);
+        return false;
+    }
+    unsigned long room = limit - fixed;
+    unsigned https = fit_share(c->https_max, need, room);
+    unsigned smtp = fit_share(c->smtp_max, need, room);
+    unsigned tcp = fit_share(c->dns_tcp_max, need, room);
+    fprintf(stderr,
+            "mtasts-scan: open files: the limit (RLIMIT_NOFILE) is %lu: lowered --https-max %u -> "
+            "%u, --smtp-max %u -> %u, --dns-tcp-max %u -> %u to fit\n",
+            limit, c->https_max, https, c->smtp_max, smtp, c->dns_tcp_max, tcp);
+    c->https_max = https;
+    c->smtp_max = smtp;
+    c->dns_tcp_max = tcp;
+    return true;
 }
 
 static int dry_run(const struct mts_scan_config *c, struct mts_exclude *ex)
@@ -336,6 +425,13 @@ int main(int argc, char **argv)
                 {OPT_PER_IP, 1, 1000, offsetof(struct mts_scan_config, per_ip)},
                 {OPT_HTTPS_MAX, 1, 100000, offsetof(struct mts_scan_config, https_max)},
                 {OPT_SMTP_MAX, 1, 100000, offsetof(struct mts_scan_config, smtp_max)},
+                {OPT_DNS_TCP_MAX, 1, 100000, offsetof(struct mts_scan_config, dns_tcp_max)},
+                {OPT_QUEUE_TIMEOUT, 10, 3600000, offsetof(struct mts_scan_config, queue_ms)},
+                {OPT_WRITER_BACKLOG, 4, 10000000, offsetof(struct mts_scan_config, writer_backlog)},
+                {OPT_DNS_CACHE_BYTES, 65536, 4000000000,
+                 offsetof(struct mts_scan_config, dns_cache_bytes)},
+                {OPT_MX_CACHE_BYTES, 65536, 4000000000,
+                 offsetof(struct mts_scan_config, mx_cache_bytes)},
                 {OPT_GRACE, 0, 3600000, offsetof(struct mts_scan_config, grace_ms)},
             };
             size_t i;
@@ -397,6 +493,10 @@ int main(int argc, char **argv)
         c.scan_id = default_id;
     }
 
+    if (!fit_open_files(&c)) {
+        mts_exclude_free(ex);
+        return 1;
+    }
     char err[512] = "";
     int rc = mts_pipeline_run(&c, ex, err, sizeof err);
     if (rc != 0)

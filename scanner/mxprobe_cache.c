@@ -1,9 +1,11 @@
 /*
  * Why: a few large providers receive the mail of most domains, so a per-domain prober
  * would open the same SMTP session thousands of times, which is impolite and slow, and
- * would store thousands of copies of one observation. Keys live for the whole scan (a key
- * probed once is never probed again), so an entry shrinks to a few bytes of summary once
- * its record has been handed to the store and to the requests that waited for it.
+ * would store thousands of copies of one observation. Keys live as long as the byte bound
+ * allows (in a scan of ordinary size, the whole scan), and an entry shrinks to a few bytes
+ * of summary once its record has been handed to the store and to the requests that waited
+ * for it. Past the bound the oldest finished keys go first; a key with answers still
+ * queued stays until they are delivered.
  */
 #include "mxprobe_cache.h"
 
@@ -30,9 +32,11 @@ static const char *const version_names[] = {NULL,      "SSLv3",   "TLSv1",
                                             "TLSv1.1", "TLSv1.2", "TLSv1.3"};
 
 struct entry {
-    struct entry *next; /* hash chain */
+    struct entry *next;     /* hash chain */
+    TAILQ_ENTRY(entry) age; /* c->finished, oldest first, once finished */
     uint64_t hash;
     struct request_list waiters; /* while running */
+    unsigned answers;            /* requests queued in c->answers for this entry */
     struct mts_mxprobe_cache *cache;
     uint8_t running, result, stage, verify, version, injection;
     size_t hostlen; /* key = host \0 addr \0 */
@@ -48,8 +52,16 @@ struct mts_mxprobe_cache {
     size_t nbuckets;
     struct request_list answers; /* requests for finished keys, answered from the loop */
     struct event *answer_ev;
+    TAILQ_HEAD(, entry) finished; /* oldest first: the eviction order */
+    size_t max_bytes;             /* 0: no bound */
+    size_t nentries;              /* entries in the table now */
     struct mts_mxprobe_cache_stats stats;
 };
+
+static size_t entry_bytes(const struct entry *e)
+{
+    return sizeof(*e) + e->hostlen + strlen(e->key + e->hostlen + 1) + 2;
+}
 
 static uint64_t hash_key(const char *host, const char *addr)
 {
@@ -126,6 +138,22 @@ static void summary_of(const struct entry *e, struct mts_mxprobe_summary *sum)
     sum->injection = e->injection;
 }
 
+/* Forgets the oldest finished keys while the entries pass the byte bound. */
+static void evict(struct mts_mxprobe_cache *c)
+{
+    struct entry *e;
+    while (c->max_bytes && c->stats.bytes > c->max_bytes &&
+           (e = TAILQ_FIRST(&c->finished)) != NULL && e->answers == 0) {
+        TAILQ_REMOVE(&c->finished, e, age);
+        struct entry **pp = find(c, e->key, e->key + e->hostlen + 1, e->hash);
+        *pp = e->next;
+        c->stats.bytes -= entry_bytes(e);
+        c->stats.evicted++;
+        c->nentries--;
+        free(e);
+    }
+}
+
 static void probe_done(void *arg, json_t *rec)
 {
     struct entry *e = arg;
@@ -133,6 +161,7 @@ static void probe_done(void *arg, json_t *rec)
     summarise(e, rec);
     e->running = 0;
     c->stats.running--;
+    TAILQ_INSERT_TAIL(&c->finished, e, age);
     if (c->on_finished)
         c->on_finished(c->arg, e->key, e->key + e->hostlen + 1, json_incref(rec));
     /* Detach first: callbacks may make new requests, which now see a finished entry. */
@@ -162,9 +191,11 @@ static void answer_cb(evutil_socket_t fd, short what, void *arg)
         STAILQ_REMOVE_HEAD(&now, link);
         struct mts_mxprobe_summary sum;
         summary_of(r->entry, &sum);
+        r->entry->answers--;
         r->done(r->arg, &sum, NULL);
         free(r);
     }
+    evict(c);
 }
 
 /* Starts the probe of e: the prober takes the host's name in wire form. */
@@ -205,6 +236,7 @@ int mts_mxprobe_request(struct mts_mxprobe_cache *c, const char *host, const cha
     if (e) {
         c->stats.hits++;
         r->entry = e;
+        e->answers++;
         STAILQ_INSERT_TAIL(&c->answers, r, link);
         event_active(c->answer_ev, EV_TIMEOUT, 1);
         return 0;
@@ -234,9 +266,18 @@ int mts_mxprobe_request(struct mts_mxprobe_cache *c, const char *host, const cha
     STAILQ_INSERT_TAIL(&e->waiters, r, link);
     *pp = e;
     c->stats.running++;
-    if (++c->stats.keys > c->nbuckets)
+    c->stats.bytes += entry_bytes(e);
+    c->stats.keys++;
+    if (++c->nentries > c->nbuckets)
         grow(c);
+    evict(c);
     return 0;
+}
+
+void mts_mxprobe_cache_set_max_bytes(struct mts_mxprobe_cache *c, size_t max_bytes)
+{
+    c->max_bytes = max_bytes;
+    evict(c);
 }
 
 int mts_mxprobe_cache_new(struct mts_mxprobe_cache **out, struct mts_smtp *smtp,
@@ -255,6 +296,7 @@ int mts_mxprobe_cache_new(struct mts_mxprobe_cache **out, struct mts_smtp *smtp,
     c->on_finished = on_finished;
     c->arg = arg;
     STAILQ_INIT(&c->answers);
+    TAILQ_INIT(&c->finished);
     c->nbuckets = 1024;
     c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
     c->answer_ev = event_new(base, -1, 0, answer_cb, c);

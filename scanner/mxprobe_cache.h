@@ -6,9 +6,11 @@
  * request for it is answered, so a domain record never refers to a probe record that is
  * not yet stored.
  *
- * Memory: one entry per distinct key for the whole scan, holding the key and a four-byte
- * summary (about 100 bytes with allocator overhead: ~10 MB for 100,000 MX addresses); the
- * record itself is released as soon as the waiting requests have seen it.
+ * Memory: one entry per distinct key, holding the key and a four-byte summary (about 100
+ * bytes with allocator overhead: ~10 MB for 100,000 MX addresses); the record itself is
+ * released as soon as the waiting requests have seen it. The entries are bounded in bytes
+ * (mts_mxprobe_cache_set_max_bytes): past the bound the oldest finished keys are forgotten,
+ * and a forgotten key asked again is probed again (its store record is replaced).
  *
  * Errors are negative errno values. Not thread-safe: one event loop owns a cache.
  */
@@ -56,8 +58,13 @@ int mts_mxprobe_request(struct mts_mxprobe_cache *cache, const char *host, const
                                      const json_t *record),
                         void *arg);
 
+/* Bounds the bytes of the entries (keys and summaries; 0: no bound, the default). */
+void mts_mxprobe_cache_set_max_bytes(struct mts_mxprobe_cache *cache, size_t max_bytes);
+
 struct mts_mxprobe_cache_stats {
-    unsigned long keys;     /* distinct keys seen */
+    unsigned long keys;     /* keys probed (a forgotten key asked again counts again) */
+    unsigned long evicted;  /* finished keys forgotten for the byte bound */
+    size_t bytes;           /* bytes of the entries held now */
     unsigned long running;  /* probes running now */
     unsigned long requests; /* requests made */
     unsigned long joined;   /* requests that joined a running probe */

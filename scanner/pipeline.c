@@ -9,7 +9,9 @@
  *   COMMIT   the raw record goes to the store's writer
  *
  * Back-pressure: at most cfg->concurrency jobs exist, and the input is read only when a
- * job ends, so memory stays flat however long the list. A domain is done when its record
+ * job ends, so memory stays flat however long the list. When the store's writer falls
+ * behind, no new job starts until it signals that it drained: the loop never waits on the
+ * disk, and the jobs in flight keep their timers. A domain is done when its record
  * is committed; every MX probe record and policy body it refers to is queued to the
  * writer before it, and the writer commits in order, so --resume may trust any domain
  * record it finds.
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -130,6 +133,8 @@ struct scan {
     struct mts_mxprobe_cache *probes;
     struct mts_progress *progress;
     struct event *sigint_ev, *sigterm_ev, *grace_ev;
+    int drained_fd; /* eventfd: the writer drained after falling behind */
+    struct event *drained_ev;
 
     struct job *jobs; /* in flight */
     unsigned inflight;
@@ -813,10 +818,12 @@ static void scan_finish_if_idle(struct scan *s)
         event_base_loopbreak(s->base);
 }
 
-/* Starts jobs until the concurrency bound is reached or the input ends. */
+/* Starts jobs until the concurrency bound is reached, the input ends or the writer is
+   behind (on_writer_drained calls again). */
 static void scan_fill(struct scan *s)
 {
-    while (!s->stopping && !s->input_done && s->inflight < s->cfg->concurrency) {
+    while (!s->stopping && !s->input_done && s->inflight < s->cfg->concurrency &&
+           !mts_writer_behind(s->writer)) {
         const char *name;
         int rc = mts_input_next(s->input, &name);
         if (rc == 0) {
@@ -866,6 +873,25 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     s->grace_ev = evtimer_new(s->base, on_grace_over, s);
     if (s->grace_ev)
         evtimer_add(s->grace_ev, &tv);
+}
+
+/* Writer thread: wakes the loop, which admits domains again. */
+static void on_drained(void *arg)
+{
+    struct scan *s = arg;
+    uint64_t one = 1;
+    /* Cannot fail: one wake per drain never overflows the eventfd's counter. */
+    ssize_t n = write(s->drained_fd, &one, sizeof one);
+    (void)n;
+}
+
+static void on_writer_drained(evutil_socket_t fd, short what, void *arg)
+{
+    struct scan *s = arg;
+    uint64_t n;
+    (void)what;
+    if (read(fd, &n, sizeof n) == sizeof n)
+        scan_fill(s);
 }
 
 static void on_commit(void *arg, const struct mts_writer_commit *info)
@@ -977,7 +1003,23 @@ static int scan_open_store(struct scan *s, json_t **prev, char *err, size_t errl
                  c->scan_id, c->db);
         return -EEXIST;
     }
-    struct mts_writer_opts wo = {.on_commit = on_commit, .on_commit_arg = s};
+    s->drained_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    s->drained_ev = s->drained_fd < 0 ? NULL
+                                      : event_new(s->base, s->drained_fd, EV_READ | EV_PERSIST,
+                                                  on_writer_drained, s);
+    if (!s->drained_ev || event_add(s->drained_ev, NULL) < 0) {
+        snprintf(err, errlen, "cannot watch the store writer: %s", strerror(errno));
+        return -EIO;
+    }
+    /* Never blocks in put: admission stops at --writer-backlog pending records instead, so
+       the queue holds at most that plus the records of the jobs in flight. */
+    struct mts_writer_opts wo = {.on_commit = on_commit,
+                                 .on_commit_arg = s,
+                                 .queue_max = SIZE_MAX,
+                                 .high_mark = c->writer_backlog,
+                                 .low_mark = c->writer_backlog / 4,
+                                 .on_drained = on_drained,
+                                 .on_drained_arg = s};
     rc = mts_writer_start(&s->writer, s->store, &wo);
     if (rc != 0)
         snprintf(err, errlen, "cannot start the store writer: %s", mts_store_strerror(rc));
@@ -994,7 +1036,9 @@ static int scan_open_engines(struct scan *s, char *err, size_t errlen)
         .tries = c->dns_tries,
         .max_inflight = c->dns_inflight,
         .rate_qps = c->rate,
+        .max_tcp = c->dns_tcp_max,
         .cache_entries = 1u << 16,
+        .cache_bytes = c->dns_cache_bytes,
     };
     int rc = mts_dns_new(&s->dns, s->base, &dopts);
     if (rc != 0) {
@@ -1006,6 +1050,8 @@ static int scan_open_engines(struct scan *s, char *err, size_t errlen)
         snprintf(err, errlen, "connection limits: out of memory");
         return rc;
     }
+    mts_conn_limit_set_wait_ms(s->https_limit, c->queue_ms);
+    mts_conn_limit_set_wait_ms(s->smtp_limit, c->queue_ms);
     struct mts_https_opts hopts = {
         .ca_file = c->ca_file,
         .port = c->https_port,
@@ -1040,9 +1086,12 @@ static int scan_open_engines(struct scan *s, char *err, size_t errlen)
         return rc;
     }
     rc = mts_mxprobe_cache_new(&s->probes, s->smtp, on_probe_finished, s);
-    if (rc != 0)
+    if (rc != 0) {
         snprintf(err, errlen, "MX probe cache: out of memory");
-    return rc;
+        return rc;
+    }
+    mts_mxprobe_cache_set_max_bytes(s->probes, c->mx_cache_bytes);
+    return 0;
 }
 
 static void scan_close_engines(struct scan *s)
@@ -1071,7 +1120,7 @@ static void scan_close_engines(struct scan *s)
 int mts_pipeline_run(const struct mts_scan_config *cfg, const struct mts_exclude *ex, char *err,
                      size_t errlen)
 {
-    struct scan s = {.cfg = cfg, .ex = ex};
+    struct scan s = {.cfg = cfg, .ex = ex, .drained_fd = -1};
     json_t *prev = NULL;
     int rc;
     char msg[512] = "";
@@ -1148,6 +1197,10 @@ out:
             snprintf(err, errlen, "store: %s", mts_store_strerror(wrc));
         }
     }
+    if (s.drained_ev)
+        event_free(s.drained_ev);
+    if (s.drained_fd >= 0)
+        close(s.drained_fd);
     mts_store_close(s.store);
     event_base_free(s.base);
     mts_input_free(s.input);

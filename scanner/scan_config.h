@@ -29,14 +29,19 @@ struct mts_scan_config {
     bool no_smtp, no_https, smtp_all, dane, ipv6, allow_private, fetch_unauthenticated;
 
     unsigned shard_k, shard_n;
-    unsigned concurrency;  /* domains in flight */
-    unsigned dns_inflight; /* DNS queries in flight */
-    unsigned rate;         /* DNS queries per second, 0: unlimited */
-    unsigned per_ip;       /* concurrent connections per destination address */
-    unsigned https_max;    /* concurrent HTTPS transfers */
-    unsigned smtp_max;     /* concurrent SMTP sessions */
-    unsigned max_mx;       /* MX hosts looked at per domain */
-    unsigned max_addrs;    /* addresses probed per MX host and family */
+    unsigned concurrency;     /* domains in flight */
+    unsigned dns_inflight;    /* DNS queries in flight */
+    unsigned rate;            /* DNS queries per second, 0: unlimited */
+    unsigned per_ip;          /* concurrent connections per destination address */
+    unsigned https_max;       /* concurrent HTTPS transfers */
+    unsigned smtp_max;        /* concurrent SMTP sessions */
+    unsigned dns_tcp_max;     /* concurrent DNS TCP fallbacks */
+    unsigned queue_ms;        /* deadline of a wait for a connection slot */
+    unsigned writer_backlog;  /* uncommitted store records at which admission pauses */
+    unsigned dns_cache_bytes; /* bound of the DNS cache's names and replies */
+    unsigned mx_cache_bytes;  /* bound of the MX probe cache's entries */
+    unsigned max_mx;          /* MX hosts looked at per domain */
+    unsigned max_addrs;       /* addresses probed per MX host and family */
     uint16_t smtp_port, https_port;
     unsigned timeout_dns_ms, dns_tries;
     unsigned timeout_connect_ms, timeout_https_ms, timeout_smtp_ms;

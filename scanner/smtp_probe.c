@@ -21,6 +21,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -30,13 +31,17 @@
 #include <openssl/err.h>
 
 #include "conn_limit.h"
+#include "local_error.h"
 #include "tls_observe.h"
 
 /* Most bytes counted (and discarded) as STARTTLS injection straight from the socket. */
 #define INJECTION_READ_MAX 65536
+/* Connection attempts that fail for lack of local resources before the session gives up. */
+#define LOCAL_TRIES_MAX 8
 
 enum smtp_state {
     SMTP_WAIT_SLOT, /* waiting for a connection slot (politeness) */
+    SMTP_BACKOFF,   /* this machine had no socket to give: waiting to try again */
     SMTP_CONNECT,   /* TCP connect in progress */
     SMTP_BANNER,    /* reading the greeting */
     SMTP_EHLO,      /* EHLO sent, reading capabilities */
@@ -48,7 +53,7 @@ enum smtp_state {
 };
 
 static const char *const state_names[SMTP_STATE_COUNT] = {
-    "wait-slot", "connect", "banner", "ehlo", "starttls", "handshake", "quit", "done"};
+    "wait-slot", "backoff", "connect", "banner", "ehlo", "starttls", "handshake", "quit", "done"};
 
 static const char *smtp_state_name(enum smtp_state st)
 {
@@ -57,18 +62,19 @@ static const char *smtp_state_name(enum smtp_state st)
 
 /* The record's "stage" for a session that ends while in a state. */
 static const enum mts_smtp_stage state_stage[SMTP_STATE_COUNT] = {
-    MTS_SMTP_STAGE_CONNECT,  MTS_SMTP_STAGE_CONNECT,   MTS_SMTP_STAGE_BANNER, MTS_SMTP_STAGE_EHLO,
-    MTS_SMTP_STAGE_STARTTLS, MTS_SMTP_STAGE_HANDSHAKE, MTS_SMTP_STAGE_QUIT,   MTS_SMTP_STAGE_DONE};
+    MTS_SMTP_STAGE_CONNECT,   MTS_SMTP_STAGE_CONNECT, MTS_SMTP_STAGE_CONNECT,
+    MTS_SMTP_STAGE_BANNER,    MTS_SMTP_STAGE_EHLO,    MTS_SMTP_STAGE_STARTTLS,
+    MTS_SMTP_STAGE_HANDSHAKE, MTS_SMTP_STAGE_QUIT,    MTS_SMTP_STAGE_DONE};
 
 /* The record field holding the reply lines read in a state. */
-static const char *const state_lines[SMTP_STATE_COUNT] = {NULL,       NULL, "banner", "ehlo",
-                                                          "starttls", NULL, "quit",   NULL};
+static const char *const state_lines[SMTP_STATE_COUNT] = {
+    NULL, NULL, NULL, "banner", "ehlo", "starttls", NULL, "quit", NULL};
 
 static const char *const result_names[MTS_SMTP_RESULT_COUNT] = {
     "ok",          "connect-refused",   "connect-timeout",  "reset",    "timeout",
     "banner-4xx",  "banner-5xx",        "banner-malformed", "too-long", "ehlo-rejected",
     "no-starttls", "starttls-rejected", "handshake-failed", "excluded", "special-address",
-    "error"};
+    "error",       "local-error",       "queue-timeout"};
 
 static const char *const stage_names[MTS_SMTP_STAGE_COUNT] = {
     "connect", "banner", "ehlo", "starttls", "handshake", "quit", "done"};
@@ -148,13 +154,15 @@ struct session {
     double t_connect;            /* monotonic ms at connect, 0 before */
     double ms[SMTP_STATE_COUNT]; /* time spent per state */
     unsigned char visited[SMTP_STATE_COUNT];
-    int quit_replied; /* a complete reply to QUIT arrived */
+    int quit_replied;     /* a complete reply to QUIT arrived */
+    unsigned local_tries; /* connection attempts this machine could not make */
     void (*done)(void *arg, json_t *record);
     void *arg;
 };
 
 static void enter_state(struct session *s, enum smtp_state next);
 static void finish(struct session *s);
+static void local_failure(struct session *s, int err);
 
 static double now_ms(void)
 {
@@ -446,6 +454,8 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
     case SMTP_CONNECT:
         if (err == ETIMEDOUT)
             fail(s, MTS_SMTP_CONNECT_TIMEOUT, NULL, 0);
+        else if (mts_errno_is_local(err))
+            local_failure(s, err);
         else
             fail(s, MTS_SMTP_ERROR, evutil_socket_error_to_string(err), 0);
         break;
@@ -472,6 +482,9 @@ static void stage_timeout_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     switch (s->state) {
+    case SMTP_BACKOFF:
+        enter_state(s, SMTP_CONNECT);
+        break;
     case SMTP_CONNECT:
         fail(s, MTS_SMTP_CONNECT_TIMEOUT, NULL, 0);
         break;
@@ -496,7 +509,11 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     trace(s, "session deadline");
-    fail(s, s->state == SMTP_CONNECT ? MTS_SMTP_CONNECT_TIMEOUT : MTS_SMTP_TIMEOUT, "deadline", 0);
+    if (s->state == SMTP_BACKOFF)
+        fail(s, MTS_SMTP_LOCAL_ERROR, "deadline while backing off", 0);
+    else
+        fail(s, s->state == SMTP_CONNECT ? MTS_SMTP_CONNECT_TIMEOUT : MTS_SMTP_TIMEOUT, "deadline",
+             0);
 }
 
 /* Counts and discards whatever the peer sent after the 220 to STARTTLS (never TLS input). */
@@ -517,19 +534,48 @@ static void drain_injection(struct session *s)
         trace(s, "%zu bytes after the 220 to STARTTLS", n + extra);
 }
 
+/* The connection could not be made for lack of something on this machine: try again after
+   a back-off, or give up with a local error. Never a fact about the server. */
+static void local_failure(struct session *s, int err)
+{
+    if (s->bev)
+        bufferevent_free(s->bev);
+    s->bev = NULL;
+    if (++s->local_tries >= LOCAL_TRIES_MAX) {
+        fail(s, MTS_SMTP_LOCAL_ERROR, strerror(err), 0);
+        return;
+    }
+    trace(s, "local error %s, try %u", strerror(err), s->local_tries);
+    enter_state(s, SMTP_BACKOFF);
+}
+
 static void start_connect(struct session *s)
 {
-    s->bev = bufferevent_socket_new(s->smtp->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    /* The socket is ours, so that its errno is read before anything else can change it. */
+    int fd = socket(s->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        int err = errno;
+        if (mts_errno_is_local(err))
+            local_failure(s, err);
+        else
+            fail(s, MTS_SMTP_ERROR, strerror(err), 0);
+        return;
+    }
+    s->bev = bufferevent_socket_new(s->smtp->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (s->bev == NULL) {
-        fail(s, MTS_SMTP_ERROR, "out of memory", 0);
+        close(fd);
+        local_failure(s, ENOMEM);
         return;
     }
     bufferevent_setcb(s->bev, read_cb, NULL, event_cb, s);
     bufferevent_enable(s->bev, EV_READ);
     if (bufferevent_socket_connect(s->bev, (struct sockaddr *)&s->sa, s->salen) < 0) {
         int err = EVUTIL_SOCKET_ERROR();
-        fail(s, err == ECONNREFUSED ? MTS_SMTP_CONNECT_REFUSED : MTS_SMTP_ERROR,
-             evutil_socket_error_to_string(err), 0);
+        if (mts_errno_is_local(err))
+            local_failure(s, err);
+        else
+            fail(s, err == ECONNREFUSED ? MTS_SMTP_CONNECT_REFUSED : MTS_SMTP_ERROR,
+                 evutil_socket_error_to_string(err), 0);
     }
 }
 
@@ -576,7 +622,7 @@ static void enter_state(struct session *s, enum smtp_state next)
 {
     struct mts_smtp *smtp = s->smtp;
     double t = now_ms();
-    if (s->state != SMTP_WAIT_SLOT)
+    if (s->state != SMTP_WAIT_SLOT && s->state != SMTP_BACKOFF)
         s->ms[s->state] += t - s->t_state;
     trace(s, "-> %s", smtp_state_name(next));
     s->state = next;
@@ -594,10 +640,16 @@ static void enter_state(struct session *s, enum smtp_state next)
     switch (next) {
     case SMTP_WAIT_SLOT:
         break;
+    case SMTP_BACKOFF:
+        arm_timer(s, mts_local_backoff_ms(s->local_tries));
+        break;
     case SMTP_CONNECT: {
-        s->t_connect = t;
-        struct timeval tv = {smtp->session_ms / 1000, (smtp->session_ms % 1000) * 1000};
-        evtimer_add(s->deadline, &tv);
+        /* The session deadline runs from the first attempt; back-offs count against it. */
+        if (!s->t_connect) {
+            s->t_connect = t;
+            struct timeval tv = {smtp->session_ms / 1000, (smtp->session_ms % 1000) * 1000};
+            evtimer_add(s->deadline, &tv);
+        }
         start_connect(s);
         break;
     }
@@ -687,7 +739,10 @@ static void finish(struct session *s)
 static void slot_ready(void *arg, struct mts_conn_slot *slot)
 {
     struct session *s = arg;
-    (void)slot;
+    if (mts_conn_slot_expired(slot)) {
+        fail(s, MTS_SMTP_QUEUE_TIMEOUT, "no connection slot to the address in time", 0);
+        return;
+    }
     enter_state(s, SMTP_CONNECT);
 }
 

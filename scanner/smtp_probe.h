@@ -35,6 +35,8 @@ enum mts_smtp_result {
     MTS_SMTP_EXCLUDED,        /* never produced by the prober; for the pipeline's records */
     MTS_SMTP_SPECIAL_ADDRESS, /* idem */
     MTS_SMTP_ERROR,
+    MTS_SMTP_LOCAL_ERROR,   /* this machine could not open the connection (descriptors, ports) */
+    MTS_SMTP_QUEUE_TIMEOUT, /* the connection slot did not come within the admission deadline */
     MTS_SMTP_RESULT_COUNT
 };
 

@@ -474,6 +474,46 @@ static void test_effects(void)
     json_decref(bad);
 }
 
+/* A probe or fetch the scanner could not make (this machine's limits, an admission queue)
+   says nothing about the domain: effect unknown, never unreachable or misconfigured. */
+static void test_scanner_could_not_look(void)
+{
+    add_probe("mx6.example.net 192.0.2.6", "{\"result\":\"local-error\"}");
+    add_probe("mx7.example.net 192.0.2.7", "{\"result\":\"queue-timeout\"}");
+    CHECK_INT(run(GOOD_TXT, MXANS("mx6.example.net."), "[" HOST("mx6.example.net", "192.0.2.6") "]",
+                  FETCH_OK("enforce", "text/plain"), GOOD_RPT),
+              0);
+    CHECK_STR(cls.verdict, "indeterminate");
+    CHECK(has_cat("local-error/mx-probe"));
+    CHECK(!has_cat("mx-info/unreachable"));
+    CHECK(!has_cat("mx-info/smtp-error"));
+    CHECK_INT(cls.mx[0].status, MTS_MX_UNKNOWN);
+    CHECK(!cls.would_bounce);
+    CHECK_INT(run(GOOD_TXT, MXANS("mx7.example.net."), "[" HOST("mx7.example.net", "192.0.2.7") "]",
+                  FETCH_OK("enforce", "text/plain"), GOOD_RPT),
+              0);
+    CHECK_STR(cls.verdict, "indeterminate");
+    CHECK(has_cat("queue-timeout/mx-probe"));
+
+    CHECK_INT(run(GOOD_TXT, NODATA, NULL, "{\"why\":\"txt\",\"result\":\"local-error\"}", GOOD_RPT),
+              0);
+    CHECK_STR(cls.verdict, "indeterminate");
+    CHECK(has_cat("local-error/policy-fetch"));
+    CHECK(!has_cat("sts-policy-fetch-error/other"));
+    CHECK_INT(cls.funnel.policy_fetched, MTS_TRI_UNKNOWN);
+    CHECK_INT(
+        run(GOOD_TXT, NODATA, NULL, "{\"why\":\"txt\",\"result\":\"queue-timeout\"}", GOOD_RPT), 0);
+    CHECK_STR(cls.verdict, "indeterminate");
+    CHECK(has_cat("queue-timeout/policy-fetch"));
+    CHECK_INT(mts_category_effect("local-error/policy-fetch"), MTS_EFFECT_UNKNOWN);
+    CHECK_INT(mts_category_effect("queue-timeout/mx-probe"), MTS_EFFECT_UNKNOWN);
+
+    /* A DNS lookup this machine could not finish hides the deployment like a SERVFAIL. */
+    CHECK_INT(run("{\"result\":\"local-error\"}", NODATA, NULL, NULL, GOOD_RPT), 0);
+    CHECK_STR(cls.verdict, "indeterminate");
+    CHECK(has_cat("dns-failure/sts-txt"));
+}
+
 int main(void)
 {
     st.probes = json_object();
@@ -488,6 +528,7 @@ int main(void)
     test_weak_mx_info_tlsrpt();
     test_hostile_records();
     test_effects();
+    test_scanner_could_not_look();
     mts_classification_free(&cls);
     json_decref(st.probes);
     json_decref(st.bodies);

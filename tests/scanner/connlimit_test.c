@@ -1,7 +1,8 @@
 /*
  * conn_limit on an event loop without sockets: per-address and total bounds, FIFO order,
  * no callback from inside acquire or release, cancellation of waiting and of granted but
- * not yet announced slots, and freeing with slots outstanding (leaks show under ASan).
+ * not yet announced slots, freeing with slots outstanding (leaks show under ASan), and the
+ * wait deadline that keeps a tarpit address from holding its waiters forever.
  */
 #include "check.h"
 #include "conn_limit.h"
@@ -151,6 +152,59 @@ static void test_many(struct event_base *base)
     mts_conn_limit_free(lim);
 }
 
+/* Runs the loop for ms milliseconds of real time. */
+static void run_for(struct event_base *base, unsigned ms)
+{
+    struct timeval tv = {0, (suseconds_t)ms * 1000};
+    event_base_loopexit(base, &tv);
+    event_base_dispatch(base);
+}
+
+static void test_wait_deadline(struct event_base *base)
+{
+    CHECK_INT(mts_conn_limit_new(&lim, base, 1, 2), 0);
+    mts_conn_limit_set_wait_ms(lim, 100);
+    struct waiter tarpit[3], other[2];
+    order[0] = 0;
+    acquire(&tarpit[0], "t0", "192.0.2.66"); /* granted, then held forever */
+    acquire(&tarpit[1], "t1", "192.0.2.66"); /* blocked behind it */
+    acquire(&tarpit[2], "t2", "192.0.2.66");
+    acquire(&other[0], "o0", "192.0.2.7"); /* granted: total 2 */
+    acquire(&other[1], "o1", "192.0.2.8"); /* eligible, waits for the total bound */
+    run(base);
+    CHECK_STR(order, "t0o0");
+    run_for(base, 300);
+    /* Every waiter was told within its deadline; granted slots never expire. */
+    CHECK_STR(order, "t0o0t1t2o1");
+    CHECK(!mts_conn_slot_expired(tarpit[0].slot));
+    CHECK(!mts_conn_slot_expired(other[0].slot));
+    CHECK(mts_conn_slot_expired(tarpit[1].slot));
+    CHECK(mts_conn_slot_expired(tarpit[2].slot));
+    CHECK(mts_conn_slot_expired(other[1].slot));
+    struct mts_conn_limit_stats st;
+    mts_conn_limit_stats(lim, &st);
+    CHECK_INT(st.active, 2);
+    CHECK_INT(st.waiting, 0);
+    CHECK_INT(st.expired, 3);
+    /* Expired slots are released like any other and leave the bounds as they were. */
+    mts_conn_release(lim, tarpit[1].slot);
+    mts_conn_release(lim, tarpit[2].slot);
+    mts_conn_release(lim, other[1].slot);
+    mts_conn_release(lim, other[0].slot);
+    acquire(&other[1], "o2", "192.0.2.8");
+    run(base);
+    CHECK_STR(order, "t0o0t1t2o1o2");
+    CHECK(!mts_conn_slot_expired(other[1].slot));
+    mts_conn_limit_stats(lim, &st);
+    CHECK_INT(st.active, 2);
+    /* A waiter released before its deadline is never called. */
+    acquire(&tarpit[1], "t3", "192.0.2.66");
+    mts_conn_release(lim, tarpit[1].slot);
+    run_for(base, 200);
+    CHECK_STR(order, "t0o0t1t2o1o2");
+    mts_conn_limit_free(lim); /* with a granted slot and the tarpit's slot outstanding */
+}
+
 int main(void)
 {
     struct event_base *base = event_base_new();
@@ -159,6 +213,7 @@ int main(void)
     test_fifo(base);
     test_cancel_granted(base);
     test_many(base);
+    test_wait_deadline(base);
     event_base_free(base);
     return check_exit();
 }

@@ -2,12 +2,16 @@
  * Tests of the DNS engine against the scripted responder in dns_fake.c, all on loopback
  * and one event loop: observation shapes byte for byte, retries across resolvers,
  * timeouts, TCP after truncation, spoofed replies, cache and coalescing, the in-flight and
- * rate limits (checked from the responder's side), 20,000 queries, and freeing with
- * queries outstanding (leaks show up in the sanitizer build).
+ * rate limits (checked from the responder's side), 20,000 queries, freeing with queries
+ * outstanding (leaks show up in the sanitizer build), the TCP bound and a machine out of
+ * descriptors (local-error, never the resolver's failure), and the cache's byte bound.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -462,6 +466,133 @@ static void test_tcp_spoof(void)
     fake_dns_free(srv);
 }
 
+static const char *result_of(const struct result *r)
+{
+    return json_string_value(json_object_get(r->obs, "result"));
+}
+
+static void after_ms(unsigned ms, event_callback_fn cb, void *arg)
+{
+    struct timeval tv = {0, (suseconds_t)ms * 1000};
+    event_base_once(base, -1, EV_TIMEOUT, cb, arg, &tv);
+}
+
+static void ask_later(evutil_socket_t fd, short what, void *arg)
+{
+    void **a = arg;
+    (void)fd, (void)what;
+    ask(a[0], "big.test", LDNS_RR_TYPE_TXT, 0, a[1]);
+}
+
+static struct rlimit saved_nofile;
+
+/* Lowers the soft open-files limit so that the next socket() fails with EMFILE. */
+static void starve_descriptors(void)
+{
+    getrlimit(RLIMIT_NOFILE, &saved_nofile);
+    int lowest = dup(0);
+    close(lowest);
+    struct rlimit rl = {(rlim_t)lowest, saved_nofile.rlim_max};
+    CHECK_INT(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    CHECK(socket(AF_INET, SOCK_STREAM, 0) < 0 && errno == EMFILE);
+}
+
+static void restore_descriptors(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what, (void)arg;
+    setrlimit(RLIMIT_NOFILE, &saved_nofile);
+}
+
+/* TCP fallbacks beyond max_tcp wait for a socket instead of failing; a machine out of
+   descriptors backs off and retries, and a lookup that never gets a socket ends as
+   local-error, never as an error or timeout of the resolver. */
+static void test_tcp_limits(void)
+{
+    struct fake_dns *srv = fake_dns_new(base, tc_rules, 3, 0);
+    struct mts_dns_opts o = {.timeout_ms = 1000, .tries = 2, .tcp_timeout_ms = 400, .max_tcp = 1};
+    char names[1][32];
+    struct mts_dns *d = engine(&srv, 1, &o, names);
+    struct result r[2];
+    struct fake_dns_counts c;
+
+    /* hang.test holds the only TCP socket for 400 ms; big.test, truncated 100 ms later,
+       waits for it and still gets its answer before its own deadline. */
+    void *later[2] = {d, &r[1]};
+    ask(d, "hang.test", LDNS_RR_TYPE_TXT, 0, &r[0]);
+    after_ms(100, ask_later, later); /* before hang.test ends: run() waits for both */
+    run();
+    CHECK_STR(result_of(&r[0]), "timeout");
+    /* 400 ms from its truncation at 100 ms: the socket frees at 400 ms, in time. */
+    CHECK_STR(result_of(&r[1]), "answer");
+    fake_dns_counts(srv, &c);
+    CHECK_INT(c.tcp, 2);
+    json_decref(r[0].obs);
+    json_decref(r[1].obs);
+
+    /* Out of descriptors for 150 ms: backs off, then answers over TCP. */
+    starve_descriptors();
+    after_ms(150, restore_descriptors, NULL);
+    ask(d, "big.test", LDNS_RR_TYPE_TXT, 0, &r[0]);
+    run();
+    CHECK_STR(result_of(&r[0]), "answer");
+    CHECK(json_is_true(json_object_get(r[0].obs, "tcp")));
+
+    /* Never a descriptor: local-error at the TCP deadline. */
+    starve_descriptors();
+    ask(d, "big.test", LDNS_RR_TYPE_TXT, 0, &r[1]);
+    run();
+    restore_descriptors(-1, 0, NULL);
+    CHECK_STR(result_of(&r[1]), "local-error");
+    CHECK_INT(r[1].had_reply, 0);
+    json_decref(r[0].obs);
+    json_decref(r[1].obs);
+    mts_dns_free(d);
+    fake_dns_free(srv);
+}
+
+/* The cache holds at most its byte bound of names and replies, whatever their size. */
+static void test_cache_bytes(void)
+{
+    struct mts_dns_cache *c;
+    struct mts_dns_cache_meta meta = {0, 1, false};
+    uint8_t wire[4000], name[16];
+    const uint8_t *got;
+    size_t len;
+
+    memset(wire, 0xab, sizeof(wire));
+    CHECK_INT(mts_dns_cache_new(&c, 1000, 40000), 0);
+    for (int i = 0; i < 100; i++) {
+        int n = snprintf((char *)name, sizeof(name), "\x05n%04d", i);
+        struct mts_dns_cache_key k = {name, (size_t)n, 1, false, 0};
+        k.hash = mts_dns_key_hash(&k);
+        CHECK_INT(mts_dns_cache_put(c, &k, 0, 300, wire, 3000, &meta), 0);
+        CHECK(mts_dns_cache_bytes(c) <= 40000);
+        CHECK(mts_dns_cache_get(c, &k, 1, &got, &len, &meta)); /* the newest stays */
+        CHECK_INT(len, 3000);
+    }
+    CHECK(mts_dns_cache_used(c) >= 10 && mts_dns_cache_used(c) <= 13);
+    /* Replacing a key keeps the count right; an entry over an eighth of the bound is not
+       kept (and the stale one it replaces is gone too). */
+    struct mts_dns_cache_key k = {(const uint8_t *)"\x05n0099", 6, 1, false, 0};
+    k.hash = mts_dns_key_hash(&k);
+    size_t before = mts_dns_cache_bytes(c);
+    CHECK_INT(mts_dns_cache_put(c, &k, 0, 300, wire, 1000, &meta), 0);
+    CHECK_INT(mts_dns_cache_bytes(c), before - 2000);
+    CHECK_INT(mts_dns_cache_put(c, &k, 0, 300, wire, 4000 + 1000, &meta), 0);
+    CHECK(!mts_dns_cache_get(c, &k, 1, &got, &len, &meta));
+    CHECK_INT(mts_dns_cache_bytes(c), before - 3006);
+    /* Small entries fill the freed room and the entry bound still holds. */
+    for (int i = 0; i < 3000; i++) {
+        int n = snprintf((char *)name, sizeof(name), "\x05s%04d", i);
+        struct mts_dns_cache_key s = {name, (size_t)n, 1, false, 0};
+        s.hash = mts_dns_key_hash(&s);
+        CHECK_INT(mts_dns_cache_put(c, &s, 0, 300, wire, 10, &meta), 0);
+    }
+    CHECK_INT(mts_dns_cache_used(c), 1000);
+    CHECK(mts_dns_cache_bytes(c) <= 40000);
+    mts_dns_cache_free(c);
+}
+
 static struct fake_rule cache_rules[] = {
     {"mx.bigmail.test",
      LDNS_RR_TYPE_A,
@@ -701,6 +832,8 @@ int main(void)
     test_rate();
     test_bulk();
     test_free_outstanding();
+    test_tcp_limits();
+    test_cache_bytes();
     event_base_free(base);
     libevent_global_shutdown();
     return check_exit();

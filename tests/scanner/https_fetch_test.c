@@ -12,13 +12,20 @@
  *   nodns        a policy host that exists in no DNS: fetched through CONNECT_TO with no
  *                call to getaddrinfo (interposed below)
  *   cancel       mts_https_free with fetches queued and in flight calls no callback
+ *   limits       no descriptor left: back off and fetch once they return, local-error when
+ *                they never do; a tarpit holding the address's slot: queue-timeout, or the
+ *                next address
  *
  * Usage: https_fetch_test CERTDIR SERVER_SCRIPT GROUP
  */
+#include <errno.h>
 #include <netdb.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -608,6 +615,78 @@ static void group_cancel(void)
     CHECK(server_count("requests", "mta-sts.stall.test") >= 2);
 }
 
+static struct rlimit saved_nofile;
+
+/* Lowers the soft open-files limit so that the next socket() fails with EMFILE. */
+static void starve_descriptors(void)
+{
+    event_base_loop(base, EVLOOP_NONBLOCK); /* closes what finished transfers left */
+    getrlimit(RLIMIT_NOFILE, &saved_nofile);
+    int lowest = dup(0);
+    close(lowest);
+    struct rlimit rl = {(rlim_t)lowest, saved_nofile.rlim_max};
+    CHECK_INT(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    CHECK(socket(AF_INET, SOCK_STREAM, 0) < 0 && errno == EMFILE);
+}
+
+static void restore_descriptors(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what, (void)arg;
+    setrlimit(RLIMIT_NOFILE, &saved_nofile);
+}
+
+static void group_limits(void)
+{
+    const char *lo[] = {"127.0.0.1"}, *both[] = {"127.0.0.1", "127.0.0.2"};
+    struct result r[3];
+
+    /* Out of descriptors for 300 ms: the fetch backs off and then succeeds. */
+    struct mts_https *h = new_fetcher(false, 4, NULL);
+    starve_descriptors();
+    struct timeval later = {0, 300 * 1000};
+    event_base_once(base, -1, EV_TIMEOUT, restore_descriptors, NULL, &later);
+    start(h, &r[0], "mta-sts.ok.test", lo, 1);
+    run();
+    check_ok(&r[0], "mta-sts.ok.test", "127.0.0.1", "text/plain", POLICY);
+    result_free(&r[0]);
+
+    /* Never a descriptor: local-error, never a connect failure of the server. */
+    starve_descriptors();
+    start(h, &r[0], "mta-sts.ok.test", lo, 1);
+    run();
+    restore_descriptors(-1, 0, NULL);
+    CHECK_STR(str(r[0].obs, "result"), "local-error");
+    CHECK_STR(keys(r[0].obs), "addr,curl_error,port,result,url,why");
+    CHECK_STR(str(r[0].obs, "curl_error"), strerror(EMFILE));
+    struct mts_https_stats hs;
+    mts_https_get_stats(h, &hs);
+    CHECK_INT(hs.by_result[MTS_HTTPS_LOCAL_ERROR], 1);
+    CHECK_INT(hs.by_result[MTS_HTTPS_ERROR], 0);
+    CHECK_INT(hs.by_result[MTS_HTTPS_CONNECT_REFUSED], 0);
+    result_free(&r[0]);
+    mts_https_free(h);
+
+    /* A stalling server holds 127.0.0.1's only slot: a fetch with another address moves
+       on to it, one without ends as queue-timeout at the admission deadline. */
+    struct mts_conn_limit *lim = NULL;
+    CHECK_INT(mts_conn_limit_new(&lim, base, 1, 100), 0);
+    mts_conn_limit_set_wait_ms(lim, 200);
+    h = new_fetcher(false, 10, lim);
+    start(h, &r[0], "mta-sts.stall.test", lo, 1);
+    start(h, &r[1], "mta-sts.ok.test", both, 2);
+    start(h, &r[2], "mta-sts.ok.test", lo, 1);
+    run();
+    CHECK_STR(str(r[0].obs, "result"), "timeout");
+    check_ok(&r[1], "mta-sts.ok.test", "127.0.0.2", "text/plain", POLICY);
+    CHECK_STR(str(r[2].obs, "result"), "queue-timeout");
+    CHECK_STR(str(r[2].obs, "addr"), "127.0.0.1");
+    for (int i = 0; i < 3; i++) {
+        result_free(&r[i]);
+    }
+    mts_https_free(h);
+    mts_conn_limit_free(lim);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -630,6 +709,8 @@ int main(int argc, char **argv)
         group_nodns();
     } else if (strcmp(argv[3], "cancel") == 0) {
         group_cancel();
+    } else if (strcmp(argv[3], "limits") == 0) {
+        group_limits();
     } else {
         fprintf(stderr, "unknown group %s\n", argv[3]);
         https_server_stop(&srv);

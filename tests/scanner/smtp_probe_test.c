@@ -3,7 +3,8 @@
  * per behaviour, well-behaved and hostile, checking each MX probe record's result, stage
  * and fields, that every hostile session ends within a bound derived from its timeout,
  * that QUIT is sent where the connection allows it, that the connection limiter holds at
- * the server, and that the MX-probe cache turns 100 requests into one session.
+ * the server, that the MX-probe cache turns 100 requests into one session, and that running
+ * out of descriptors is this machine's local-error, never the server's failure.
  * Usage: smtp_probe_test SERVER_SCRIPT CERT_DIR
  */
 #include "check.h"
@@ -16,6 +17,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -504,6 +506,73 @@ static void test_cache(void)
     mts_smtp_free(smtp);
 }
 
+static int bounded_finished;
+
+static void on_bounded_finished(void *arg, const char *host, const char *addr, json_t *rec)
+{
+    (void)arg, (void)host, (void)addr;
+    bounded_finished++;
+    json_decref(rec);
+}
+
+static void count_done(void *arg, const struct mts_mxprobe_summary *sum, const json_t *rec)
+{
+    struct req *r = arg;
+    (void)rec;
+    r->calls++;
+    CHECK_INT(sum->result, MTS_SMTP_OK); /* the certificate is for another name */
+    if (--pending == 0)
+        event_base_loopbreak(base);
+}
+
+/* Requests one key and runs the loop until it is answered. */
+static void request_one(struct mts_mxprobe_cache *cache, int k, struct req *r)
+{
+    char host[32];
+    snprintf(host, sizeof(host), "mx%d.example.test", k);
+    CHECK_INT(mts_mxprobe_request(cache, host, "127.83.0.2", count_done, r), 0);
+    pending++;
+    run_until_done();
+}
+
+/* Past its byte bound the cache forgets the oldest finished keys: a forgotten key asked
+   again is probed again, a kept one is still answered from the summary. */
+static void test_cache_bytes(void)
+{
+    struct mts_smtp_opts o = test_opts();
+    struct mts_smtp *smtp;
+    CHECK_INT(mts_smtp_new(&smtp, base, &o), 0);
+    struct mts_mxprobe_cache *cache;
+    CHECK_INT(mts_mxprobe_cache_new(&cache, smtp, on_bounded_finished, NULL), 0);
+    static struct req reqs[8];
+    struct mts_mxprobe_cache_stats cs;
+    request_one(cache, 0, &reqs[0]);
+    mts_mxprobe_cache_stats(cache, &cs);
+    size_t one = cs.bytes; /* every key here has the same size */
+    CHECK(one > 0);
+    mts_mxprobe_cache_set_max_bytes(cache, 3 * one + one / 2);
+    for (int k = 1; k < 6; k++)
+        request_one(cache, k, &reqs[k]);
+    mts_mxprobe_cache_stats(cache, &cs);
+    CHECK(cs.bytes <= 3 * one + one / 2);
+    CHECK_INT(cs.evicted, 3);
+    CHECK_INT(bounded_finished, 6);
+    json_t *before = server_stats();
+    request_one(cache, 0, &reqs[6]); /* forgotten: probed again */
+    request_one(cache, 5, &reqs[7]); /* kept: a hit */
+    json_t *after = server_stats();
+    CHECK_INT(server_count(after, 2, "sessions") - server_count(before, 2, "sessions"), 1);
+    CHECK_INT(bounded_finished, 7);
+    mts_mxprobe_cache_stats(cache, &cs);
+    CHECK_INT(cs.keys, 7);
+    CHECK_INT(cs.hits, 1);
+    CHECK(cs.bytes <= 3 * one + one / 2);
+    json_decref(before);
+    json_decref(after);
+    mts_mxprobe_cache_free(cache);
+    mts_smtp_free(smtp);
+}
+
 /* --- API edges ---------------------------------------------------------------------- */
 
 static void never(void *arg, json_t *rec)
@@ -594,6 +663,86 @@ static void test_hostile_name(void)
     mts_smtp_free(smtp);
 }
 
+/* The soft open-files limit below which no new descriptor fits, and the one it replaced. */
+static struct rlimit saved_nofile;
+
+static void starve_descriptors(void)
+{
+    event_base_loop(base, EVLOOP_NONBLOCK); /* closes what finished sessions left to close */
+    getrlimit(RLIMIT_NOFILE, &saved_nofile);
+    int lowest = dup(0); /* the next descriptor socket() would get */
+    close(lowest);
+    struct rlimit rl = {(rlim_t)lowest, saved_nofile.rlim_max};
+    CHECK_INT(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    CHECK(socket(AF_INET, SOCK_STREAM, 0) < 0 && errno == EMFILE);
+}
+
+static void restore_descriptors(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what, (void)arg;
+    setrlimit(RLIMIT_NOFILE, &saved_nofile);
+}
+
+/* EMFILE at connect time backs off and retries: the probe succeeds once descriptors come
+   back, and a probe that never gets one is a local-error, not a connect failure. */
+static void test_local_limits(void)
+{
+    struct mts_smtp_opts o = test_opts();
+    o.session_ms = 1500;
+    struct mts_smtp *smtp;
+    CHECK_INT(mts_smtp_new(&smtp, base, &o), 0);
+
+    struct probe p = {0};
+    starve_descriptors();
+    struct timeval later = {0, 300000};
+    event_base_once(base, -1, EV_TIMEOUT, restore_descriptors, NULL, &later);
+    start(smtp, &p, 2);
+    run_until_done();
+    CHECK_STR(str(p.rec, "result"), "ok");
+    CHECK(p.elapsed >= 250);
+    json_decref(p.rec);
+
+    struct probe q = {0};
+    starve_descriptors();
+    start(smtp, &q, 2);
+    run_until_done();
+    restore_descriptors(-1, 0, NULL);
+    CHECK_STR(str(q.rec, "result"), "local-error");
+    CHECK_STR(str(q.rec, "stage"), "connect");
+    CHECK(q.elapsed >= 1400 && q.elapsed < 3000);
+    struct mts_smtp_stats st;
+    mts_smtp_stats(smtp, &st);
+    CHECK_INT(st.by_result[MTS_SMTP_LOCAL_ERROR], 1);
+    CHECK_INT(st.by_result[MTS_SMTP_ERROR], 0);
+    json_decref(q.rec);
+    mts_smtp_free(smtp);
+}
+
+/* A slot that never comes within the admission deadline ends the probe as queue-timeout. */
+static void test_queue_timeout(void)
+{
+    struct mts_conn_limit *lim;
+    CHECK_INT(mts_conn_limit_new(&lim, base, 1, 10), 0);
+    mts_conn_limit_set_wait_ms(lim, 200);
+    struct mts_smtp_opts o = test_opts();
+    o.conn_limit = lim;
+    struct mts_smtp *smtp;
+    CHECK_INT(mts_smtp_new(&smtp, base, &o), 0);
+    struct probe p[2];
+    memset(p, 0, sizeof(p));
+    start(smtp, &p[0], 21); /* a stalling server holds the address's only slot */
+    start(smtp, &p[1], 21);
+    run_until_done();
+    CHECK_STR(str(p[1].rec, "result"), "queue-timeout");
+    CHECK_STR(str(p[1].rec, "stage"), "connect");
+    CHECK(p[1].elapsed >= 150 && p[1].elapsed < 1000);
+    CHECK_STR(str(p[0].rec, "result"), "timeout");
+    json_decref(p[0].rec);
+    json_decref(p[1].rec);
+    mts_smtp_free(smtp);
+    mts_conn_limit_free(lim);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -614,6 +763,9 @@ int main(int argc, char **argv)
     test_cache();
     test_api();
     test_hostile_name();
+    test_local_limits();
+    test_queue_timeout();
+    test_cache_bytes();
     event_base_free(base);
     server_stop();
     return check_exit();

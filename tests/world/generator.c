@@ -463,8 +463,9 @@ static bool serves_policy(const struct genome *g)
 }
 
 /* The hostile policy hosts (bodies shared, owned by the world). */
-static void hostile_policy(const struct world *w, const struct genome *g, struct world_https *h)
+static void hostile_policy(const struct genome *g, struct world_https *h)
 {
+    const struct world *w = g->w;
     switch (g->hostile) {
     case GEN_H_EMPTY_POLICY:
         h->body_len = 0;
@@ -552,7 +553,7 @@ static void gen_policy(const struct genome *g, struct world_https *h)
     default:
         break;
     }
-    hostile_policy(g->w, g, h);
+    hostile_policy(g, h);
 }
 
 static void hostile_smtp(const struct genome *g, struct world_smtp *s)

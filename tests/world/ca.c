@@ -145,6 +145,16 @@ out:
     return rc;
 }
 
+/* The subject: CN=name, or for a name longer than a CN may be (64 characters, RFC 5280
+   ub-common-name) O=mtasts-world; the name is in the subjectAltName either way. */
+static int add_subject(X509_NAME *subject, const char *cn)
+{
+    bool fits = strlen(cn) <= 64;
+    return X509_NAME_add_entry_by_txt(subject, fits ? "CN" : "O", MBSTRING_ASC,
+                                      (const unsigned char *)(fits ? cn : "mtasts-world"), -1, -1,
+                                      0);
+}
+
 /*
  * Builds a certificate for `cn`, valid from now+from to now+to seconds. issuer == NULL
  * makes it self-issued (a root when is_ca, else a self-signed leaf).
@@ -159,9 +169,7 @@ static X509 *build_cert(struct world_ca *ca, const char *cn, EVP_PKEY *subject_k
     if (!X509_set_version(x, X509_VERSION_3) ||
         !ASN1_INTEGER_set_uint64(X509_get_serialNumber(x), ++ca->serial) ||
         X509_gmtime_adj(X509_getm_notBefore(x), from) == NULL ||
-        X509_gmtime_adj(X509_getm_notAfter(x), to) == NULL ||
-        !X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
-                                    0) ||
+        X509_gmtime_adj(X509_getm_notAfter(x), to) == NULL || !add_subject(subject, cn) ||
         !X509_set_subject_name(x, subject) ||
         !X509_set_issuer_name(x, issuer != NULL ? X509_get_subject_name(issuer) : subject) ||
         !X509_set_pubkey(x, subject_key))

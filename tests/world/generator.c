@@ -11,6 +11,7 @@
  * large providers, and TLS-RPT follows MTA-STS.
  */
 #include "generator.h"
+#include "dns_server.h"
 #include "scenario.h"
 
 #include <arpa/inet.h>
@@ -18,6 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
+
+/* A domain name may be 253 characters long (GEN_H_LONG_NAME), so names derived from it
+   ("mta-sts.D", "mx.D") may not fit WORLD_NAME_MAX and are cut by snprintf; such names are
+   over 255 octets and cannot exist in DNS, so nothing asks for them. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
 
 #define ADDR_DOMAIN_BASE     0x7f020000u /* 127.2.0.0: domain i lives at base + i */
 #define ADDR_PROVIDER(p, h)  (0x7f010000u | ((uint32_t)((p) + 1) << 8) | (h))
@@ -104,9 +111,76 @@ static const struct {
     [GEN_CASE_DRIP] = {"policy-drip-timeout", 20, "sts-policy-fetch-error/timeout"},
 };
 
+/*
+ * Hostile domains (--hostile RATIO): each is an ordinary genome (a provider or self-hosted MX,
+ * often an _mta-sts record) with one hostile twist. The categories are what the twist adds to
+ * the domain's expected ones; breaks_policy: the policy is not in effect (no MX refusals).
+ */
+enum gen_hostile {
+    GEN_H_NONE,
+    GEN_H_MX_ESCAPES,    /* MX target of three labels of 60 x 0x01 under D, with an A record */
+    GEN_H_LONG_NAME,     /* the domain's own name has 243-253 characters */
+    GEN_H_CNAME_LOOP,    /* _mta-sts.D CNAME loop-a.D, loop-a.D <-> loop-b.D */
+    GEN_H_CNAME_CHAIN,   /* _mta-sts.D through 3-12 CNAMEs (over WORLD_CHAIN_MAX: SERVFAIL) */
+    GEN_H_BIG_TXT,       /* about 3 KiB of unrelated TXT records at _mta-sts.D (TCP fallback) */
+    GEN_H_EMPTY_POLICY,  /* 200, text/plain, no body */
+    GEN_H_HUGE_POLICY,   /* a 4 MiB body */
+    GEN_H_GZIP_BOMB,     /* Content-Encoding: gzip unasked, 32 MiB of zeros in ~32 KiB */
+    GEN_H_POLICY_TARPIT, /* the policy host accepts, then never reads nor writes */
+    GEN_H_POLICY_DRIP,   /* one byte every 4 s */
+    GEN_H_POLICY_RESET,  /* reset in the middle of the body */
+    GEN_H_SMTP_RESET,    /* the MX resets at the banner, EHLO, STARTTLS or in the handshake */
+    GEN_H_SMTP_TARPIT,   /* the MX accepts and never reads nor writes, or stalls at EHLO */
+    GEN_H_SMTP_GARBAGE,  /* the MX's banner is not SMTP, or never ends */
+    GEN_H_LONG_CERT,     /* the policy certificate is for a 240-character other name */
+    GEN_H_COUNT
+};
+
+#define NO_POLICY_FIELDS                                                                           \
+    "sts-policy-invalid/missing-max-age", "sts-policy-invalid/missing-mode",                       \
+        "sts-policy-invalid/missing-version"
+static const struct {
+    const char *name;
+    const char *categories[8]; /* NULL-terminated */
+    bool breaks_policy;
+} hostile_cases[GEN_H_COUNT] = {
+    [GEN_H_NONE] = {NULL, {NULL}, false},
+    [GEN_H_MX_ESCAPES] = {"hostile-mx-escapes", {NULL}, false},
+    /* _smtp._tls.D (and for 245+ characters _mta-sts.D) would pass 255 octets */
+    [GEN_H_LONG_NAME] = {"hostile-long-name", {"dns-info/name-too-long"}, false},
+    [GEN_H_CNAME_LOOP] = {"hostile-cname-loop", {NULL}, false},
+    [GEN_H_CNAME_CHAIN] = {"hostile-cname-chain", {NULL}, false},
+    [GEN_H_BIG_TXT] = {"hostile-big-txt", {NULL}, false},
+    [GEN_H_EMPTY_POLICY] = {"hostile-empty-policy", {NO_POLICY_FIELDS, NULL}, true},
+    [GEN_H_HUGE_POLICY] = {"hostile-huge-policy", {"sts-policy-fetch-error/too-large"}, true},
+    /* decoded as senders decode it, the body passes the bound long before its end */
+    [GEN_H_GZIP_BOMB] = {"hostile-gzip-bomb", {"sts-policy-fetch-error/too-large"}, true},
+    [GEN_H_POLICY_TARPIT] = {"hostile-policy-tarpit", {"sts-policy-fetch-error/timeout"}, true},
+    [GEN_H_POLICY_DRIP] = {"hostile-policy-drip", {"sts-policy-fetch-error/timeout"}, true},
+    [GEN_H_POLICY_RESET] = {"hostile-policy-reset", {"sts-policy-fetch-error/reset"}, true},
+    [GEN_H_SMTP_RESET] = {"hostile-smtp-reset", {"mx-info/smtp-error"}, false},
+    [GEN_H_SMTP_TARPIT] = {"hostile-smtp-tarpit", {"mx-info/smtp-error"}, false},
+    [GEN_H_SMTP_GARBAGE] = {"hostile-smtp-garbage", {"mx-info/smtp-error"}, false},
+    [GEN_H_LONG_CERT] = {"hostile-long-cert", {"sts-webpki-invalid/name-mismatch"}, true},
+};
+
+/* One body byte this often: slower than any deadline, and never due at a multiple of 10 s
+   (the tests' and the default fetch deadlines), so how many bytes arrived before the
+   deadline does not depend on timing. */
+#define DRIP_INTERVAL_MS 4000
+
+#define HOSTILE_CHAIN_MIN  3
+#define HOSTILE_CHAIN_SPAN 10 /* 3..12 links */
+#define HOSTILE_HUGE_LEN   (4u << 20)
+#define HOSTILE_BOMB_ZEROS (32u << 20)
+#define HOSTILE_ESC_LABEL  60
+
 struct genome {
+    const struct world *w;
     uint64_t index;
-    char name[32]; /* "d" + up to 20 digits + ".example" */
+    char name[WORLD_NAME_MAX]; /* "d%07u.example", or a longer name below it (GEN_H_LONG_NAME) */
+    enum gen_hostile hostile;
+    unsigned hparam; /* the twist's variant: chain length, fault stage... */
     bool exists;
     enum gen_mx mx;
     unsigned provider;
@@ -120,18 +194,73 @@ struct genome {
     uint32_t id;
 };
 
+/* A name of len characters: letter labels of up to 63 characters above "d%07u.example". */
+static void long_name(struct genome *g, unsigned len, uint64_t h)
+{
+    char suffix[32];
+    int sl = snprintf(suffix, sizeof suffix, WORLD_GEN_DOMAIN_FMT, g->index);
+    size_t filler = len - (size_t)sl - 1;
+    for (size_t j = 0; j < filler; j++) {
+        h = world_mix64(h + j);
+        g->name[j] = j % 64 == 63 && j + 1 < filler ? '.' : (char)('a' + h % 26);
+    }
+    g->name[filler] = '.';
+    memcpy(g->name + filler + 1, suffix, (size_t)sl + 1);
+}
+
+/* Turn g into a hostile domain: a sound base (mail, often MTA-STS) and one twist. */
+static void hostile_genome(struct genome *g, uint64_t h)
+{
+    g->hostile = (enum gen_hostile)(1 + (h >> 20) % (GEN_H_COUNT - 1));
+    g->hparam = (unsigned)((h >> 40) % 1000);
+    g->exists = true;
+    g->policy_delegated = g->txt_delegated = false;
+    g->rpt = GEN_RPT_NONE;
+    g->sts = GEN_STS_RECORD;
+    g->c = GEN_CASE_VALID;
+    if (g->mx != GEN_MX_PROVIDER || g->provider == PROVIDER_EXPIRED ||
+        g->provider == PROVIDER_NO_STARTTLS) {
+        g->mx = GEN_MX_PROVIDER;
+        g->provider = (unsigned)(h % 5);
+    }
+    switch (g->hostile) {
+    case GEN_H_MX_ESCAPES:
+    case GEN_H_SMTP_RESET:
+    case GEN_H_SMTP_TARPIT:
+    case GEN_H_SMTP_GARBAGE:
+        g->mx = GEN_MX_SELF;
+        g->self = GEN_SELF_GOOD;
+        g->sts = GEN_STS_NONE;
+        break;
+    case GEN_H_LONG_NAME:
+        g->sts = GEN_STS_NONE;
+        long_name(g, 243 + g->hparam % 11, h);
+        break;
+    case GEN_H_CNAME_LOOP:
+        g->c = GEN_CASE_STS_SERVFAIL;
+        break;
+    case GEN_H_CNAME_CHAIN:
+        if (HOSTILE_CHAIN_MIN + g->hparam % HOSTILE_CHAIN_SPAN > WORLD_CHAIN_MAX)
+            g->c = GEN_CASE_STS_SERVFAIL;
+        break;
+    default:
+        break;
+    }
+}
+
 static void genome(const struct world *w, uint64_t i, struct genome *g)
 {
     uint64_t h0 = world_mix64(w->seed ^ world_mix64(i));
     uint64_t h1 = world_mix64(h0 + 1), h2 = world_mix64(h0 + 2), h3 = world_mix64(h0 + 3);
     memset(g, 0, sizeof *g);
+    g->w = w;
     g->index = i;
     snprintf(g->name, sizeof g->name, WORLD_GEN_DOMAIN_FMT, i);
     g->id = (uint32_t)(h3 >> 32);
 
     unsigned r = (unsigned)(h0 % 100000);
     g->exists = true;
-    if (r < 1500) {
+    if (r < 1500 && world_mix64(h0 + 4) % 1000000 >= w->hostile_ppm) {
         g->exists = false;
         return;
     }
@@ -207,6 +336,9 @@ static void genome(const struct world *w, uint64_t i, struct genome *g)
         unsigned k = (unsigned)((h3 >> 20) % 100);
         g->rpt = k < 90 ? GEN_RPT_VALID : k < 97 ? GEN_RPT_INVALID : GEN_RPT_MULTIPLE;
     }
+    uint64_t h4 = world_mix64(h0 + 4);
+    if (h4 % 1000000 < w->hostile_ppm)
+        hostile_genome(g, world_mix64(h4));
 }
 
 static int parse_domain_label(const struct world *w, const char *name, size_t len, uint64_t *idx)
@@ -240,6 +372,21 @@ static int split_domain(const struct world *w, const char *name, size_t *prefix_
         return -1;
     *prefix_len = start; /* includes the dot before the domain label */
     return 0;
+}
+
+/* Where name sits relative to g's domain: 1 = the domain or below it (*prefix_len = the
+   prefix with its dot), 0 = between the domain and "example" (only long names have such
+   names), -1 = neither. */
+static int below_domain(const struct genome *g, const char *name, size_t *prefix_len)
+{
+    size_t n = strlen(name), dn = strlen(g->name);
+    if (n >= dn && strcmp(name + n - dn, g->name) == 0 && (n == dn || name[n - dn - 1] == '.')) {
+        *prefix_len = n - dn;
+        return 1;
+    }
+    if (dn > n && strcmp(g->name + dn - n, name) == 0 && g->name[dn - n - 1] == '.')
+        return 0;
+    return -1;
 }
 
 static int find_provider(const char *name, size_t *prefix_len)
@@ -297,11 +444,67 @@ static size_t policy_body(const struct genome *g, unsigned char *out, size_t cap
     return (size_t)n;
 }
 
+/* GEN_H_MX_ESCAPES: three labels of 0x01 bytes above the domain (WORLD_CTRL_CHAR in the
+   model's names; "\\001" each in DNS presentation form). */
+static void escaped_mx(const struct genome *g, char *out)
+{
+    size_t o = 0;
+    for (unsigned l = 0; l < 3; l++) {
+        memset(out + o, WORLD_CTRL_CHAR, HOSTILE_ESC_LABEL);
+        o += HOSTILE_ESC_LABEL;
+        out[o++] = '.';
+    }
+    snprintf(out + o, WORLD_NAME_MAX - o, "%s", g->name);
+}
+
 static bool serves_policy(const struct genome *g)
 {
     return g->sts == GEN_STS_POLICY_ONLY ||
            (g->sts == GEN_STS_RECORD && g->c != GEN_CASE_HOST_NXDOMAIN &&
             g->c != GEN_CASE_STS_SERVFAIL);
+}
+
+/* The hostile policy hosts (bodies shared, owned by the world). */
+static void hostile_policy(const struct genome *g, struct world_https *h)
+{
+    const struct world *w = g->w;
+    switch (g->hostile) {
+    case GEN_H_EMPTY_POLICY:
+        h->body_len = 0;
+        break;
+    case GEN_H_HUGE_POLICY:
+        h->body_ext = w->huge_body;
+        h->body_len = w->huge_len;
+        break;
+    case GEN_H_GZIP_BOMB:
+        h->body_ext = w->bomb_body;
+        h->body_len = w->bomb_len;
+        snprintf(h->content_encoding, sizeof h->content_encoding, "gzip");
+        break;
+    case GEN_H_POLICY_TARPIT:
+        h->connect = WORLD_CONNECT_TARPIT;
+        break;
+    case GEN_H_POLICY_DRIP:
+        h->speed = WORLD_SPEED_DRIP;
+        h->drip_bytes = 1;
+        h->drip_interval_ms = DRIP_INTERVAL_MS;
+        break;
+    case GEN_H_POLICY_RESET:
+        h->speed = WORLD_SPEED_RESET;
+        h->cut_after = h->body_len / 2;
+        break;
+    case GEN_H_LONG_CERT: {
+        /* four labels: 63 + 63 + 63 + 48 characters, no name of the world */
+        char *n = h->tls.cert_name;
+        h->tls.cert = WORLD_CERT_WRONG_NAME;
+        for (unsigned j = 0; j < 240; j++)
+            n[j] = j % 64 == 63 ? '.' : (char)('a' + (g->index + j) % 26);
+        n[240] = '\0';
+        break;
+    }
+    default:
+        break;
+    }
 }
 
 static void gen_policy(const struct genome *g, struct world_https *h)
@@ -347,7 +550,31 @@ static void gen_policy(const struct genome *g, struct world_https *h)
     case GEN_CASE_DRIP:
         h->speed = WORLD_SPEED_DRIP;
         h->drip_bytes = 1;
-        h->drip_interval_ms = 5000;
+        h->drip_interval_ms = DRIP_INTERVAL_MS;
+        break;
+    default:
+        break;
+    }
+    hostile_policy(g, h);
+}
+
+static void hostile_smtp(const struct genome *g, struct world_smtp *s)
+{
+    static const enum world_stage stages[] = {WORLD_STAGE_BANNER, WORLD_STAGE_EHLO,
+                                              WORLD_STAGE_STARTTLS, WORLD_STAGE_HANDSHAKE};
+    switch (g->hostile) {
+    case GEN_H_SMTP_RESET:
+        s->fault = WORLD_FAULT_RESET;
+        s->fault_stage = stages[g->hparam % 4];
+        break;
+    case GEN_H_SMTP_TARPIT:
+        if (g->hparam % 2)
+            s->connect = WORLD_CONNECT_TARPIT;
+        else
+            s->fault = WORLD_FAULT_STALL, s->fault_stage = WORLD_STAGE_EHLO;
+        break;
+    case GEN_H_SMTP_GARBAGE:
+        s->banner = g->hparam % 2 ? WORLD_BANNER_GARBAGE : WORLD_BANNER_ENDLESS;
         break;
     default:
         break;
@@ -356,6 +583,7 @@ static void gen_policy(const struct genome *g, struct world_https *h)
 
 static void self_smtp(const struct genome *g, struct world_smtp *s)
 {
+    hostile_smtp(g, s);
     switch (g->self) {
     case GEN_SELF_GOOD:
         break;
@@ -401,7 +629,9 @@ static void domain_host(const struct genome *g, struct world_host *out)
 {
     char name[WORLD_NAME_MAX];
     bool own_policy = serves_policy(g) && !g->policy_delegated;
-    if (g->mx == GEN_MX_SELF)
+    if (g->hostile == GEN_H_MX_ESCAPES)
+        escaped_mx(g, name);
+    else if (g->mx == GEN_MX_SELF)
         snprintf(name, sizeof name, "mx.%s", g->name);
     else if (own_policy)
         snprintf(name, sizeof name, "mta-sts.%s", g->name);
@@ -409,6 +639,11 @@ static void domain_host(const struct genome *g, struct world_host *out)
         snprintf(name, sizeof name, "%s", g->name);
     world_host_defaults(out, name);
     out->addr = domain_addr(g);
+    if (g->hostile == GEN_H_MX_ESCAPES) {
+        /* it announces and presents a printable name, not the name it is reached by */
+        snprintf(out->smtp.hostname, sizeof out->smtp.hostname, "mx.%s", g->name);
+        snprintf(out->smtp.tls.cert_name, sizeof out->smtp.tls.cert_name, "mx.%s", g->name);
+    }
     if (g->mx == GEN_MX_SELF || g->mx == GEN_MX_NONE)
         self_smtp(g, &out->smtp);
     else
@@ -419,7 +654,8 @@ static void domain_host(const struct genome *g, struct world_host *out)
 
 static bool is_off_or_bounce(const char *c)
 {
-    static const char *const benign[] = {"tlsrpt/", "mx-info/", "weak/", "dns-failure/"};
+    static const char *const benign[] = {"tlsrpt/", "mx-info/", "weak/", "dns-failure/",
+                                         "dns-info/"};
     for (size_t i = 0; i < sizeof benign / sizeof benign[0]; i++)
         if (strncmp(c, benign[i], strlen(benign[i])) == 0)
             return false;
@@ -472,9 +708,16 @@ static void expectations(const struct genome *g, struct world_domain *d)
         d->case_name = g->mode == GEN_ENFORCE   ? "valid-enforce"
                        : g->mode == GEN_TESTING ? "valid-testing"
                                                 : "valid-none";
+    if (g->hostile != GEN_H_NONE)
+        d->case_name = hostile_cases[g->hostile].name;
     d->verdict = "no-mta-sts";
     if (!g->exists)
         return;
+    if (g->hostile == GEN_H_SMTP_RESET && g->hparam % 4 == 0)
+        add_cat(d, "mx-info/unreachable"); /* reset before the banner: a refusal */
+    else
+        for (const char *const *c = hostile_cases[g->hostile].categories; *c; c++)
+            add_cat(d, *c);
     if (g->rpt == GEN_RPT_NONE)
         add_cat(d, "tlsrpt/absent");
     else if (g->rpt == GEN_RPT_INVALID)
@@ -496,7 +739,8 @@ static void expectations(const struct genome *g, struct world_domain *d)
             add_cat(d, cases[g->c].category);
         if (g->c == GEN_CASE_MX_NOT_COVERED)
             add_cat(d, "mx-info/pattern-unused");
-        bool in_effect = g->c == GEN_CASE_VALID || g->c == GEN_CASE_MX_NOT_COVERED;
+        bool in_effect = (g->c == GEN_CASE_VALID || g->c == GEN_CASE_MX_NOT_COVERED) &&
+                         !hostile_cases[g->hostile].breaks_policy;
         if (in_effect && g->mode != GEN_NONE) {
             if (g->mode == GEN_TESTING)
                 add_cat(d, "weak/mode-testing");
@@ -549,7 +793,10 @@ static void fill_domain(const struct genome *g, struct world_domain *d)
         d->nmx = 2;
     } else if (g->mx == GEN_MX_SELF) {
         d->mx[0].pref = 10;
-        snprintf(d->mx[0].host, sizeof d->mx[0].host, "mx.%s", g->name);
+        if (g->hostile == GEN_H_MX_ESCAPES)
+            escaped_mx(g, d->mx[0].host);
+        else
+            snprintf(d->mx[0].host, sizeof d->mx[0].host, "mx.%s", g->name);
         d->nmx = 1;
     } else if (g->mx == GEN_MX_NULL) {
         d->mx[0].pref = 0;
@@ -573,9 +820,14 @@ int world_gen_domain_by_name(const struct world *w, const char *name, struct wor
 {
     size_t pl;
     uint64_t idx;
+    struct genome g;
     if (split_domain(w, name, &pl, &idx) < 0)
         return -WORLD_E_NOTFOUND;
-    return world_gen_domain(w, idx, out);
+    genome(w, idx, &g);
+    if (below_domain(&g, name, &pl) <= 0)
+        return -WORLD_E_NOTFOUND;
+    fill_domain(&g, out);
+    return 0;
 }
 
 int world_gen_host_by_addr(const struct world *w, struct in_addr a, struct world_host *out)
@@ -656,6 +908,59 @@ static int provider_node(unsigned p, const char *prefix, size_t pl, struct world
     return 0;
 }
 
+/* GEN_H_BIG_TXT: three unrelated TXT records of four 250-byte strings each (3 KiB, more
+   than any UDP answer the world sends: the client must retry over TCP). */
+static int big_txt(const struct genome *g, struct world_node *out)
+{
+    unsigned char str[250];
+    const unsigned char *parts[4] = {str, str, str, str};
+    size_t lens[4] = {sizeof str, sizeof str, sizeof str, sizeof str};
+    for (unsigned r = 0; r < 3; r++) {
+        int n = snprintf((char *)str, sizeof str, "site-verification-%u=", r);
+        for (size_t j = (size_t)n; j < sizeof str; j++)
+            str[j] = (unsigned char)('a' + (g->index + r + j) % 26);
+        if (world_node_add_txt(out, parts, lens, 4) < 0)
+            return -WORLD_E_NOMEM;
+    }
+    return 0;
+}
+
+/* The names only hostile domains have. 1: not one of them (the caller goes on), 0: out is
+   filled, <0: error. */
+static int hostile_node(const struct genome *g, const char *label, struct world_node *out)
+{
+    char buf[WORLD_NAME_MAX + 64];
+    unsigned links = HOSTILE_CHAIN_MIN + g->hparam % HOSTILE_CHAIN_SPAN, k = 0;
+    if (g->hostile == GEN_H_MX_ESCAPES) {
+        escaped_mx(g, buf);
+        if (strncmp(buf, label, strlen(label)) == 0 && buf[strlen(label)] == '.' &&
+            strcmp(buf + strlen(label) + 1, g->name) == 0)
+            return world_node_add_a(out, domain_addr(g));
+    } else if (g->hostile == GEN_H_CNAME_LOOP) {
+        const char *next = strcmp(label, "_mta-sts") == 0 || strcmp(label, "loop-b") == 0 ? "loop-a"
+                           : strcmp(label, "loop-a") == 0                                 ? "loop-b"
+                                                                                          : NULL;
+        if (next) {
+            snprintf(out->cname, sizeof out->cname, "%s.%s", next, g->name);
+            return 0;
+        }
+    } else if (g->hostile == GEN_H_CNAME_CHAIN &&
+               (strcmp(label, "_mta-sts") == 0 || sscanf(label, "chain-%u", &k) == 1)) {
+        snprintf(buf, sizeof buf, "chain-%u", k);
+        if (k > links || (k > 0 && strcmp(buf, label) != 0)) {
+            out->exists = false;
+            return 0;
+        }
+        if (k == links) {
+            snprintf(buf, sizeof buf, "v=STSv1; id=%08" PRIx32, g->id);
+            return world_node_add_txt_str(out, buf);
+        }
+        snprintf(out->cname, sizeof out->cname, "chain-%u.%s", k + 1, g->name);
+        return 0;
+    }
+    return 1;
+}
+
 static int domain_node(const struct genome *g, const char *prefix, size_t pl,
                        struct world_node *out)
 {
@@ -673,12 +978,20 @@ static int domain_node(const struct genome *g, const char *prefix, size_t pl,
                 rc = world_node_add_mx(out, (uint16_t)(10 * i), buf);
             }
         } else if (g->mx == GEN_MX_SELF && rc == 0) {
-            snprintf(buf, sizeof buf, "mx.%s", g->name);
+            if (g->hostile == GEN_H_MX_ESCAPES)
+                escaped_mx(g, buf);
+            else
+                snprintf(buf, sizeof buf, "mx.%s", g->name);
             rc = world_node_add_mx(out, 10, buf);
         } else if (g->mx == GEN_MX_NULL && rc == 0) {
             rc = world_node_add_mx(out, 0, "");
         }
         return rc;
+    }
+    if (g->hostile != GEN_H_NONE) {
+        int rc = hostile_node(g, label, out);
+        if (rc <= 0)
+            return rc;
     }
     if (strcmp(label, "_mta-sts") == 0) {
         if (g->sts != GEN_STS_RECORD) {
@@ -712,6 +1025,8 @@ static int domain_node(const struct genome *g, const char *prefix, size_t pl,
             snprintf(buf, sizeof buf, "v=STSv1; id=%08" PRIx32, g->id);
             break;
         }
+        if (g->hostile == GEN_H_BIG_TXT && big_txt(g, out) < 0)
+            return -WORLD_E_NOMEM;
         return world_node_add_txt_str(out, buf);
     }
     if (strcmp(label, "mta-sts") == 0) {
@@ -762,15 +1077,59 @@ int world_gen_node(const struct world *w, const char *qname, struct world_node *
     if (split_domain(w, qname, &pl, &idx) == 0) {
         struct genome g;
         genome(w, idx, &g);
-        return domain_node(&g, qname, pl, out);
+        int where = below_domain(&g, qname, &pl);
+        if (where > 0)
+            return domain_node(&g, qname, pl, out);
+        out->exists = where == 0 && g.exists; /* an empty non-terminal above a long name */
+        return 0;
     }
     out->exists = false;
     return 0;
 }
 
-int world_generate(uint64_t n, uint64_t seed, struct world **out)
+/* The gzip bomb: HOSTILE_BOMB_ZEROS zero bytes, gzip-compressed (about 1000:1). */
+static int make_bomb(struct world *w)
 {
-    if (n > WORLD_GEN_MAX_DOMAINS)
+    unsigned char *zeros = calloc(1, HOSTILE_BOMB_ZEROS);
+    z_stream z = {0};
+    int rc = -WORLD_E_NOMEM;
+    if (!zeros || deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+        goto out;
+    uLong cap = deflateBound(&z, HOSTILE_BOMB_ZEROS);
+    w->bomb_body = malloc(cap);
+    if (w->bomb_body) {
+        z.next_in = zeros;
+        z.avail_in = HOSTILE_BOMB_ZEROS;
+        z.next_out = w->bomb_body;
+        z.avail_out = (uInt)cap;
+        if (deflate(&z, Z_FINISH) == Z_STREAM_END) {
+            w->bomb_len = z.total_out;
+            rc = 0;
+        }
+    }
+    deflateEnd(&z);
+out:
+    free(zeros);
+    return rc;
+}
+
+/* The huge policy: a valid-looking start, then comment-free filler lines. */
+static int make_huge(struct world *w)
+{
+    static const char head[] = "version: STSv1\nmode: enforce\nmax_age: 86400\n";
+    w->huge_body = malloc(HOSTILE_HUGE_LEN);
+    if (!w->huge_body)
+        return -WORLD_E_NOMEM;
+    memcpy(w->huge_body, head, sizeof head - 1);
+    for (size_t i = sizeof head - 1; i < HOSTILE_HUGE_LEN; i++)
+        w->huge_body[i] = (i + 1) % 64 == 0 ? '\n' : 'x';
+    w->huge_len = HOSTILE_HUGE_LEN;
+    return 0;
+}
+
+int world_generate_hostile(uint64_t n, uint64_t seed, double hostile_ratio, struct world **out)
+{
+    if (n > WORLD_GEN_MAX_DOMAINS || !(hostile_ratio >= 0 && hostile_ratio <= 1))
         return -WORLD_E_ARG;
     struct world *w = calloc(1, sizeof *w);
     if (!w)
@@ -778,6 +1137,16 @@ int world_generate(uint64_t n, uint64_t seed, struct world **out)
     w->generated = true;
     w->n = n;
     w->seed = seed;
+    w->hostile_ppm = (unsigned)(hostile_ratio * 1000000 + 0.5);
+    if (w->hostile_ppm > 0 && (make_bomb(w) < 0 || make_huge(w) < 0)) {
+        world_free(w);
+        return -WORLD_E_NOMEM;
+    }
     *out = w;
     return 0;
+}
+
+int world_generate(uint64_t n, uint64_t seed, struct world **out)
+{
+    return world_generate_hostile(n, seed, 0, out);
 }

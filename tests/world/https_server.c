@@ -252,6 +252,8 @@ static void respond(struct conn *c)
         evbuffer_add_printf(out, "Content-Type: %s\r\n", h->content_type);
     if (h->location[0] != '\0')
         evbuffer_add_printf(out, "Location: %s\r\n", h->location);
+    if (h->content_encoding[0] != '\0')
+        evbuffer_add_printf(out, "Content-Encoding: %s\r\n", h->content_encoding);
     evbuffer_add_printf(out, "Content-Length: %zu\r\nConnection: close\r\n\r\n", h->body_len);
     if (c->head_only) {
         enter_state(c, ST_FLUSH);
@@ -422,7 +424,7 @@ static void accept_cb(struct evconnlistener *lst, evutil_socket_t fd, struct soc
     c->srv = srv;
     c->timer = evtimer_new(srv->base, timer_cb, c);
     SSL *ssl = NULL;
-    if (host.https.connect == WORLD_CONNECT_TIMEOUT) {
+    if (host.https.connect == WORLD_CONNECT_TIMEOUT || host.https.connect == WORLD_CONNECT_TARPIT) {
         c->state = ST_HOLD;
         c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
     } else {

@@ -30,6 +30,7 @@ struct options {
     uint64_t generate;
     bool have_generate;
     uint64_t seed;
+    double hostile;
     char dns_addr[64];
     uint16_t dns_port;
     uint16_t https_port, smtp_port;
@@ -51,6 +52,7 @@ static void usage(FILE *f)
           "  --scenario FILE     load a scenario file (format: docs/world.md)\n"
           "  --generate N        generate N domains d0000000.example ... (at most 16646143)\n"
           "  --seed S            generator seed (default 1)\n"
+          "  --hostile RATIO     with --generate: share of hostile domains, 0..1 (default 0)\n"
           "Servers:\n"
           "  --dns ADDR:PORT     DNS server address (UDP and TCP; default 127.0.0.1:0, 0 = any\n"
           "                      free port)\n"
@@ -99,6 +101,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         O_LAT,
         O_JIT,
         O_LOSS,
+        O_HOSTILE,
         O_TRUTH,
         O_LIST,
         O_READY,
@@ -116,6 +119,7 @@ static int parse_options(int argc, char **argv, struct options *o)
                                              {"latency", required_argument, NULL, O_LAT},
                                              {"jitter", required_argument, NULL, O_JIT},
                                              {"loss", required_argument, NULL, O_LOSS},
+                                             {"hostile", required_argument, NULL, O_HOSTILE},
                                              {"truth", required_argument, NULL, O_TRUTH},
                                              {"list", required_argument, NULL, O_LIST},
                                              {"ready-file", required_argument, NULL, O_READY},
@@ -171,6 +175,13 @@ static int parse_options(int argc, char **argv, struct options *o)
             else
                 o->knobs.jitter_ms = (unsigned)v, o->have_jitter = true;
             break;
+        case O_HOSTILE: {
+            char *end;
+            o->hostile = strtod(optarg, &end);
+            if (*end || end == optarg || !(o->hostile >= 0 && o->hostile <= 1))
+                return fprintf(stderr, "mtasts-world: --hostile wants 0..1\n"), -1;
+            break;
+        }
         case O_LOSS: {
             char *end;
             o->knobs.loss = strtod(optarg, &end);
@@ -344,7 +355,7 @@ int main(int argc, char **argv)
     struct world *w = NULL;
     char err[512] = "";
     int rc = o.scenario ? world_load_scenario(o.scenario, &w, err, sizeof err)
-                        : world_generate(o.generate, o.seed, &w);
+                        : world_generate_hostile(o.generate, o.seed, o.hostile, &w);
     if (rc < 0) {
         fprintf(stderr, "mtasts-world: %s\n", err[0] ? err : world_strerror(rc));
         return 1;

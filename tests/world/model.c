@@ -278,6 +278,8 @@ void world_free(struct world *w)
     for (size_t i = 0; i < w->nowned; i++)
         free(w->owned[i]);
     free(w->owned);
+    free(w->huge_body);
+    free(w->bomb_body);
     free(w->domains);
     free(w->hosts);
     free(w->nodes);

@@ -58,6 +58,8 @@ enum world_connect {
     WORLD_CONNECT_ACCEPT = 0,
     WORLD_CONNECT_REFUSE,  /* the client must see the connection refused (or reset at once) */
     WORLD_CONNECT_TIMEOUT, /* never complete the handshake / never read */
+    WORLD_CONNECT_TARPIT,  /* accept, then never read nor write (a tarpit): the client's TLS
+                              handshake or SMTP greeting wait times out */
 };
 
 /* The certificate the host presents. The leaf is issued for world_tls.cert_name. */
@@ -96,6 +98,7 @@ struct world_https {
     char content_type[WORLD_CONTENT_TYPE_MAX]; /* "" = no Content-Type header */
     char location[WORLD_LOCATION_MAX];         /* "" = no Location header */
     bool gzip; /* body sent gzip-coded with Content-Encoding: gzip, asked for or not */
+    char content_encoding[16]; /* "" = none; "gzip": the body is gzip data */
     enum world_speed speed;
     unsigned drip_bytes, drip_interval_ms; /* WORLD_SPEED_DRIP */
     size_t cut_after;                      /* WORLD_SPEED_STALL / _RESET */
@@ -251,6 +254,8 @@ int world_load_scenario(const char *path, struct world **out, char *err, size_t 
 
 /* A generated population of n domains (d0000000.example ...) from seed. Constant memory. */
 int world_generate(uint64_t n, uint64_t seed, struct world **out);
+/* The same with a share hostile_ratio (0..1) of hostile domains mixed in (docs/world.md). */
+int world_generate_hostile(uint64_t n, uint64_t seed, double hostile_ratio, struct world **out);
 
 void world_free(struct world *w);
 

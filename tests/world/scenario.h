@@ -19,6 +19,11 @@ struct world {
     bool generated;
     /* generated worlds */
     uint64_t n, seed;
+    unsigned hostile_ppm;     /* hostile domains per million */
+    unsigned char *huge_body; /* hostile bodies, owned (NULL without hostile domains) */
+    size_t huge_len;
+    unsigned char *bomb_body;
+    size_t bomb_len;
     /* scenario worlds: everything stored, found through the indexes */
     struct world_domain *domains;
     size_t ndomains, domains_cap;

@@ -570,7 +570,8 @@ static void accept_cb(struct evconnlistener *lst, evutil_socket_t fd, struct soc
     bufferevent_setcb(s->bev, read_cb, write_cb, event_cb, s);
     bufferevent_setwatermark(s->bev, EV_READ, 0, INPUT_HIGH_WM);
     bufferevent_enable(s->bev, EV_READ | EV_WRITE);
-    if (s->host.smtp.connect == WORLD_CONNECT_TIMEOUT)
+    if (s->host.smtp.connect == WORLD_CONNECT_TIMEOUT ||
+        s->host.smtp.connect == WORLD_CONNECT_TARPIT)
         enter_state(s, ST_HOLD);
     else
         send_banner(s);

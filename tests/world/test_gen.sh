@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The generator: the same (N, seed) gives the same bytes run to run, another seed other bytes;
 # the mix is the one docs/world.md promises; memory does not grow with N (1M vs 10M domains);
-# and the DNS server's answers for generated domains agree with the ground truth.
+# the DNS server's answers for generated domains agree with the ground truth; and so for
+# worlds with hostile domains (--hostile).
 # usage: test_gen.sh MTASTS_WORLD
 WORLD=$1
 . "$(dirname "$0")/world_lib.sh"
@@ -69,6 +70,64 @@ EOF
 rc=0
 world_stop || rc=$?
 expect "SIGTERM: exit status 0" [ "$rc" -eq 0 ]
+
+# Hostile domains (--hostile): deterministic, the promised share and cases, the other domains
+# exactly those of the plain world, and the DNS server serving the hostile names.
+H=5000
+"$WORLD" --generate $H --seed 42 --hostile 0.3 --truth "$tmp/h1.jsonl" --list "$tmp/h.list" \
+    --no-serve
+"$WORLD" --generate $H --seed 42 --hostile 0.3 --truth "$tmp/h2.jsonl" --no-serve
+"$WORLD" --generate $H --seed 42 --truth "$tmp/p.jsonl" --no-serve
+expect "hostile: same seed, same truth bytes" cmp -s "$tmp/h1.jsonl" "$tmp/h2.jsonl"
+expect "hostile: the mix, long names listed, the rest as in the plain world" \
+    /usr/bin/python3 - "$tmp/h1.jsonl" "$tmp/p.jsonl" "$tmp/h.list" <<'EOF'
+import collections, json, sys
+plain = open(sys.argv[2]).readlines()
+cases = collections.Counter(); same = 0; lengths = set()
+for i, line in enumerate(open(sys.argv[1])):
+    o = json.loads(line)
+    if o["case"].startswith("hostile-"):
+        cases[o["case"]] += 1
+        if o["case"] == "hostile-long-name":
+            lengths.add(len(o["domain"]))
+    else:
+        same += line == plain[i]
+hostile = sum(cases.values()); n = i + 1
+long_listed = {len(l.rstrip("\n")) for l in open(sys.argv[3]) if len(l) > 200}
+print(n, "domains,", hostile, "hostile", dict(cases), "long names", sorted(lengths))
+ok = (0.27 < hostile / n < 0.33 and len(cases) == 15 and min(cases.values()) > 50
+      and same == n - hostile and lengths == set(range(243, 254)) and long_listed == lengths)
+sys.exit(0 if ok else 1)
+EOF
+world_start "$tmp" --generate $H --seed 42 --hostile 0.3 --latency 0 --jitter 0 --ca-dir "$tmp/ca"
+expect "hostile: DNS answers" /usr/bin/python3 - "$tmp/h1.jsonl" "$DNS_PORT" <<'EOF'
+import json, subprocess, sys
+port = sys.argv[2]
+def dig(*args):
+    return subprocess.run(["dig", "@127.0.0.1", "-p", port, "+norecurse", "+time=2", "+tries=1",
+                           *args], capture_output=True, text=True).stdout
+seen = set(); bad = 0
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    c = o["case"]
+    if c in seen or c not in ("hostile-mx-escapes", "hostile-cname-loop", "hostile-big-txt"):
+        continue
+    seen.add(c)
+    if c == "hostile-mx-escapes":  # the A record of the MX name with 0x01 bytes
+        out = dig("+short", "A", o["mx"][0]["host"])
+        bad += out.strip() != o["mx"][0]["a"]["answer"][0]["addr"]
+    elif c == "hostile-cname-loop":
+        bad += "status: SERVFAIL" not in dig("TXT", o["dns"]["sts"]["qname"])
+    else:  # truncated over UDP, complete over TCP
+        q = o["dns"]["sts"]["qname"]
+        bad += " tc" not in dig("+ignore", "+bufsize=1232", "TXT", q).split("flags:")[1][:20]
+        bad += dig("+tcp", "+short", "TXT", q).count("\n") != 4
+    print(c, "bad so far", bad)
+sys.exit(1 if bad or len(seen) != 3 else 0)
+EOF
+rc=0
+world_stop || rc=$?
+expect "hostile: SIGTERM, exit status 0" [ "$rc" -eq 0 ]
 
 # Memory does not depend on N: serve 1M and 10M worlds, answer a query for the last domain.
 rss() {

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <zlib.h>
 
 #define TYPE_A     1
 #define TYPE_CNAME 5
@@ -27,6 +28,30 @@
 #define TYPE_TLSA  52
 
 #define POLICY_SIZE_BOUND 65536
+
+/* The body's length as a sender that decodes it sees it: a body sent pre-coded (`Content-
+   Encoding: gzip` on gzip data) is inflated, counting at most one byte past the bound. */
+static size_t decoded_len(const struct world_https *h)
+{
+    if (h->gzip || strcmp(h->content_encoding, "gzip") != 0)
+        return h->body_len;
+    unsigned char out[16384];
+    size_t n = 0;
+    z_stream z = {0};
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+        return h->body_len;
+    z.next_in = (unsigned char *)world_https_body(h);
+    z.avail_in = (uInt)h->body_len;
+    int rc = Z_OK;
+    while (rc == Z_OK && n <= POLICY_SIZE_BOUND) {
+        z.next_out = out;
+        z.avail_out = sizeof out;
+        rc = inflate(&z, Z_NO_FLUSH);
+        n += sizeof out - z.avail_out;
+    }
+    inflateEnd(&z);
+    return n;
+}
 
 static const char *type_name(uint16_t t)
 {
@@ -66,13 +91,34 @@ static json_t *bytes_json(const unsigned char *b, size_t len)
     return o;
 }
 
+/* A name's DNS presentation form, as the scanner (ldns) writes it: bytes other than printable
+   ASCII as "\\DDD", the specials "; ( ) \\" escaped with a backslash. raw is a model name
+   (WORLD_CTRL_CHAR stands for the byte WORLD_CTRL_BYTE). */
+#define PRESENT_MAX (4 * WORLD_NAME_MAX + 2)
+static void present(const char *raw, char *out)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)raw; *p && o + 5 < PRESENT_MAX; p++) {
+        unsigned char c = *p == WORLD_CTRL_CHAR ? WORLD_CTRL_BYTE : *p;
+        if (c == '.')
+            out[o++] = '.';
+        else if (c == ';' || c == '(' || c == ')' || c == '\\')
+            o += (size_t)snprintf(out + o, PRESENT_MAX - o, "\\%c", c);
+        else if (c <= 0x20 || c >= 0x7f)
+            o += (size_t)snprintf(out + o, PRESENT_MAX - o, "\\%03u", c);
+        else
+            out[o++] = (char)c;
+    }
+    out[o] = '\0';
+}
+
 /* Presentation form (with trailing dot) of an uncompressed wire name. */
 static void wire_name(const unsigned char *p, size_t len, char *out, size_t cap)
 {
     size_t o = 0, i = 0;
     while (i < len && p[i] && o + p[i] + 2 < cap) {
-        memcpy(out + o, p + i + 1, p[i]);
-        o += p[i];
+        for (unsigned k = 0; k < p[i]; k++)
+            out[o++] = p[i + 1 + k] == WORLD_CTRL_BYTE ? WORLD_CTRL_CHAR : (char)p[i + 1 + k];
         out[o++] = '.';
         i += 1u + p[i];
     }
@@ -84,8 +130,9 @@ static void wire_name(const unsigned char *p, size_t len, char *out, size_t cap)
 static json_t *rr_json(const struct world_node *n, uint16_t type, const unsigned char *rd,
                        size_t rdlen)
 {
-    char owner[WORLD_NAME_MAX + 2], name[WORLD_NAME_MAX + 2];
-    snprintf(owner, sizeof owner, "%s.", n->name);
+    char owner[PRESENT_MAX + 1], name[WORLD_NAME_MAX + 2], shown[PRESENT_MAX];
+    present(n->name, shown);
+    snprintf(owner, sizeof owner, "%s.", shown);
     json_t *o = json_pack("{s:s, s:s, s:i}", "name", owner, "type", type_name(type), "ttl", 300);
     if (!o)
         return NULL;
@@ -104,8 +151,9 @@ static json_t *rr_json(const struct world_node *n, uint16_t type, const unsigned
     }
     case TYPE_MX:
         wire_name(rd + 2, rdlen - 2, name, sizeof name);
+        present(name, shown);
         json_object_set_new(o, "pref", json_integer(rd[0] << 8 | rd[1]));
-        json_object_set_new(o, "host", json_string(name));
+        json_object_set_new(o, "host", json_string(shown));
         break;
     case TYPE_TXT: {
         json_t *arr = json_array();
@@ -134,12 +182,17 @@ static json_t *rr_json(const struct world_node *n, uint16_t type, const unsigned
 static json_t *obs_json(const struct world *w, const char *qname, uint16_t qtype,
                         struct world_resolution *r)
 {
+    char shown[PRESENT_MAX];
+    present(qname, shown);
+    if (strlen(qname) > 253) /* over 255 octets in wire form: no such name can be asked */
+        return json_pack("{s:s, s:s, s:s, s:s}", "qname", shown, "qtype", type_name(qtype),
+                         "result", "skipped", "why", "name-too-long");
     if (world_dns_resolve(w, qname, qtype, r) < 0)
-        return json_pack("{s:s, s:s, s:s}", "qname", qname, "qtype", type_name(qtype), "result",
+        return json_pack("{s:s, s:s, s:s}", "qname", shown, "qtype", type_name(qtype), "result",
                          "error");
     static const char *const rcodes[] = {"NOERROR",  "NOERROR", "NXDOMAIN",
                                          "SERVFAIL", NULL,      "REFUSED"};
-    json_t *o = json_pack("{s:s, s:s, s:s}", "qname", qname, "qtype", type_name(qtype), "result",
+    json_t *o = json_pack("{s:s, s:s, s:s}", "qname", shown, "qtype", type_name(qtype), "result",
                           world_dns_result_name(r->result));
     if (rcodes[r->result])
         json_object_set_new(o, "rcode", json_string(rcodes[r->result]));
@@ -153,9 +206,11 @@ static json_t *obs_json(const struct world *w, const char *qname, uint16_t qtype
         const struct world_node *n = &r->node[i];
         bool last = i + 1 == r->nnodes;
         if (n->cname[0] && (!last || qtype == TYPE_CNAME)) {
-            char t[WORLD_NAME_MAX + 2];
-            snprintf(t, sizeof t, "%s.", n->cname);
-            json_t *c = json_pack("{s:s+, s:s, s:i, s:s}", "name", n->name, ".", "type", "CNAME",
+            char t[PRESENT_MAX + 1], owner[PRESENT_MAX];
+            present(n->cname, shown);
+            snprintf(t, sizeof t, "%s.", shown);
+            present(n->name, owner);
+            json_t *c = json_pack("{s:s+, s:s, s:i, s:s}", "name", owner, ".", "type", "CNAME",
                                   "ttl", 300, "target", t);
             json_array_append_new(ans, c);
         }
@@ -188,6 +243,14 @@ static bool cert_covers(const char *cert_name, const char *name)
            strcasecmp(cert_name + 2, dot + 1) == 0;
 }
 
+/* Whether every label holds only letters, digits, '-' and '_': only such a name can be a TLS
+   server name, so only then does the prober check the certificate's name (docs/smtp-probe.md). */
+static bool is_hostname(const char *name)
+{
+    return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") ==
+           strlen(name);
+}
+
 /* The probe record a correct STARTTLS prober writes for this SMTP behaviour when it asks
    for mx_name (SNI and host name check). */
 static json_t *probe_json(const char *addr, const char *mx_name, const struct world_smtp *s)
@@ -209,6 +272,12 @@ static json_t *probe_json(const char *addr, const char *mx_name, const struct wo
         result = "connect-refused", stage = "connect";
     } else if (s->connect == WORLD_CONNECT_TIMEOUT) {
         result = "connect-timeout", stage = "connect";
+    } else if (s->connect == WORLD_CONNECT_TARPIT) {
+        result = "timeout", stage = "banner";
+    } else if (s->fault == WORLD_FAULT_RESET && s->fault_stage == WORLD_STAGE_BANNER) {
+        /* a reset before the first byte is a refusal to the client (it may even race the
+           end of the TCP handshake): docs/smtp-probe.md */
+        result = "connect-refused", stage = "connect";
     } else if (fault_stage && s->fault_stage == WORLD_STAGE_BANNER) {
         result = fault, stage = fault_stage;
     } else if (s->banner == WORLD_BANNER_4XX) {
@@ -239,10 +308,10 @@ static json_t *probe_json(const char *addr, const char *mx_name, const struct wo
     json_t *o = json_pack("{s:s, s:s, s:s}", "addr", addr, "result", result, "stage", stage);
     if (strcmp(result, "ok") == 0) {
         /* An MX name the leaf does not cover (a CNAME'd or implicit MX) is a mismatch. */
-        const char *verify =
-            s->tls.cert == WORLD_CERT_VALID && !cert_covers(s->tls.cert_name, mx_name)
-                ? "name-mismatch"
-                : verify_class(s->tls.cert);
+        const char *verify = s->tls.cert == WORLD_CERT_VALID && is_hostname(mx_name) &&
+                                     !cert_covers(s->tls.cert_name, mx_name)
+                                 ? "name-mismatch"
+                                 : verify_class(s->tls.cert);
         json_object_set_new(o, "verify", json_string(verify));
         if (s->tls.max_version)
             json_object_set_new(o, "tls_max_version", json_integer(s->tls.max_version));
@@ -264,6 +333,11 @@ static json_t *probes_json(const struct world *w, const char *mx_name,
     json_t *arr = json_array();
     if (r->result != WORLD_DNS_ANSWER)
         return arr;
+    /* The scanner keys a probe by the MX name's presentation form: one over 253 characters
+       (control bytes written as \DDD) is not probed (docs/smtp-probe.md). */
+    char shown[PRESENT_MAX];
+    present(mx_name, shown);
+    bool name_fits = strlen(shown) <= 253;
     const struct world_node *n = &r->node[r->nnodes - 1];
     for (unsigned k = 0; k < n->nrr; k++) {
         if (n->rr[k].type != TYPE_A)
@@ -275,6 +349,11 @@ static json_t *probes_json(const struct world *w, const char *mx_name,
         if (special_addr(a)) {
             json_array_append_new(arr,
                                   json_pack("{s:s, s:s}", "addr", as, "skip", "special-address"));
+            continue;
+        }
+        if (!name_fits) {
+            json_array_append_new(arr,
+                                  json_pack("{s:s, s:s}", "addr", as, "skip", "name-too-long"));
             continue;
         }
         struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr = a};
@@ -319,7 +398,9 @@ static void append_v6_skips(json_t *probes, const struct world_resolution *r)
 static json_t *mx_host_json(const struct world *w, uint16_t pref, const char *host, bool implicit,
                             struct world_resolution *r)
 {
-    json_t *o = json_pack("{s:i, s:s, s:b}", "pref", pref, "host", host, "implicit", implicit);
+    char shown[PRESENT_MAX];
+    present(host, shown);
+    json_t *o = json_pack("{s:i, s:s, s:b}", "pref", pref, "host", shown, "implicit", implicit);
     json_object_set_new(o, "a", obs_json(w, host, TYPE_A, r));
     json_t *probes = probes_json(w, host, r);
     json_object_set_new(o, "aaaa", obs_json(w, host, TYPE_AAAA, r));
@@ -425,6 +506,8 @@ static json_t *policy_json(const struct world *w, const struct world_domain *d, 
         result = "connect-refused";
     else if (h.connect == WORLD_CONNECT_TIMEOUT)
         result = "connect-timeout";
+    else if (h.connect == WORLD_CONNECT_TARPIT)
+        result = "timeout";
     else if (h.tls.alert)
         result = "tls-failure";
     else if (h.tls.cert != WORLD_CERT_VALID)
@@ -442,6 +525,8 @@ static json_t *policy_json(const struct world *w, const struct world_domain *d, 
         json_object_set_new(o, "location", json_string(h.location));
     if (h.gzip)
         json_object_set_new(o, "content_encoding", json_string("gzip"));
+    else if (h.content_encoding[0])
+        json_object_set_new(o, "content_encoding", json_string(h.content_encoding));
     if (h.speed == WORLD_SPEED_DRIP || h.speed == WORLD_SPEED_STALL)
         result = "timeout";
     else if (h.speed == WORLD_SPEED_RESET)
@@ -450,7 +535,7 @@ static json_t *policy_json(const struct world *w, const struct world_domain *d, 
         result = "redirect";
     else if (h.status != 200)
         result = "http-status";
-    else if (h.body_len > POLICY_SIZE_BOUND)
+    else if (decoded_len(&h) > POLICY_SIZE_BOUND)
         result = "too-large";
     else
         result = "ok";
@@ -481,8 +566,9 @@ static json_t *domain_json(const struct world *w, const struct world_domain *d,
     json_object_set_new(o, "would_bounce", json_boolean(d->would_bounce));
     json_t *dns = json_object();
     snprintf(name, sizeof name, "_mta-sts.%s", d->name);
-    json_object_set_new(dns, "sts", obs_json(w, name, TYPE_TXT, r));
-    bool txt = r->result == WORLD_DNS_ANSWER;
+    json_t *sts = obs_json(w, name, TYPE_TXT, r);
+    bool txt = strcmp(json_string_value(json_object_get(sts, "result")), "answer") == 0;
+    json_object_set_new(dns, "sts", sts);
     json_object_set_new(dns, "mx", obs_json(w, d->name, TYPE_MX, r));
     snprintf(name, sizeof name, "_smtp._tls.%s", d->name);
     json_object_set_new(dns, "tlsrpt", obs_json(w, name, TYPE_TXT, r));

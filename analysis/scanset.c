@@ -310,7 +310,9 @@ static json_t *view(const struct mts_classification *c, const json_t *raw)
         json_object_set_new(v, "analysis_error", json_string(c->analysis_error));
     json_object_set_new(v, "categories", cats);
     json_object_set_new(v, "would_bounce", json_boolean(c->would_bounce));
-    json_object_set_new(v, "would_bounce_lenient", json_boolean(c->lenient.would_bounce));
+    json_object_set_new(v, "would_bounce_lenient",
+                        json_boolean(c->profiles[MTS_PROFILE_RESOLVER].would_bounce));
+    json_object_set_new(v, "profiles", mts_classification_profiles_json(c));
     json_object_set_new(v, "funnel", funnel);
     if (c->has_policy) {
         json_object_set_new(v, "mode", json_string(mts_mode_name(c->policy.mode)));

@@ -446,30 +446,88 @@ static void test_analysis_errors(void)
     CHECK_STR(cls.domain, "example.com");
 }
 
+static const struct mts_profile_result *profile(size_t i)
+{
+    return &cls.profiles[i];
+}
+
+static void check_no_mta_sts(void)
+{
+    CHECK(!profile(MTS_PROFILE_NO_MTA_STS)->policy_used);
+    CHECK_INT(profile(MTS_PROFILE_NO_MTA_STS)->seen_as, MTS_MODE_ABSENT);
+    CHECK(!profile(MTS_PROFILE_NO_MTA_STS)->would_bounce);
+}
+
+static void test_profile_table(void)
+{
+    const char *names[MTS_N_PROFILES] = {"rfc8461", "postfix-mta-sts-resolver",
+                                         "postfix-mta-sts-resolver-strict-testing", "no-mta-sts"};
+    for (size_t i = 0; i < MTS_N_PROFILES; i++) {
+        CHECK_STR(mts_sender_profiles[i].name, names[i]);
+        CHECK(mts_sender_profiles[i].source && *mts_sender_profiles[i].source);
+    }
+    CHECK_INT(mts_sender_profiles[MTS_PROFILE_RESOLVER].testing, MTS_TESTING_IGNORED);
+    CHECK_INT(mts_sender_profiles[MTS_PROFILE_RESOLVER_STRICT_TESTING].testing,
+              MTS_TESTING_ENFORCE);
+    CHECK_INT(mts_sender_profiles[MTS_PROFILE_NO_MTA_STS].reader, MTS_READ_NOTHING);
+}
+
 static void test_profiles(void)
 {
     const char *hosts = "[" HOST("mx.other.org", "192.0.2.9") "]";
-    /* text/html: strict senders have no policy, lenient ones enforce it and bounce. */
+    const size_t R = MTS_PROFILE_RESOLVER, RS = MTS_PROFILE_RESOLVER_STRICT_TESTING;
+    /* text/html: neither the RFC nor the resolver (is_plaintext) reads the policy. */
     CHECK_INT(
         run(GOOD_TXT, MXANS("mx.other.org."), hosts, FETCH_OK("enforce", "text/html"), GOOD_RPT),
         0);
     CHECK(has_cat("sts-policy-fetch-error/media-type"));
     CHECK(!cls.strict.policy_used);
-    CHECK(cls.lenient.policy_used);
+    CHECK(!profile(R)->policy_used);
     CHECK(!cls.would_bounce);
-    CHECK(!cls.strict.would_bounce);
-    CHECK(cls.lenient.would_bounce);
+    CHECK(!profile(R)->would_bounce);
+    check_no_mta_sts();
 
-    /* Blank lines: off for strict senders, read by lenient ones. */
+    /* Blank lines: off for the RFC, read by the resolver, which bounces. */
     add_body("blank", "version: STSv1\n\nmode: enforce\nmx: *.example.net\nmax_age: 604800\n\n");
     CHECK_INT(
         run(GOOD_TXT, MXANS("mx.other.org."), hosts, FETCH_OK("blank", "text/plain"), GOOD_RPT), 0);
     CHECK(has_cat("sts-policy-invalid/empty-line"));
-    CHECK(has_cat("sts-policy-invalid/trailing-empty-lines"));
     CHECK_INT(cls.funnel.valid_policy, MTS_TRI_NO);
     CHECK(!cls.strict.policy_used);
-    CHECK(cls.lenient.policy_used);
-    CHECK(cls.lenient.would_bounce);
+    CHECK(!profile(MTS_PROFILE_RFC8461)->policy_used);
+    CHECK(profile(R)->policy_used);
+    CHECK_INT(profile(R)->seen_as, MTS_MODE_ENFORCE);
+    CHECK(profile(R)->would_bounce);
+    CHECK(profile(RS)->would_bounce);
+    check_no_mta_sts();
+
+    /* Testing with an uncovered MX: reported by the RFC, no policy for the resolver by
+       default, enforced (bouncing) with strict_testing. */
+    add_body("testing", "version: STSv1\nmode: testing\nmx: *.example.net\nmax_age: 604800\n");
+    CHECK_INT(
+        run(GOOD_TXT, MXANS("mx.other.org."), hosts, FETCH_OK("testing", "text/plain"), GOOD_RPT),
+        0);
+    CHECK_INT(profile(MTS_PROFILE_RFC8461)->seen_as, MTS_MODE_TESTING);
+    CHECK(!cls.would_bounce);
+    CHECK(profile(R)->policy_used);
+    CHECK_INT(profile(R)->mode, MTS_MODE_TESTING);
+    CHECK_INT(profile(R)->seen_as, MTS_MODE_ABSENT);
+    CHECK(!profile(R)->would_bounce);
+    CHECK_INT(profile(RS)->seen_as, MTS_MODE_ENFORCE);
+    CHECK(profile(RS)->would_bounce);
+
+    /* A later duplicate overwrites for the resolver; a line with leading whitespace is a
+       different key to it. */
+    add_body("dup", "version: STSv1\nmode: testing\nmode: enforce\nmx: *.example.net\n"
+                    "max_age: 604800\n");
+    CHECK_INT(run(GOOD_TXT, MXANS("mx.other.org."), hosts, FETCH_OK("dup", "text/plain"), GOOD_RPT),
+              0);
+    CHECK_INT(profile(R)->seen_as, MTS_MODE_ENFORCE);
+    add_body("indent", "version: STSv1\n mode: enforce\nmx: *.example.net\nmax_age: 604800\n");
+    CHECK_INT(
+        run(GOOD_TXT, MXANS("mx.other.org."), hosts, FETCH_OK("indent", "text/plain"), GOOD_RPT),
+        0);
+    CHECK(!profile(R)->policy_used);
 
     /* A bad mode is off for both. */
     add_body("badmode", "version: STSv1\nmode: enforced\nmx: *.example.net\nmax_age: 604800\n");
@@ -477,7 +535,16 @@ static void test_profiles(void)
         run(GOOD_TXT, MXANS("mx.other.org."), hosts, FETCH_OK("badmode", "text/plain"), GOOD_RPT),
         0);
     CHECK(has_cat("sts-policy-invalid/bad-mode"));
-    CHECK(!cls.lenient.policy_used);
+    CHECK(!cls.strict.policy_used);
+    CHECK(!profile(R)->policy_used);
+
+    /* An empty id: invalid for the RFC, enough for the resolver. */
+    CHECK_INT(run(TXT("\"v=STSv1; id=\""), MXANS("mx.other.org."), hosts,
+                  FETCH_OK("enforce", "text/plain"), GOOD_RPT),
+              0);
+    CHECK(!cls.strict.policy_used);
+    CHECK(profile(R)->policy_used);
+    CHECK(profile(R)->would_bounce);
 }
 
 static void test_weak_mx_info_tlsrpt(void)
@@ -948,6 +1015,7 @@ int main(void)
     test_bounce();
     test_txt_faults();
     test_fetch_faults();
+    test_profile_table();
     test_profiles();
     test_weak_mx_info_tlsrpt();
     test_mx_outcomes();

@@ -6,6 +6,12 @@ For every CORPUS_DIR/*.txt, the verdict (valid or not) and, when both say valid,
 max_age and mx list must agree, unless the file is in EXPECTED with the RFC clause that
 decides the disagreement. Exits 1 on any unexplained disagreement, and also when an
 EXPECTED entry no longer disagrees (the table must stay true).
+
+Then the postfix-mta-sts-resolver sender profile (analysis/profiles.c) is compared with the
+tool itself: for every file, decoded as the resolver does without a charset (ASCII) and
+with charset=utf-8, the profile's reading (valid, and mode, max_age and mx when valid) must
+equal what parse_mta_sts_policy and the checks of resolver.py accept. No disagreement is
+expected: the profile models the tool, including where the tool differs from RFC 8461.
 """
 import glob
 import json
@@ -13,6 +19,7 @@ import os
 import subprocess
 import sys
 
+from postfix_mta_sts_resolver.constants import HARD_RESP_LIMIT
 from postfix_mta_sts_resolver.utils import parse_mta_sts_policy
 
 MAX_AGE_LIMIT = 31557600
@@ -65,12 +72,14 @@ EXPECTED = {
 }
 
 
-def theirs(body):
+def theirs(body, charset="utf-8"):
     """postfix-mta-sts-resolver: its parser plus the checks resolver.py applies after it.
-    The body is decoded as UTF-8 (the corpus files are UTF-8; the resolver decodes with the
-    response's charset)."""
+    The body is decoded as UTF-8 by default (the corpus files are UTF-8; the resolver decodes
+    with the response's charset, ASCII when none is given)."""
+    if len(body) > HARD_RESP_LIMIT:
+        return {"valid": False}
     try:
-        text = body.decode("utf-8")
+        text = body.decode(charset)
     except UnicodeDecodeError:
         return {"valid": False}
     pol = parse_mta_sts_policy(text)
@@ -129,6 +138,19 @@ def main():
         problems.append("%s: %s; our findings: %s" % (name, "; ".join(diff), ", ".join(o["codes"])))
     print("%d files: %d agree, %d explained disagreements, %d unexplained"
           % (len(files), agree, explained, len(problems)))
+    profile_agree = 0
+    for path in files:
+        name = os.path.basename(path)
+        with open(path, "rb") as fh:
+            body = fh.read()
+        for key, charset in (("resolver", "ascii"), ("resolver_utf8", "utf-8")):
+            want, got = theirs(body, charset), ours[name][key]
+            if want == got:
+                profile_agree += 1
+            else:
+                problems.append("%s (%s): profile %r, tool %r" % (name, charset, got, want))
+    print("postfix-mta-sts-resolver profile: %d of %d readings equal the tool's"
+          % (profile_agree, 2 * len(files)))
     for p in problems:
         print("  " + p)
     return 1 if problems else 0

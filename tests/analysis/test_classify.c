@@ -472,6 +472,40 @@ static void test_profile_table(void)
     CHECK_INT(mts_sender_profiles[MTS_PROFILE_NO_MTA_STS].reader, MTS_READ_NOTHING);
 }
 
+/* The resolver's reader on bytes the corpus lacks: Python line breaks and charsets. */
+static void test_resolver_reader(void)
+{
+    struct mts_resolver_policy p;
+    const char *nel = "version: STSv1\xc2\x85mode: none\xc2\x85max_age: +1_0";
+    CHECK_INT(mts_resolver_policy_read(&p, (const unsigned char *)nel, strlen(nel), true), 0);
+    CHECK(p.valid);
+    CHECK_INT(p.mode, MTS_MODE_NONE);
+    CHECK_INT(p.max_age, 10);
+    mts_resolver_policy_free(&p);
+    /* Without a charset the body is ASCII: the same bytes do not decode. */
+    CHECK_INT(mts_resolver_policy_read(&p, (const unsigned char *)nel, strlen(nel), false), 0);
+    CHECK(!p.valid);
+    mts_resolver_policy_free(&p);
+    const char *vt = "version: STSv1\vmode: enforce\r\nmx:\x1cmax_age: 1__0\n";
+    CHECK_INT(mts_resolver_policy_read(&p, (const unsigned char *)vt, strlen(vt), false), 0);
+    CHECK(!p.valid); /* "1__0" is no int() */
+    CHECK_INT((long)p.n_mx, 1);
+    CHECK_STR(p.mx[0], "");
+    mts_resolver_policy_free(&p);
+    const char *empty_mx = "version: STSv1\nmode: enforce\nmx:\nmax_age: 0\n";
+    CHECK_INT(
+        mts_resolver_policy_read(&p, (const unsigned char *)empty_mx, strlen(empty_mx), false), 0);
+    CHECK(p.valid); /* a list holding one empty pattern is not empty */
+    mts_resolver_policy_free(&p);
+    bool utf8;
+    CHECK(mts_resolver_media_type(" Text/Plain ; charset=\"UTF-8\"", &utf8));
+    CHECK(utf8);
+    CHECK(mts_resolver_media_type("text/plain", &utf8));
+    CHECK(!utf8);
+    CHECK(!mts_resolver_media_type("text/plainx", &utf8));
+    CHECK(!mts_resolver_media_type(NULL, &utf8));
+}
+
 static void test_profiles(void)
 {
     const char *hosts = "[" HOST("mx.other.org", "192.0.2.9") "]";
@@ -1016,6 +1050,7 @@ int main(void)
     test_txt_faults();
     test_fetch_faults();
     test_profile_table();
+    test_resolver_reader();
     test_profiles();
     test_weak_mx_info_tlsrpt();
     test_mx_outcomes();

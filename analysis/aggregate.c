@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "aggregate.h"
+#include "mts_profiles.h"
 
 /* The adoption funnel, in order; each stage is a subset of the previous one. */
 static const struct {
@@ -101,6 +102,14 @@ struct mts_agg {
         unsigned long long records, misconfigured, would_bounce, modes[N_MODE], tlsrpt_valid;
     } paper;
     struct table categories, mx_providers, policy_providers;
+    /* Per sender profile (mts_sender_profiles): would bounce, and the mode applied. */
+    struct {
+        unsigned long long would_bounce, seen_as[N_MODE + 1]; /* + no policy */
+    } profiles[MTS_N_PROFILES];
+    /* Domains whose applied mode or would-bounce differs between the profiles that
+       implement MTA-STS. */
+    unsigned long long profiles_differ;
+    struct examples differ_examples;
 };
 
 static uint64_t hash_str(const char *s)
@@ -197,6 +206,8 @@ void mts_agg_free(struct mts_agg *agg)
         free(agg->bounce_examples.v[i]);
     for (size_t i = 0; i < agg->error_examples.n; i++)
         free(agg->error_examples.v[i]);
+    for (size_t i = 0; i < agg->differ_examples.n; i++)
+        free(agg->differ_examples.v[i]);
     table_free(&agg->categories);
     table_free(&agg->mx_providers);
     table_free(&agg->policy_providers);
@@ -349,6 +360,66 @@ static int count_mx_providers(struct mts_agg *a, const json_t *raw, bool misconf
     return 0;
 }
 
+/* Count one domain's readings by every sender profile (the "profiles" object of the
+   summary view; a missing profile counts as no policy, no bounce). */
+static int count_profiles(struct mts_agg *a, const char *domain, const json_t *cls)
+{
+    const json_t *all = json_object_get(cls, "profiles");
+    const char *first_mode = NULL;
+    bool first_bounce = false, differ = false, any = false;
+    for (size_t i = 0; i < MTS_N_PROFILES; i++) {
+        const json_t *p = json_object_get(all, mts_sender_profiles[i].name);
+        const char *mode = json_string_value(json_object_get(p, "seen_as"));
+        bool bounce = flag(p, "would_bounce");
+        int m = name_index(mode_names, N_MODE, mode);
+        a->profiles[i].would_bounce += bounce;
+        a->profiles[i].seen_as[m < 0 ? N_MODE : (size_t)m]++;
+        if (mts_sender_profiles[i].reader == MTS_READ_NOTHING)
+            continue;
+        mode = m < 0 ? "absent" : mode;
+        if (any)
+            differ |= strcmp(mode, first_mode) != 0 || bounce != first_bounce;
+        else
+            first_mode = mode, first_bounce = bounce, any = true;
+    }
+    if (!differ)
+        return 0;
+    a->profiles_differ++;
+    return add_example(&a->differ_examples, domain);
+}
+
+static json_t *profiles_json(const struct mts_agg *a)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < MTS_N_PROFILES; i++) {
+        const struct mts_sender_profile *p = &mts_sender_profiles[i];
+        unsigned long long protected_ = a->profiles[i].seen_as[0]; /* enforce */
+        json_t *seen = json_object();
+        for (size_t m = 0; seen && m <= N_MODE; m++)
+            json_object_set_new(seen, m < N_MODE ? mode_names[m] : "no-policy",
+                                json_integer((json_int_t)a->profiles[i].seen_as[m]));
+        if (!seen ||
+            json_array_append_new(
+                list, json_pack("{s:s, s:s, s:I, s:o, s:I}", "name", p->name, "source", p->source,
+                                "would_bounce", (json_int_t)a->profiles[i].would_bounce, "seen_as",
+                                seen, "unprotected", (json_int_t)(a->domains - protected_)))) {
+            json_decref(list);
+            return NULL;
+        }
+    }
+    json_t *ex = examples_json(&a->differ_examples);
+    json_t *r = list && ex
+                    ? json_pack("{s:o, s:{s:I, s:o, s:I}}", "profiles", list, "differ", "count",
+                                (json_int_t)a->profiles_differ, "examples", ex, "more",
+                                (json_int_t)(a->profiles_differ - a->differ_examples.n))
+                    : NULL;
+    if (!r) {
+        json_decref(list);
+        json_decref(ex);
+    }
+    return r;
+}
+
 int mts_agg_add(struct mts_agg *a, const char *domain, const json_t *raw, const json_t *cls)
 {
     const json_t *funnel = json_object_get(cls, "funnel");
@@ -409,6 +480,8 @@ int mts_agg_add(struct mts_agg *a, const char *domain, const json_t *raw, const 
             return err;
     }
     a->would_bounce_lenient += flag(cls, "would_bounce_lenient");
+    if ((err = count_profiles(a, domain, cls)) != 0)
+        return err;
 
     size_t i;
     json_t *cat;
@@ -589,6 +662,7 @@ json_t *mts_agg_report(const struct mts_agg *a, const char *scan, size_t stores)
         json_pack("{s:I, s:o}", "count", (json_int_t)a->analysis_errors, "examples", errs));
     json_object_set_new(r, "tlsrpt", tlsrpt);
     json_object_set_new(r, "paper", paper_json(a));
+    json_object_set_new(r, "sender_profiles", profiles_json(a));
     if (a->dane_scanned) {
         json_t *dane = json_array();
         for (size_t k = 0; k < N_DANE; k++)

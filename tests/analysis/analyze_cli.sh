@@ -29,7 +29,16 @@ check mx_provider "$(jq -r '.providers.mx[0] | "\(.name) \(.domains)"' "$dir/r.j
 # none's, of all)
 check paper "$(jq -c '[.paper[] | [.key, .count, .of, .pct]]' "$dir/r.json")" \
     '[["record",5,7,71.43],["misconfigured",3,5,60],["would_bounce",1,5,20],["mode_enforce",2,5,40],["mode_testing",1,5,20],["mode_none",0,5,0],["tlsrpt_record",1,5,20],["tlsrpt_all",2,7,28.57]]'
+# sender profiles: the resolver also enforces hostile's policy (it takes any mx value) and
+# bounces it; with strict_testing it enforces testing's policy too; no-mta-sts protects none
+check profiles "$(jq -c '[.sender_profiles.profiles[] | [.name, .would_bounce, .seen_as.enforce, .unprotected]]' "$dir/r.json")" \
+    '[["rfc8461",1,2,5],["postfix-mta-sts-resolver",2,3,4],["postfix-mta-sts-resolver-strict-testing",2,4,3],["no-mta-sts",0,0,7]]'
+check profiles_differ "$(jq -c '.sender_profiles.differ' "$dir/r.json")" \
+    '{"count":2,"examples":["hostile.example","testing.example"],"more":0}'
+check lenient_alias "$(jq .would_bounce.lenient_count "$dir/r.json")" 2
 $A report --format markdown $one --scan-id s1 >"$dir/r.md" || fails=$((fails + 1))
+check profiles_md "$(grep -c '^| `postfix-mta-sts-resolver-strict-testing` | 2 | 4 | 0 | 0 | 3 | 3 |$' "$dir/r.md")" 1
+check profiles_text "$($A summary $one --scan-id s1 | grep -c '^  no-mta-sts  *0  *0  *0  *0  *7  *7$')" 1
 check paper_md "$(grep -c '^| mail would bounce (of those with a record) | 1 | 5 | 20.00 |$' "$dir/r.md")" 1
 check paper_text "$($A summary $one --scan-id s1 | grep -c '^  with an _mta-sts record  *5  *7  *71.43%$')" 1
 
@@ -80,6 +89,8 @@ check jsonl_lines "$(jq -c . "$dir/x.jsonl" | wc -l)" 7
 check jsonl_redirect "$(jq -r 'select(.domain=="redirect.example") | .policy_fetch.error_class' "$dir/x.jsonl")" redirect
 check jsonl_cover "$(jq -r 'select(.domain=="bounce.example") | .mx[0].covered' "$dir/x.jsonl")" no
 check jsonl_id "$(jq -r 'select(.domain=="good.example") | .txt.id' "$dir/x.jsonl")" 1
+check jsonl_profiles "$(jq -c 'select(.domain=="testing.example") | [.profiles[] | .seen_as]' "$dir/x.jsonl")" \
+    '["testing","absent","enforce","absent"]'
 $A export --format csv $one --scan-id s1 >"$dir/x.csv" || fails=$((fails + 1))
 check csv_rows "$(/usr/bin/python3 -c 'import csv,sys; r=list(csv.reader(open(sys.argv[1]))); print(len(r), r[0][0], len(set(map(len,r))))' "$dir/x.csv")" "8 domain 1"
 

@@ -62,6 +62,7 @@ check bounce "$($A domains $one --scan-id s1 --would-bounce)" "bounce.example"
 $A explain bounce.example $one --scan-id s1 >"$dir/e.txt"
 check explain_problem "$(grep -c '^  validation-failure/mx-not-covered' "$dir/e.txt")" 1
 check explain_fix "$(grep -c 'fix: Add an "mx:" line' "$dir/e.txt")" 1
+check explain_profiles "$(grep -c '^    \(rfc8461\|postfix-mta-sts-resolver\|postfix-mta-sts-resolver-strict-testing\): enforce, mail would bounce$' "$dir/e.txt")" 3
 check explain_bounce "$(head -1 "$dir/e.txt")" "bounce.example (scan s1): misconfigured, mail would bounce"
 $A explain nosuch.example $one >/dev/null 2>&1
 check explain_missing $? 1

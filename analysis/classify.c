@@ -525,6 +525,9 @@ static const char *probe_outcome(struct cls *st, const json_t *probe, struct mts
     const char *ver = str(tls, "version");
     if (ver && !(a->tls_version = strdup(ver)))
         st->rc = -ENOMEM;
+    const char *issuer = str(json_object_get(tls, "leaf"), "issuer");
+    if (issuer && !(a->issuer = strdup(issuer)))
+        st->rc = -ENOMEM;
     if (!res)
         return "no-probe";
     if (strcmp(res, "ok") == 0) {
@@ -1093,6 +1096,8 @@ static json_t *mx_json(const struct mts_classification *c, const struct mts_mx_r
             rc |= set(a, "outcome", json_string(m->addrs[i].outcome));
             if (m->addrs[i].tls_version)
                 rc |= set(a, "tls_version", json_string(m->addrs[i].tls_version));
+            if (m->addrs[i].issuer)
+                rc |= set(a, "issuer", json_string(m->addrs[i].issuer));
         }
         rc |= json_array_append_new(addrs, a);
     }
@@ -1195,6 +1200,7 @@ void mts_classification_free(struct mts_classification *c)
         for (size_t k = 0; k < c->mx[i].n_addrs; k++) {
             free(c->mx[i].addrs[k].addr);
             free(c->mx[i].addrs[k].tls_version);
+            free(c->mx[i].addrs[k].issuer);
         }
         free(c->mx[i].addrs);
         free(c->mx[i].host);

@@ -54,6 +54,7 @@ struct mts_mx_addr {
     char *addr;          /* owned */
     const char *outcome; /* "pass", a category, "skipped" or "no-probe" (static storage) */
     char *tls_version;   /* owned; NULL when no handshake */
+    char *issuer;        /* owned: the leaf certificate's issuer; NULL when none stored */
 };
 
 struct mts_mx_result {

@@ -259,6 +259,8 @@ static json_t *mx_json(const struct mts_classification *c)
                 json_pack("{s:s, s:s}", "addr", m->addrs[k].addr, "outcome", m->addrs[k].outcome);
             if (a && m->addrs[k].tls_version)
                 json_object_set_new(a, "tls_version", json_string(m->addrs[k].tls_version));
+            if (a && m->addrs[k].issuer)
+                json_object_set_new(a, "issuer", json_string(m->addrs[k].issuer));
             json_array_append_new(addrs, a);
         }
         json_t *o = json_pack("{s:s, s:I, s:b, s:s, s:s, s:o}", "host", m->host, "pref",

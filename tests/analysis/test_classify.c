@@ -1,7 +1,7 @@
 /*
  * Why: the classifier is what researchers count and what operators read; these hand-built
  * raw records (docs/record-schema.md) cover each verdict and a few records per category
- * of docs/vocabulary.md, the two sender profiles, and the callbacks' ownership rules.
+ * of docs/vocabulary.md, the named sender profiles, and the callbacks' ownership rules.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -169,6 +169,27 @@ static void sender_profiles(FILE *out, const json_t *sp)
     fputs("</ul>\n", out);
 }
 
+static void faults_by_provider(FILE *out, const json_t *f)
+{
+    size_t i;
+    const json_t *row;
+    fprintf(out,
+            "<h2>Faults by provider</h2>\n<p>Top %zu of %lld.</p>\n<table>\n<tr><th>by</th>"
+            "<th>provider</th><th>category</th><th>domains</th></tr>\n",
+            json_array_size(json_object_get(f, "top")), num(f, "distinct"));
+    json_array_foreach(json_object_get(f, "top"), i, row)
+    {
+        fputs("<tr><td>", out);
+        esc(out, str(row, "by"));
+        fputs("</td><td>", out);
+        esc(out, str(row, "provider"));
+        fputs("</td><td>", out);
+        esc(out, str(row, "category"));
+        fprintf(out, "</td><td>%lld</td></tr>\n", num(row, "domains"));
+    }
+    fputs("</table>\n", out);
+}
+
 static void paper_table(FILE *out, const json_t *rows)
 {
     fputs("<h2>Paper table</h2>\n<table><tr><th>metric</th><th>domains</th><th>of</th>"
@@ -260,6 +281,7 @@ int mts_report_html(const json_t *r, FILE *out)
         fprintf(out, "<li>... and %lld more</li>\n", more);
     fputs("</ul>\n", out);
     sender_profiles(out, json_object_get(r, "sender_profiles"));
+    faults_by_provider(out, json_object_get(r, "faults_by_provider"));
     const json_t *ae = json_object_get(r, "analysis_errors");
     if (num(ae, "count")) {
         fprintf(out,

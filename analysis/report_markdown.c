@@ -110,6 +110,24 @@ static void sender_profiles(FILE *out, const json_t *sp)
     fputc('\n', out);
 }
 
+static void faults_by_provider(FILE *out, const json_t *f)
+{
+    size_t i;
+    const json_t *row;
+    fprintf(out,
+            "\n## Faults by provider\n\nTop %zu of %lld.\n\n| by | provider | category | "
+            "domains |\n| --- | --- | --- | ---: |\n",
+            json_array_size(json_object_get(f, "top")), num(f, "distinct"));
+    json_array_foreach(json_object_get(f, "top"), i, row)
+    {
+        fprintf(out, "| %s | ", json_string_value(json_object_get(row, "by")));
+        md(out, json_string_value(json_object_get(row, "provider")));
+        fputs(" | `", out);
+        md(out, json_string_value(json_object_get(row, "category")));
+        fprintf(out, "` | %lld |\n", num(row, "domains"));
+    }
+}
+
 int mts_report_markdown(const json_t *r, FILE *out)
 {
     size_t i;
@@ -157,6 +175,7 @@ int mts_report_markdown(const json_t *r, FILE *out)
         fprintf(out, " and %lld more.", more);
     fputc('\n', out);
     sender_profiles(out, json_object_get(r, "sender_profiles"));
+    faults_by_provider(out, json_object_get(r, "faults_by_provider"));
     const json_t *ae = json_object_get(r, "analysis_errors");
     if (num(ae, "count")) {
         fprintf(out,

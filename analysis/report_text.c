@@ -79,6 +79,23 @@ static void sender_profiles(FILE *out, const json_t *sp)
         mts_text_printf(out, "    ... and %lld more\n", num(differ, "more"));
 }
 
+static void faults_by_provider(FILE *out, const json_t *f)
+{
+    size_t i;
+    const json_t *row;
+    mts_text_printf(out, "\nFaults by provider (top %zu of %lld)\n  %-12s %-40s %-42s %8s\n",
+                    json_array_size(json_object_get(f, "top")), num(f, "distinct"), "by",
+                    "provider", "category", "domains");
+    json_array_foreach(json_object_get(f, "top"), i, row)
+    {
+        mts_text_printf(out, "  %-12s %-40s %-42s %8lld\n", str(row, "by"), str(row, "provider"),
+                        str(row, "category"), num(row, "domains"));
+    }
+    if (num(f, "dropped"))
+        mts_text_printf(out, "  (%lld counts dropped: more than the table holds)\n",
+                        num(f, "dropped"));
+}
+
 int mts_report_text(const json_t *r, FILE *out)
 {
     size_t i;
@@ -155,6 +172,7 @@ int mts_report_text(const json_t *r, FILE *out)
                 more);
 
     sender_profiles(out, json_object_get(r, "sender_profiles"));
+    faults_by_provider(out, json_object_get(r, "faults_by_provider"));
 
     mts_text_printf(out, "\nTLS-RPT\n");
     counts(out, json_object_get(r, "tlsrpt"), "status");

@@ -36,7 +36,12 @@ check profiles "$(jq -c '[.sender_profiles.profiles[] | [.name, .would_bounce, .
 check profiles_differ "$(jq -c '.sender_profiles.differ' "$dir/r.json")" \
     '{"count":2,"examples":["hostile.example","testing.example"],"more":0}'
 check lenient_alias "$(jq .would_bounce.lenient_count "$dir/r.json")" 2
+# faults by provider: bounce's uncovered MX host is its own provider's
+check faults "$(jq -c '.faults_by_provider.top[] | select(.provider=="bounce.example") | [.by, .category, .effect, .domains]' "$dir/r.json")" \
+    '["mx","validation-failure/mx-not-covered","bounce",1]'
+check faults_distinct "$(jq .faults_by_provider.distinct "$dir/r.json")" 2
 $A report --format markdown $one --scan-id s1 >"$dir/r.md" || fails=$((fails + 1))
+check faults_md "$(grep -c '^| mx | bounce.example | `validation-failure/mx-not-covered` | 1 |$' "$dir/r.md")" 1
 check profiles_md "$(grep -c '^| `postfix-mta-sts-resolver-strict-testing` | 2 | 4 | 0 | 0 | 3 | 3 |$' "$dir/r.md")" 1
 check profiles_text "$($A summary $one --scan-id s1 | grep -c '^  no-mta-sts  *0  *0  *0  *0  *7  *7$')" 1
 check paper_md "$(grep -c '^| mail would bounce (of those with a record) | 1 | 5 | 20.00 |$' "$dir/r.md")" 1

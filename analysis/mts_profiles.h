@@ -49,7 +49,8 @@ struct mts_resolver_policy {
     bool valid;         /* every check of its resolver.py passes */
     enum mts_mode mode; /* when valid */
     int64_t max_age;    /* when valid */
-    char **mx;          /* every mx value as it keeps it (owned) */
+    char **mx;          /* every mx value as it keeps it (owned, NUL-terminated) */
+    size_t *mx_len;     /* their lengths: a value may hold a NUL byte */
     size_t n_mx;
 };
 

@@ -120,9 +120,15 @@ static int add_mx(struct mts_resolver_policy *p, const unsigned char *v, size_t 
     if (!mx)
         return -ENOMEM;
     p->mx = mx;
-    if (!(mx[p->n_mx] = strndup((const char *)v, n)))
+    size_t *lens = realloc(p->mx_len, (p->n_mx + 1) * sizeof *lens);
+    if (!lens)
         return -ENOMEM;
-    p->n_mx++;
+    p->mx_len = lens;
+    if (!(mx[p->n_mx] = malloc(n + 1)))
+        return -ENOMEM;
+    memcpy(mx[p->n_mx], v, n);
+    mx[p->n_mx][n] = '\0';
+    lens[p->n_mx++] = n;
     return 0;
 }
 
@@ -247,6 +253,7 @@ void mts_resolver_policy_free(struct mts_resolver_policy *p)
     for (size_t i = 0; i < p->n_mx; i++)
         free(p->mx[i]);
     free(p->mx);
+    free(p->mx_len);
     memset(p, 0, sizeof *p);
 }
 

@@ -26,7 +26,7 @@ static json_t *resolver_json(const unsigned char *body, size_t len, bool utf8)
         (mx = json_array())) {
         json_object_set_new(o, "valid", json_boolean(p.valid));
         for (size_t i = 0; i < p.n_mx; i++)
-            json_array_append_new(mx, json_string(p.mx[i]));
+            json_array_append_new(mx, json_stringn(p.mx[i], p.mx_len[i]));
         if (p.valid) {
             json_object_set_new(o, "mode", json_string(mts_mode_name(p.mode)));
             json_object_set_new(o, "max_age", json_integer(p.max_age));

@@ -23,6 +23,7 @@ struct cls {
     bool intends_mx;         /* the parsed policy asks for enforce or testing: judge the MX hosts */
     bool null_mx;            /* MX 0 . (RFC 7505): the domain takes no mail */
     bool resolver_record_ok; /* postfix-mta-sts-resolver uses the TXT RRset */
+    bool maddy_record_ok;    /* maddy uses the TXT RRset */
 };
 
 const char *mts_tri_name(enum mts_tri t)
@@ -254,6 +255,8 @@ static void classify_txt(struct cls *st)
             st->rc = mts_sts_record_parse(&o->record, t.recs, t.n_recs);
         if (!st->rc)
             st->rc = mts_resolver_record_ok(t.recs, t.n_recs, &st->resolver_record_ok);
+        if (!st->rc)
+            st->rc = mts_maddy_record_ok(t.recs, t.n_recs, &st->maddy_record_ok);
         txtset_free(&t);
         o->has_record = true;
         o->funnel.has_record = o->record.records ? MTS_TRI_YES : MTS_TRI_NO;
@@ -455,6 +458,7 @@ static void classify_policy(struct cls *st)
     char *ctype = header_bytes(json_object_get(fetch, "content_type"));
     o->media_type_ok = media_type_ok(ctype);
     bool resolver_utf8, resolver_media_ok = mts_resolver_media_type(ctype, &resolver_utf8);
+    bool maddy_media_ok = mts_maddy_media_type(ctype);
     free(ctype);
     const char *sha = str(json_object_get(fetch, "body"), "sha256");
     const unsigned char *body = NULL;
@@ -481,6 +485,9 @@ static void classify_policy(struct cls *st)
     read_as_resolver(st, resolver_media_ok, resolver_utf8, body, len);
     if (st->rc)
         return;
+    struct mts_profile_result *maddy = &o->profiles[MTS_PROFILE_MADDY];
+    maddy->policy_used =
+        st->maddy_record_ok && maddy_media_ok && mts_maddy_policy_read(body, len, &maddy->mode);
     bool policy_only = o->funnel.has_record == MTS_TRI_NO && o->policy.version &&
                        strcmp(o->policy.version, "STSv1") == 0;
     if (!record_seen && !policy_only)

@@ -16,6 +16,7 @@
 enum mts_profile_reader {
     MTS_READ_RFC8461,  /* this project's strict parse (docs/validation.md, section 2) */
     MTS_READ_RESOLVER, /* postfix-mta-sts-resolver's record, fetch and body reading */
+    MTS_READ_MADDY,    /* maddy's (Go) record, fetch and body reading */
     MTS_READ_NOTHING,  /* the sender has no client-side MTA-STS */
 };
 
@@ -36,6 +37,7 @@ enum {
     MTS_PROFILE_RFC8461,
     MTS_PROFILE_RESOLVER,
     MTS_PROFILE_RESOLVER_STRICT_TESTING,
+    MTS_PROFILE_MADDY,
     MTS_PROFILE_NO_MTA_STS,
     MTS_N_PROFILES
 };
@@ -74,5 +76,15 @@ int mts_resolver_record_ok(const struct mts_txt_record *records, size_t n, bool 
 /* Whether the resolver reads a body served with this Content-Type (text/plain), and
    whether it decodes it as UTF-8 (charset utf-8; otherwise ASCII). */
 bool mts_resolver_media_type(const char *content_type, bool *utf8);
+
+/*
+ * maddy's reading (internal/mtasts at commit bf188e4: readDNSRecord, downloadPolicy,
+ * readPolicy). The record: the RRset must hold exactly one TXT record of any kind.
+ * Returns 0 or -ENOMEM for the record; the body and media type functions cannot fail.
+ */
+int mts_maddy_record_ok(const struct mts_txt_record *records, size_t n, bool *ok);
+bool mts_maddy_media_type(const char *content_type);
+/* *mode receives the mode when the body is read (true), else MTS_MODE_ABSENT. */
+bool mts_maddy_policy_read(const unsigned char *body, size_t len, enum mts_mode *mode);
 
 #endif

@@ -22,6 +22,10 @@ const struct mts_sender_profile mts_sender_profiles[MTS_N_PROFILES] = {
                                              RESOLVER_SOURCE
                                              ", responder.py (strict_testing: true)",
                                              MTS_READ_RESOLVER, MTS_TESTING_ENFORCE},
+    [MTS_PROFILE_MADDY] = {"maddy",
+                           "maddy (foxcpp/maddy) internal/mtasts/mtasts.go and cache.go at commit "
+                           "bf188e4; internal/target/remote/security.go (only enforce refuses)",
+                           MTS_READ_MADDY, MTS_TESTING_TESTING},
     [MTS_PROFILE_NO_MTA_STS] = {"no-mta-sts",
                                 "senders without client-side MTA-STS (Exim, Postfix without a "
                                 "policy service)",
@@ -338,5 +342,176 @@ bool mts_resolver_media_type(const char *content_type, bool *utf8)
         cs += *cs == '"';
         *utf8 = strncasecmp(cs, "utf-8", 5) == 0 || strncasecmp(cs, "utf8", 4) == 0;
     }
+    return true;
+}
+
+/* Go's unicode.IsSpace (strings.TrimSpace); invalid UTF-8 is never space. */
+static bool go_space(uint32_t cp)
+{
+    return (cp >= 0x09 && cp <= 0x0d) || cp == ' ' || cp == 0x85 || cp == 0xa0 || cp == 0x1680 ||
+           (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 || cp == 0x202f ||
+           cp == 0x205f || cp == 0x3000;
+}
+
+/* strings.TrimSpace of s[0..*len): returns the start, updates *len. */
+static const unsigned char *go_trim(const unsigned char *s, size_t *len)
+{
+    size_t i = 0, n = *len;
+    while (i < n) {
+        struct uchar c = decode(s + i, n - i, true);
+        if (!go_space(c.cp))
+            break;
+        i += c.len;
+    }
+    while (n > i) {
+        size_t at = last_char(s + i, n - i) + i;
+        if (!go_space(decode(s + at, n - at, true).cp))
+            break;
+        n = at;
+    }
+    *len = n - i;
+    return s + i;
+}
+
+static size_t count_byte(const unsigned char *s, size_t n, unsigned char b)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += s[i] == b;
+    return k;
+}
+
+/* readDNSRecord: ';'-separated parts, trimmed, empty ones skipped; each exactly one '=',
+   no space or tab in it; v must be STSv1 every time; the last id must not be empty. */
+static bool maddy_record_text_ok(const unsigned char *text, size_t len)
+{
+    bool version = false, id = false;
+    for (size_t start = 0; start <= len;) {
+        const unsigned char *semi = memchr(text + start, ';', len - start);
+        size_t end = semi ? (size_t)(semi - text) : len, n = end - start;
+        const unsigned char *part = go_trim(text + start, &n);
+        start = end + 1;
+        if (n == 0)
+            continue;
+        if (count_byte(part, n, '=') != 1 || memchr(part, ' ', n) || memchr(part, '\t', n))
+            return false;
+        const unsigned char *eq = memchr(part, '=', n);
+        size_t klen = (size_t)(eq - part), vlen = n - klen - 1;
+        if (key_is(part, klen, "v")) {
+            if (!key_is(eq + 1, vlen, "STSv1"))
+                return false;
+            version = true;
+        } else if (key_is(part, klen, "id")) {
+            id = vlen > 0;
+        }
+    }
+    return version && id;
+}
+
+int mts_maddy_record_ok(const struct mts_txt_record *records, size_t n, bool *ok)
+{
+    *ok = false;
+    if (n != 1)
+        return 0;
+    size_t len = 0;
+    for (size_t s = 0; s < records[0].n; s++)
+        len += records[0].strings[s].len;
+    unsigned char *text = malloc(len + 1);
+    if (!text)
+        return -ENOMEM;
+    size_t at = 0;
+    for (size_t s = 0; s < records[0].n; s++) {
+        memcpy(text + at, records[0].strings[s].data, records[0].strings[s].len);
+        at += records[0].strings[s].len;
+    }
+    *ok = maddy_record_text_ok(text, len);
+    free(text);
+    return 0;
+}
+
+/* mime.ParseMediaType then == "text/plain": the type lower-cased and trimmed; every
+   parameter must be attribute=value (an approximation of Go's parameter grammar). */
+bool mts_maddy_media_type(const char *content_type)
+{
+    if (!content_type)
+        return false;
+    const char *semi = strchr(content_type, ';');
+    size_t n = semi ? (size_t)(semi - content_type) : strlen(content_type);
+    const unsigned char *t = go_trim((const unsigned char *)content_type, &n);
+    if (n != 10 || strncasecmp((const char *)t, "text/plain", 10) != 0)
+        return false;
+    while (semi) {
+        const char *param = semi + 1, *next = strchr(param, ';');
+        size_t plen = next ? (size_t)(next - param) : strlen(param);
+        const unsigned char *p = go_trim((const unsigned char *)param, &plen);
+        const unsigned char *eq = memchr(p, '=', plen);
+        if (!eq || eq == p)
+            return false;
+        semi = next;
+    }
+    return true;
+}
+
+/* strconv.Atoi: optional sign, ASCII digits, within int64. */
+static bool go_atoi(const unsigned char *s, size_t n)
+{
+    bool neg = n && s[0] == '-';
+    size_t i = n && (s[0] == '+' || s[0] == '-');
+    if (i == n)
+        return false;
+    for (size_t k = i; k < n; k++)
+        if (s[k] < '0' || s[k] > '9')
+            return false;
+    while (i + 1 < n && s[i] == '0')
+        i++;
+    const char *max = neg ? "9223372036854775808" : "9223372036854775807";
+    return n - i < 19 || (n - i == 19 && memcmp(s + i, max, 19) <= 0);
+}
+
+/* One line of readPolicy; false when it makes the policy fail. */
+static bool maddy_line(const unsigned char *line, size_t len, enum mts_mode *mode, bool *version,
+                       bool *max_age, size_t *mx)
+{
+    if (count_byte(line, len, ':') != 1)
+        return false;
+    const unsigned char *colon = memchr(line, ':', len);
+    size_t klen = (size_t)(colon - line), vlen = len - klen - 1;
+    const unsigned char *v = go_trim(colon + 1, &vlen);
+    if (key_is(line, klen, "version")) {
+        *version = true;
+        return key_is(v, vlen, "STSv1");
+    }
+    if (key_is(line, klen, "mode")) {
+        *mode = mode_of(v, vlen);
+        return *mode != MTS_MODE_INVALID;
+    }
+    if (key_is(line, klen, "max_age")) {
+        *max_age = true;
+        return go_atoi(v, vlen);
+    }
+    *mx += key_is(line, klen, "mx");
+    return true;
+}
+
+bool mts_maddy_policy_read(const unsigned char *body, size_t len, enum mts_mode *mode)
+{
+    enum mts_mode m = MTS_MODE_ABSENT;
+    bool version = false, max_age = false;
+    size_t mx = 0;
+    *mode = MTS_MODE_ABSENT;
+    for (size_t start = 0; start < len;) {
+        const unsigned char *nl = memchr(body + start, '\n', len - start);
+        size_t end = nl ? (size_t)(nl - body) : len, n = end - start;
+        if (n + 1 > 65536) /* bufio.Scanner's MaxScanTokenSize */
+            return false;
+        if (n && body[start + n - 1] == '\r')
+            n--;
+        if (!maddy_line(body + start, n, &m, &version, &max_age, &mx))
+            return false;
+        start = end + 1;
+    }
+    if (!version || m == MTS_MODE_ABSENT || !max_age || (m != MTS_MODE_NONE && mx == 0))
+        return false;
+    *mode = m;
     return true;
 }

@@ -461,7 +461,8 @@ static void check_no_mta_sts(void)
 static void test_profile_table(void)
 {
     const char *names[MTS_N_PROFILES] = {"rfc8461", "postfix-mta-sts-resolver",
-                                         "postfix-mta-sts-resolver-strict-testing", "no-mta-sts"};
+                                         "postfix-mta-sts-resolver-strict-testing", "maddy",
+                                         "no-mta-sts"};
     for (size_t i = 0; i < MTS_N_PROFILES; i++) {
         CHECK_STR(mts_sender_profiles[i].name, names[i]);
         CHECK(mts_sender_profiles[i].source && *mts_sender_profiles[i].source);
@@ -470,6 +471,42 @@ static void test_profile_table(void)
     CHECK_INT(mts_sender_profiles[MTS_PROFILE_RESOLVER_STRICT_TESTING].testing,
               MTS_TESTING_ENFORCE);
     CHECK_INT(mts_sender_profiles[MTS_PROFILE_NO_MTA_STS].reader, MTS_READ_NOTHING);
+}
+
+/* maddy's reader: strict line syntax, lenient values. */
+static void test_maddy_reader(void)
+{
+    enum mts_mode mode;
+    const char *neg = "version: STSv1\r\nmode: enforce\nmx: a.example\nmax_age: -5\nx: y";
+    CHECK(mts_maddy_policy_read((const unsigned char *)neg, strlen(neg), &mode));
+    CHECK_INT(mode, MTS_MODE_ENFORCE); /* no max_age range check; unknown keys ignored */
+    const char *blank = "version: STSv1\nmode: none\nmax_age: 5\n\n";
+    CHECK(!mts_maddy_policy_read((const unsigned char *)blank, strlen(blank), &mode));
+    CHECK_INT(mode, MTS_MODE_ABSENT);
+    const char *colons = "version: STSv1\nmode: none\nmax_age: 5 # note: x\n";
+    CHECK(!mts_maddy_policy_read((const unsigned char *)colons, strlen(colons), &mode));
+    const char *under = "version: STSv1\nmode: none\nmax_age: 1_0\n";
+    CHECK(!mts_maddy_policy_read((const unsigned char *)under, strlen(under), &mode));
+    const char *big = "version: STSv1\nmode: none\nmax_age: 9223372036854775808\n";
+    CHECK(!mts_maddy_policy_read((const unsigned char *)big, strlen(big), &mode));
+    const char *nomx = "version: STSv1\nmode: testing\nmax_age: 5\n";
+    CHECK(!mts_maddy_policy_read((const unsigned char *)nomx, strlen(nomx), &mode));
+    CHECK(mts_maddy_media_type(" TEXT/plain ; charset=utf-8"));
+    CHECK(!mts_maddy_media_type("text/plain; charset"));
+    CHECK(!mts_maddy_media_type("text/html"));
+
+    /* The record: exactly one TXT record of any kind; no blank inside a part. */
+    struct mts_txt_string a = {(const unsigned char *)"v=STSv1; id=1;", 14},
+                          b = {(const unsigned char *)"other", 5},
+                          c = {(const unsigned char *)"v=STSv1; id = 1", 15};
+    struct mts_txt_record one = {&a, 1}, two[2] = {{&a, 1}, {&b, 1}}, spaced = {&c, 1};
+    bool ok;
+    CHECK_INT(mts_maddy_record_ok(&one, 1, &ok), 0);
+    CHECK(ok);
+    CHECK_INT(mts_maddy_record_ok(two, 2, &ok), 0);
+    CHECK(!ok);
+    CHECK_INT(mts_maddy_record_ok(&spaced, 1, &ok), 0);
+    CHECK(!ok);
 }
 
 /* The resolver's reader on bytes the corpus lacks: Python line breaks and charsets. */
@@ -533,6 +570,7 @@ static void test_profiles(void)
     CHECK_INT(profile(R)->seen_as, MTS_MODE_ENFORCE);
     CHECK(profile(R)->would_bounce);
     CHECK(profile(RS)->would_bounce);
+    CHECK(!profile(MTS_PROFILE_MADDY)->policy_used); /* a blank line fails readPolicy */
     check_no_mta_sts();
 
     /* Testing with an uncovered MX: reported by the RFC, no policy for the resolver by
@@ -549,6 +587,8 @@ static void test_profiles(void)
     CHECK(!profile(R)->would_bounce);
     CHECK_INT(profile(RS)->seen_as, MTS_MODE_ENFORCE);
     CHECK(profile(RS)->would_bounce);
+    CHECK_INT(profile(MTS_PROFILE_MADDY)->seen_as, MTS_MODE_TESTING);
+    CHECK(!profile(MTS_PROFILE_MADDY)->would_bounce);
 
     /* A later duplicate overwrites for the resolver; a line with leading whitespace is a
        different key to it. */
@@ -1051,6 +1091,7 @@ int main(void)
     test_fetch_faults();
     test_profile_table();
     test_resolver_reader();
+    test_maddy_reader();
     test_profiles();
     test_weak_mx_info_tlsrpt();
     test_mx_outcomes();

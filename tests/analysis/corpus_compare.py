@@ -187,6 +187,8 @@ def main():
         problems.append("%s: %s; our findings: %s" % (name, "; ".join(diff), ", ".join(o["codes"])))
     print("%d files: %d agree, %d explained disagreements, %d unexplained"
           % (len(files), agree, explained, len(problems)))
+    print("maddy profile reads %d of %d corpus files"
+          % (sum(ours[os.path.basename(f)]["maddy"] != "absent" for f in files), len(files)))
     profile_agree = compare_profile(checker, files, problems)
     print("postfix-mta-sts-resolver profile: %d of %d corpus readings equal the tool's"
           % (profile_agree, 2 * len(files)))

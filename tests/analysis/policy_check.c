@@ -3,7 +3,8 @@
  * independent parser written in Python; this driver is the C side of that comparison.
  * For each file argument it prints one JSON line: the file name, the parsed policy
  * (mts_policy_json), the list of finding codes, and the postfix-mta-sts-resolver profile's
- * reading of the body served without a charset ("resolver") and as UTF-8 ("resolver_utf8").
+ * reading of the body served without a charset ("resolver") and as UTF-8 ("resolver_utf8"),
+ * and the maddy profile's mode ("maddy": "absent" when it does not read the body).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -55,6 +56,8 @@ static int check_file(const char *path)
     int rc = mts_policy_parse(&pol, buf, len);
     json_t *resolver = resolver_json(buf, len, false),
            *resolver_utf8 = resolver_json(buf, len, true);
+    enum mts_mode maddy_mode;
+    mts_maddy_policy_read(buf, len, &maddy_mode);
     free(buf);
     json_t *j = rc ? NULL : mts_policy_json(&pol);
     json_t *codes = json_array();
@@ -74,6 +77,7 @@ static int check_file(const char *path)
     json_object_set_new(j, "codes", codes);
     json_object_set_new(j, "resolver", resolver);
     json_object_set_new(j, "resolver_utf8", resolver_utf8);
+    json_object_set_new(j, "maddy", json_string(mts_mode_name(maddy_mode)));
     json_object_del(j, "findings");
     char *line = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(j);

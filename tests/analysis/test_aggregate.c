@@ -85,6 +85,21 @@ int main(void)
                   json_object_get(json_array_get(profiles, 3), "seen_as"), "no-policy")),
               2);
     json_decref(r);
+
+    /* A host name holding the key separator is not counted as a provider, and breaks
+       nothing. */
+    json_t *odd = json_loads("{\"verdict\":\"misconfigured\",\"funnel\":{\"record\":true},"
+                             "\"mx\":[{\"host\":\"mx.a\\u001fb.example\",\"reason\":"
+                             "\"validation-failure/mx-not-covered\",\"addresses\":[]}]}",
+                             0, NULL);
+    CHECK(odd != NULL);
+    CHECK_INT(mts_agg_add(a, "three.example", raw, odd), 0);
+    r = mts_agg_report(a, "s1", 1);
+    CHECK_INT(
+        json_integer_value(json_object_get(json_object_get(r, "faults_by_provider"), "distinct")),
+        5);
+    json_decref(r);
+    json_decref(odd);
     json_decref(raw);
     json_decref(view);
     mts_agg_free(a);

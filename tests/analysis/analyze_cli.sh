@@ -63,6 +63,11 @@ check cat_prefix "$($A domains $one --scan-id s1 --category sts-policy-fetch-err
 check cat_exact "$($A domains $one --scan-id s1 --category validation-failure/mx-not-covered | tr '\n' ' ')" "bounce.example "
 check verdict "$($A domains $one --scan-id s1 --verdict indeterminate)" "indet.example"
 check bounce "$($A domains $one --scan-id s1 --would-bounce)" "bounce.example"
+check bounce_maddy "$($A domains $one --scan-id s1 --would-bounce --profile maddy | tr '\n' ' ')" "bounce.example hostile.example "
+check bounce_none "$($A domains $one --scan-id s1 --would-bounce --profile no-mta-sts)" ""
+$A domains $one --scan-id s1 --would-bounce --profile madd >/dev/null 2>"$dir/p.err"; check profile_unknown $? 2
+check profile_suggest "$(grep -c '^did you mean maddy?$' "$dir/p.err")" 1
+$A domains $one --scan-id s1 --verdict misconfigured --profile maddy >/dev/null 2>&1; check profile_alone $? 2
 
 # explain
 $A explain bounce.example $one --scan-id s1 >"$dir/e.txt"

@@ -68,8 +68,9 @@ void mts_resolver_policy_free(struct mts_resolver_policy *p);
 
 /*
  * Whether the resolver uses the TXT RRset (*ok): exactly one ASCII record beginning
- * "v=STSv1" (it drops records that are not ASCII first), whose fields give v=STSv1 and an
- * id of any value. Returns 0 or -ENOMEM.
+ * "v=STSv1" (it drops records that are not ASCII first; pycares cuts each
+ * character-string at its first NUL), whose fields give v=STSv1 and an id of any value.
+ * Returns 0 or -ENOMEM.
  */
 int mts_resolver_record_ok(const struct mts_txt_record *records, size_t n, bool *ok);
 

@@ -261,13 +261,29 @@ void mts_resolver_policy_free(struct mts_resolver_policy *p)
     memset(p, 0, sizeof *p);
 }
 
-static bool record_ascii(const struct mts_txt_record *r)
+/* The record as pycares 4.3 gives it: its character-strings joined, each cut at its first
+   NUL (ffi.string); NULL when not ASCII (filter_text drops it) or on ENOMEM (*nomem). */
+static char *pycares_text(const struct mts_txt_record *r, size_t *len, bool *nomem)
 {
+    size_t cap = 0;
     for (size_t s = 0; s < r->n; s++)
-        for (size_t i = 0; i < r->strings[s].len; i++)
-            if (r->strings[s].data[i] >= 0x80)
-                return false;
-    return true;
+        cap += r->strings[s].len;
+    char *text = malloc(cap + 1);
+    *nomem = !text;
+    *len = 0;
+    for (size_t s = 0; text && s < r->n; s++) {
+        const unsigned char *d = r->strings[s].data;
+        for (size_t i = 0; i < r->strings[s].len && d[i]; i++) {
+            if (d[i] >= 0x80) {
+                free(text);
+                return NULL;
+            }
+            text[(*len)++] = (char)d[i];
+        }
+    }
+    if (text)
+        text[*len] = '\0';
+    return text;
 }
 
 /* utils.parse_mta_sts_record: ';'-separated fields, stripped, empty ones skipped, split at
@@ -297,29 +313,21 @@ static bool record_fields_ok(const char *text, size_t len)
 int mts_resolver_record_ok(const struct mts_txt_record *records, size_t n, bool *ok)
 {
     *ok = false;
-    const struct mts_txt_record *chosen = NULL;
     size_t count = 0;
+    bool chosen_ok = false;
     for (size_t i = 0; i < n; i++) {
-        if (!record_ascii(&records[i]))
-            continue;
-        size_t c;
-        char *text;
         size_t len;
-        if (mts_txt_select(&records[i], 1, "v=STSv1", &c, &text, &len))
+        bool nomem;
+        char *text = pycares_text(&records[i], &len, &nomem);
+        if (nomem)
             return -ENOMEM;
+        if (text && strncmp(text, "v=STSv1", 7) == 0) {
+            count++;
+            chosen_ok = record_fields_ok(text, len);
+        }
         free(text);
-        count += c;
-        if (c)
-            chosen = &records[i];
     }
-    if (count != 1)
-        return 0;
-    size_t c, len;
-    char *text;
-    if (mts_txt_select(chosen, 1, "v=STSv1", &c, &text, &len))
-        return -ENOMEM;
-    *ok = record_fields_ok(text, len);
-    free(text);
+    *ok = count == 1 && chosen_ok;
     return 0;
 }
 

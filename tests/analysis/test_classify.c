@@ -534,6 +534,17 @@ static void test_resolver_reader(void)
         mts_resolver_policy_read(&p, (const unsigned char *)empty_mx, strlen(empty_mx), false), 0);
     CHECK(p.valid); /* a list holding one empty pattern is not empty */
     mts_resolver_policy_free(&p);
+    /* Records: a non-ASCII one is dropped before counting; a NUL cuts its string. */
+    struct mts_txt_string good = {(const unsigned char *)"v=STSv1; id=", 12},
+                          umlaut = {(const unsigned char *)"v=STSv1; id=\xc3\xa4", 14},
+                          nul[2] = {{(const unsigned char *)"v=STSv1\0; id=1", 15},
+                                    {(const unsigned char *)"", 0}};
+    struct mts_txt_record two[2] = {{&good, 1}, {&umlaut, 1}}, cut = {nul, 2};
+    bool ok;
+    CHECK_INT(mts_resolver_record_ok(two, 2, &ok), 0);
+    CHECK(ok);
+    CHECK_INT(mts_resolver_record_ok(&cut, 1, &ok), 0);
+    CHECK(!ok); /* "v=STSv1" alone: no id */
     bool utf8;
     CHECK(mts_resolver_media_type(" Text/Plain ; charset=\"UTF-8\"", &utf8));
     CHECK(utf8);

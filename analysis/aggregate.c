@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "aggregate.h"
+#include "mts_profiles.h"
 
 /* The adoption funnel, in order; each stage is a subset of the previous one. */
 static const struct {
@@ -101,6 +102,16 @@ struct mts_agg {
         unsigned long long records, misconfigured, would_bounce, modes[N_MODE], tlsrpt_valid;
     } paper;
     struct table categories, mx_providers, policy_providers;
+    /* Faults by provider: "by\x1fprovider\x1fcategory" -> domains (docs/analyze.md). */
+    struct table faults;
+    /* Per sender profile (mts_sender_profiles): would bounce, and the mode applied. */
+    struct {
+        unsigned long long would_bounce, seen_as[N_MODE + 1]; /* + no policy */
+    } profiles[MTS_N_PROFILES];
+    /* Domains whose applied mode or would-bounce differs between the profiles that
+       implement MTA-STS. */
+    unsigned long long profiles_differ;
+    struct examples differ_examples;
 };
 
 static uint64_t hash_str(const char *s)
@@ -183,6 +194,7 @@ int mts_agg_new(struct mts_agg **out)
     a->categories.limit = MTS_AGG_CATEGORY_CAP;
     a->mx_providers.limit = MTS_AGG_PROVIDER_CAP;
     a->policy_providers.limit = MTS_AGG_PROVIDER_CAP;
+    a->faults.limit = MTS_AGG_PROVIDER_CAP;
     *out = a;
     return 0;
 }
@@ -197,9 +209,12 @@ void mts_agg_free(struct mts_agg *agg)
         free(agg->bounce_examples.v[i]);
     for (size_t i = 0; i < agg->error_examples.n; i++)
         free(agg->error_examples.v[i]);
+    for (size_t i = 0; i < agg->differ_examples.n; i++)
+        free(agg->differ_examples.v[i]);
     table_free(&agg->categories);
     table_free(&agg->mx_providers);
     table_free(&agg->policy_providers);
+    table_free(&agg->faults);
     free(agg);
 }
 
@@ -355,6 +370,177 @@ static int count_mx_providers(struct mts_agg *a, const json_t *raw, bool misconf
     return 0;
 }
 
+#define FAULT_SEP '\x1f' /* between the parts of a fault key; never in a counted name */
+
+/* The faults of one domain, each (by, provider, category) counted once per domain. */
+struct fault_keys {
+    char v[32][512];
+    size_t n;
+};
+
+static bool is_category(const char *s)
+{
+    return s && strchr(s, '/') != NULL;
+}
+
+static int count_fault(struct mts_agg *a, struct fault_keys *seen, const char *by,
+                       const char *provider, const char *category)
+{
+    char key[512];
+    if (!provider || !*provider || strchr(provider, FAULT_SEP) ||
+        snprintf(key, sizeof key, "%s%c%s%c%s", by, FAULT_SEP, provider, FAULT_SEP, category) >=
+            (int)sizeof key)
+        return 0;
+    for (size_t i = 0; i < seen->n; i++)
+        if (strcmp(seen->v[i], key) == 0)
+            return 0;
+    if (seen->n < sizeof seen->v / sizeof seen->v[0])
+        memcpy(seen->v[seen->n++], key, sizeof key);
+    int err = 0;
+    struct counter *c = table_get(&a->faults, key, &err);
+    if (c) {
+        c->n++;
+        c->effect = mts_agg_effect_of(category);
+    }
+    return err;
+}
+
+/* The registrable domain of a host name (lower case, no trailing dot) into buf, or NULL. */
+static const char *registrable(struct mts_agg *a, const char *host, char *buf, size_t cap)
+{
+    if (!host || !host_key(host, buf, cap))
+        return NULL;
+    const char *reg = psl_registrable_domain(a->psl, buf);
+    return reg ? reg : buf;
+}
+
+/* MX-side faults: each refusing address's category by the MX host's registrable domain and
+   by its certificate's issuer; a host refused for another reason (not covered) by the
+   registrable domain. */
+static int count_mx_faults(struct mts_agg *a, struct fault_keys *seen, const json_t *cls)
+{
+    size_t i, k;
+    const json_t *mx, *addr;
+    int err = 0;
+    json_array_foreach(json_object_get(cls, "mx"), i, mx)
+    {
+        char buf[256];
+        const char *reg =
+            registrable(a, json_string_value(json_object_get(mx, "host")), buf, sizeof buf);
+        const char *reason = json_string_value(json_object_get(mx, "reason"));
+        if (reg && is_category(reason) && (err = count_fault(a, seen, "mx", reg, reason)) != 0)
+            return err;
+        json_array_foreach(json_object_get(mx, "addresses"), k, addr)
+        {
+            const char *outcome = json_string_value(json_object_get(addr, "outcome"));
+            if (!is_category(outcome))
+                continue;
+            if (reg && (err = count_fault(a, seen, "mx", reg, outcome)) != 0)
+                return err;
+            const char *issuer = json_string_value(json_object_get(addr, "issuer"));
+            if (issuer && strncmp(outcome, "certificate-", 12) == 0 &&
+                (err = count_fault(a, seen, "issuer", issuer, outcome)) != 0)
+                return err;
+        }
+    }
+    return 0;
+}
+
+/* Policy-side faults by the policy host's CNAME target, TXT faults by the _mta-sts CNAME
+   target (a domain serving its own has no provider to tell), and WebPKI faults of the
+   policy host also by its certificate's issuer. */
+static int count_policy_faults(struct mts_agg *a, struct fault_keys *seen, const json_t *raw,
+                               const json_t *cls)
+{
+    const json_t *dns = json_object_get(raw, "dns");
+    char pbuf[256], tbuf[256];
+    const char *policy_host =
+        registrable(a, cname_target(json_object_get(dns, "policy_a")), pbuf, sizeof pbuf);
+    const char *txt_host =
+        registrable(a, cname_target(json_object_get(dns, "sts")), tbuf, sizeof tbuf);
+    const char *issuer = json_string_value(json_object_get(
+        json_object_get(json_object_get(json_object_get(raw, "policy"), "tls"), "leaf"), "issuer"));
+    size_t i;
+    const json_t *cat;
+    int err = 0;
+    json_array_foreach(json_object_get(cls, "categories"), i, cat)
+    {
+        const char *code = json_string_value(json_object_get(cat, "code"));
+        if (!code)
+            continue;
+        bool webpki = strncmp(code, "sts-webpki-invalid/", 19) == 0;
+        if (strncmp(code, "sts-txt-invalid/", 16) == 0 && txt_host)
+            err = count_fault(a, seen, "txt-host", txt_host, code);
+        else if ((webpki || strncmp(code, "sts-policy-", 11) == 0) && policy_host)
+            err = count_fault(a, seen, "policy-host", policy_host, code);
+        if (!err && webpki && issuer)
+            err = count_fault(a, seen, "issuer", issuer, code);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+/* Count one domain's readings by every sender profile (the "profiles" object of the
+   summary view; a missing profile counts as no policy, no bounce). */
+static int count_profiles(struct mts_agg *a, const char *domain, const json_t *cls)
+{
+    const json_t *all = json_object_get(cls, "profiles");
+    const char *first_mode = NULL;
+    bool first_bounce = false, differ = false, any = false;
+    for (size_t i = 0; i < MTS_N_PROFILES; i++) {
+        const json_t *p = json_object_get(all, mts_sender_profiles[i].name);
+        const char *mode = json_string_value(json_object_get(p, "seen_as"));
+        bool bounce = flag(p, "would_bounce");
+        int m = name_index(mode_names, N_MODE, mode);
+        a->profiles[i].would_bounce += bounce;
+        a->profiles[i].seen_as[m < 0 ? N_MODE : (size_t)m]++;
+        if (mts_sender_profiles[i].reader == MTS_READ_NOTHING)
+            continue;
+        mode = m < 0 ? "absent" : mode;
+        if (any)
+            differ |= strcmp(mode, first_mode) != 0 || bounce != first_bounce;
+        else
+            first_mode = mode, first_bounce = bounce, any = true;
+    }
+    if (!differ)
+        return 0;
+    a->profiles_differ++;
+    return add_example(&a->differ_examples, domain);
+}
+
+static json_t *profiles_json(const struct mts_agg *a)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < MTS_N_PROFILES; i++) {
+        const struct mts_sender_profile *p = &mts_sender_profiles[i];
+        unsigned long long protected_ = a->profiles[i].seen_as[0]; /* enforce */
+        json_t *seen = json_object();
+        for (size_t m = 0; seen && m <= N_MODE; m++)
+            json_object_set_new(seen, m < N_MODE ? mode_names[m] : "no-policy",
+                                json_integer((json_int_t)a->profiles[i].seen_as[m]));
+        if (!seen ||
+            json_array_append_new(
+                list, json_pack("{s:s, s:s, s:I, s:o, s:I}", "name", p->name, "source", p->source,
+                                "would_bounce", (json_int_t)a->profiles[i].would_bounce, "seen_as",
+                                seen, "unprotected", (json_int_t)(a->domains - protected_)))) {
+            json_decref(list);
+            return NULL;
+        }
+    }
+    json_t *ex = examples_json(&a->differ_examples);
+    json_t *r = list && ex
+                    ? json_pack("{s:o, s:{s:I, s:o, s:I}}", "profiles", list, "differ", "count",
+                                (json_int_t)a->profiles_differ, "examples", ex, "more",
+                                (json_int_t)(a->profiles_differ - a->differ_examples.n))
+                    : NULL;
+    if (!r) {
+        json_decref(list);
+        json_decref(ex);
+    }
+    return r;
+}
+
 int mts_agg_add(struct mts_agg *a, const char *domain, const json_t *raw, const json_t *cls)
 {
     const json_t *funnel = json_object_get(cls, "funnel");
@@ -415,6 +601,8 @@ int mts_agg_add(struct mts_agg *a, const char *domain, const json_t *raw, const 
             return err;
     }
     a->would_bounce_lenient += flag(cls, "would_bounce_lenient");
+    if ((err = count_profiles(a, domain, cls)) != 0)
+        return err;
 
     size_t i;
     json_t *cat;
@@ -436,6 +624,15 @@ int mts_agg_add(struct mts_agg *a, const char *domain, const json_t *raw, const 
     }
 
     if (deployed) {
+        struct fault_keys *seen = calloc(1, sizeof *seen);
+        if (!seen)
+            return -ENOMEM;
+        err = count_mx_faults(a, seen, cls);
+        if (!err)
+            err = count_policy_faults(a, seen, raw, cls);
+        free(seen);
+        if (err)
+            return err;
         if ((err = count_mx_providers(a, raw, misconf, bounce)) != 0)
             return err;
         const json_t *dns = json_object_get(raw, "dns");
@@ -502,6 +699,34 @@ static json_t *table_json(const struct table *t, size_t top, bool providers, uns
     }
     free(v);
     return arr;
+}
+
+static json_t *faults_json(const struct mts_agg *a)
+{
+    json_t *rows = table_json(&a->faults, MTS_AGG_TOP, false, 0), *out = json_array();
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        char key[512];
+        snprintf(key, sizeof key, "%s", json_string_value(json_object_get(row, "code")));
+        char *provider = strchr(key, FAULT_SEP),
+             *category = provider ? strchr(provider + 1, FAULT_SEP) : NULL;
+        if (!category)
+            continue;
+        *provider++ = '\0';
+        *category++ = '\0';
+        json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:O, s:I}", "by", key, "provider",
+                                             provider, "category", category, "effect",
+                                             json_object_get(row, "effect"), "domains",
+                                             json_integer_value(json_object_get(row, "count"))));
+    }
+    json_decref(rows);
+    json_t *r = out ? json_pack("{s:o, s:I, s:I, s:I}", "top", out, "distinct",
+                                (json_int_t)a->faults.used, "cap", (json_int_t)MTS_AGG_PROVIDER_CAP,
+                                "dropped", (json_int_t)a->faults.dropped)
+                    : NULL;
+    return r;
 }
 
 /* The metrics published adoption studies report, so a scan can be set beside them:
@@ -595,6 +820,8 @@ json_t *mts_agg_report(const struct mts_agg *a, const char *scan, size_t stores)
         json_pack("{s:I, s:o}", "count", (json_int_t)a->analysis_errors, "examples", errs));
     json_object_set_new(r, "tlsrpt", tlsrpt);
     json_object_set_new(r, "paper", paper_json(a));
+    json_object_set_new(r, "sender_profiles", profiles_json(a));
+    json_object_set_new(r, "faults_by_provider", faults_json(a));
     if (a->dane_scanned) {
         json_t *dane = json_array();
         for (size_t k = 0; k < N_DANE; k++)

@@ -20,8 +20,10 @@ struct cls {
     const json_t *rec;
     size_t cap;
     int rc;
-    bool intends_mx; /* the parsed policy asks for enforce or testing: judge the MX hosts */
-    bool null_mx;    /* MX 0 . (RFC 7505): the domain takes no mail */
+    bool intends_mx;         /* the parsed policy asks for enforce or testing: judge the MX hosts */
+    bool null_mx;            /* MX 0 . (RFC 7505): the domain takes no mail */
+    bool resolver_record_ok; /* postfix-mta-sts-resolver uses the TXT RRset */
+    bool maddy_record_ok;    /* maddy uses the TXT RRset */
 };
 
 const char *mts_tri_name(enum mts_tri t)
@@ -251,6 +253,10 @@ static void classify_txt(struct cls *st)
         st->rc = txtset_load(&t, obs);
         if (!st->rc)
             st->rc = mts_sts_record_parse(&o->record, t.recs, t.n_recs);
+        if (!st->rc)
+            st->rc = mts_resolver_record_ok(t.recs, t.n_recs, &st->resolver_record_ok);
+        if (!st->rc)
+            st->rc = mts_maddy_record_ok(t.recs, t.n_recs, &st->maddy_record_ok);
         txtset_free(&t);
         o->has_record = true;
         o->funnel.has_record = o->record.records ? MTS_TRI_YES : MTS_TRI_NO;
@@ -412,24 +418,19 @@ static const char *fetch_category(const char *result, const json_t *fetch)
     return "sts-policy-fetch-error/other";
 }
 
-/* Error findings the lenient profile reads past (docs/validation.md, section 6). */
-static bool lenient_tolerates(const char *code)
+/* postfix-mta-sts-resolver's reading of the fetched body (docs/validation.md, section 6). */
+static void read_as_resolver(struct cls *st, bool media_ok, bool utf8, const unsigned char *body,
+                             size_t len)
 {
-    static const char *const ok[] = {
-        "sts-policy-invalid/empty-line", "sts-policy-invalid/trailing-empty-lines",
-        "sts-policy-invalid/leading-whitespace", "sts-policy-invalid/bad-line"};
-    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
-        if (strcmp(code, ok[i]) == 0)
-            return true;
-    return false;
-}
-
-static bool lenient_policy_ok(const struct mts_policy *p)
-{
-    for (size_t i = 0; i < p->findings.n; i++)
-        if (p->findings.v[i].severity == MTS_SEV_ERROR && !lenient_tolerates(p->findings.v[i].code))
-            return false;
-    return true;
+    struct mts_profile_result *r = &st->out->profiles[MTS_PROFILE_RESOLVER];
+    if (!st->resolver_record_ok || !media_ok)
+        return;
+    struct mts_resolver_policy p;
+    if ((st->rc = mts_resolver_policy_read(&p, body, len, utf8)) == 0 && p.valid) {
+        r->policy_used = true;
+        r->mode = p.mode;
+    }
+    mts_resolver_policy_free(&p);
 }
 
 static void classify_policy(struct cls *st)
@@ -456,6 +457,8 @@ static void classify_policy(struct cls *st)
     }
     char *ctype = header_bytes(json_object_get(fetch, "content_type"));
     o->media_type_ok = media_type_ok(ctype);
+    bool resolver_utf8, resolver_media_ok = mts_resolver_media_type(ctype, &resolver_utf8);
+    bool maddy_media_ok = mts_maddy_media_type(ctype);
     free(ctype);
     const char *sha = str(json_object_get(fetch, "body"), "sha256");
     const unsigned char *body = NULL;
@@ -479,6 +482,12 @@ static void classify_policy(struct cls *st)
     if ((st->rc = mts_policy_parse(&o->policy, body, len)) != 0)
         return;
     o->has_policy = true;
+    read_as_resolver(st, resolver_media_ok, resolver_utf8, body, len);
+    if (st->rc)
+        return;
+    struct mts_profile_result *maddy = &o->profiles[MTS_PROFILE_MADDY];
+    maddy->policy_used =
+        st->maddy_record_ok && maddy_media_ok && mts_maddy_policy_read(body, len, &maddy->mode);
     bool policy_only = o->funnel.has_record == MTS_TRI_NO && o->policy.version &&
                        strcmp(o->policy.version, "STSv1") == 0;
     if (!record_seen && !policy_only)
@@ -495,9 +504,7 @@ static void classify_policy(struct cls *st)
     /* MX findings only matter under a policy a sender actually uses. */
     st->intends_mx = o->strict.policy_used &&
                      (o->policy.mode == MTS_MODE_ENFORCE || o->policy.mode == MTS_MODE_TESTING);
-    o->lenient.policy_used = fetched && lenient_policy_ok(&o->policy);
     o->strict.mode = o->strict.policy_used ? o->policy.mode : MTS_MODE_ABSENT;
-    o->lenient.mode = o->lenient.policy_used ? o->policy.mode : MTS_MODE_ABSENT;
     if (o->strict.policy_used) {
         if (o->policy.max_age < 86400)
             cat(st, "weak/max-age-below-day");
@@ -524,6 +531,9 @@ static const char *probe_outcome(struct cls *st, const json_t *probe, struct mts
         cat(st, "mx-info/starttls-injection");
     const char *ver = str(tls, "version");
     if (ver && !(a->tls_version = strdup(ver)))
+        st->rc = -ENOMEM;
+    const char *issuer = str(json_object_get(tls, "leaf"), "issuer");
+    if (issuer && !(a->issuer = strdup(issuer)))
         st->rc = -ENOMEM;
     if (!res)
         return "no-probe";
@@ -726,6 +736,34 @@ static bool hides_deployment(const struct mts_classification *o, const char *cat
     return true;
 }
 
+/* The mode a profile applies to what it read (its testing rule). */
+static enum mts_mode seen_as(const struct mts_sender_profile *p, enum mts_mode mode)
+{
+    if (mode != MTS_MODE_TESTING)
+        return mode;
+    return p->testing == MTS_TESTING_ENFORCE   ? MTS_MODE_ENFORCE
+           : p->testing == MTS_TESTING_IGNORED ? MTS_MODE_ABSENT
+                                               : MTS_MODE_TESTING;
+}
+
+/* Every profile's reading: the RFC profile is the strict reading, the resolver's strict
+   testing variant reads as the resolver does, and senders without MTA-STS read nothing. */
+static void apply_profiles(struct mts_classification *o, bool all_refused)
+{
+    o->profiles[MTS_PROFILE_RFC8461] = o->strict;
+    o->profiles[MTS_PROFILE_RESOLVER_STRICT_TESTING] = o->profiles[MTS_PROFILE_RESOLVER];
+    o->profiles[MTS_PROFILE_NO_MTA_STS] = (struct mts_profile_result){0};
+    o->profiles[MTS_PROFILE_NO_MTA_STS].mode = MTS_MODE_ABSENT;
+    for (size_t i = 0; i < MTS_N_PROFILES; i++) {
+        struct mts_profile_result *r = &o->profiles[i];
+        if (!r->policy_used)
+            r->mode = MTS_MODE_ABSENT;
+        r->seen_as = seen_as(&mts_sender_profiles[i], r->mode);
+        r->would_bounce = r->seen_as == MTS_MODE_ENFORCE && all_refused;
+    }
+    o->strict = o->profiles[MTS_PROFILE_RFC8461];
+}
+
 static void finish(struct cls *st)
 {
     struct mts_classification *o = st->out;
@@ -739,8 +777,7 @@ static void finish(struct cls *st)
         tls_refused += o->mx[i].status == MTS_MX_REFUSED && o->mx[i].covered != MTS_TRI_NO;
     }
     bool all_refused = o->n_mx > 0 && refused == o->n_mx;
-    o->strict.would_bounce = o->strict.mode == MTS_MODE_ENFORCE && all_refused;
-    o->lenient.would_bounce = o->lenient.mode == MTS_MODE_ENFORCE && all_refused;
+    apply_profiles(o, all_refused);
     o->would_bounce = o->strict.would_bounce;
 
     if (!o->has_policy || f->has_mx == MTS_TRI_NO)
@@ -1009,10 +1046,26 @@ static json_t *profile_json(const struct mts_profile_result *p)
         return NULL;
     int rc = set(o, "policy_used", json_boolean(p->policy_used));
     rc |= set(o, "mode", json_string(mts_mode_name(p->mode)));
+    rc |= set(o, "seen_as", json_string(mts_mode_name(p->seen_as)));
     rc |= set(o, "would_bounce", json_boolean(p->would_bounce));
     if (rc) {
         json_decref(o);
         return NULL;
+    }
+    return o;
+}
+
+json_t *mts_classification_profiles_json(const struct mts_classification *c)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < MTS_N_PROFILES; i++) {
+        const struct mts_profile_result *p = &c->profiles[i];
+        if (json_object_set_new(o, mts_sender_profiles[i].name,
+                                json_pack("{s:s, s:b}", "seen_as", mts_mode_name(p->seen_as),
+                                          "would_bounce", p->would_bounce))) {
+            json_decref(o);
+            return NULL;
+        }
     }
     return o;
 }
@@ -1050,6 +1103,8 @@ static json_t *mx_json(const struct mts_classification *c, const struct mts_mx_r
             rc |= set(a, "outcome", json_string(m->addrs[i].outcome));
             if (m->addrs[i].tls_version)
                 rc |= set(a, "tls_version", json_string(m->addrs[i].tls_version));
+            if (m->addrs[i].issuer)
+                rc |= set(a, "issuer", json_string(m->addrs[i].issuer));
         }
         rc |= json_array_append_new(addrs, a);
     }
@@ -1104,8 +1159,8 @@ json_t *mts_classification_json(const struct mts_classification *c)
         json_t *profiles = json_object();
         rc |= set(o, "profiles", profiles);
         if (profiles) {
-            rc |= set(profiles, "strict", profile_json(&c->strict));
-            rc |= set(profiles, "lenient", profile_json(&c->lenient));
+            for (size_t i = 0; i < MTS_N_PROFILES; i++)
+                rc |= set(profiles, mts_sender_profiles[i].name, profile_json(&c->profiles[i]));
         }
         rc |= set(o, "funnel", funnel_json(&c->funnel));
         if (c->has_record)
@@ -1152,6 +1207,7 @@ void mts_classification_free(struct mts_classification *c)
         for (size_t k = 0; k < c->mx[i].n_addrs; k++) {
             free(c->mx[i].addrs[k].addr);
             free(c->mx[i].addrs[k].tls_version);
+            free(c->mx[i].addrs[k].issuer);
         }
         free(c->mx[i].addrs);
         free(c->mx[i].host);

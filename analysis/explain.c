@@ -193,6 +193,14 @@ int mts_explain(const json_t *e, FILE *out)
         }
     }
     mts_text_printf(out, "  TLS-RPT: %s\n", s(json_object_get(e, "tlsrpt"), "verdict"));
+    const char *name;
+    mts_text_printf(out, "  policy seen as, per sender profile:\n");
+    json_object_foreach((json_t *)json_object_get(e, "profiles"), name, v)
+    {
+        mts_text_printf(out, "    %s: %s%s\n", name, s(v, "seen_as"),
+                        json_is_true(json_object_get(v, "would_bounce")) ? ", mail would bounce"
+                                                                         : "");
+    }
 
     const json_t *cats = json_object_get(e, "categories");
     mts_text_printf(out, "\n%s\n", json_array_size(cats) ? "Problems" : "No problems found.");

@@ -119,6 +119,7 @@ json_t *mts_export_domain(const char *scan, const char *domain, const json_t *ra
     copy(o, "categories", cls, "categories");
     copy(o, "would_bounce", cls, "would_bounce");
     copy(o, "would_bounce_lenient", cls, "would_bounce_lenient");
+    copy(o, "profiles", cls, "profiles");
     copy(o, "dane", cls, "dane");
     copy(o, "analysis_error", cls, "analysis_error");
     return o;

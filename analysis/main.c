@@ -16,6 +16,7 @@
 #include "diff.h"
 #include "disclose.h"
 #include "explain.h"
+#include "mts_profiles.h"
 #include "export.h"
 #include "report.h"
 #include "mts_name.h"
@@ -29,7 +30,7 @@
 struct opts {
     char *dbs[MAX_DBS], *old_dbs[MAX_DBS], *new_dbs[MAX_DBS];
     size_t n_dbs, n_old, n_new;
-    const char *scan, *format, *output, *category, *verdict;
+    const char *scan, *format, *output, *category, *verdict, *profile;
     bool would_bounce, list;
     unsigned threads; /* 0: one per online CPU */
 };
@@ -65,10 +66,12 @@ static const struct {
                "       --format text|markdown|json|html [--output FILE]\n"
                "The summary in a format; html is one self-contained file with SVG charts.\n"},
     {"domains", "usage: mtasts-analyze domains --db DIR... [--scan-id ID]\n"
-                "       (--category C | --verdict V | --would-bounce)\n"
+                "       (--category C | --verdict V | --would-bounce [--profile P])\n"
                 "Domains with category C (a name such as sts-webpki-invalid/expired, its type\n"
                 "sts-webpki-invalid, or a prefix ending at \"/\"), with verdict V, or that would\n"
-                "bounce mail; one a line, in key order. An unknown C or V is a usage error\n"
+                "bounce mail for senders of profile P (default rfc8461; also\n"
+                "postfix-mta-sts-resolver, postfix-mta-sts-resolver-strict-testing, maddy,\n"
+                "no-mta-sts); one a line, in key order. An unknown C, V or P is a usage error\n"
                 "that lists the valid names.\n"},
     {"explain", "usage: mtasts-analyze explain DOMAIN --db DIR... [--scan-id ID]\n"
                 "What was observed for DOMAIN, what is wrong, the effect and the fix. DOMAIN is\n"
@@ -141,19 +144,13 @@ static int unknown_format(const char *cmd, const char *arg, const char *const *n
 static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
 {
     static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"scan-id", required_argument, NULL, 's'},
-        {"format", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'},
-        {"category", required_argument, NULL, 'c'},
-        {"verdict", required_argument, NULL, 'V'},
-        {"would-bounce", no_argument, NULL, 'b'},
-        {"list", no_argument, NULL, 'l'},
-        {"old-db", required_argument, NULL, 'O'},
-        {"new-db", required_argument, NULL, 'N'},
-        {"threads", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},       {"scan-id", required_argument, NULL, 's'},
+        {"format", required_argument, NULL, 'f'},   {"output", required_argument, NULL, 'o'},
+        {"category", required_argument, NULL, 'c'}, {"verdict", required_argument, NULL, 'V'},
+        {"would-bounce", no_argument, NULL, 'b'},   {"profile", required_argument, NULL, 'p'},
+        {"list", no_argument, NULL, 'l'},           {"old-db", required_argument, NULL, 'O'},
+        {"new-db", required_argument, NULL, 'N'},   {"threads", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     int c;
     optind = 1;
@@ -187,6 +184,9 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
             break;
         case 'b':
             o->would_bounce = true;
+            break;
+        case 'p':
+            o->profile = optarg;
             break;
         case 'l':
             o->list = true;
@@ -343,7 +343,10 @@ static int domains_cb(void *arg, const char *domain, json_t *raw, json_t *cls)
     (void)raw;
     const struct opts *o = arg;
     bool hit = false;
-    if (o->would_bounce)
+    if (o->would_bounce && o->profile)
+        hit = json_is_true(json_object_get(
+            json_object_get(json_object_get(cls, "profiles"), o->profile), "would_bounce"));
+    else if (o->would_bounce)
         hit = json_is_true(json_object_get(cls, "would_bounce"));
     else if (o->verdict)
         hit = strcmp(json_string_value(json_object_get(cls, "verdict")), o->verdict) == 0;
@@ -366,6 +369,15 @@ static int cmd_domains(const char *cmd, struct opts *o)
     int selectors = (o->category != NULL) + (o->verdict != NULL) + o->would_bounce;
     if (selectors != 1)
         return usage_error(cmd, "give one of --category, --verdict, --would-bounce", NULL);
+    if (o->profile && !o->would_bounce)
+        return usage_error(cmd, "--profile goes with --would-bounce", NULL);
+    const char *profiles[MTS_N_PROFILES];
+    for (size_t i = 0; i < MTS_N_PROFILES; i++)
+        profiles[i] = mts_sender_profiles[i].name;
+    if (o->profile && !mts_name_known(o->profile, profiles, MTS_N_PROFILES))
+        return unknown_name(cmd, "profile", o->profile,
+                            mts_name_closest(o->profile, profiles, MTS_N_PROFILES), profiles,
+                            MTS_N_PROFILES, NULL);
     if (o->category && !mts_category_selector_ok(o->category))
         return unknown_name(cmd, "category", o->category, mts_category_closest(o->category),
                             mts_category_names, mts_n_category_names,

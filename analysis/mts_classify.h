@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "mts_policy.h"
+#include "mts_profiles.h"
 #include "mts_sts_record.h"
 #include "mts_tlsrpt.h"
 
@@ -53,6 +54,7 @@ struct mts_mx_addr {
     char *addr;          /* owned */
     const char *outcome; /* "pass", a category, "skipped" or "no-probe" (static storage) */
     char *tls_version;   /* owned; NULL when no handshake */
+    char *issuer;        /* owned: the leaf certificate's issuer; NULL when none stored */
 };
 
 struct mts_mx_result {
@@ -67,11 +69,14 @@ struct mts_mx_result {
     size_t n_addrs;
 };
 
-/* How one kind of sender reads the same observation (docs/validation.md, section 6). */
+/* How one named sender profile (mts_profiles.h) reads the same observation
+   (docs/validation.md, section 6). */
 struct mts_profile_result {
-    bool policy_used;   /* the sender has a policy for the domain */
-    enum mts_mode mode; /* the mode it applies; MTS_MODE_ABSENT when no policy */
-    bool would_bounce;  /* enforce, and every MX host refused */
+    bool policy_used;      /* the sender reads a policy for the domain */
+    enum mts_mode mode;    /* the mode it reads; MTS_MODE_ABSENT when no policy */
+    enum mts_mode seen_as; /* the mode it applies ("policy seen as"): testing may become
+                              enforce or no policy (MTS_MODE_ABSENT) */
+    bool would_bounce;     /* applied as enforce, and every MX host refused */
 };
 
 /*
@@ -97,7 +102,10 @@ struct mts_classification {
     const char **categories; /* sorted, unique, static storage; the array is owned */
     size_t n_categories;
     bool would_bounce; /* = strict.would_bounce */
-    struct mts_profile_result strict, lenient;
+    /* strict: this project's RFC 8461 reading, on which the verdict rests; profiles: every
+       named sender profile, indexed as mts_sender_profiles (profiles[MTS_PROFILE_RFC8461]
+       equals strict). */
+    struct mts_profile_result strict, profiles[MTS_N_PROFILES];
     struct mts_funnel funnel;
     bool has_record; /* record below holds a parse of an answered TXT query */
     struct mts_sts_record record;
@@ -153,6 +161,10 @@ int mts_classify_undecodable(struct mts_classification *out, const char *domain,
  * NULL on ENOMEM.
  */
 json_t *mts_classification_json(const struct mts_classification *c);
+
+/* {profile name: {"seen_as": mode, "would_bounce": bool}} for every sender profile (the
+   summary's per-domain view). New reference, NULL on ENOMEM. */
+json_t *mts_classification_profiles_json(const struct mts_classification *c);
 
 /* Free what *c owns and zero it; safe on a zeroed struct. */
 void mts_classification_free(struct mts_classification *c);

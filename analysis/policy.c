@@ -3,7 +3,7 @@
  * real bodies are messy (CRLF or LF, blank lines, BOMs, word-processor output, Jekyll
  * front matter). The parser reads what the operator meant and, separately, records every
  * departure from the RFC 8461 §3.2 grammar as a finding with a line number, so one parse
- * gives both the strict verdict and the lenient sender profile's reading.
+ * gives the strict verdict (the postfix-mta-sts-resolver profile has its own reader, profiles.c).
  */
 #include "mts_policy.h"
 #include "taglist.h"

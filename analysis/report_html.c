@@ -132,6 +132,64 @@ static void bars(FILE *out, const char *title, const json_t *arr, const char *ke
 }
 
 /* The metrics adoption studies publish, ready to set beside theirs. */
+static void sender_profiles(FILE *out, const json_t *sp)
+{
+    size_t i;
+    const json_t *row;
+    fputs("<h2>Sender profiles</h2>\n<table>\n<tr><th>profile</th><th>would bounce</th>"
+          "<th>enforce</th><th>testing</th><th>none</th><th>no policy</th><th>unprotected</th>"
+          "</tr>\n",
+          out);
+    json_array_foreach(json_object_get(sp, "profiles"), i, row)
+    {
+        const json_t *seen = json_object_get(row, "seen_as");
+        fputs("<tr><td title=\"", out);
+        esc(out, str(row, "source"));
+        fputs("\">", out);
+        esc(out, str(row, "name"));
+        fprintf(out,
+                "</td><td>%lld</td><td>%lld</td><td>%lld</td><td>%lld</td><td>%lld</td>"
+                "<td>%lld</td></tr>\n",
+                num(row, "would_bounce"), num(seen, "enforce"), num(seen, "testing"),
+                num(seen, "none"), num(seen, "no-policy"), num(row, "unprotected"));
+    }
+    const json_t *differ = json_object_get(sp, "differ");
+    fprintf(out,
+            "</table>\n<p>Applied mode or would-bounce differs between profiles: %lld "
+            "domains.</p>\n<ul>\n",
+            num(differ, "count"));
+    json_array_foreach(json_object_get(differ, "examples"), i, row)
+    {
+        fputs("<li>", out);
+        esc(out, json_string_value(row));
+        fputs("</li>\n", out);
+    }
+    if (num(differ, "more") > 0)
+        fprintf(out, "<li>... and %lld more</li>\n", num(differ, "more"));
+    fputs("</ul>\n", out);
+}
+
+static void faults_by_provider(FILE *out, const json_t *f)
+{
+    size_t i;
+    const json_t *row;
+    fprintf(out,
+            "<h2>Faults by provider</h2>\n<p>Top %zu of %lld.</p>\n<table>\n<tr><th>by</th>"
+            "<th>provider</th><th>category</th><th>domains</th></tr>\n",
+            json_array_size(json_object_get(f, "top")), num(f, "distinct"));
+    json_array_foreach(json_object_get(f, "top"), i, row)
+    {
+        fputs("<tr><td>", out);
+        esc(out, str(row, "by"));
+        fputs("</td><td>", out);
+        esc(out, str(row, "provider"));
+        fputs("</td><td>", out);
+        esc(out, str(row, "category"));
+        fprintf(out, "</td><td>%lld</td></tr>\n", num(row, "domains"));
+    }
+    fputs("</table>\n", out);
+}
+
 static void paper_table(FILE *out, const json_t *rows)
 {
     fputs("<h2>Paper table</h2>\n<table><tr><th>metric</th><th>domains</th><th>of</th>"
@@ -207,7 +265,7 @@ int mts_report_html(const json_t *r, FILE *out)
           out);
     const json_t *wb = json_object_get(r, "would_bounce");
     fprintf(out,
-            "<h2>Would bounce under enforce</h2>\n<p>%lld domains (lenient senders: "
+            "<h2>Would bounce under enforce</h2>\n<p>%lld domains (postfix-mta-sts-resolver: "
             "%lld).</p>\n<ul>\n",
             num(wb, "count"), num(wb, "lenient_count"));
     size_t i;
@@ -222,6 +280,8 @@ int mts_report_html(const json_t *r, FILE *out)
     if (more > 0)
         fprintf(out, "<li>... and %lld more</li>\n", more);
     fputs("</ul>\n", out);
+    sender_profiles(out, json_object_get(r, "sender_profiles"));
+    faults_by_provider(out, json_object_get(r, "faults_by_provider"));
     const json_t *ae = json_object_get(r, "analysis_errors");
     if (num(ae, "count")) {
         fprintf(out,

@@ -80,6 +80,54 @@ static void paper(FILE *out, const json_t *rows)
     }
 }
 
+static void sender_profiles(FILE *out, const json_t *sp)
+{
+    size_t i;
+    const json_t *row;
+    fputs(
+        "\n## Sender profiles\n\n| profile | would bounce | enforce | testing | none | no policy | "
+        "unprotected |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+        out);
+    json_array_foreach(json_object_get(sp, "profiles"), i, row)
+    {
+        const json_t *seen = json_object_get(row, "seen_as");
+        fputs("| `", out);
+        md(out, json_string_value(json_object_get(row, "name")));
+        fprintf(out, "` | %lld | %lld | %lld | %lld | %lld | %lld |\n", num(row, "would_bounce"),
+                num(seen, "enforce"), num(seen, "testing"), num(seen, "none"),
+                num(seen, "no-policy"), num(row, "unprotected"));
+    }
+    const json_t *differ = json_object_get(sp, "differ");
+    fprintf(out, "\nApplied mode or would-bounce differs between profiles: %lld domains.",
+            num(differ, "count"));
+    json_array_foreach(json_object_get(differ, "examples"), i, row)
+    {
+        fputs(i ? ", " : " Examples: ", out);
+        md(out, json_string_value(row));
+    }
+    if (num(differ, "more") > 0)
+        fprintf(out, " and %lld more.", num(differ, "more"));
+    fputc('\n', out);
+}
+
+static void faults_by_provider(FILE *out, const json_t *f)
+{
+    size_t i;
+    const json_t *row;
+    fprintf(out,
+            "\n## Faults by provider\n\nTop %zu of %lld.\n\n| by | provider | category | "
+            "domains |\n| --- | --- | --- | ---: |\n",
+            json_array_size(json_object_get(f, "top")), num(f, "distinct"));
+    json_array_foreach(json_object_get(f, "top"), i, row)
+    {
+        fprintf(out, "| %s | ", json_string_value(json_object_get(row, "by")));
+        md(out, json_string_value(json_object_get(row, "provider")));
+        fputs(" | `", out);
+        md(out, json_string_value(json_object_get(row, "category")));
+        fprintf(out, "` | %lld |\n", num(row, "domains"));
+    }
+}
+
 int mts_report_markdown(const json_t *r, FILE *out)
 {
     size_t i;
@@ -114,7 +162,8 @@ int mts_report_markdown(const json_t *r, FILE *out)
                 real(row, "pct"), real(row, "pct_deployed"));
     }
     const json_t *wb = json_object_get(r, "would_bounce");
-    fprintf(out, "\n## Would bounce under enforce\n\n%lld domains (lenient senders: %lld).",
+    fprintf(out,
+            "\n## Would bounce under enforce\n\n%lld domains (postfix-mta-sts-resolver: %lld).",
             num(wb, "count"), num(wb, "lenient_count"));
     json_array_foreach(json_object_get(wb, "examples"), i, row)
     {
@@ -125,6 +174,8 @@ int mts_report_markdown(const json_t *r, FILE *out)
     if (more > 0)
         fprintf(out, " and %lld more.", more);
     fputc('\n', out);
+    sender_profiles(out, json_object_get(r, "sender_profiles"));
+    faults_by_provider(out, json_object_get(r, "faults_by_provider"));
     const json_t *ae = json_object_get(r, "analysis_errors");
     if (num(ae, "count")) {
         fprintf(out,

@@ -51,6 +51,51 @@ static void providers(FILE *out, const char *title, const json_t *arr)
     }
 }
 
+/* Per sender profile: would bounce and the mode applied; then the domains they disagree on. */
+static void sender_profiles(FILE *out, const json_t *sp)
+{
+    size_t i;
+    const json_t *row;
+    mts_text_printf(out,
+                    "\nSender profiles (docs/validation.md, section 6)\n"
+                    "  %-40s %12s %8s %8s %8s %9s %11s\n",
+                    "profile", "would bounce", "enforce", "testing", "none", "no policy",
+                    "unprotected");
+    json_array_foreach(json_object_get(sp, "profiles"), i, row)
+    {
+        const json_t *seen = json_object_get(row, "seen_as");
+        mts_text_printf(out, "  %-40s %12lld %8lld %8lld %8lld %9lld %11lld\n", str(row, "name"),
+                        num(row, "would_bounce"), num(seen, "enforce"), num(seen, "testing"),
+                        num(seen, "none"), num(seen, "no-policy"), num(row, "unprotected"));
+    }
+    const json_t *differ = json_object_get(sp, "differ");
+    mts_text_printf(out, "  applied mode or would-bounce differs between profiles: %lld domains\n",
+                    num(differ, "count"));
+    json_array_foreach(json_object_get(differ, "examples"), i, row)
+    {
+        mts_text_printf(out, "    %s\n", json_string_value(row));
+    }
+    if (num(differ, "more") > 0)
+        mts_text_printf(out, "    ... and %lld more\n", num(differ, "more"));
+}
+
+static void faults_by_provider(FILE *out, const json_t *f)
+{
+    size_t i;
+    const json_t *row;
+    mts_text_printf(out, "\nFaults by provider (top %zu of %lld)\n  %-12s %-40s %-42s %8s\n",
+                    json_array_size(json_object_get(f, "top")), num(f, "distinct"), "by",
+                    "provider", "category", "domains");
+    json_array_foreach(json_object_get(f, "top"), i, row)
+    {
+        mts_text_printf(out, "  %-12s %-40s %-42s %8lld\n", str(row, "by"), str(row, "provider"),
+                        str(row, "category"), num(row, "domains"));
+    }
+    if (num(f, "dropped"))
+        mts_text_printf(out, "  (%lld counts dropped: more than the table holds)\n",
+                        num(f, "dropped"));
+}
+
 int mts_report_text(const json_t *r, FILE *out)
 {
     size_t i;
@@ -104,7 +149,7 @@ int mts_report_text(const json_t *r, FILE *out)
                         num(r, "categories_dropped"));
 
     const json_t *wb = json_object_get(r, "would_bounce");
-    mts_text_printf(out, "\nWould bounce under enforce: %lld (lenient senders: %lld)\n",
+    mts_text_printf(out, "\nWould bounce under enforce: %lld (postfix-mta-sts-resolver: %lld)\n",
                     num(wb, "count"), num(wb, "lenient_count"));
     json_array_foreach(json_object_get(wb, "examples"), i, row)
     {
@@ -125,6 +170,9 @@ int mts_report_text(const json_t *r, FILE *out)
     if (more > 0)
         fprintf(out, "  ... and %lld more (mtasts-analyze domains --would-bounce lists them all)\n",
                 more);
+
+    sender_profiles(out, json_object_get(r, "sender_profiles"));
+    faults_by_provider(out, json_object_get(r, "faults_by_provider"));
 
     mts_text_printf(out, "\nTLS-RPT\n");
     counts(out, json_object_get(r, "tlsrpt"), "status");

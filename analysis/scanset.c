@@ -380,6 +380,8 @@ static json_t *mx_json(const struct mts_classification *c)
             json_t *a = two_strings("addr", m->addrs[k].addr, "outcome", m->addrs[k].outcome);
             if (a && m->addrs[k].tls_version)
                 set(a, "tls_version", json_string(m->addrs[k].tls_version));
+            if (a && m->addrs[k].issuer)
+                set(a, "issuer", json_string(m->addrs[k].issuer));
             json_array_append_new(addrs, a);
         }
         json_t *o = mx_host_json(m, addrs);
@@ -438,7 +440,9 @@ static json_t *view(const struct mts_classification *c, const json_t *raw)
         json_object_set_new_nocheck(v, "analysis_error", json_string(c->analysis_error));
     json_object_set_new_nocheck(v, "categories", cats);
     json_object_set_new_nocheck(v, "would_bounce", json_boolean(c->would_bounce));
-    json_object_set_new_nocheck(v, "would_bounce_lenient", json_boolean(c->lenient.would_bounce));
+    json_object_set_new_nocheck(v, "would_bounce_lenient",
+                                json_boolean(c->profiles[MTS_PROFILE_RESOLVER].would_bounce));
+    json_object_set_new_nocheck(v, "profiles", mts_classification_profiles_json(c));
     json_object_set_new_nocheck(v, "funnel", funnel);
     if (c->has_policy) {
         json_object_set_new_nocheck(v, "mode", json_string(mts_mode_name(c->policy.mode)));

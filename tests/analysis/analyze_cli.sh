@@ -29,7 +29,22 @@ check mx_provider "$(jq -r '.providers.mx[0] | "\(.name) \(.domains)"' "$dir/r.j
 # none's, of all)
 check paper "$(jq -c '[.paper[] | [.key, .count, .of, .pct]]' "$dir/r.json")" \
     '[["record",5,7,71.43],["misconfigured",3,5,60],["would_bounce",1,5,20],["mode_enforce",2,5,40],["mode_testing",1,5,20],["mode_none",0,5,0],["tlsrpt_record",1,5,20],["tlsrpt_all",2,7,28.57]]'
+# sender profiles: the resolver and maddy also enforce hostile's policy (they take any mx
+# value) and bounce it; with strict_testing the resolver enforces testing's policy too;
+# no-mta-sts protects none
+check profiles "$(jq -c '[.sender_profiles.profiles[] | [.name, .would_bounce, .seen_as.enforce, .unprotected]]' "$dir/r.json")" \
+    '[["rfc8461",1,2,5],["postfix-mta-sts-resolver",2,3,4],["postfix-mta-sts-resolver-strict-testing",2,4,3],["maddy",2,3,4],["no-mta-sts",0,0,7]]'
+check profiles_differ "$(jq -c '.sender_profiles.differ' "$dir/r.json")" \
+    '{"count":2,"examples":["hostile.example","testing.example"],"more":0}'
+check lenient_alias "$(jq .would_bounce.lenient_count "$dir/r.json")" 2
+# faults by provider: bounce's uncovered MX host is its own provider's
+check faults "$(jq -c '.faults_by_provider.top[] | select(.provider=="bounce.example") | [.by, .category, .effect, .domains]' "$dir/r.json")" \
+    '["mx","validation-failure/mx-not-covered","bounce",1]'
+check faults_distinct "$(jq .faults_by_provider.distinct "$dir/r.json")" 2
 $A report --format markdown $one --scan-id s1 >"$dir/r.md" || fails=$((fails + 1))
+check faults_md "$(grep -c '^| mx | bounce.example | `validation-failure/mx-not-covered` | 1 |$' "$dir/r.md")" 1
+check profiles_md "$(grep -c '^| `postfix-mta-sts-resolver-strict-testing` | 2 | 4 | 0 | 0 | 3 | 3 |$' "$dir/r.md")" 1
+check profiles_text "$($A summary $one --scan-id s1 | grep -c '^  no-mta-sts  *0  *0  *0  *0  *7  *7$')" 1
 check paper_md "$(grep -c '^| mail would bounce (of those with a record) | 1 | 5 | 20.00 |$' "$dir/r.md")" 1
 check paper_text "$($A summary $one --scan-id s1 | grep -c '^  with an _mta-sts record  *5  *7  *71.43%$')" 1
 
@@ -48,11 +63,17 @@ check cat_prefix "$($A domains $one --scan-id s1 --category sts-policy-fetch-err
 check cat_exact "$($A domains $one --scan-id s1 --category validation-failure/mx-not-covered | tr '\n' ' ')" "bounce.example "
 check verdict "$($A domains $one --scan-id s1 --verdict indeterminate)" "indet.example"
 check bounce "$($A domains $one --scan-id s1 --would-bounce)" "bounce.example"
+check bounce_maddy "$($A domains $one --scan-id s1 --would-bounce --profile maddy | tr '\n' ' ')" "bounce.example hostile.example "
+check bounce_none "$($A domains $one --scan-id s1 --would-bounce --profile no-mta-sts)" ""
+$A domains $one --scan-id s1 --would-bounce --profile madd >/dev/null 2>"$dir/p.err"; check profile_unknown $? 2
+check profile_suggest "$(grep -c '^did you mean maddy?$' "$dir/p.err")" 1
+$A domains $one --scan-id s1 --verdict misconfigured --profile maddy >/dev/null 2>&1; check profile_alone $? 2
 
 # explain
 $A explain bounce.example $one --scan-id s1 >"$dir/e.txt"
 check explain_problem "$(grep -c '^  validation-failure/mx-not-covered' "$dir/e.txt")" 1
 check explain_fix "$(grep -c 'fix: Add an "mx:" line' "$dir/e.txt")" 1
+check explain_profiles "$(grep -c '^    \(rfc8461\|postfix-mta-sts-resolver\|postfix-mta-sts-resolver-strict-testing\|maddy\): enforce, mail would bounce$' "$dir/e.txt")" 4
 check explain_bounce "$(head -1 "$dir/e.txt")" "bounce.example (scan s1): misconfigured, mail would bounce"
 $A explain nosuch.example $one >/dev/null 2>&1
 check explain_missing $? 1
@@ -80,6 +101,8 @@ check jsonl_lines "$(jq -c . "$dir/x.jsonl" | wc -l)" 7
 check jsonl_redirect "$(jq -r 'select(.domain=="redirect.example") | .policy_fetch.error_class' "$dir/x.jsonl")" redirect
 check jsonl_cover "$(jq -r 'select(.domain=="bounce.example") | .mx[0].covered' "$dir/x.jsonl")" no
 check jsonl_id "$(jq -r 'select(.domain=="good.example") | .txt.id' "$dir/x.jsonl")" 1
+check jsonl_profiles "$(jq -c 'select(.domain=="testing.example") | [.profiles[] | .seen_as]' "$dir/x.jsonl")" \
+    '["testing","absent","enforce","testing","absent"]'
 $A export --format csv $one --scan-id s1 >"$dir/x.csv" || fails=$((fails + 1))
 check csv_rows "$(/usr/bin/python3 -c 'import csv,sys; r=list(csv.reader(open(sys.argv[1]))); print(len(r), r[0][0], len(set(map(len,r))))' "$dir/x.csv")" "8 domain 1"
 

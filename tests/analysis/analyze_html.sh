@@ -15,6 +15,9 @@ $A report --format html --db "$dir/one" --scan-id s1 --output "$dir/r.html" || e
 grep -q "&lt;script&gt;alert(1)" "$dir/r.html" || { echo "FAIL: escaped hostile host missing"; fails=1; }
 if grep -q '<script\|<img\|onerror=[^&]*>' "$dir/r.html"; then echo "FAIL: unescaped markup"; fails=1; fi
 if grep -q 'https\?://' "$dir/r.html"; then echo "FAIL: external reference"; fails=1; fi
+# the sender profiles: the resolver's row
+grep -q '>postfix-mta-sts-resolver</td><td>2</td><td>3</td><td>0</td><td>0</td><td>4</td><td>4</td></tr>' "$dir/r.html" ||
+    { echo "FAIL: sender profile row missing"; fails=1; }
 # the paper table: 5 of 7 domains with a record
 grep -q '<tr><td>with an _mta-sts record</td><td>5</td><td>7</td><td>71.43</td></tr>' "$dir/r.html" ||
     { echo "FAIL: paper table row missing"; fails=1; }

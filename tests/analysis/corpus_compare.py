@@ -6,13 +6,26 @@ For every CORPUS_DIR/*.txt, the verdict (valid or not) and, when both say valid,
 max_age and mx list must agree, unless the file is in EXPECTED with the RFC clause that
 decides the disagreement. Exits 1 on any unexplained disagreement, and also when an
 EXPECTED entry no longer disagrees (the table must stay true).
+
+Then the postfix-mta-sts-resolver sender profile (analysis/profiles.c) is compared with the
+tool itself: for every file, decoded as the resolver does without a charset (ASCII) and
+with charset=utf-8, the profile's reading (valid, and mode, max_age and mx when valid) must
+equal what parse_mta_sts_policy and the checks of resolver.py accept. No disagreement is
+expected: the profile models the tool, including where the tool differs from RFC 8461.
+The same comparison then runs on RANDOM_BODIES bodies generated from a fixed seed out of
+the pieces that decide the tool's reading (keys, separators, Python line breaks and white
+space, int() forms, NUL, invalid UTF-8). Non-ASCII decimal digits, which int() accepts and
+the profile does not, are left out (docs/validation.md, section 6).
 """
 import glob
 import json
 import os
+import random
 import subprocess
 import sys
+import tempfile
 
+from postfix_mta_sts_resolver.constants import HARD_RESP_LIMIT
 from postfix_mta_sts_resolver.utils import parse_mta_sts_policy
 
 MAX_AGE_LIMIT = 31557600
@@ -65,12 +78,14 @@ EXPECTED = {
 }
 
 
-def theirs(body):
+def theirs(body, charset="utf-8"):
     """postfix-mta-sts-resolver: its parser plus the checks resolver.py applies after it.
-    The body is decoded as UTF-8 (the corpus files are UTF-8; the resolver decodes with the
-    response's charset)."""
+    The body is decoded as UTF-8 by default (the corpus files are UTF-8; the resolver decodes
+    with the response's charset, ASCII when none is given)."""
+    if len(body) > HARD_RESP_LIMIT:
+        return {"valid": False}
     try:
-        text = body.decode("utf-8")
+        text = body.decode(charset)
     except UnicodeDecodeError:
         return {"valid": False}
     pol = parse_mta_sts_policy(text)
@@ -92,6 +107,47 @@ def theirs(body):
     return {"valid": True, "mode": pol["mode"], "max_age": max_age, "mx": pol["mx"]}
 
 
+RANDOM_BODIES = 3000
+PIECES = [b"version", b"mode", b"mx", b"max_age", b":", b": ", b"STSv1", b"enforce",
+          b"testing", b"none", b"86400", b"+5", b"-0", b"1_0", b"_1", b"1__0", b"31557600",
+          b"31557601", b"\n", b"\r\n", b"\r", b"\x0b", b"\x0c", b"\x1c", b"\x1f", b" ", b"\t",
+          b"\xc2\x85", b"\xe2\x80\xa8", b"\xc2\xa0", b"\xe3\x80\x80", b"\xff", b"\x00",
+          b"*.example.com", b"x", b""]
+VALID_START = b"version: STSv1\nmode: %s\nmx: a.example\nmax_age: 5\n"
+
+
+def random_bodies(directory):
+    rng = random.Random(8461)
+    for i in range(RANDOM_BODIES):
+        body = b"".join(rng.choice(PIECES) for _ in range(rng.randint(1, 40)))
+        if rng.random() < 0.5:
+            body = VALID_START % rng.choice([b"enforce", b"testing", b"none"]) + body
+        with open(os.path.join(directory, "r%04d.txt" % i), "wb") as fh:
+            fh.write(body)
+
+
+def compare_profile(checker, files, problems):
+    """The profile's readings (ASCII and UTF-8) against the tool's; returns how many agree."""
+    out = subprocess.run([checker] + files, check=True, capture_output=True, text=True).stdout
+    ours = {}
+    for line in out.split("\n"):
+        if line:
+            rec = json.loads(line)
+            ours[rec["file"]] = rec
+    agree = 0
+    for path in files:
+        name = os.path.basename(path)
+        with open(path, "rb") as fh:
+            body = fh.read()
+        for key, charset in (("resolver", "ascii"), ("resolver_utf8", "utf-8")):
+            want, got = theirs(body, charset), ours[name][key]
+            if want == got:
+                agree += 1
+            else:
+                problems.append("%s (%s): profile %r, tool %r" % (name, charset, got, want))
+    return agree
+
+
 def main():
     checker, corpus = sys.argv[1], sys.argv[2]
     files = sorted(glob.glob(os.path.join(corpus, "*.txt")))
@@ -100,7 +156,9 @@ def main():
         return 1
     out = subprocess.run([checker] + files, check=True, capture_output=True, text=True).stdout
     ours = {}
-    for line in out.splitlines():
+    for line in out.split("\n"):
+        if not line:
+            continue
         rec = json.loads(line)
         ours[rec["file"]] = rec
     agree, explained, problems = 0, 0, []
@@ -129,6 +187,17 @@ def main():
         problems.append("%s: %s; our findings: %s" % (name, "; ".join(diff), ", ".join(o["codes"])))
     print("%d files: %d agree, %d explained disagreements, %d unexplained"
           % (len(files), agree, explained, len(problems)))
+    print("maddy profile reads %d of %d corpus files"
+          % (sum(ours[os.path.basename(f)]["maddy"] != "absent" for f in files), len(files)))
+    profile_agree = compare_profile(checker, files, problems)
+    print("postfix-mta-sts-resolver profile: %d of %d corpus readings equal the tool's"
+          % (profile_agree, 2 * len(files)))
+    with tempfile.TemporaryDirectory() as tmp:
+        random_bodies(tmp)
+        generated = sorted(glob.glob(os.path.join(tmp, "*.txt")))
+        random_agree = compare_profile(checker, generated, problems)
+    print("postfix-mta-sts-resolver profile: %d of %d generated readings equal the tool's"
+          % (random_agree, 2 * len(generated)))
     for p in problems:
         print("  " + p)
     return 1 if problems else 0

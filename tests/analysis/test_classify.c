@@ -1,7 +1,7 @@
 /*
  * Why: the classifier is what researchers count and what operators read; these hand-built
  * raw records (docs/record-schema.md) cover each verdict and a few records per category
- * of docs/vocabulary.md, the two sender profiles, and the callbacks' ownership rules.
+ * of docs/vocabulary.md, the named sender profiles, and the callbacks' ownership rules.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -446,30 +446,173 @@ static void test_analysis_errors(void)
     CHECK_STR(cls.domain, "example.com");
 }
 
+static const struct mts_profile_result *profile(size_t i)
+{
+    return &cls.profiles[i];
+}
+
+static void check_no_mta_sts(void)
+{
+    CHECK(!profile(MTS_PROFILE_NO_MTA_STS)->policy_used);
+    CHECK_INT(profile(MTS_PROFILE_NO_MTA_STS)->seen_as, MTS_MODE_ABSENT);
+    CHECK(!profile(MTS_PROFILE_NO_MTA_STS)->would_bounce);
+}
+
+static void test_profile_table(void)
+{
+    const char *names[MTS_N_PROFILES] = {"rfc8461", "postfix-mta-sts-resolver",
+                                         "postfix-mta-sts-resolver-strict-testing", "maddy",
+                                         "no-mta-sts"};
+    for (size_t i = 0; i < MTS_N_PROFILES; i++) {
+        CHECK_STR(mts_sender_profiles[i].name, names[i]);
+        CHECK(mts_sender_profiles[i].source && *mts_sender_profiles[i].source);
+    }
+    CHECK_INT(mts_sender_profiles[MTS_PROFILE_RESOLVER].testing, MTS_TESTING_IGNORED);
+    CHECK_INT(mts_sender_profiles[MTS_PROFILE_RESOLVER_STRICT_TESTING].testing,
+              MTS_TESTING_ENFORCE);
+    CHECK_INT(mts_sender_profiles[MTS_PROFILE_NO_MTA_STS].reader, MTS_READ_NOTHING);
+}
+
+/* maddy's reader: strict line syntax, lenient values. */
+static void test_maddy_reader(void)
+{
+    enum mts_mode mode;
+    const char *neg = "version: STSv1\r\nmode: enforce\nmx: a.example\nmax_age: -5\nx: y";
+    CHECK(mts_maddy_policy_read((const unsigned char *)neg, strlen(neg), &mode));
+    CHECK_INT(mode, MTS_MODE_ENFORCE); /* no max_age range check; unknown keys ignored */
+    const char *blank = "version: STSv1\nmode: none\nmax_age: 5\n\n";
+    CHECK(!mts_maddy_policy_read((const unsigned char *)blank, strlen(blank), &mode));
+    CHECK_INT(mode, MTS_MODE_ABSENT);
+    const char *colons = "version: STSv1\nmode: none\nmax_age: 5 # note: x\n";
+    CHECK(!mts_maddy_policy_read((const unsigned char *)colons, strlen(colons), &mode));
+    const char *under = "version: STSv1\nmode: none\nmax_age: 1_0\n";
+    CHECK(!mts_maddy_policy_read((const unsigned char *)under, strlen(under), &mode));
+    const char *big = "version: STSv1\nmode: none\nmax_age: 9223372036854775808\n";
+    CHECK(!mts_maddy_policy_read((const unsigned char *)big, strlen(big), &mode));
+    const char *nomx = "version: STSv1\nmode: testing\nmax_age: 5\n";
+    CHECK(!mts_maddy_policy_read((const unsigned char *)nomx, strlen(nomx), &mode));
+    CHECK(mts_maddy_media_type(" TEXT/plain ; charset=utf-8"));
+    CHECK(!mts_maddy_media_type("text/plain; charset"));
+    CHECK(!mts_maddy_media_type("text/html"));
+
+    /* The record: exactly one TXT record of any kind; no blank inside a part. */
+    struct mts_txt_string a = {(const unsigned char *)"v=STSv1; id=1;", 14},
+                          b = {(const unsigned char *)"other", 5},
+                          c = {(const unsigned char *)"v=STSv1; id = 1", 15};
+    struct mts_txt_record one = {&a, 1}, two[2] = {{&a, 1}, {&b, 1}}, spaced = {&c, 1};
+    bool ok;
+    CHECK_INT(mts_maddy_record_ok(&one, 1, &ok), 0);
+    CHECK(ok);
+    CHECK_INT(mts_maddy_record_ok(two, 2, &ok), 0);
+    CHECK(!ok);
+    CHECK_INT(mts_maddy_record_ok(&spaced, 1, &ok), 0);
+    CHECK(!ok);
+}
+
+/* The resolver's reader on bytes the corpus lacks: Python line breaks and charsets. */
+static void test_resolver_reader(void)
+{
+    struct mts_resolver_policy p;
+    const char *nel = "version: STSv1\xc2\x85mode: none\xc2\x85max_age: +1_0";
+    CHECK_INT(mts_resolver_policy_read(&p, (const unsigned char *)nel, strlen(nel), true), 0);
+    CHECK(p.valid);
+    CHECK_INT(p.mode, MTS_MODE_NONE);
+    CHECK_INT(p.max_age, 10);
+    mts_resolver_policy_free(&p);
+    /* Without a charset the body is ASCII: the same bytes do not decode. */
+    CHECK_INT(mts_resolver_policy_read(&p, (const unsigned char *)nel, strlen(nel), false), 0);
+    CHECK(!p.valid);
+    mts_resolver_policy_free(&p);
+    const char *vt = "version: STSv1\vmode: enforce\r\nmx:\x1cmax_age: 1__0\n";
+    CHECK_INT(mts_resolver_policy_read(&p, (const unsigned char *)vt, strlen(vt), false), 0);
+    CHECK(!p.valid); /* "1__0" is no int() */
+    CHECK_INT((long)p.n_mx, 1);
+    CHECK_STR(p.mx[0], "");
+    mts_resolver_policy_free(&p);
+    const char *empty_mx = "version: STSv1\nmode: enforce\nmx:\nmax_age: 0\n";
+    CHECK_INT(
+        mts_resolver_policy_read(&p, (const unsigned char *)empty_mx, strlen(empty_mx), false), 0);
+    CHECK(p.valid); /* a list holding one empty pattern is not empty */
+    mts_resolver_policy_free(&p);
+    /* Records: a non-ASCII one is dropped before counting; a NUL cuts its string. */
+    struct mts_txt_string good = {(const unsigned char *)"v=STSv1; id=", 12},
+                          umlaut = {(const unsigned char *)"v=STSv1; id=\xc3\xa4", 14},
+                          nul[2] = {{(const unsigned char *)"v=STSv1\0; id=1", 15},
+                                    {(const unsigned char *)"", 0}};
+    struct mts_txt_record two[2] = {{&good, 1}, {&umlaut, 1}}, cut = {nul, 2};
+    bool ok;
+    CHECK_INT(mts_resolver_record_ok(two, 2, &ok), 0);
+    CHECK(ok);
+    CHECK_INT(mts_resolver_record_ok(&cut, 1, &ok), 0);
+    CHECK(!ok); /* "v=STSv1" alone: no id */
+    bool utf8;
+    CHECK(mts_resolver_media_type(" Text/Plain ; charset=\"UTF-8\"", &utf8));
+    CHECK(utf8);
+    CHECK(mts_resolver_media_type("text/plain", &utf8));
+    CHECK(!utf8);
+    CHECK(!mts_resolver_media_type("text/plainx", &utf8));
+    CHECK(!mts_resolver_media_type(NULL, &utf8));
+}
+
 static void test_profiles(void)
 {
     const char *hosts = "[" HOST("mx.other.org", "192.0.2.9") "]";
-    /* text/html: strict senders have no policy, lenient ones enforce it and bounce. */
+    const size_t R = MTS_PROFILE_RESOLVER, RS = MTS_PROFILE_RESOLVER_STRICT_TESTING;
+    /* text/html: neither the RFC nor the resolver (is_plaintext) reads the policy. */
     CHECK_INT(
         run(GOOD_TXT, MXANS("mx.other.org."), hosts, FETCH_OK("enforce", "text/html"), GOOD_RPT),
         0);
     CHECK(has_cat("sts-policy-fetch-error/media-type"));
     CHECK(!cls.strict.policy_used);
-    CHECK(cls.lenient.policy_used);
+    CHECK(!profile(R)->policy_used);
     CHECK(!cls.would_bounce);
-    CHECK(!cls.strict.would_bounce);
-    CHECK(cls.lenient.would_bounce);
+    CHECK(!profile(R)->would_bounce);
+    check_no_mta_sts();
 
-    /* Blank lines: off for strict senders, read by lenient ones. */
+    /* Blank lines: off for the RFC, read by the resolver, which bounces. */
     add_body("blank", "version: STSv1\n\nmode: enforce\nmx: *.example.net\nmax_age: 604800\n\n");
     CHECK_INT(
         run(GOOD_TXT, MXANS("mx.other.org."), hosts, FETCH_OK("blank", "text/plain"), GOOD_RPT), 0);
     CHECK(has_cat("sts-policy-invalid/empty-line"));
-    CHECK(has_cat("sts-policy-invalid/trailing-empty-lines"));
     CHECK_INT(cls.funnel.valid_policy, MTS_TRI_NO);
     CHECK(!cls.strict.policy_used);
-    CHECK(cls.lenient.policy_used);
-    CHECK(cls.lenient.would_bounce);
+    CHECK(!profile(MTS_PROFILE_RFC8461)->policy_used);
+    CHECK(profile(R)->policy_used);
+    CHECK_INT(profile(R)->seen_as, MTS_MODE_ENFORCE);
+    CHECK(profile(R)->would_bounce);
+    CHECK(profile(RS)->would_bounce);
+    CHECK(!profile(MTS_PROFILE_MADDY)->policy_used); /* a blank line fails readPolicy */
+    check_no_mta_sts();
+
+    /* Testing with an uncovered MX: reported by the RFC, no policy for the resolver by
+       default, enforced (bouncing) with strict_testing. */
+    add_body("testing", "version: STSv1\nmode: testing\nmx: *.example.net\nmax_age: 604800\n");
+    CHECK_INT(
+        run(GOOD_TXT, MXANS("mx.other.org."), hosts, FETCH_OK("testing", "text/plain"), GOOD_RPT),
+        0);
+    CHECK_INT(profile(MTS_PROFILE_RFC8461)->seen_as, MTS_MODE_TESTING);
+    CHECK(!cls.would_bounce);
+    CHECK(profile(R)->policy_used);
+    CHECK_INT(profile(R)->mode, MTS_MODE_TESTING);
+    CHECK_INT(profile(R)->seen_as, MTS_MODE_ABSENT);
+    CHECK(!profile(R)->would_bounce);
+    CHECK_INT(profile(RS)->seen_as, MTS_MODE_ENFORCE);
+    CHECK(profile(RS)->would_bounce);
+    CHECK_INT(profile(MTS_PROFILE_MADDY)->seen_as, MTS_MODE_TESTING);
+    CHECK(!profile(MTS_PROFILE_MADDY)->would_bounce);
+
+    /* A later duplicate overwrites for the resolver; a line with leading whitespace is a
+       different key to it. */
+    add_body("dup", "version: STSv1\nmode: testing\nmode: enforce\nmx: *.example.net\n"
+                    "max_age: 604800\n");
+    CHECK_INT(run(GOOD_TXT, MXANS("mx.other.org."), hosts, FETCH_OK("dup", "text/plain"), GOOD_RPT),
+              0);
+    CHECK_INT(profile(R)->seen_as, MTS_MODE_ENFORCE);
+    add_body("indent", "version: STSv1\n mode: enforce\nmx: *.example.net\nmax_age: 604800\n");
+    CHECK_INT(
+        run(GOOD_TXT, MXANS("mx.other.org."), hosts, FETCH_OK("indent", "text/plain"), GOOD_RPT),
+        0);
+    CHECK(!profile(R)->policy_used);
 
     /* A bad mode is off for both. */
     add_body("badmode", "version: STSv1\nmode: enforced\nmx: *.example.net\nmax_age: 604800\n");
@@ -477,7 +620,16 @@ static void test_profiles(void)
         run(GOOD_TXT, MXANS("mx.other.org."), hosts, FETCH_OK("badmode", "text/plain"), GOOD_RPT),
         0);
     CHECK(has_cat("sts-policy-invalid/bad-mode"));
-    CHECK(!cls.lenient.policy_used);
+    CHECK(!cls.strict.policy_used);
+    CHECK(!profile(R)->policy_used);
+
+    /* An empty id: invalid for the RFC, enough for the resolver. */
+    CHECK_INT(run(TXT("\"v=STSv1; id=\""), MXANS("mx.other.org."), hosts,
+                  FETCH_OK("enforce", "text/plain"), GOOD_RPT),
+              0);
+    CHECK(!cls.strict.policy_used);
+    CHECK(profile(R)->policy_used);
+    CHECK(profile(R)->would_bounce);
 }
 
 static void test_weak_mx_info_tlsrpt(void)
@@ -948,6 +1100,9 @@ int main(void)
     test_bounce();
     test_txt_faults();
     test_fetch_faults();
+    test_profile_table();
+    test_resolver_reader();
+    test_maddy_reader();
     test_profiles();
     test_weak_mx_info_tlsrpt();
     test_mx_outcomes();

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "mts_policy.h"
+#include "mts_profiles.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,5 +22,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_decref(j);
     }
     mts_policy_free(&pol);
+    /* The sender profiles' own readers take the same bytes. */
+    struct mts_resolver_policy r;
+    for (int utf8 = 0; utf8 < 2; utf8++) {
+        mts_resolver_policy_read(&r, data, size, utf8);
+        mts_resolver_policy_free(&r);
+    }
+    enum mts_mode mode;
+    mts_maddy_policy_read(data, size, &mode);
     return 0;
 }

@@ -93,6 +93,7 @@ struct shard_group {
     const char *what; /* "shard", "probe shard" */
     unsigned long n_of, *seen_k;
     size_t count;
+    bool whole;    /* must be all N even alone: a probe shard alone misses probes */
     bool deferred; /* a store of stage 1 that left its MX probes to stage 2 */
 };
 
@@ -102,7 +103,7 @@ static int group_add(struct shard_group *g, size_t i, const json_t *meta, size_t
     const char *stage = json_string_value(json_object_get(meta, "stage"));
     g->deferred |= stage && strcmp(stage, "dns") == 0;
     size_t pos = g->count++;
-    if (in_set < 2)
+    if (in_set < 2 && !g->whole)
         return 0;
     unsigned long k = 0, n = 0;
     const char *shard = json_string_value(json_object_get(meta, "shard"));
@@ -125,7 +126,7 @@ static int group_add(struct shard_group *g, size_t i, const json_t *meta, size_t
    count without a word. (One store alone may be one shard, looked at by itself.) */
 static int group_check(const struct shard_group *g, const char *scan, char *whybuf, size_t whylen)
 {
-    if (g->count > 1 && g->count != g->n_of) {
+    if ((g->count > 1 || g->whole) && g->count && g->count != g->n_of) {
         snprintf(whybuf, whylen, "scan \"%s\" has %lu %ss, %zu given", scan, g->n_of, g->what,
                  g->count);
         return MTS_SCANSET_ESHARDS;
@@ -162,7 +163,7 @@ static int check_shards(const struct mts_scanset *set, const char *scan, json_t 
     for (size_t i = 0; i < set->n; i++)
         nprobe += is_probe_store(metas[i]);
     struct shard_group domains = {.what = "shard", .seen_k = seen};
-    struct shard_group probes = {.what = "probe shard", .seen_k = seen + set->n};
+    struct shard_group probes = {.what = "probe shard", .seen_k = seen + set->n, .whole = true};
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < set->n; i++)
         rc = is_probe_store(metas[i])

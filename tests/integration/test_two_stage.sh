@@ -111,6 +111,17 @@ expect "the analysis refuses stage-2 stores alone" \
 # (e) Stage 2 refuses what is not a complete stage 1, and resumes without probing again.
 expect "stage 2 refuses a one-stage store" \
     not "$MTS_SCAN" --probe-mx-from "$WORK/whole" --scan-id two --db "$WORK/bad" -q
+expect "stage 2 refuses a stage-2 store as its source" \
+    not "$MTS_SCAN" --probe-mx-from "$WORK/two/probes-1" --scan-id two --db "$WORK/bad" -q
+expect "stage 2 left no store behind after refusing its sources" test ! -e "$WORK/bad"
+rc=0
+"$MTS_SCAN" --probe-mx-from "$WORK/two/shard-0" --input "$WORK/list.txt" --scan-id two \
+    --db "$WORK/bad" -q 2>/dev/null || rc=$?
+expect "stage 2 with an input list is a usage error (exit 2)" test "$rc" -eq 2
+expect "a new stage 2 over an existing one is refused without --resume" \
+    not "$MTS_SCAN" --probe-mx-from "$WORK/two/shard-0" --probe-mx-from "$WORK/two/shard-1" \
+    --probe-mx-from "$WORK/two/shard-2" --probe-mx-from "$WORK/two/shard-3" --shard 0/4 \
+    --scan-id two --db "$WORK/two/probes-0" "${OPTS[@]}"
 expect "stage 2 --resume of a complete shard probes nothing again" \
     "$MTS_SCAN" --probe-mx-from "$WORK/two/shard-0" --probe-mx-from "$WORK/two/shard-1" \
     --probe-mx-from "$WORK/two/shard-2" --probe-mx-from "$WORK/two/shard-3" --shard 0/4 \

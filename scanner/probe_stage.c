@@ -15,6 +15,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "conn_limit.h"
 #include "mts_hash.h"
@@ -34,11 +36,13 @@
 #include "probe_stage.h"
 #include "smtp_probe.h"
 
-/* Distinct (host, address) pairs: open addressing over "host\0addr" strings. */
+/* Distinct (host, address) pairs: open addressing over "host\0addr" strings. The host
+   names come from DNS answers, so the hash key is drawn per run (no crafted collisions). */
 struct pair_set {
     char **slot; /* owned, cap of them; NULL: empty */
     size_t cap, n;
     size_t bytes; /* the table and its strings, with allocator overhead */
+    uint8_t key[16];
 };
 
 #define PAIR_OVERHEAD 16 /* what malloc adds to a small string, roughly */
@@ -64,9 +68,6 @@ struct stage {
     double t0;
     uint64_t listed, probed, resumed, refused, local_errors, queue_timeouts;
 };
-
-static const uint8_t pair_key[16] = {'m', 't', 's', '-', 'p', 'a', 'i', 'r',
-                                     '-', 's', 'e', 't', '-', 'k', 'e', 'y'};
 
 static double now_seconds(void)
 {
@@ -101,7 +102,7 @@ static size_t pair_len(const char *pair)
 
 static size_t pair_slot(const struct pair_set *set, const char *pair, size_t len)
 {
-    size_t i = (size_t)mts_siphash24(pair_key, pair, len) & (set->cap - 1);
+    size_t i = (size_t)mts_siphash24(set->key, pair, len) & (set->cap - 1);
     while (set->slot[i] && !(pair_len(set->slot[i]) == len && memcmp(set->slot[i], pair, len) == 0))
         i = (i + 1) & (set->cap - 1);
     return i;
@@ -134,23 +135,22 @@ static int pair_set_add(struct pair_set *set, const char *host, const char *addr
         return -ENOMEM;
     memcpy(pair, host, hl + 1);
     memcpy(pair + hl + 1, addr, al + 1);
-    if ((set->n + 1) * 2 > set->cap) {
-        size_t grown = set->bytes + (set->cap ? set->cap : 1024) * sizeof *set->slot;
-        if (grown > max_bytes || pair_set_grow(set) != 0) {
-            free(pair);
-            return grown > max_bytes ? -E2BIG : -ENOMEM;
-        }
-    }
-    size_t i = pair_slot(set, pair, len);
-    if (set->slot[i]) {
+    if (set->cap && set->slot[pair_slot(set, pair, len)]) {
         free(pair);
         return 0;
     }
-    if (set->bytes + len + 1 + PAIR_OVERHEAD > max_bytes) {
-        free(pair);
-        return -E2BIG;
+    int rc = 0;
+    if ((set->n + 1) * 2 > set->cap) {
+        size_t table = (set->cap ? set->cap : 1024) * sizeof *set->slot;
+        rc = set->bytes + table > max_bytes ? -E2BIG : pair_set_grow(set);
     }
-    set->slot[i] = pair;
+    if (rc == 0 && set->bytes + len + 1 + PAIR_OVERHEAD > max_bytes)
+        rc = -E2BIG;
+    if (rc != 0) {
+        free(pair);
+        return rc;
+    }
+    set->slot[pair_slot(set, pair, len)] = pair;
     set->n++;
     set->bytes += len + 1 + PAIR_OVERHEAD;
     return 0;
@@ -515,7 +515,9 @@ int mts_probe_stage_run(const struct mts_scan_config *cfg, char *err, size_t err
 {
     struct stage s = {.cfg = cfg, .drained_fd = -1, .t0 = now_seconds()};
     json_t *prev = NULL;
-    int rc = 0;
+    int rc = RAND_bytes(s.set.key, sizeof s.set.key) == 1 ? 0 : -EIO;
+    if (rc != 0)
+        snprintf(err, errlen, "no random bytes for the pair table's key");
     for (size_t i = 0; rc == 0 && i < cfg->nprobe_from; i++)
         rc = collect_store(&s, cfg->probe_from[i], err, errlen);
     if (rc != 0)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A two-stage scan in 4 shards (docs/sharding.md): stage 1 by domain (--stage dns), stage 2
 # by MX address (--probe-mx-from). Every (MX host, address) that stage 1 lists is probed
-# exactly once across the stage-2 stores, and the analysis over the 8 stores equals that
+# exactly once across the stage-2 stores (and, seen from the world's SMTP servers, in one
+# session each), and the analysis over the 8 stores equals that
 # of one unsharded scan of the same world. A one-stage sharded scan of the same world is
 # run too, for the probe counts: it probes the shared MX addresses once per shard.
 . "$(dirname "$0")/lib.sh"
@@ -9,7 +10,7 @@ N=${SHARD_DOMAINS:-4000}
 SHARDS=4
 
 world_start "$WORK" --generate "$N" --seed 5 --latency 0 --jitter 0 \
-    --ca-dir "$WORK/ca" --list "$WORK/list.txt"
+    --ca-dir "$WORK/ca" --list "$WORK/list.txt" --conn-stats "$WORK/conn.json"
 world_ports
 OPTS=("${SCAN_ARGS[@]}" --concurrency 75 --dns-inflight 150)
 
@@ -60,6 +61,24 @@ expect "the stage-2 stores probe exactly the pairs stage 1 listed" \
     cmp "$WORK/probed.txt" "$WORK/listed-distinct.txt"
 expect "the domains share MX addresses (the test means something)" \
     test "$(wc -l <"$WORK/listed.txt")" -gt "$(wc -l <"$WORK/listed-distinct.txt")"
+
+# Seen from the servers (the world's SMTP session counts, written on SIGUSR1): stage 1
+# opened no session, stage 2 one per (MX host, address) it listed.
+kill -USR1 "$WORLD_PID"
+for _ in $(seq 1 100); do
+    [ -s "$WORK/conn.json" ] && break
+    sleep 0.05
+done
+expect "the servers saw one SMTP session per listed pair, none more" /usr/bin/python3 -c '
+import collections, json, sys
+stats = json.load(open(sys.argv[1]))
+pairs = [line.rstrip("\n").split("\t") for line in open(sys.argv[2])]
+per_addr = collections.Counter(addr for _, addr in pairs)
+wrong = [a for a in set(per_addr) | set(stats)
+         if per_addr.get(a, 0) != stats.get(a, {}).get("sessions", 0)]
+print("sessions != listed pairs at:", wrong[:5], file=sys.stderr) if wrong else None
+sys.exit(1 if wrong or not pairs else 0)
+' "$WORK/conn.json" "$WORK/listed-distinct.txt"
 
 # (b) The same world: one unsharded scan, and one sharded scan in one stage.
 expect "unsharded scan exits 0" scan "$WORK/whole" two "$WORK/list.txt"

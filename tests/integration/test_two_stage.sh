@@ -149,5 +149,13 @@ expect "stage 2 --resume of a complete shard probes nothing again" \
 expect "the resumed stage-2 shard counts every pair resumed, none probed" \
     jq -e '.counts.probes == 0 and .counts.resumed == .counts.pairs and .state == "complete"' \
     "$WORK/pmeta-0-again.json" >/dev/null
+expect "parallel.sh --resume over the complete scan exits 0" \
+    bash "$MTS_SOURCE/scripts/shard/parallel.sh" "$SHARDS" "$WORK/list.txt" "$WORK/two" \
+    --scan-id two "${OPTS[@]}" --resume >/dev/null
+for ((k = 0; k < SHARDS; k++)); do
+    expect "resumed stage-2 shard $k probed nothing again" \
+        jq -e '.counts.probes == 0 and .counts.resumed == .counts.pairs and .state == "complete"' \
+        <("$MTS_RAW_EXPORT" "$WORK/two/probes-$k" two --meta) >/dev/null
+done
 expect "world stops cleanly" world_stop
 finish

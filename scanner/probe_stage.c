@@ -529,12 +529,13 @@ int mts_probe_stage_run(const struct mts_scan_config *cfg, char *err, size_t err
     }
     if ((rc = open_store(&s, &prev, err, errlen)) != 0 || (rc = open_engines(&s, err, errlen)) != 0)
         goto out;
-    if ((rc = put_meta(&s, prev, "running")) != 0 || (rc = mts_writer_flush(s.writer)) != 0) {
-        snprintf(err, errlen, "cannot record the scan: %s", mts_store_strerror(rc));
-        goto out;
-    }
+    /* Signals first: once the scan is recorded as running, SIGTERM ends it cleanly. */
     if ((rc = install_signals(&s)) != 0) {
         snprintf(err, errlen, "cannot install signal handlers");
+        goto out;
+    }
+    if ((rc = put_meta(&s, prev, "running")) != 0 || (rc = mts_writer_flush(s.writer)) != 0) {
+        snprintf(err, errlen, "cannot record the scan: %s", mts_store_strerror(rc));
         goto out;
     }
     stage_fill(&s);

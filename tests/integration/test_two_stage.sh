@@ -6,7 +6,7 @@
 # of one unsharded scan of the same world. A one-stage sharded scan of the same world is
 # run too, for the probe counts: it probes the shared MX addresses once per shard.
 . "$(dirname "$0")/lib.sh"
-N=${SHARD_DOMAINS:-4000}
+N=${SHARD_DOMAINS:-3000}
 SHARDS=4
 
 world_start "$WORK" --generate "$N" --seed 5 --latency 0 --jitter 0 \
@@ -149,6 +149,34 @@ expect "stage 2 --resume of a complete shard probes nothing again" \
 expect "the resumed stage-2 shard counts every pair resumed, none probed" \
     jq -e '.counts.probes == 0 and .counts.resumed == .counts.pairs and .state == "complete"' \
     "$WORK/pmeta-0-again.json" >/dev/null
+# (f) An interrupted stage 2 (SIGTERM once it is running, one probe at a time) ends
+# cleanly, marked interrupted; resumed, it probes the rest, each pair still once.
+from=()
+for ((k = 0; k < SHARDS; k++)); do
+    from+=(--probe-mx-from "$WORK/two/shard-$k")
+done
+"$MTS_SCAN" "${from[@]}" --scan-id two --db "$WORK/cut" "${OPTS[@]}" --smtp-max 1 &
+pid=$!
+for _ in $(seq 1 400); do
+    "$MTS_RAW_EXPORT" "$WORK/cut" two --meta 2>/dev/null | grep -q '"running"' && break
+    sleep 0.01
+done
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+expect "stage 2 exits 0 after SIGTERM" test "$rc" -eq 0
+expect "the interrupted stage 2 is marked interrupted, with some pairs left" \
+    jq -e '.state == "interrupted" and .counts.probes < .counts.pairs' \
+    <("$MTS_RAW_EXPORT" "$WORK/cut" two --meta) >/dev/null
+expect "stage 2 --resume completes the interrupted one" \
+    "$MTS_SCAN" "${from[@]}" --scan-id two --db "$WORK/cut" "${OPTS[@]}" --resume
+expect "the resumed stage 2 is complete and resumed what was stored" \
+    jq -e '.state == "complete" and .counts.resumed > 0 and
+        .counts.resumed + .counts.probes == .counts.pairs' \
+    <("$MTS_RAW_EXPORT" "$WORK/cut" two --meta) >/dev/null
+expect "the interrupted and resumed stage 2 holds every listed pair once" \
+    cmp <("$MTS_RAW_EXPORT" "$WORK/cut" two --probes | sort) "$WORK/listed-distinct.txt"
+
 expect "parallel.sh --resume over the complete scan exits 0" \
     bash "$MTS_SOURCE/scripts/shard/parallel.sh" "$SHARDS" "$WORK/list.txt" "$WORK/two" \
     --scan-id two "${OPTS[@]}" --resume >/dev/null

@@ -498,10 +498,16 @@ static int install_signals(struct stage *s)
     return 0;
 }
 
+/* The last line says how stage 2 ended (the recipes read it). */
 static void report_end(const struct stage *s, const char *state)
 {
     if (s->cfg->quiet)
         return;
+    if (s->local_errors || s->queue_timeouts)
+        fprintf(stderr,
+                "%llu probes could not be made on this machine (local-error) and %llu waited "
+                "past --queue-timeout (queue-timeout): not facts about the servers\n",
+                (unsigned long long)s->local_errors, (unsigned long long)s->queue_timeouts);
     fprintf(stderr,
             "scan %s: %llu MX probes of %zu (MX host, address) pairs in shard %u/%u in %.1f s",
             state, (unsigned long long)s->probed, s->set.n, s->cfg->shard_k, s->cfg->shard_n,

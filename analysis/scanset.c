@@ -87,6 +87,104 @@ static bool parse_shard(const char *s, unsigned long *k, unsigned long *n)
     return *end == '\0' && *n > 0 && *k < *n;
 }
 
+/* The stores of one kind in a set: a scan's domain stores, or its stage-2 probe stores
+   (docs/sharding.md). Several of a kind must be distinct shards "K/N" of one N, all N. */
+struct shard_group {
+    const char *what; /* "shard", "probe shard" */
+    unsigned long n_of, *seen_k;
+    size_t count;
+    bool whole;    /* must be all N even alone: a probe shard alone misses probes */
+    bool deferred; /* a store of stage 1 that left its MX probes to stage 2 */
+};
+
+static int group_add(struct shard_group *g, size_t i, const json_t *meta, size_t in_set,
+                     char *whybuf, size_t whylen)
+{
+    const char *stage = json_string_value(json_object_get(meta, "stage"));
+    g->deferred |= stage && strcmp(stage, "dns") == 0;
+    size_t pos = g->count++;
+    if (in_set < 2 && !g->whole)
+        return 0;
+    unsigned long k = 0, n = 0;
+    const char *shard = json_string_value(json_object_get(meta, "shard"));
+    if (!parse_shard(shard, &k, &n) || (pos > 0 && n != g->n_of)) {
+        snprintf(whybuf, whylen, "store %zu: %s \"%s\" does not fit the others", i + 1, g->what,
+                 shard ? shard : "(none)");
+        return MTS_SCANSET_ESHARDS;
+    }
+    for (size_t j = 0; j < pos; j++)
+        if (g->seen_k[j] == k) {
+            snprintf(whybuf, whylen, "store %zu holds %s %s a second time", i + 1, g->what, shard);
+            return MTS_SCANSET_ESHARDS;
+        }
+    g->seen_k[pos] = k;
+    g->n_of = n;
+    return 0;
+}
+
+/* Several stores of a kind must be the whole scan: a missing shard would shrink every
+   count without a word. (One store alone may be one shard, looked at by itself.) */
+static int group_check(const struct shard_group *g, const char *scan, char *whybuf, size_t whylen)
+{
+    if ((g->count > 1 || g->whole) && g->count && g->count != g->n_of) {
+        snprintf(whybuf, whylen, "scan \"%s\" has %lu %ss, %zu given", scan, g->n_of, g->what,
+                 g->count);
+        return MTS_SCANSET_ESHARDS;
+    }
+    return 0;
+}
+
+static bool is_probe_store(const json_t *meta)
+{
+    const char *stage = json_string_value(json_object_get(meta, "stage"));
+    return stage && strcmp(stage, "probes") == 0;
+}
+
+/* Reads every store's metadata of scan into metas (new references). */
+static int read_metas(const struct mts_scanset *set, const char *scan, json_t **metas, char *whybuf,
+                      size_t whylen)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        int rc = mts_store_scan_get(set->stores[i], scan, &metas[i]);
+        if (rc == MTS_STORE_NOTFOUND) {
+            snprintf(whybuf, whylen, "store %zu has no scan \"%s\"", i + 1, scan);
+            return MTS_SCANSET_ESCAN;
+        }
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int check_shards(const struct mts_scanset *set, const char *scan, json_t **metas,
+                        unsigned long *seen, char *whybuf, size_t whylen)
+{
+    size_t nprobe = 0;
+    for (size_t i = 0; i < set->n; i++)
+        nprobe += is_probe_store(metas[i]);
+    struct shard_group domains = {.what = "shard", .seen_k = seen};
+    struct shard_group probes = {.what = "probe shard", .seen_k = seen + set->n, .whole = true};
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < set->n; i++)
+        rc = is_probe_store(metas[i])
+                 ? group_add(&probes, i, metas[i], nprobe, whybuf, whylen)
+                 : group_add(&domains, i, metas[i], set->n - nprobe, whybuf, whylen);
+    if (rc == 0 && domains.count == 0) {
+        snprintf(whybuf, whylen, "scan \"%s\": only stage-2 (probe) stores given", scan);
+        rc = MTS_SCANSET_ESHARDS;
+    }
+    if (rc == 0 && domains.deferred && probes.count == 0) {
+        snprintf(whybuf, whylen,
+                 "scan \"%s\" probed its MX hosts in stage 2: give its probe stores too", scan);
+        rc = MTS_SCANSET_ESHARDS;
+    }
+    if (rc == 0)
+        rc = group_check(&domains, scan, whybuf, whylen);
+    if (rc == 0)
+        rc = group_check(&probes, scan, whybuf, whylen);
+    return rc;
+}
+
 int mts_scanset_select(const struct mts_scanset *set, const char *want, char **scan, char *whybuf,
                        size_t whylen)
 {
@@ -103,44 +201,15 @@ int mts_scanset_select(const struct mts_scanset *set, const char *want, char **s
         }
         want = l.scan;
     }
-    unsigned long n_of = 0, *seen_k = calloc(set->n, sizeof *seen_k);
-    int rc = seen_k ? 0 : -ENOMEM;
-    for (size_t i = 0; rc == 0 && i < set->n; i++) {
-        json_t *meta = NULL;
-        rc = mts_store_scan_get(set->stores[i], want, &meta);
-        if (rc == MTS_STORE_NOTFOUND) {
-            snprintf(whybuf, whylen, "store %zu has no scan \"%s\"", i + 1, want);
-            rc = MTS_SCANSET_ESCAN;
-            break;
-        }
-        if (rc)
-            break;
-        if (set->n > 1) {
-            unsigned long k = 0, n = 0;
-            const char *shard = json_string_value(json_object_get(meta, "shard"));
-            if (!parse_shard(shard, &k, &n) || (i > 0 && n != n_of)) {
-                snprintf(whybuf, whylen, "store %zu: shard \"%s\" does not fit the others", i + 1,
-                         shard ? shard : "(none)");
-                rc = MTS_SCANSET_ESHARDS;
-            }
-            for (size_t j = 0; rc == 0 && j < i; j++)
-                if (seen_k[j] == k) {
-                    snprintf(whybuf, whylen, "stores %zu and %zu hold the same shard %s", j + 1,
-                             i + 1, shard);
-                    rc = MTS_SCANSET_ESHARDS;
-                }
-            seen_k[i] = k;
-            n_of = n;
-        }
-        json_decref(meta);
-    }
-    /* Several stores must be the whole scan: a missing shard would shrink every count
-       without a word. (One store alone may be one shard, looked at by itself.) */
-    if (rc == 0 && set->n > 1 && set->n != n_of) {
-        snprintf(whybuf, whylen, "scan \"%s\" has %lu shards, %zu given", want, n_of, set->n);
-        rc = MTS_SCANSET_ESHARDS;
-    }
-    free(seen_k);
+    json_t **metas = calloc(set->n, sizeof *metas);
+    unsigned long *seen = calloc(2 * set->n, sizeof *seen);
+    int rc = metas && seen ? read_metas(set, want, metas, whybuf, whylen) : -ENOMEM;
+    if (rc == 0)
+        rc = check_shards(set, want, metas, seen, whybuf, whylen);
+    for (size_t i = 0; metas && i < set->n; i++)
+        json_decref(metas[i]);
+    free(metas);
+    free(seen);
     if (rc == 0 && !(*scan = strdup(want)))
         rc = -ENOMEM;
     free(l.scan);

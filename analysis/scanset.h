@@ -38,7 +38,10 @@ void mts_scanset_close(struct mts_scanset *set);
 /*
  * Choose the scan: want when non-NULL, else the only scan, or the one with the latest
  * t_start, of the first store. Every store must hold it; with several stores their "shard"
- * fields must be distinct and of the same N ("K/N"). *scan is a new malloc'd string.
+ * fields must be distinct and of the same N ("K/N"), and all N given. The stage-2 stores of
+ * a two-stage scan ("stage": "probes", docs/sharding.md) form their own such group, which
+ * must be given when the domain stores say stage 1 left the probes to it. *scan is a new
+ * malloc'd string.
  * why (static or written into whybuf of whylen bytes) says what went wrong.
  * Returns 0, MTS_SCANSET_ESCAN, MTS_SCANSET_ESHARDS, -ENOMEM or a store error.
  */

@@ -20,10 +20,12 @@
 #include "mts_exclude.h"
 #include "mts_input.h"
 #include "pipeline.h"
+#include "probe_stage.h"
 #include "scan_config.h"
 
 static const char usage_text[] =
     "Usage: mtasts-scan [OPTIONS] --input FILE [--input FILE ...] --db DIR\n"
+    "       mtasts-scan [OPTIONS] --probe-mx-from DIR [...] --scan-id ID --db DIR\n"
     "\n"
     "Scans domains for MTA-STS (RFC 8461): DNS (_mta-sts TXT, MX, TLS-RPT, policy host and\n"
     "MX addresses), the HTTPS policy fetch and SMTP STARTTLS on every MX, and stores the raw\n"
@@ -41,6 +43,12 @@ static const char usage_text[] =
     "      --scan-id ID       name of this scan, at most 64 characters\n"
     "                         (default: scan-YYYYMMDD-HHMMSS, UTC)\n"
     "      --resume           continue scan ID: skip domains already committed\n"
+    "Two-stage scans (each MX address probed once across shards; docs/sharding.md):\n"
+    "      --stage dns        stage 1: DNS and policy fetch; the record lists the (MX host,\n"
+    "                         address) pairs to probe, stage 2 probes them (default: all)\n"
+    "      --probe-mx-from DIR  stage 2: probe the pairs listed by scan ID in this stage-1\n"
+    "                         store (repeatable: every shard's store) whose address falls in\n"
+    "                         --shard K/N, each once; no --input\n"
     "DNS:\n"
     "      --resolver IP[:PORT]  recursive resolver (repeatable; default: resolv.conf)\n"
     "      --rate QPS         DNS queries per second, 0 = unlimited (default 0)\n"
@@ -128,6 +136,8 @@ enum long_only {
     OPT_ALLOW_PRIVATE,
     OPT_GRACE,
     OPT_PROGRESS,
+    OPT_STAGE,
+    OPT_PROBE_MX_FROM,
 };
 
 static const struct option long_options[] = {
@@ -174,6 +184,8 @@ static const struct option long_options[] = {
     {"allow-private", no_argument, NULL, OPT_ALLOW_PRIVATE},
     {"grace", required_argument, NULL, OPT_GRACE},
     {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"stage", required_argument, NULL, OPT_STAGE},
+    {"probe-mx-from", required_argument, NULL, OPT_PROBE_MX_FROM},
     {NULL, 0, NULL, 0},
 };
 
@@ -351,6 +363,27 @@ static void warn_anonymous(const struct mts_scan_config *c, bool ehlo_is_hostnam
                 c->user_agent);
 }
 
+/* Stage 2 of a two-stage scan: no input list; the scan id names the stage-1 scan. */
+static int probe_stage_main(struct mts_scan_config *c, bool ehlo_is_hostname)
+{
+    if (c->ninputs || c->defer_probes || c->dry_run || c->exclude_file)
+        return usage_error("%s", "--probe-mx-from takes no --input, --stage, --dry-run or "
+                                 "--exclude (stage 1 applied the opt-out list)");
+    if (!c->db || !c->scan_id)
+        return usage_error("%s", "--probe-mx-from needs --db and the --scan-id of stage 1");
+    if (c->scan_id[0] == '\0' || strlen(c->scan_id) > MTS_SCAN_ID_MAX)
+        return usage_error("--scan-id wants 1 to %d characters", MTS_SCAN_ID_MAX);
+    c->no_https = true; /* stage 2 fetches nothing: no User-Agent is sent */
+    warn_anonymous(c, ehlo_is_hostname);
+    if (!fit_open_files(c))
+        return 1;
+    char err[512] = "";
+    int rc = mts_probe_stage_run(c, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "mtasts-scan: %s\n", err[0] ? err : "probe stage failed");
+    return rc == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     struct mts_scan_config c;
@@ -367,14 +400,27 @@ int main(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "i:d:c:qhV", long_options, NULL)) != -1) {
         switch (opt) {
         case 'i':
-        case OPT_RESOLVER: {
-            bool in = opt == 'i';
-            size_t *n = in ? &c.ninputs : &c.nresolvers;
+        case OPT_RESOLVER:
+        case OPT_PROBE_MX_FROM: {
+            const char *name = opt == 'i'            ? "--input"
+                               : opt == OPT_RESOLVER ? "--resolver"
+                                                     : "--probe-mx-from";
+            size_t *n = opt == 'i'            ? &c.ninputs
+                        : opt == OPT_RESOLVER ? &c.nresolvers
+                                              : &c.nprobe_from;
+            const char **list = opt == 'i'            ? c.inputs
+                                : opt == OPT_RESOLVER ? c.resolvers
+                                                      : c.probe_from;
             if (*n == MTS_SCAN_MAX_LIST)
-                return usage_error("too many %s options", in ? "--input" : "--resolver");
-            (in ? c.inputs : c.resolvers)[(*n)++] = optarg;
+                return usage_error("too many %s options", name);
+            list[(*n)++] = optarg;
             break;
         }
+        case OPT_STAGE:
+            if (strcmp(optarg, "dns") != 0 && strcmp(optarg, "all") != 0)
+                return usage_error("--stage wants dns or all, not '%s'", optarg);
+            c.defer_probes = strcmp(optarg, "dns") == 0;
+            break;
         case 'd':
             c.db = optarg;
             break;
@@ -492,6 +538,8 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         return usage_error("unexpected argument '%s'", argv[optind]);
+    if (c.nprobe_from)
+        return probe_stage_main(&c, c.ehlo == hostname);
     if (c.ninputs == 0)
         return usage_error("%s", "no --input given");
 

@@ -787,6 +787,8 @@ static void job_start_probes(struct job *job)
                 p->skip = "name-too-long";
                 continue;
             }
+            if (s->cfg->defer_probes)
+                continue; /* listed for stage 2, which probes it (docs/sharding.md) */
             struct job_ref *ref = job_ref_new(job, 0, i);
             if (!ref) {
                 scan_fail(s, -ENOMEM, "out of memory");
@@ -1108,6 +1110,8 @@ static int put_scan_meta(struct scan *s, json_t *prev, const char *state)
     char shard[32];
     snprintf(shard, sizeof shard, "%u/%u", c->shard_k, c->shard_n);
     json_object_set_new(meta, "shard", json_string(shard));
+    if (c->defer_probes)
+        json_object_set_new(meta, "stage", json_string("dns"));
     /* The limits the scan really ran with: main.c may have lowered them to fit this
        machine, and they bound what could be observed. */
     json_object_set_new(meta, "limits",

@@ -24,6 +24,12 @@ struct mts_scan_config {
     const char *ehlo;
     const char *user_agent;
     char *const *argv; /* recorded in the scan metadata */
+    /* Two-stage scans (docs/sharding.md): stage 1 (--stage dns) records the (MX host,
+       address) pairs it would probe without probing them; stage 2 (--probe-mx-from) probes
+       the pairs of these stage-1 stores that fall in its --shard, by address. */
+    bool defer_probes;
+    const char *probe_from[MTS_SCAN_MAX_LIST];
+    size_t nprobe_from;
     int argc;
 
     bool resume, dry_run, strict, quiet, progress;

@@ -27,6 +27,14 @@ target_link_libraries(test_analysis_scanset PRIVATE mts_analysis mts_output mts_
                                                     PkgConfig::OPENSSL Threads::Threads)
 add_test(NAME analysis_scanset COMMAND test_analysis_scanset)
 
+# Which sets of stores are one scan: shards, and the two stages of a two-stage scan.
+add_executable(test_analysis_scanset_select test_scanset_select.c
+                                            ${PROJECT_SOURCE_DIR}/analysis/scanset.c)
+target_include_directories(test_analysis_scanset_select PRIVATE ${PROJECT_SOURCE_DIR}/analysis)
+target_link_libraries(test_analysis_scanset_select PRIVATE mts_analysis mts_output mts_check
+                                                           PkgConfig::OPENSSL Threads::Threads)
+add_test(NAME analysis_scanset_select COMMAND test_analysis_scanset_select)
+
 # The terminal-safe escaping of every text output (analysis/text_safe.c).
 add_executable(test_analysis_text_safe test_text_safe.c ${PROJECT_SOURCE_DIR}/analysis/text_safe.c)
 target_include_directories(test_analysis_text_safe PRIVATE ${PROJECT_SOURCE_DIR}/analysis)

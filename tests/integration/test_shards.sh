@@ -10,9 +10,10 @@ world_start "$WORK" --generate "$N" --seed 5 --latency 0 --jitter 0 \
     --ca-dir "$WORK/ca" --list "$WORK/list.txt"
 world_ports
 
-# The sharded scan, through the recipe itself; the scanner comes from $MTS_SCAN. The four
+# The sharded scan in one stage (MTS_SHARD_STAGES=1; two stages: test_two_stage.sh), through
+# the recipe itself; the scanner comes from $MTS_SCAN. The four
 # shards run at once: each gets a quarter of one scan's domains and queries in flight.
-expect "parallel.sh runs $SHARDS shards and exits 0" \
+expect "parallel.sh runs $SHARDS shards in one stage and exits 0" env MTS_SHARD_STAGES=1 \
     bash "$MTS_SOURCE/scripts/shard/parallel.sh" "$SHARDS" "$WORK/list.txt" "$WORK/shards" \
     --scan-id sharded "${SCAN_ARGS[@]}" --concurrency 75 --dns-inflight 150 \
     >"$WORK/analyze-cmd.txt"

@@ -110,8 +110,10 @@ static const char *command_help(const char *name)
 /* Print "msg" or "msg: arg" and the usage; returns the usage exit status. */
 static int usage_error(const char *cmd, const char *msg, const char *arg)
 {
-    mts_text_printf(stderr, "mtasts-analyze%s%s: %s%s%s\n%s", cmd ? " " : "", cmd ? cmd : "", msg,
-                    arg ? ": " : "", arg ? arg : "", cmd ? command_help(cmd) : usage_main);
+    /* the argument may hold any bytes; the usage text is ours, line breaks and all */
+    mts_text_printf(stderr, "mtasts-analyze%s%s: %s%s%s\n", cmd ? " " : "", cmd ? cmd : "", msg,
+                    arg ? ": " : "", arg ? arg : "");
+    fputs(cmd ? command_help(cmd) : usage_main, stderr);
     return EXIT_USAGE;
 }
 

@@ -173,6 +173,11 @@ $A domains $one >/dev/null 2>&1; check no_selector $? 2
 $A summary --db "$dir/missing" >/dev/null 2>&1; check missing_db $? 1
 $A --version >/dev/null; check version $? 0
 for c in summary report domains explain diff export scans; do $A $c --help >/dev/null; check "help_$c" $? 0; done
+# a usage error prints the command's usage with its line breaks, not as escapes
+$A domains --bogus 2>"$dir/usage.err"
+check usage_error_status $? 2
+check usage_error_lines "$(grep -c . "$dir/usage.err")" "$(($($A domains --help | grep -c .) + 2))"
+check usage_error_no_escapes "$(grep -c 'x0a' "$dir/usage.err")" 0
 
 echo "analyze_cli: $fails failures"
 [ "$fails" -eq 0 ]

@@ -13,7 +13,11 @@ world_ports
 { head -n 1000 "$WORK/world-list.txt"; echo oom-fault.example; tail -n +1001 "$WORK/world-list.txt"; } \
     >"$WORK/list.txt"
 
-expect "the fault ends the scan with an error" not env LD_PRELOAD="$MTS_OOM_SHIM" \
+# A sanitizer build wants its runtime first in the library list, before the shim.
+preload=$MTS_OOM_SHIM
+asan=$(ldd "$MTS_SCAN" | awk '/libasan/ {print $3}')
+[ -n "$asan" ] && preload="$asan $MTS_OOM_SHIM"
+expect "the fault ends the scan with an error" not env LD_PRELOAD="$preload" \
     "$MTS_SCAN" --input "$WORK/list.txt" --db "$WORK/db" --scan-id s "${SCAN_ARGS[@]}" \
     --no-https --no-smtp --concurrency 100 2>"$WORK/scan.err"
 cat "$WORK/scan.err"

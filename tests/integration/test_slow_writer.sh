@@ -23,7 +23,7 @@ expect "the loop's timers stayed on time" /usr/bin/python3 -c '
 import json, sys
 lag = json.load(open(sys.argv[1]))["loop_lag_ms"]
 print("loop lag", lag, "ms")
-sys.exit(0 if lag < 500 else 1)
+sys.exit(0 if lag < 1000 else 1)  # blocked on the disk, it would be >= 2000
 ' "$WORK/meta.json"
 
 expect "world stops cleanly" world_stop

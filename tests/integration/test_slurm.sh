@@ -136,22 +136,26 @@ resolver=${opts[1]}
 opts=("${opts[@]:2}" --concurrency 75 --dns-inflight 150)
 
 # As the recipe says: in the submission directory, shards/ exists before sbatch (Slurm
-# opens each task's log there before the script runs).
-if env -C "$S/job" SCAN_ID=slurm INPUT="$WORK/list.txt" RESOLVER="$resolver" \
-    SHARDS=$SHARDS MTS_SCAN="$MTS_SCAN" SCAN_OPTS="${opts[*]}" \
-    timeout 300 sbatch --wait --quiet --array=0-$((SHARDS - 1)) --export=ALL \
-    "$MTS_SOURCE/scripts/shard/slurm-array.sbatch"; then
-    ok
-else
-    bad "sbatch --wait runs the 4-task array and every task succeeds"
-    daemon_logs
-fi
-for ((k = 0; k < SHARDS; k++)); do
-    [ -s "$S/job/shards/shard-$k.log" ] && sed "s/^/task $k: /" "$S/job/shards/shard-$k.log" >&2
+# opens each task's log there before the script runs). Stage 1, then stage 2 (the recipe's
+# two arrays; --wait stands for the afterok dependency).
+for stage in dns probes; do
+    if env -C "$S/job" SCAN_ID=slurm INPUT="$WORK/list.txt" RESOLVER="$resolver" STAGE=$stage \
+        SHARDS=$SHARDS MTS_SCAN="$MTS_SCAN" SCAN_OPTS="${opts[*]}" \
+        timeout 300 sbatch --wait --quiet --array=0-$((SHARDS - 1)) --export=ALL \
+        --output="shards/$stage-%a.log" "$MTS_SOURCE/scripts/shard/slurm-array.sbatch"; then
+        ok
+    else
+        bad "sbatch --wait runs the 4-task array of stage $stage and every task succeeds"
+        daemon_logs
+    fi
+    for ((k = 0; k < SHARDS; k++)); do
+        [ -s "$S/job/shards/$stage-$k.log" ] &&
+            sed "s/^/$stage task $k: /" "$S/job/shards/$stage-$k.log" >&2
+    done
 done
 dbs=()
 for ((k = 0; k < SHARDS; k++)); do
-    dbs+=(--db "$S/job/shards/shard-$k")
+    dbs+=(--db "$S/job/shards/shard-$k" --db "$S/job/shards/probes-$k")
     expect "task $k's store holds shard $k/$SHARDS, complete" \
         bash -c '"$1" "$2" slurm --meta | jq -e --arg s "$3" ".shard == \$s and .state == \"complete\"" >/dev/null' \
         _ "$MTS_RAW_EXPORT" "$S/job/shards/shard-$k" "$k/$SHARDS"
@@ -164,7 +168,7 @@ expect "unsharded scan exits 0" scan "$WORK/whole" slurm "$WORK/list.txt"
 "$MTS_ANALYZE" report --format json --db "$WORK/whole" --scan-id slurm | jq -S 'del(.stores)' \
     >"$WORK/report-whole.json"
 expect "the shard report counts $N domains" test "$(jq .domains "$WORK/report-shards.json")" = "$N"
-expect "the report over the 4 shards equals the unsharded report" \
+expect "the report over the 4 + 4 stores of both stages equals the unsharded report" \
     cmp "$WORK/report-shards.json" "$WORK/report-whole.json"
 expect "world stops cleanly" world_stop
 finish

@@ -77,8 +77,9 @@ static void test_dedupe(void)
 /*
  * Exactness on millions of names: every 5th name comes again 1,000 names later and every
  * 7th again at the end; each first occurrence is new, each repeat is not. The memory must
- * stay within 6 to 8.5 bytes per name (6-byte slots at 3/4 to 9/10 load, plus the fixed
- * 1 MiB of table headers); the key is fixed, so these numbers are the same on every run.
+ * stay within 6 to 10 bytes per name: 6-byte slots at most 9/10 full, but at 4M names a
+ * small table is only 2 to 3 blocks of 32 slots, so block rounding and the fixed 1 MiB of
+ * headers still show (about 9.1; 7.8 at 10M). The key is fixed: the same on every run.
  */
 static void test_dedupe_millions(void)
 {
@@ -113,7 +114,7 @@ static void test_dedupe_millions(void)
     CHECK_INT(mts_dedupe_count(set), N);
     size_t bytes = mts_dedupe_bytes(set);
     CHECK(bytes >= (size_t)N * 6);
-    CHECK(bytes <= (size_t)N * 85 / 10);
+    CHECK(bytes <= (size_t)N * 10);
     mts_dedupe_free(set);
 }
 

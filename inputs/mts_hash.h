@@ -33,7 +33,7 @@ void mts_dedupe_free(struct mts_dedupe *set);
 int mts_dedupe_add(struct mts_dedupe *set, const char *name, size_t len);
 /* Distinct names added so far. */
 size_t mts_dedupe_count(const struct mts_dedupe *set);
-/* Bytes held by the table (excluding the small fixed header). */
+/* Bytes held by the set: its fixed 1 MiB of table headers, the block pool and lists. */
 size_t mts_dedupe_bytes(const struct mts_dedupe *set);
 
 #endif

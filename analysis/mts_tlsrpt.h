@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -17,7 +18,8 @@
 struct mts_tlsrpt {
     size_t records; /* how many records begin with "v=TLSRPTv1" */
     bool valid;     /* exactly one, and it has no error finding */
-    char **rua;     /* the URIs of the first rua field as written (owned), in order */
+    char **rua;     /* the URIs of the first rua field (owned), in order, without a size suffix */
+    int64_t *rua_size_limit; /* per URI: its "!10m" size limit in bytes, or -1 (owned) */
     size_t n_rua;
     struct mts_findings findings;
 };
@@ -31,7 +33,10 @@ int mts_tlsrpt_parse(struct mts_tlsrpt *out, const struct mts_txt_record *record
 /* Judge one record given as its concatenated text, as the only candidate. */
 int mts_tlsrpt_parse_text(struct mts_tlsrpt *out, const char *text, size_t len);
 
-/* {"records": N, "valid": bool, "rua": [...], "findings": [...]}; new reference or NULL. */
+/*
+ * {"records": N, "valid": bool, "rua": [...], "findings": [...]}, plus "rua_size_limit"
+ * (bytes or null per URI) when a URI has a size suffix; new reference or NULL.
+ */
 json_t *mts_tlsrpt_json(const struct mts_tlsrpt *rpt);
 
 /* Free what *rpt owns and zero it; safe on a zeroed struct. */

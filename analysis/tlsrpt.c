@@ -8,6 +8,7 @@
 #include "taglist.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -71,6 +72,64 @@ static int check_uri(struct mts_tlsrpt *out, const char *u, size_t n)
                             "each rua URI must start with mailto: or https://");
 }
 
+/* Largest size limit kept: 2^53 bytes, exact in every JSON reader. */
+#define SIZE_LIMIT_MAX (UINT64_C(1) << 53)
+
+/*
+ * A DMARC-style size limit (RFC 7489 §6.4: "!" 1*DIGIT ["k" / "m" / "g" / "t"], powers of
+ * 1024) in s[0..n), which starts with "!". Returns the limit in bytes, or -1 if s is not one.
+ */
+static int64_t size_suffix(const char *s, size_t n)
+{
+    size_t i = 1;
+    uint64_t v = 0;
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+        v = v * 10 + (uint64_t)(s[i] - '0');
+        if (v > SIZE_LIMIT_MAX)
+            return -1;
+    }
+    if (i == 1)
+        return -1;
+    if (i + 1 == n) {
+        const char *unit = strchr("kmgt", s[i] | 0x20);
+        if (!unit)
+            return -1;
+        for (int k = 0; k <= unit - "kmgt"; k++) {
+            v <<= 10;
+            if (v > SIZE_LIMIT_MAX)
+                return -1;
+        }
+    } else if (i != n) {
+        return -1;
+    }
+    return (int64_t)v;
+}
+
+/*
+ * The URI of u[0..n) without a size suffix goes into out->rua, the limit (or -1) into
+ * out->rua_size_limit; *uri_len is the length of the URI part.
+ */
+static int take_uri(struct mts_tlsrpt *out, const char *u, size_t n, size_t *uri_len)
+{
+    const char *bang = memchr(u, '!', n);
+    int64_t limit = -1;
+    *uri_len = n;
+    if (bang && (limit = size_suffix(bang, n - (size_t)(bang - u))) >= 0)
+        *uri_len = (size_t)(bang - u);
+    char **rua = realloc(out->rua, (out->n_rua + 1) * sizeof *rua);
+    if (!rua)
+        return -ENOMEM;
+    out->rua = rua;
+    int64_t *lim = realloc(out->rua_size_limit, (out->n_rua + 1) * sizeof *lim);
+    if (!lim)
+        return -ENOMEM;
+    out->rua_size_limit = lim;
+    if (!(out->rua[out->n_rua] = strndup(u, *uri_len)))
+        return -ENOMEM;
+    out->rua_size_limit[out->n_rua++] = limit;
+    return 0;
+}
+
 /* rua = URI *(*WSP "," *WSP URI) */
 static int parse_rua(struct mts_tlsrpt *out, const char *v, size_t n)
 {
@@ -82,14 +141,16 @@ static int parse_rua(struct mts_tlsrpt *out, const char *v, size_t n)
         if (q == p)
             return mts_findings_add(&out->findings, "tlsrpt-invalid/bad-uri", MTS_SEV_ERROR, 0,
                                     "an empty URI in rua");
-        char **rua = realloc(out->rua, (out->n_rua + 1) * sizeof *rua);
-        if (!rua)
-            return -ENOMEM;
-        out->rua = rua;
-        if (!(out->rua[out->n_rua] = strndup(v + p, q - p)))
-            return -ENOMEM;
-        out->n_rua++;
-        int rc = check_uri(out, v + p, q - p);
+        size_t uri_len;
+        int rc = take_uri(out, v + p, q - p, &uri_len);
+        if (!rc)
+            rc = check_uri(out, v + p, uri_len);
+        if (!rc && uri_len < q - p)
+            rc = mts_findings_add(
+                &out->findings, "tlsrpt-warning/size-suffix", MTS_SEV_WARNING, 0,
+                "%.*s: a DMARC-style size limit (%lld bytes); RFC 8460 §3 defines none and wants "
+                "\"!\" percent-encoded, so a strict report generator may not use this URI",
+                (int)uri_len, v + p, (long long)out->rua_size_limit[out->n_rua - 1]);
         if (rc)
             return rc;
         while (q < n && is_wsp(v[q]))
@@ -174,17 +235,25 @@ int mts_tlsrpt_parse_text(struct mts_tlsrpt *out, const char *text, size_t len)
 
 json_t *mts_tlsrpt_json(const struct mts_tlsrpt *rpt)
 {
-    json_t *o = json_object(), *rua = json_array();
-    int rc = !o || !rua;
-    for (size_t i = 0; !rc && i < rpt->n_rua; i++)
+    json_t *o = json_object(), *rua = json_array(), *limits = json_array();
+    int rc = !o || !rua || !limits;
+    bool any_limit = false;
+    for (size_t i = 0; !rc && i < rpt->n_rua; i++) {
+        int64_t lim = rpt->rua_size_limit[i];
+        any_limit |= lim >= 0;
         rc |= json_array_append_new(rua, json_string(rpt->rua[i]));
+        rc |= json_array_append_new(limits, lim >= 0 ? json_integer(lim) : json_null());
+    }
     if (!rc) {
         rc |= json_object_set_new(o, "records", json_integer((json_int_t)rpt->records));
         rc |= json_object_set_new(o, "valid", json_boolean(rpt->valid));
         rc |= json_object_set(o, "rua", rua);
+        if (any_limit)
+            rc |= json_object_set(o, "rua_size_limit", limits);
         rc |= json_object_set_new(o, "findings", mts_findings_json(&rpt->findings));
     }
     json_decref(rua);
+    json_decref(limits);
     if (rc) {
         json_decref(o);
         return NULL;
@@ -197,6 +266,7 @@ void mts_tlsrpt_free(struct mts_tlsrpt *rpt)
     for (size_t i = 0; i < rpt->n_rua; i++)
         free(rpt->rua[i]);
     free(rpt->rua);
+    free(rpt->rua_size_limit);
     mts_findings_free(&rpt->findings);
     memset(rpt, 0, sizeof *rpt);
 }

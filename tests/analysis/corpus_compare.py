@@ -1,11 +1,13 @@
 """Compare this project's policy parser with postfix-mta-sts-resolver's on a corpus.
 
-Usage: /usr/bin/python3 corpus_compare.py POLICY_CHECK CORPUS_DIR
+Usage: /usr/bin/python3 corpus_compare.py POLICY_CHECK CORPUS_DIR [SCENARIO_DIR]
 
 For every CORPUS_DIR/*.txt, the verdict (valid or not) and, when both say valid, the mode,
 max_age and mx list must agree, unless the file is in EXPECTED with the RFC clause that
 decides the disagreement. Exits 1 on any unexplained disagreement, and also when an
-EXPECTED entry no longer disagrees (the table must stay true).
+EXPECTED entry no longer disagrees (the table must stay true). With SCENARIO_DIR, every
+policy.body of the simulated world's scenarios is compared the same way (WORLD_EXPECTED)
+and with the profile below.
 
 Then the postfix-mta-sts-resolver sender profile (analysis/profiles.c) is compared with the
 tool itself: for every file, decoded as the resolver does without a charset (ASCII) and
@@ -77,6 +79,34 @@ EXPECTED = {
     "0270.txt": TRAILING,
 }
 
+# The world's scenario bodies (tests/world/scenarios, "<file>-<block>.txt"): every
+# disagreement between this project's verdict and the tool's, with the clause that decides.
+WORLD_EXPECTED = {
+    "taxonomy-policy-bad-line.example.txt": (
+        "RFC 8461 §3.2 sts-policy-field", "\"mx *.bigmail.test\" has no \":\"; the lenient "
+        "parser skips the line"),
+    "taxonomy-policy-bad-mx-legacy-dot.example.txt": (
+        "RFC 8461 §3.2 sts-policy-mx-value", "\".bigmail.test\" (the draft's wildcard) is not "
+        "[\"*.\"] Domain; the lenient parser keeps it"),
+    "taxonomy-policy-control-char.example.txt": (
+        "RFC 8461 §3.2 sts-policy-term", "a vertical tab in \"mode: enforce\\vb\": not VCHAR or "
+        "WSP; Python's splitlines() breaks the line there"),
+    "taxonomy-policy-empty-line.example.txt": (
+        "RFC 8461 §3.2 sts-policy-record", "an empty line between fields; the lenient parser "
+        "skips it"),
+    "taxonomy-policy-lone-cr.example.txt": (
+        "RFC 8461 §3.2 sts-policy-term", "lines end in a lone CR, not LF or CRLF; Python's "
+        "splitlines() accepts CR"),
+    "taxonomy-policy-mx-ip-address.example.txt": (
+        "RFC 8461 §3.2 sts-policy-mx-value, RFC 5321 §4.1.2 Domain", "\"[127.1.1.1]\" is an "
+        "address literal, not a Domain; the lenient parser keeps it"),
+    "taxonomy-policy-mx-trailing-dot.example.txt": TRAILING_DOT,
+    "taxonomy-policy-trailing-empty-lines.example.txt": TRAILING,
+    "taxonomy-valid-extensions.example.txt": (
+        "RFC 8461 §3.2 is silent; first-wins as for the TXT record (§3.1)", "\"mode\" given "
+        "twice: this project uses the first (enforce, with a warning), the tool the last (none)"),
+}
+
 
 def theirs(body, charset="utf-8"):
     """postfix-mta-sts-resolver: its parser plus the checks resolver.py applies after it.
@@ -128,12 +158,7 @@ def random_bodies(directory):
 
 def compare_profile(checker, files, problems):
     """The profile's readings (ASCII and UTF-8) against the tool's; returns how many agree."""
-    out = subprocess.run([checker] + files, check=True, capture_output=True, text=True).stdout
-    ours = {}
-    for line in out.split("\n"):
-        if line:
-            rec = json.loads(line)
-            ours[rec["file"]] = rec
+    ours = check_all(checker, files)
     agree = 0
     for path in files:
         name = os.path.basename(path)
@@ -148,20 +173,84 @@ def compare_profile(checker, files, problems):
     return agree
 
 
-def main():
-    checker, corpus = sys.argv[1], sys.argv[2]
-    files = sorted(glob.glob(os.path.join(corpus, "*.txt")))
-    if not files:
-        print("no corpus files in", corpus)
-        return 1
-    out = subprocess.run([checker] + files, check=True, capture_output=True, text=True).stdout
-    ours = {}
-    for line in out.split("\n"):
-        if not line:
-            continue
-        rec = json.loads(line)
-        ours[rec["file"]] = rec
-    agree, explained, problems = 0, 0, []
+ESCAPES = {"n": b"\n", "r": b"\r", "t": b"\t", "\\": b"\\", '"': b'"'}
+
+
+def unescape(text):
+    """The world's string escapes (tests/world/scenario.c): \\n \\r \\t \\\\ \\" \\xHH."""
+    out, i = b"", 0
+    while i < len(text):
+        c = text[i]
+        if c != "\\":
+            out += c.encode("latin-1")
+        elif text[i + 1] == "x":
+            out += bytes([int(text[i + 2:i + 4], 16)])
+            i += 2
+        else:
+            out += ESCAPES[text[i + 1]]
+            i += 1
+        i += 1
+    return out
+
+
+def world_tokens(rest):
+    """A scenario line's value: quoted strings unescaped, bare words verbatim, concatenated."""
+    out, i = b"", 0
+    while i < len(rest):
+        if rest[i] in " \t":
+            i += 1
+        elif rest[i] == '"':
+            j = i + 1
+            while rest[j] != '"':
+                j += 2 if rest[j] == "\\" else 1
+            out += unescape(rest[i + 1:j])
+            i = j + 1
+        else:
+            j = i
+            while j < len(rest) and rest[j] not in " \t":
+                j += 1
+            out += rest[i:j].encode("latin-1")
+            i = j
+    return out
+
+
+def world_bodies(scenario_dir, directory):
+    """Every policy.body / policy.body-crlf of the world's scenarios into directory, one file
+    each, named after the scenario file and the block (domain or preset) that serves it;
+    "{self}" becomes the block's name."""
+    for scn in sorted(glob.glob(os.path.join(scenario_dir, "*.scn"))):
+        stem = os.path.basename(scn)[:-4]
+        with open(scn, encoding="latin-1") as fh:
+            lines = fh.read().split("\n")
+        block, i = "", 0
+        while i < len(lines):
+            words = lines[i].split()
+            i += 1
+            if words and words[0] in ("domain", "preset", "host") and not lines[i - 1][0].isspace():
+                block = words[1]
+            if not words or words[0] not in ("policy.body", "policy.body-crlf"):
+                continue
+            eol = b"\n" if words[0] == "policy.body" else b"\r\n"
+            rest = lines[i - 1].split(None, 1)[1]
+            if rest.startswith("<<"):
+                body = b""
+                while lines[i] != rest[2:]:
+                    body += unescape(lines[i]) + eol
+                    i += 1
+                i += 1
+            else:
+                body = world_tokens(rest)
+            body = body.replace(b"{self}", block.encode())
+            path = os.path.join(directory, "%s-%s.txt" % (stem, block))
+            if os.path.exists(path):
+                raise ValueError("%s: two bodies in block %s" % (scn, block))
+            with open(path, "wb") as fh:
+                fh.write(body)
+
+
+def compare_strict(files, ours, expected, problems):
+    """This project's verdict against the tool's; returns (agreeing, explained) counts."""
+    agree, explained = 0, 0
     for path in files:
         name = os.path.basename(path)
         with open(path, "rb") as fh:
@@ -175,16 +264,34 @@ def main():
                 if o.get(key) != t.get(key):
                     diff.append("%s: ours %r, theirs %r" % (key, o.get(key), t.get(key)))
         if not diff:
-            if name in EXPECTED:
-                problems.append("%s: listed in EXPECTED but the parsers agree" % name)
+            if name in expected:
+                problems.append("%s: listed as a disagreement but the parsers agree" % name)
             else:
                 agree += 1
             continue
-        if name in EXPECTED:
+        if name in expected:
             explained += 1
-            print("  explained %s (%s): %s" % (name, EXPECTED[name][0], EXPECTED[name][1]))
+            print("  explained %s (%s): %s" % (name, expected[name][0], expected[name][1]))
             continue
         problems.append("%s: %s; our findings: %s" % (name, "; ".join(diff), ", ".join(o["codes"])))
+    return agree, explained
+
+
+def check_all(checker, files):
+    """policy_check's JSON line per file, by file name."""
+    out = subprocess.run([checker] + files, check=True, capture_output=True, text=True).stdout
+    return {json.loads(line)["file"]: json.loads(line) for line in out.split("\n") if line}
+
+
+def main():
+    checker, corpus = sys.argv[1], sys.argv[2]
+    files = sorted(glob.glob(os.path.join(corpus, "*.txt")))
+    if not files:
+        print("no corpus files in", corpus)
+        return 1
+    ours = check_all(checker, files)
+    problems = []
+    agree, explained = compare_strict(files, ours, EXPECTED, problems)
     print("%d files: %d agree, %d explained disagreements, %d unexplained"
           % (len(files), agree, explained, len(problems)))
     print("maddy profile reads %d of %d corpus files"
@@ -198,6 +305,17 @@ def main():
         random_agree = compare_profile(checker, generated, problems)
     print("postfix-mta-sts-resolver profile: %d of %d generated readings equal the tool's"
           % (random_agree, 2 * len(generated)))
+    if len(sys.argv) > 3:
+        with tempfile.TemporaryDirectory() as tmp:
+            world_bodies(sys.argv[3], tmp)
+            bodies = sorted(glob.glob(os.path.join(tmp, "*.txt")))
+            w_agree, w_explained = compare_strict(bodies, check_all(checker, bodies),
+                                                  WORLD_EXPECTED, problems)
+            world_agree = compare_profile(checker, bodies, problems)
+        print("%d world scenario bodies: %d agree, %d explained disagreements"
+              % (len(bodies), w_agree, w_explained))
+        print("postfix-mta-sts-resolver profile: %d of %d world scenario readings equal the "
+              "tool's" % (world_agree, 2 * len(bodies)))
     for p in problems:
         print("  " + p)
     return 1 if problems else 0

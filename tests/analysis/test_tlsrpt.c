@@ -62,6 +62,55 @@ static void test_invalid(void)
     CHECK_STR(verdict("v=TLSRPTv1; rua=mailto:\xc3\xa4@example.com"), "tlsrpt-invalid/non-ascii");
 }
 
+/* RFC 8460 §3 wants "!" encoded, so a trailing "!" 1*DIGIT [kmgt] is a DMARC size limit. */
+static void test_size_suffix(void)
+{
+    struct mts_tlsrpt r;
+    const char *t = "v=TLSRPTv1; rua=mailto:tlsrpt@example.com!10m, https://r.example.net/x!2K,"
+                    "mailto:b@example.com, mailto:c@example.com!512";
+    CHECK_INT(mts_tlsrpt_parse_text(&r, t, strlen(t)), 0);
+    CHECK(r.valid);
+    CHECK_INT(r.n_rua, 4);
+    CHECK_STR(r.rua[0], "mailto:tlsrpt@example.com");
+    CHECK_STR(r.rua[1], "https://r.example.net/x");
+    CHECK_STR(r.rua[3], "mailto:c@example.com");
+    CHECK(r.rua_size_limit[0] == 10 * 1024 * 1024);
+    CHECK(r.rua_size_limit[1] == 2 * 1024);
+    CHECK(r.rua_size_limit[2] == -1);
+    CHECK(r.rua_size_limit[3] == 512);
+    size_t warnings = 0;
+    for (size_t i = 0; i < r.findings.n; i++)
+        warnings += strcmp(r.findings.v[i].code, "tlsrpt-warning/size-suffix") == 0;
+    CHECK_INT(warnings, 3);
+    json_t *j = mts_tlsrpt_json(&r);
+    CHECK(j != NULL);
+    json_t *lim = json_object_get(j, "rua_size_limit");
+    CHECK_INT(json_array_size(lim), 4);
+    CHECK(json_integer_value(json_array_get(lim, 0)) == 10485760);
+    CHECK(json_is_null(json_array_get(lim, 2)));
+    CHECK_STR(json_string_value(json_array_get(json_object_get(j, "rua"), 0)),
+              "mailto:tlsrpt@example.com");
+    json_decref(j);
+    mts_tlsrpt_free(&r);
+
+    t = "v=TLSRPTv1; rua=mailto:a@example.com";
+    CHECK_INT(mts_tlsrpt_parse_text(&r, t, strlen(t)), 0);
+    j = mts_tlsrpt_json(&r);
+    CHECK(j != NULL && json_object_get(j, "rua_size_limit") == NULL);
+    json_decref(j);
+    mts_tlsrpt_free(&r);
+
+    CHECK_STR(verdict("v=TLSRPTv1; rua=mailto:a@example.com!1t"), "");
+    CHECK_STR(verdict("v=TLSRPTv1; rua=mailto:a@example.com!10x"), "tlsrpt-invalid/bad-uri");
+    CHECK_STR(verdict("v=TLSRPTv1; rua=mailto:a@example.com!m"), "tlsrpt-invalid/bad-uri");
+    CHECK_STR(verdict("v=TLSRPTv1; rua=mailto:a@example.com!"), "tlsrpt-invalid/bad-uri");
+    CHECK_STR(verdict("v=TLSRPTv1; rua=mailto:a@example.com!10m!5"), "tlsrpt-invalid/bad-uri");
+    CHECK_STR(verdict("v=TLSRPTv1; rua=mailto:a@example.com!99999999999t"),
+              "tlsrpt-invalid/bad-uri");
+    CHECK_STR(verdict("v=TLSRPTv1; rua=mailto:postmaster!10m"), "tlsrpt-invalid/bad-uri");
+    CHECK_STR(verdict("v=TLSRPTv1; rua=postmaster@example.com!10m"), "tlsrpt-invalid/bad-scheme");
+}
+
 static void test_rrset(void)
 {
     struct mts_txt_string a[] = {{(const unsigned char *)"v=TLSRPTv1; rua=mai", 19},
@@ -89,6 +138,7 @@ int main(void)
 {
     test_valid();
     test_invalid();
+    test_size_suffix();
     test_rrset();
     return check_exit();
 }

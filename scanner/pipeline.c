@@ -1235,20 +1235,7 @@ static int scan_open_engines(struct scan *s, char *err, size_t errlen)
         snprintf(err, errlen, "HTTPS fetcher: cannot start (error %d)", rc);
         return rc;
     }
-    unsigned stage_ms = c->timeout_smtp_ms;
-    struct mts_smtp_opts sopts = {
-        .ehlo_name = c->ehlo,
-        .scan_id = c->scan_id,
-        .port = c->smtp_port,
-        .connect_ms = c->timeout_connect_ms,
-        .banner_ms = stage_ms,
-        .ehlo_ms = stage_ms,
-        .starttls_ms = stage_ms,
-        .handshake_ms = stage_ms,
-        .session_ms = 6 * stage_ms,
-        .ca_file = c->ca_file,
-        .conn_limit = s->smtp_limit,
-    };
+    struct mts_smtp_opts sopts = mts_pipeline_smtp_opts(c, s->smtp_limit);
     if ((rc = mts_smtp_new(&s->smtp, s->base, &sopts)) != 0) {
         snprintf(err, errlen, "SMTP prober: %s", mts_smtp_strerror(rc));
         return rc;
@@ -1283,6 +1270,25 @@ static void scan_close_engines(struct scan *s)
         job_unlink(job);
         job_free(job);
     }
+}
+
+struct mts_smtp_opts mts_pipeline_smtp_opts(const struct mts_scan_config *c,
+                                            struct mts_conn_limit *limit)
+{
+    unsigned stage_ms = c->timeout_smtp_ms;
+    return (struct mts_smtp_opts){
+        .ehlo_name = c->ehlo,
+        .scan_id = c->scan_id,
+        .port = c->smtp_port,
+        .connect_ms = c->timeout_connect_ms,
+        .banner_ms = stage_ms,
+        .ehlo_ms = stage_ms,
+        .starttls_ms = stage_ms,
+        .handshake_ms = stage_ms,
+        .session_ms = 6 * stage_ms,
+        .ca_file = c->ca_file,
+        .conn_limit = limit,
+    };
 }
 
 int mts_pipeline_run(const struct mts_scan_config *cfg, const struct mts_exclude *ex, char *err,

@@ -33,6 +33,7 @@
 #include "mts_store.h"
 #include "mts_writer.h"
 #include "mxprobe_cache.h"
+#include "pipeline.h"
 #include "probe_stage.h"
 #include "smtp_probe.h"
 
@@ -449,20 +450,7 @@ static int open_engines(struct stage *s, char *err, size_t errlen)
         return rc;
     }
     mts_conn_limit_set_wait_ms(s->limit, c->queue_ms);
-    unsigned stage_ms = c->timeout_smtp_ms;
-    struct mts_smtp_opts sopts = {
-        .ehlo_name = c->ehlo,
-        .scan_id = c->scan_id,
-        .port = c->smtp_port,
-        .connect_ms = c->timeout_connect_ms,
-        .banner_ms = stage_ms,
-        .ehlo_ms = stage_ms,
-        .starttls_ms = stage_ms,
-        .handshake_ms = stage_ms,
-        .session_ms = 6 * stage_ms,
-        .ca_file = c->ca_file,
-        .conn_limit = s->limit,
-    };
+    struct mts_smtp_opts sopts = mts_pipeline_smtp_opts(c, s->limit);
     if ((rc = mts_smtp_new(&s->smtp, s->base, &sopts)) != 0) {
         snprintf(err, errlen, "SMTP prober: %s", mts_smtp_strerror(rc));
         return rc;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "fd_starve.h"
 #include <jansson.h>
 
 #include "dns_engine.h"
@@ -484,25 +485,6 @@ static void ask_later(evutil_socket_t fd, short what, void *arg)
     ask(a[0], "big.test", LDNS_RR_TYPE_TXT, 0, a[1]);
 }
 
-static struct rlimit saved_nofile;
-
-/* Lowers the soft open-files limit so that the next socket() fails with EMFILE. */
-static void starve_descriptors(void)
-{
-    getrlimit(RLIMIT_NOFILE, &saved_nofile);
-    int lowest = dup(0);
-    close(lowest);
-    struct rlimit rl = {(rlim_t)lowest, saved_nofile.rlim_max};
-    CHECK_INT(setrlimit(RLIMIT_NOFILE, &rl), 0);
-    CHECK(socket(AF_INET, SOCK_STREAM, 0) < 0 && errno == EMFILE);
-}
-
-static void restore_descriptors(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd, (void)what, (void)arg;
-    setrlimit(RLIMIT_NOFILE, &saved_nofile);
-}
-
 /* TCP fallbacks beyond max_tcp wait for a socket instead of failing; a machine out of
    descriptors backs off and retries, and a lookup that never gets a socket ends as
    local-error, never as an error or timeout of the resolver. */
@@ -530,7 +512,7 @@ static void test_tcp_limits(void)
     json_decref(r[1].obs);
 
     /* Out of descriptors for 150 ms: backs off, then answers over TCP. */
-    starve_descriptors();
+    starve_descriptors(NULL);
     after_ms(150, restore_descriptors, NULL);
     ask(d, "big.test", LDNS_RR_TYPE_TXT, 0, &r[0]);
     run();
@@ -538,7 +520,7 @@ static void test_tcp_limits(void)
     CHECK(json_is_true(json_object_get(r[0].obs, "tcp")));
 
     /* Never a descriptor: local-error at the TCP deadline. */
-    starve_descriptors();
+    starve_descriptors(NULL);
     ask(d, "big.test", LDNS_RR_TYPE_TXT, 0, &r[1]);
     run();
     restore_descriptors(-1, 0, NULL);

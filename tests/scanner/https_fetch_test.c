@@ -37,6 +37,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "check.h"
+#include "fd_starve.h"
 #include "conn_limit.h"
 #include "https_fetch.h"
 #include "https_server_proc.h"
@@ -699,26 +700,6 @@ static void group_hostile(void)
     mts_https_free(h);
 }
 
-static struct rlimit saved_nofile;
-
-/* Lowers the soft open-files limit so that the next socket() fails with EMFILE. */
-static void starve_descriptors(void)
-{
-    event_base_loop(base, EVLOOP_NONBLOCK); /* closes what finished transfers left */
-    getrlimit(RLIMIT_NOFILE, &saved_nofile);
-    int lowest = dup(0);
-    close(lowest);
-    struct rlimit rl = {(rlim_t)lowest, saved_nofile.rlim_max};
-    CHECK_INT(setrlimit(RLIMIT_NOFILE, &rl), 0);
-    CHECK(socket(AF_INET, SOCK_STREAM, 0) < 0 && errno == EMFILE);
-}
-
-static void restore_descriptors(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd, (void)what, (void)arg;
-    setrlimit(RLIMIT_NOFILE, &saved_nofile);
-}
-
 static void group_limits(void)
 {
     const char *lo[] = {"127.0.0.1"}, *both[] = {"127.0.0.1", "127.0.0.2"};
@@ -726,7 +707,7 @@ static void group_limits(void)
 
     /* Out of descriptors for 300 ms: the fetch backs off and then succeeds. */
     struct mts_https *h = new_fetcher(false, 4, NULL);
-    starve_descriptors();
+    starve_descriptors(base);
     struct timeval later = {0, 300 * 1000};
     event_base_once(base, -1, EV_TIMEOUT, restore_descriptors, NULL, &later);
     start(h, &r[0], "mta-sts.ok.test", lo, 1);
@@ -735,7 +716,7 @@ static void group_limits(void)
     result_free(&r[0]);
 
     /* Never a descriptor: local-error, never a connect failure of the server. */
-    starve_descriptors();
+    starve_descriptors(base);
     start(h, &r[0], "mta-sts.ok.test", lo, 1);
     run();
     restore_descriptors(-1, 0, NULL);

@@ -8,6 +8,7 @@
  * Usage: smtp_probe_test SERVER_SCRIPT CERT_DIR
  */
 #include "check.h"
+#include "fd_starve.h"
 #include "conn_limit.h"
 #include "mxprobe_cache.h"
 #include "smtp_probe.h"
@@ -573,9 +574,6 @@ static void test_cache_bytes(void)
     mts_smtp_free(smtp);
 }
 
-static void starve_descriptors(void);
-static void restore_descriptors(evutil_socket_t fd, short what, void *arg);
-
 static void local_done(void *arg, const struct mts_mxprobe_summary *sum, const json_t *rec)
 {
     int *result = arg;
@@ -596,7 +594,7 @@ static void test_cache_local_error(void)
     struct mts_mxprobe_cache *cache;
     CHECK_INT(mts_mxprobe_cache_new(&cache, smtp, on_bounded_finished, NULL), 0);
     int first = -1, second = -1;
-    starve_descriptors();
+    starve_descriptors(base);
     CHECK_INT(mts_mxprobe_request(cache, MX, "127.83.0.2", local_done, &first), 0);
     pending++;
     run_until_done();
@@ -704,26 +702,6 @@ static void test_hostile_name(void)
     mts_smtp_free(smtp);
 }
 
-/* The soft open-files limit below which no new descriptor fits, and the one it replaced. */
-static struct rlimit saved_nofile;
-
-static void starve_descriptors(void)
-{
-    event_base_loop(base, EVLOOP_NONBLOCK); /* closes what finished sessions left to close */
-    getrlimit(RLIMIT_NOFILE, &saved_nofile);
-    int lowest = dup(0); /* the next descriptor socket() would get */
-    close(lowest);
-    struct rlimit rl = {(rlim_t)lowest, saved_nofile.rlim_max};
-    CHECK_INT(setrlimit(RLIMIT_NOFILE, &rl), 0);
-    CHECK(socket(AF_INET, SOCK_STREAM, 0) < 0 && errno == EMFILE);
-}
-
-static void restore_descriptors(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd, (void)what, (void)arg;
-    setrlimit(RLIMIT_NOFILE, &saved_nofile);
-}
-
 /* EMFILE at connect time backs off and retries: the probe succeeds once descriptors come
    back, and a probe that never gets one is a local-error, not a connect failure. */
 static void test_local_limits(void)
@@ -734,7 +712,7 @@ static void test_local_limits(void)
     CHECK_INT(mts_smtp_new(&smtp, base, &o), 0);
 
     struct probe p = {0};
-    starve_descriptors();
+    starve_descriptors(base);
     struct timeval later = {0, 300000};
     event_base_once(base, -1, EV_TIMEOUT, restore_descriptors, NULL, &later);
     start(smtp, &p, 2);
@@ -744,7 +722,7 @@ static void test_local_limits(void)
     json_decref(p.rec);
 
     struct probe q = {0};
-    starve_descriptors();
+    starve_descriptors(base);
     start(smtp, &q, 2);
     run_until_done();
     restore_descriptors(-1, 0, NULL);

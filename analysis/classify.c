@@ -86,6 +86,15 @@ static void cat(struct cls *st, const char *category)
     o->categories[o->n_categories++] = category;
 }
 
+/* A category a domain can earn from several places (its report hosts), listed once. */
+static void cat_once(struct cls *st, const char *category)
+{
+    for (size_t i = 0; i < st->out->n_categories; i++)
+        if (strcmp(st->out->categories[i], category) == 0)
+            return;
+    cat(st, category);
+}
+
 /* Every error finding of a validator becomes a category. */
 static void cat_errors(struct cls *st, const struct mts_findings *f)
 {
@@ -287,6 +296,27 @@ static bool only_null_mx(const json_t *obs)
     return mx && null == mx;
 }
 
+/* What the TLS check of an https: report host found (RUATLS "result"): a handshake that
+   did not complete, or a certificate that does not verify for the host. What this machine
+   could not or would not check (local-error, queue-timeout, limit, excluded, ...) decides
+   nothing. */
+static void classify_rua_tls(struct cls *st, const char *result)
+{
+    static const char *const failed[] = {"connect-refused", "connect-timeout", "tls-failure",
+                                         "timeout", "reset"};
+    if (!result)
+        return;
+    if (strcmp(result, "cert-invalid") == 0) {
+        cat_once(st, "tlsrpt/rua-cert-invalid");
+        return;
+    }
+    for (size_t i = 0; i < sizeof failed / sizeof failed[0]; i++)
+        if (strcmp(result, failed[i]) == 0) {
+            cat_once(st, "tlsrpt/rua-tls-failure");
+            return;
+        }
+}
+
 /* Where the reports of a valid TLS-RPT record would go, from the scan's lookups
    ("tlsrpt_rua"): a mailto: domain that takes no mail, an https: host without an address.
    A lookup that failed decides nothing. */
@@ -306,6 +336,8 @@ static void classify_rua(struct cls *st)
             cat(st, "tlsrpt/rua-undeliverable");
         else if (scheme && strcmp(scheme, "https") == 0 && no_addr)
             cat(st, "tlsrpt/rua-unresolvable");
+        else if (scheme && strcmp(scheme, "https") == 0)
+            classify_rua_tls(st, str(json_object_get(d, "tls"), "result"));
     }
 }
 

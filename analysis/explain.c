@@ -79,6 +79,10 @@ static const struct {
     {"tlsrpt/rua-undeliverable", "Send TLS reports to an address whose domain takes mail: it "
                                  "needs an MX record (not the null MX) or an address."},
     {"tlsrpt/rua-unresolvable", "Point the https: report URI at a host with A/AAAA records."},
+    {"tlsrpt/rua-tls-failure", "Make the https: report host accept TLS connections on the "
+                               "URI's port (443 unless the URI names one)."},
+    {"tlsrpt/rua-cert-invalid", "Give the https: report host a certificate from a public CA "
+                                "for its name, current and with its intermediates."},
     {"tlsrpt-invalid/", "Correct the TLS-RPT record: \"v=TLSRPTv1; rua=mailto:<address>\"."},
     {"analysis-error/", "Nothing to fix at the domain: the analysis could not read what the "
                         "scan stored (see \"analysis error\" above); scan the domain again."},

@@ -113,6 +113,7 @@ json_t *mts_export_domain(const char *scan, const char *domain, const json_t *ra
     if (rpt) {
         json_object_set_new(rpt, "records", txt_records(get(dns, "tlsrpt")));
         copy(rpt, "rua", get(cls, "tlsrpt_record"), "rua");
+        copy(rpt, "rua_size_limit", get(cls, "tlsrpt_record"), "rua_size_limit");
         copy(rpt, "findings", get(cls, "tlsrpt_record"), "findings");
     }
     json_object_set_new(o, "tlsrpt", rpt);
@@ -133,10 +134,11 @@ int mts_export_jsonl_row(const json_t *obj, FILE *out)
 }
 
 static const char *const csv_columns[] = {
-    "domain",       "scan",           "verdict",      "would_bounce",   "txt_verdict",
-    "txt_id",       "fetch_result",   "fetch_status", "media_type",     "redirect",
-    "cert_verdict", "policy_valid",   "mode",         "max_age",        "mx_patterns",
-    "mx_hosts",     "mx_not_covered", "mx_refused",   "tlsrpt_verdict", "categories",
+    "domain",         "scan",           "verdict",      "would_bounce",   "txt_verdict",
+    "txt_id",         "fetch_result",   "fetch_status", "media_type",     "redirect",
+    "cert_verdict",   "policy_valid",   "mode",         "max_age",        "mx_patterns",
+    "mx_hosts",       "mx_not_covered", "mx_refused",   "tlsrpt_verdict", "categories",
+    "rua_size_limit",
 };
 
 int mts_export_csv_header(FILE *out)
@@ -191,6 +193,28 @@ static const char *scalar(const json_t *v, char *buf, size_t cap)
     return buf;
 }
 
+/* The per-URI size limits of a TLS-RPT record's rua (bytes, or null for a URI without
+   one), space-joined with "none" for null; "" when arr is absent. NULL on ENOMEM. */
+static json_t *size_limits(const json_t *arr)
+{
+    size_t cap = json_array_size(arr) * 22 + 1, len = 0, i; /* " " and 20 digits each */
+    char *buf = calloc(1, cap);
+    json_t *e;
+    if (!buf)
+        return NULL;
+    json_array_foreach(arr, i, e)
+    {
+        if (json_is_integer(e))
+            len += (size_t)snprintf(buf + len, cap - len, "%s%lld", i ? " " : "",
+                                    (long long)json_integer_value(e));
+        else
+            len += (size_t)snprintf(buf + len, cap - len, "%snone", i ? " " : "");
+    }
+    json_t *j = json_string(buf);
+    free(buf);
+    return j;
+}
+
 /* Space-joined values of arr (strings, or member key of objects), optionally filtered by
  * obj[fkey] == fval. Returns a json string (new reference) or NULL. */
 static json_t *joined(const json_t *arr, const char *key, const char *fkey, const char *fval)
@@ -231,6 +255,7 @@ int mts_export_csv_row(const json_t *o, FILE *out)
         joined(mx, "host", "covered", "no"),
         joined(mx, "host", "status", "refused"),
         joined(get(o, "categories"), "code", NULL, NULL),
+        size_limits(get(get(o, "tlsrpt"), "rua_size_limit")),
     };
     const json_t *cells[] = {
         get(o, "domain"),
@@ -253,6 +278,7 @@ int mts_export_csv_row(const json_t *o, FILE *out)
         lists[3],
         get(get(o, "tlsrpt"), "verdict"),
         lists[4],
+        lists[5],
     };
     int rc = 0;
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)

@@ -89,6 +89,8 @@ const char *const mts_category_names[] = {
     "tlsrpt/multiple-records",
     "tlsrpt/rua-undeliverable",
     "tlsrpt/rua-unresolvable",
+    "tlsrpt/rua-tls-failure",
+    "tlsrpt/rua-cert-invalid",
     "not-probed/policy-host-ipv6",
     "not-probed/mx-ipv6",
     "not-probed/mx-name",

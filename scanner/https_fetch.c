@@ -63,7 +63,9 @@ struct fetch {
     TAILQ_ENTRY(fetch) queue_link; /* h->queue, while ST_QUEUED */
     enum fetch_state state;
     char *host, *url, *why;
-    char **addrs; /* IPv4 first */
+    bool handshake_only; /* a TLS-RPT report host: TCP and TLS, never a request */
+    uint16_t port;       /* dialled on each address */
+    char **addrs;        /* IPv4 first */
     size_t naddrs, ai;
     mts_https_done_fn done;
     void *arg;
@@ -310,8 +312,10 @@ static enum mts_https_result classify(const struct fetch *f, CURLcode rc)
     case CURLE_PARTIAL_FILE:
         return f->server_spoke ? MTS_HTTPS_RESET : MTS_HTTPS_CONNECT_REFUSED;
     case CURLE_ABORTED_BY_CALLBACK:
-        /* Only the pre-request callback aborts, and only for a failed or missing handshake
-         * observation. */
+        /* Only the pre-request callback aborts: for a failed or missing handshake
+         * observation, or after every handshake of a handshake-only check. */
+        if (f->handshake_only && f->tls && !f->cert_failed)
+            return MTS_HTTPS_OK;
         return f->cert_failed ? MTS_HTTPS_CERT_INVALID : MTS_HTTPS_TLS_FAILURE;
     default:
         return MTS_HTTPS_ERROR;
@@ -331,13 +335,16 @@ static json_t *build_obs(struct fetch *f, CURLcode rc, enum mts_https_result tra
     curl_off_t t;
 
     *result = f->cert_failed ? MTS_HTTPS_CERT_INVALID : transfer;
+    /* A handshake-only check that saw its handshake stopped itself: no error of curl's. */
+    if (f->handshake_only && transfer == MTS_HTTPS_OK)
+        rc = CURLE_OK;
     /* curl's message may quote the server's bytes: kept like a header. */
     const char *error = rc == CURLE_OK ? "" : f->errbuf[0] ? f->errbuf : curl_easy_strerror(rc);
     if (!o || set_new(o, "url", json_string(f->url)) < 0 ||
         set_new(o, "why", json_string(f->why)) < 0 ||
         set_new(o, "result", json_string(result_names[*result])) < 0 ||
         set_new(o, "addr", json_string(f->addrs[f->ai])) < 0 ||
-        set_new(o, "port", json_integer(h->o.port)) < 0 ||
+        set_new(o, "port", json_integer(f->port)) < 0 ||
         set_new(o, "curl_code", json_integer(rc)) < 0 ||
         set_new(o, "curl_error", mts_json_bytes(error, strlen(error))) < 0) {
         goto fail;
@@ -367,7 +374,7 @@ static json_t *build_obs(struct fetch *f, CURLcode rc, enum mts_https_result tra
             goto fail;
         }
     }
-    if (f->cert_failed && h->o.fetch_unauthenticated) {
+    if (f->cert_failed && h->o.fetch_unauthenticated && !f->handshake_only) {
         json_t *u = json_object();
         if (set_new(o, "unauthenticated", u) < 0 ||
             set_new(u, "result", json_string(result_names[transfer])) < 0 ||
@@ -385,7 +392,7 @@ fail:
 static json_t *bare_obs(const struct fetch *f, enum mts_https_result result, const char *detail)
 {
     return json_pack("{s:s, s:s, s:s, s:s, s:i, s:s}", "url", f->url, "why", f->why, "result",
-                     result_names[result], "addr", f->addrs[f->ai], "port", (int)f->h->o.port,
+                     result_names[result], "addr", f->addrs[f->ai], "port", (int)f->port,
                      "curl_error", detail);
 }
 
@@ -497,6 +504,9 @@ static int on_prereq(void *arg, char *primary_ip, char *local_ip, int primary_po
     json_decref(f->tls);
     f->tls = mts_tls_observe(ssl);
     f->cert_failed = mts_tls_verify_result(ssl) != X509_V_OK;
+    if (f->handshake_only) {
+        return CURL_PREREQFUNC_ABORT; /* the handshake was all there was to see */
+    }
     if (f->cert_failed && !f->h->o.fetch_unauthenticated) {
         return CURL_PREREQFUNC_ABORT;
     }
@@ -516,8 +526,10 @@ static int setup_easy(struct fetch *f)
     if (!map) {
         return -ENOMEM;
     }
-    snprintf(map, len, "%s:%d:%s%s%s:%u", f->host, DEFAULT_PORT, v6 ? "[" : "", a, v6 ? "]" : "",
-             (unsigned)h->o.port);
+    /* The URL's port: a policy URL names none (443), a report host's check names its own. */
+    snprintf(map, len, "%s:%u:%s%s%s:%u", f->host,
+             (unsigned)(f->handshake_only ? f->port : DEFAULT_PORT), v6 ? "[" : "", a,
+             v6 ? "]" : "", (unsigned)f->port);
     f->connect_to = curl_slist_append(NULL, map);
     free(map);
     f->easy = curl_easy_init();
@@ -782,13 +794,14 @@ static bool valid_host(const char *s)
     return true;
 }
 
-int mts_https_fetch(struct mts_https *h, const char *policy_host, const char *const *addrs,
-                    size_t naddrs, const char *why, mts_https_done_fn done, void *arg)
+/* Queues a transfer of url from host's addresses on port (see mts_https_fetch). */
+static int fetch_start(struct mts_https *h, const char *host, const char *url, uint16_t port,
+                       bool handshake_only, const char *const *addrs, size_t naddrs,
+                       const char *why, mts_https_done_fn done, void *arg)
 {
     unsigned char buf[sizeof(struct in6_addr)];
 
-    if (!h || !policy_host || !addrs || naddrs == 0 || !why || !done || h->closing ||
-        !valid_host(policy_host)) {
+    if (!h || !host || !addrs || naddrs == 0 || !why || !done || h->closing || !valid_host(host)) {
         return -EINVAL;
     }
     for (size_t i = 0; i < naddrs; i++) {
@@ -805,17 +818,17 @@ int mts_https_fetch(struct mts_https *h, const char *policy_host, const char *co
     f->done = done;
     f->arg = arg;
     f->state = ST_WAIT_SLOT;
-    f->host = strdup(policy_host);
+    f->handshake_only = handshake_only;
+    f->port = port;
+    f->host = strdup(host);
     f->why = strdup(why);
+    f->url = strdup(url);
     f->addrs = calloc(naddrs, sizeof(*f->addrs));
     f->deliver_ev = event_new(h->base, -1, 0, on_deliver, f);
-    size_t ulen = strlen(policy_host) + sizeof("https://" POLICY_PATH);
-    f->url = malloc(ulen);
     if (!f->host || !f->why || !f->addrs || !f->deliver_ev || !f->url) {
         fetch_free(f);
         return -ENOMEM;
     }
-    snprintf(f->url, ulen, "https://%s" POLICY_PATH, policy_host);
     /* IPv4 first, each family in the given order. */
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < naddrs; i++) {
@@ -832,6 +845,31 @@ int mts_https_fetch(struct mts_https *h, const char *policy_host, const char *co
     begin_attempt(f);
     pump(h);
     return 0;
+}
+
+int mts_https_fetch(struct mts_https *h, const char *policy_host, const char *const *addrs,
+                    size_t naddrs, const char *why, mts_https_done_fn done, void *arg)
+{
+    char url[MAX_HOST_LEN + sizeof("https://" POLICY_PATH)];
+
+    if (!h || !policy_host || strlen(policy_host) > MAX_HOST_LEN) {
+        return -EINVAL;
+    }
+    snprintf(url, sizeof url, "https://%s" POLICY_PATH, policy_host);
+    return fetch_start(h, policy_host, url, h->o.port, false, addrs, naddrs, why, done, arg);
+}
+
+int mts_https_handshake(struct mts_https *h, const char *host, uint16_t port,
+                        const char *const *addrs, size_t naddrs, mts_https_done_fn done, void *arg)
+{
+    char url[MAX_HOST_LEN + sizeof("https://:65535/")];
+
+    if (!h || !host || strlen(host) > MAX_HOST_LEN) {
+        return -EINVAL;
+    }
+    port = port ? port : h->o.port;
+    snprintf(url, sizeof url, "https://%s:%u/", host, (unsigned)port);
+    return fetch_start(h, host, url, port, true, addrs, naddrs, "tlsrpt", done, arg);
 }
 
 void mts_https_get_stats(const struct mts_https *h, struct mts_https_stats *out)

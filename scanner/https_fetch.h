@@ -88,6 +88,17 @@ int mts_https_new(struct mts_https **out, struct event_base *base,
 int mts_https_fetch(struct mts_https *h, const char *policy_host, const char *const *addrs,
                     size_t naddrs, const char *why, mts_https_done_fn done, void *arg);
 
+/*
+ * Queues a TLS check of a TLS-RPT https: report host (RFC 8460 §3): TCP and a TLS
+ * handshake with SNI host, the certificate verified against host and recorded, and then
+ * the connection is dropped before any request is written, so no report and no HTTP byte
+ * ever reaches the host. port 0 means the fetcher's port. addrs, done and the result
+ * values as for mts_https_fetch (why "tlsrpt"; "ok" = handshake done with a valid
+ * certificate, "cert-invalid" = done with one that fails verification).
+ */
+int mts_https_handshake(struct mts_https *h, const char *host, uint16_t port,
+                        const char *const *addrs, size_t naddrs, mts_https_done_fn done, void *arg);
+
 struct mts_https_stats {
     unsigned queued;    /* accepted, not yet transferring */
     unsigned transfers; /* in curl now */

@@ -50,6 +50,7 @@
 #include "pipeline.h"
 #include "progress.h"
 #include "smtp_probe.h"
+#include "rua_tls.h"
 #include "tlsrpt_rua.h"
 
 enum job_state { JOB_DNS, JOB_MXADDR, JOB_PROBES };
@@ -65,16 +66,18 @@ static const char *const mx_key_names[MX_KEYS] = {"a", "aaaa", "tlsa"};
 enum rua_key { RUA_MX, RUA_A, RUA_AAAA, RUA_KEYS };
 static const char *const rua_key_names[RUA_KEYS] = {"mx", "a", "aaaa"};
 
-struct rua_dest {
-    struct mts_rua_target t;
-    char *obs[RUA_KEYS]; /* DNSOBS texts, owned; NULL when not asked */
-};
-
 /* Addresses read off an A or AAAA reply, in answer order. */
 struct addrs {
     char (*addr)[INET6_ADDRSTRLEN]; /* owned */
     size_t n;
     bool cname_excluded; /* the answer reached them through a CNAME to an opted-out name */
+};
+
+struct rua_dest {
+    struct mts_rua_target t;
+    char *obs[RUA_KEYS]; /* DNSOBS texts, owned; NULL when not asked */
+    struct addrs v4, v6; /* an https: host's addresses */
+    char *tls;           /* an https: host's RUATLS text, owned; NULL when not checked */
 };
 
 /* One (MX host, address) of the record: probed, or skipped for a reason. */
@@ -146,6 +149,7 @@ struct scan {
     struct mts_conn_limit *https_limit, *smtp_limit;
     struct mts_smtp *smtp;
     struct mts_mxprobe_cache *probes;
+    struct mts_rua_tls *rua_tls; /* TLS checks of https: report hosts */
     struct mts_progress *progress;
     struct event *sigint_ev, *sigterm_ev, *grace_ev;
     int drained_fd; /* eventfd: the writer drained after falling behind */
@@ -381,9 +385,13 @@ static void job_free(struct job *job)
     free(job->mx_found);
     json_decref(job->policy);
     free(job->body);
-    for (size_t i = 0; i < job->n_rua; i++)
+    for (size_t i = 0; i < job->n_rua; i++) {
         for (size_t k = 0; k < RUA_KEYS; k++)
             free(job->rua[i].obs[k]);
+        free(job->rua[i].v4.addr);
+        free(job->rua[i].v6.addr);
+        free(job->rua[i].tls);
+    }
     free(job->domain);
     free(job);
 }
@@ -454,6 +462,16 @@ static bool take_mx_obs(const struct mts_exclude *ex, struct mx_host *m, enum mx
                        : collect_addrs(ex, reply, LDNS_RR_TYPE_AAAA, &m->v6);
 }
 
+static bool take_rua_obs(const struct mts_exclude *ex, struct rua_dest *d, enum rua_key key,
+                         char *obs, const ldns_pkt *reply)
+{
+    d->obs[key] = obs;
+    if (!reply || key == RUA_MX)
+        return true;
+    return key == RUA_A ? collect_addrs(ex, reply, LDNS_RR_TYPE_A, &d->v4)
+                        : collect_addrs(ex, reply, LDNS_RR_TYPE_AAAA, &d->v6);
+}
+
 static void on_dns(void *arg, char *obs, const ldns_pkt *reply)
 {
     struct job_ref *ref = arg;
@@ -461,7 +479,7 @@ static void on_dns(void *arg, char *obs, const ldns_pkt *reply)
     /* No observation: memory ran out, which is this process's fault, not the domain's. */
     bool ok = obs != NULL;
     if (ok && ref->rua)
-        job->rua[ref->mx].obs[ref->key] = obs;
+        ok = take_rua_obs(job->scan->ex, &job->rua[ref->mx], ref->key, obs, reply);
     else if (ok && ref->mx == SIZE_MAX)
         ok = take_domain_obs(job, ref->key, obs, reply);
     else if (ok)
@@ -751,6 +769,74 @@ static void on_probe(void *arg, const struct mts_mxprobe_summary *summary, const
         job_step(job);
 }
 
+static void on_rua_tls(void *arg, const char *text)
+{
+    struct job_ref *ref = arg;
+    struct job *job = ref->job;
+    if (!text || !(job->rua[ref->mx].tls = strdup(text)))
+        scan_fail(job->scan, -ENOMEM, "out of memory");
+    free(ref);
+    if (--job->pending == 0)
+        job_step(job);
+}
+
+/* Why an https: report host is not checked from this scan, or NULL when it may be: the
+   opt-out list, or addresses none of which may be contacted (the first reason found, an
+   IPv6 address left only as the last one). */
+static const char *rua_skip_reason(const struct scan *s, const struct rua_dest *d,
+                                   const char **usable, size_t *nusable, size_t cap)
+{
+    const char *skip = NULL;
+    *nusable = 0;
+    if (s->ex &&
+        (mts_exclude_name(s->ex, d->t.host) || d->v4.cname_excluded || d->v6.cname_excluded))
+        return "excluded";
+    for (size_t i = 0; i < d->v4.n + d->v6.n; i++) {
+        const char *a = i < d->v4.n ? d->v4.addr[i] : d->v6.addr[i - d->v4.n];
+        const char *why = addr_skip_reason(s, a);
+        if (!why && *nusable < cap)
+            usable[(*nusable)++] = a;
+        else if (why && (!skip || strcmp(skip, "ipv6-disabled") == 0))
+            skip = why;
+    }
+    return *nusable ? NULL : skip;
+}
+
+/* The TLS check of each https: report host that has an address (docs/record-schema.md,
+   RUATLS), one per host and port in the whole scan. */
+static void job_start_rua_tls(struct job *job)
+{
+    struct scan *s = job->scan;
+    for (size_t i = 0; s->rua_tls && i < job->n_rua; i++) {
+        struct rua_dest *d = &job->rua[i];
+        const char *usable[16], *skip;
+        size_t nusable;
+        if (d->t.mailto || d->v4.n + d->v6.n == 0)
+            continue;
+        if ((skip = rua_skip_reason(s, d, usable, &nusable, 16))) {
+            char text[64];
+            snprintf(text, sizeof text, "{\"result\":\"%s\"}", skip);
+            if (!(d->tls = strdup(text)))
+                scan_fail(s, -ENOMEM, "out of memory");
+            continue;
+        }
+        struct job_ref *ref = job_ref_new(job, 0, i);
+        int rc = ref ? mts_rua_tls_request(s->rua_tls, d->t.host, d->t.port, usable, nusable,
+                                           on_rua_tls, ref)
+                     : -ENOMEM;
+        if (rc == 0)
+            continue;
+        if (ref) {
+            job->pending--;
+            free(ref);
+        }
+        if (rc == -ENOMEM)
+            scan_fail(s, rc, "out of memory");
+        else if (!(d->tls = strdup("{\"result\":\"error\"}"))) /* the fetcher refused it */
+            scan_fail(s, -ENOMEM, "out of memory");
+    }
+}
+
 static void job_start_probes(struct job *job)
 {
     struct scan *s = job->scan;
@@ -806,6 +892,7 @@ static void job_start_probes(struct job *job)
             }
         }
     }
+    job_start_rua_tls(job);
     if (--job->pending == 0)
         job_step(job);
 }
@@ -881,8 +968,13 @@ static char *job_record(const struct job *job, size_t *len)
             mts_jt_cstr(&t, job->rua[i].t.mailto ? "mailto" : "https");
             mts_jt_key(&t, "host");
             mts_jt_cstr(&t, job->rua[i].t.host);
+            if (job->rua[i].t.port) {
+                mts_jt_key(&t, "port");
+                mts_jt_int(&t, job->rua[i].t.port);
+            }
             for (size_t k = 0; k < RUA_KEYS; k++)
                 put_obs(&t, rua_key_names[k], job->rua[i].obs[k]);
+            put_obs(&t, "tls", job->rua[i].tls);
             mts_jt_close(&t, '}');
         }
         mts_jt_close(&t, ']');
@@ -1246,6 +1338,11 @@ static int scan_open_engines(struct scan *s, char *err, size_t errlen)
         return rc;
     }
     mts_mxprobe_cache_set_max_bytes(s->probes, c->mx_cache_bytes);
+    if (!c->no_https &&
+        (rc = mts_rua_tls_new(&s->rua_tls, s->base, s->https, MTS_RUA_TLS_MAX_BYTES)) != 0) {
+        snprintf(err, errlen, "TLS-RPT host checks: out of memory");
+        return rc;
+    }
     return 0;
 }
 
@@ -1253,6 +1350,8 @@ static void scan_close_engines(struct scan *s)
 {
     /* Engines cancel what they still hold without calling back: jobs can go afterwards. */
     mts_mxprobe_cache_free(s->probes);
+    mts_rua_tls_free(s->rua_tls);
+    s->rua_tls = NULL;
     mts_smtp_free(s->smtp);
     mts_https_free(s->https);
     mts_conn_limit_free(s->smtp_limit);

@@ -3,6 +3,7 @@ list(APPEND MTS_SCANNER_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/pipeline.c
   ${CMAKE_CURRENT_SOURCE_DIR}/probe_stage.c
   ${CMAKE_CURRENT_SOURCE_DIR}/tlsrpt_rua.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/rua_tls.c
   ${CMAKE_CURRENT_SOURCE_DIR}/progress.c)
 
 function(mts_scanner_executables)

@@ -36,10 +36,28 @@ static bool take_name(const char *s, size_t n, char *out)
     return true;
 }
 
+/* The port of an https: URI, from what follows its host: ":PORT" before the path, or none
+   (0); false when the port is empty, not decimal or out of range. */
+static bool take_port(const char *s, size_t n, uint16_t *port)
+{
+    *port = 0;
+    if (n == 0 || s[0] != ':')
+        return true;
+    unsigned long v = 0;
+    size_t i = 1;
+    for (; i < n && s[i] >= '0' && s[i] <= '9' && v <= 65535; i++)
+        v = v * 10 + (unsigned long)(s[i] - '0');
+    if (i == 1 || v == 0 || v > 65535 || (i < n && s[i] != '/' && s[i] != '?'))
+        return false;
+    *port = (uint16_t)v;
+    return true;
+}
+
 /* One URI of the rua list (s[0..n), white space trimmed) into t; false if unusable. */
 static bool take_uri(const char *s, size_t n, struct mts_rua_target *t)
 {
     const char *bang = memchr(s, '!', n);
+    t->port = 0;
     if (bang)
         n = (size_t)(bang - s);
     if (n > 7 && strncasecmp(s, "mailto:", 7) == 0) {
@@ -55,7 +73,7 @@ static bool take_uri(const char *s, size_t n, struct mts_rua_target *t)
         while (end < n && s[end] != '/' && s[end] != ':' && s[end] != '?')
             end++;
         t->mailto = false;
-        return take_name(s + 8, end - 8, t->host);
+        return take_name(s + 8, end - 8, t->host) && take_port(s + end, n - end, &t->port);
     }
     return false;
 }
@@ -63,7 +81,8 @@ static bool take_uri(const char *s, size_t n, struct mts_rua_target *t)
 static bool seen(const struct mts_rua_target *out, size_t n, const struct mts_rua_target *t)
 {
     for (size_t i = 0; i < n; i++)
-        if (out[i].mailto == t->mailto && strcmp(out[i].host, t->host) == 0)
+        if (out[i].mailto == t->mailto && out[i].port == t->port &&
+            strcmp(out[i].host, t->host) == 0)
             return true;
     return false;
 }

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <ldns/ldns.h>
 
@@ -19,12 +20,14 @@
 struct mts_rua_target {
     bool mailto;                 /* mailto: (else https:) */
     char host[MTS_RUA_HOST_MAX]; /* lower case, no trailing dot */
+    uint16_t port;               /* https: the URI's port, or 0 when it names none */
 };
 
 /*
  * The destinations of the rua= field of record (len bytes), in order, duplicates
  * dropped, at most max: mailto:LOCAL@DOMAIN gives DOMAIN, https://HOST[:PORT][/...] gives
- * HOST; a "!size" suffix is ignored. Returns how many were written to out.
+ * HOST and PORT (an https: URI with a port that is not 1-65535 is left out); a "!size"
+ * suffix is ignored. Returns how many were written to out.
  */
 size_t mts_rua_parse(const char *record, size_t len, struct mts_rua_target *out, size_t max);
 

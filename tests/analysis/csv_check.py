@@ -13,7 +13,7 @@ import sys
 COLUMNS = ["domain", "scan", "verdict", "would_bounce", "txt_verdict", "txt_id",
            "fetch_result", "fetch_status", "media_type", "redirect", "cert_verdict",
            "policy_valid", "mode", "max_age", "mx_patterns", "mx_hosts", "mx_not_covered",
-           "mx_refused", "tlsrpt_verdict", "categories"]
+           "mx_refused", "tlsrpt_verdict", "categories", "rua_size_limit"]
 
 
 def joined(items, key=None, fkey=None, fval=None):
@@ -32,7 +32,12 @@ def expected_cells(rec):
             f.get("media_type"), f.get("redirect"), f.get("cert_verdict"), p.get("valid"),
             p.get("mode"), p.get("max_age"), joined(p.get("mx")), joined(mx, "host"),
             joined(mx, "host", "covered", "no"), joined(mx, "host", "status", "refused"),
-            rec.get("tlsrpt", {}).get("verdict"), joined(rec.get("categories"), "code")]
+            rec.get("tlsrpt", {}).get("verdict"), joined(rec.get("categories"), "code"),
+            size_limits(rec.get("tlsrpt", {}).get("rua_size_limit"))]
+
+
+def size_limits(limits):
+    return " ".join("none" if v is None else str(v) for v in limits or [])
 
 
 def as_csv(v):

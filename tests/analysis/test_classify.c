@@ -721,6 +721,7 @@ static void test_mx_outcomes(void)
                   0);
         CHECK_STR(cls.verdict, rows[i].alone);
         CHECK(rows[i].category ? has_cat(rows[i].category) : cls.n_categories == 0);
+        CHECK_INT(cls.n_categories, rows[i].category ? 1 : 0);
         bool refuses = strcmp(rows[i].alone, "misconfigured") == 0;
         CHECK(cls.would_bounce == refuses);
         CHECK_INT(run(GOOD_TXT, MXANS("mx1.example.net."),
@@ -828,6 +829,12 @@ static void test_ipv6_not_probed(void)
     CHECK_STR(cls.verdict, "no-mta-sts");
 }
 
+#define RUA_TLS_DEST(host, result)                                                                 \
+    "{\"scheme\":\"https\",\"host\":\"" host "\",\"a\":{\"result\":\"answer\",\"answer\":[{"       \
+    "\"type\":\"A\",\"addr\":\"192.0.2.9\"}]},\"aaaa\":" NODATA ",\"tls\":{\"why\":\"tlsrpt\","    \
+    "\"result\":\"" result "\"}}"
+#define RUA_TLS(result) "[" RUA_TLS_DEST("r.example", result) "]"
+
 /* TLS-RPT readiness: where reports would go, from the scan's lookups of each destination. */
 static void test_tlsrpt_rua(void)
 {
@@ -855,6 +862,24 @@ static void test_tlsrpt_rua(void)
          "tlsrpt/rua-unresolvable"},
         {"[{\"scheme\":\"https\",\"host\":\"r.example\",\"a\":" SERVFAIL ",\"aaaa\":" NODATA "}]",
          NULL},
+        /* The TLS check of an https: host (RUATLS): what the host did decides; what this
+           machine could not or would not check decides nothing. */
+        {RUA_TLS("ok"), NULL},
+        {RUA_TLS("cert-invalid"), "tlsrpt/rua-cert-invalid"},
+        {RUA_TLS("connect-refused"), "tlsrpt/rua-tls-failure"},
+        {RUA_TLS("connect-timeout"), "tlsrpt/rua-tls-failure"},
+        {RUA_TLS("tls-failure"), "tlsrpt/rua-tls-failure"},
+        {RUA_TLS("timeout"), "tlsrpt/rua-tls-failure"},
+        {RUA_TLS("reset"), "tlsrpt/rua-tls-failure"},
+        {RUA_TLS("local-error"), NULL},
+        {RUA_TLS("queue-timeout"), NULL},
+        {RUA_TLS("limit"), NULL},
+        {RUA_TLS("excluded"), NULL},
+        {RUA_TLS("special-address"), NULL},
+        {RUA_TLS("error"), NULL},
+        /* Two report hosts that fail: the category once. */
+        {"[" RUA_TLS_DEST("a.example", "reset") "," RUA_TLS_DEST("b.example", "tls-failure") "]",
+         "tlsrpt/rua-tls-failure"},
     };
     add_body("enforce", ENFORCE);
     add_probe("mx1.example.net 192.0.2.1", PROBE_OK);
@@ -865,9 +890,12 @@ static void test_tlsrpt_rua(void)
                       FETCH_OK("enforce", "text/plain"), GOOD_RPT),
                   0);
         CHECK(rows[i].category ? has_cat(rows[i].category) : cls.n_categories == 0);
+        CHECK_INT(cls.n_categories, rows[i].category ? 1 : 0);
         CHECK_STR(cls.verdict, "valid-enforce"); /* reports are not mail delivery */
         CHECK_INT(mts_category_effect("tlsrpt/rua-undeliverable"), MTS_EFFECT_INFO);
     }
+    CHECK_INT(mts_category_effect("tlsrpt/rua-tls-failure"), MTS_EFFECT_INFO);
+    CHECK_INT(mts_category_effect("tlsrpt/rua-cert-invalid"), MTS_EFFECT_INFO);
     /* Only a valid record's destinations are judged. */
     rua = rows[1].rua;
     CHECK_INT(run(GOOD_TXT, MXANS("mx1.example.net."), "[" HOST("mx1.example.net", "192.0.2.1") "]",

@@ -15,6 +15,36 @@ expect "scan equals the ground truth" /usr/bin/python3 "$MTS_SOURCE/tests/integr
 "$MTS_ANALYZE" export --format jsonl --db "$WORK/db" --scan-id taxonomy >"$WORK/verdicts.jsonl"
 expect "verdicts and categories equal the ground truth" /usr/bin/python3 \
     "$MTS_SOURCE/tests/integration/compare_verdicts.py" "$WORK/truth.jsonl" "$WORK/verdicts.jsonl"
+# TLS-RPT https: report hosts: each checked with one handshake in the whole scan (two
+# domains naming one host hold the very same observation, timings included), no request.
+expect "one TLS check per report host" /usr/bin/python3 - "$WORK/scan.jsonl" <<'PY'
+import json, sys
+tls = {}
+for line in open(sys.argv[1]):
+    rec = json.loads(line)
+    for d in rec.get("tlsrpt_rua", []):
+        if d["scheme"] == "https" and "tls" in d:
+            tls.setdefault(d["host"], []).append(d["tls"])
+want = {"tlsrpt.reports.test": "ok", "tlsrpt-expired.reports.test": "cert-invalid",
+        "tlsrpt-refused.reports.test": "connect-refused"}
+for host, result in want.items():
+    seen = tls.get(host, [])
+    assert seen and all(t == seen[0] for t in seen), (host, seen)
+    assert seen[0]["result"] == result and seen[0]["why"] == "tlsrpt", seen[0]
+    assert "chain" not in seen[0].get("tls", {}) and "http_status" not in seen[0], seen[0]
+assert len(tls["tlsrpt.reports.test"]) == 4, tls["tlsrpt.reports.test"]
+assert tls["tlsrpt-expired.reports.test"][0]["tls"]["verify"] == "expired"
+assert "nohost.reports.test" not in tls  # no address: nothing to check
+PY
+# The CSV export equals the JSON Lines export field by field; a rua size limit in both.
+"$MTS_ANALYZE" export --format csv --db "$WORK/db" --scan-id taxonomy >"$WORK/verdicts.csv"
+expect "CSV export equals the JSON Lines export" /usr/bin/python3 \
+    "$MTS_SOURCE/tests/analysis/csv_check.py" "$WORK/verdicts.csv" "$WORK/verdicts.jsonl"
+expect "rua size limit exported" test "$(jq -c 'select(.domain == "tlsrpt-size-suffix.example")
+    | .tlsrpt.rua_size_limit' "$WORK/verdicts.jsonl")" = "[10485760,null]"
+expect "rua size limit in the CSV" test "$(/usr/bin/python3 -c 'import csv, sys
+rows = {r[0]: r for r in csv.reader(open(sys.argv[1], newline=""))}
+print(rows["tlsrpt-size-suffix.example"][-1])' "$WORK/verdicts.csv")" = "10485760 none"
 # Text outputs over every hostile record of the world: exit 0, no raw control byte.
 to() { # FILE COMMAND...: run COMMAND with its output in FILE
     local out=$1

@@ -15,6 +15,8 @@
  *   coding       a body sent gzip- or deflate-coded (asked for or not) is decoded, its
  *                coding recorded; a decompression bomb stops at the bound as too-large;
  *                a broken or unknown coding is an error
+ *   handshake    a TLS-RPT report host's check: the handshake and certificate observed,
+ *                no request sent
  *   hostile      a CA file that does not exist; header bytes that are not UTF-8
  *   limits       no descriptor left: back off and fetch once they return, local-error when
  *                they never do; a tarpit holding the address's slot: queue-timeout, or the
@@ -671,6 +673,67 @@ static void group_coding(void)
 
 /* Hostile inputs: a CA file that does not exist (the fetcher refuses to start, reading
    nothing freed), header bytes that are not UTF-8 (kept as hex, TLS facts kept). */
+/* A TLS-RPT report host's check: the handshake and its certificate are observed, and not
+ * one byte of a request reaches the server, whatever the certificate and the options. */
+static void group_handshake(void)
+{
+    static const struct {
+        const char *host, *result, *verify;
+    } kinds[] = {
+        {"mta-sts.ok.test", "ok", "ok"},
+        {"mta-sts.expired.test", "cert-invalid", "expired"},
+        {"mta-sts.wrongname.test", "cert-invalid", "name-mismatch"},
+        {"mta-sts.untrusted.test", "cert-invalid", "untrusted"},
+    };
+    enum { N = sizeof(kinds) / sizeof(kinds[0]) };
+    const char *lo[] = {"127.0.0.1"};
+    struct result r[N];
+    char url[128];
+
+    for (int unauth = 0; unauth < 2; unauth++) {
+        json_decref(https_server_cmd(&srv, "reset"));
+        struct mts_https *h = new_fetcher(unauth, 10, NULL);
+        for (int i = 0; i < N; i++) {
+            memset(&r[i], 0, sizeof r[i]);
+            CHECK_INT(mts_https_handshake(h, kinds[i].host, 0, lo, 1, on_done, &r[i]), 0);
+            CHECK(!r[i].done);
+            pending++;
+        }
+        run();
+        for (int i = 0; i < N; i++) {
+            json_t *o = r[i].obs;
+            snprintf(url, sizeof url, "https://%s:%d/", kinds[i].host, srv.port);
+            CHECK_STR(keys(o), "addr,curl_code,curl_error,ms,port,result,tls,url,why");
+            CHECK_STR(str(o, "url"), url);
+            CHECK_STR(str(o, "why"), "tlsrpt");
+            CHECK_STR(str(o, "result"), kinds[i].result);
+            CHECK_INT(num(o, "port"), srv.port);
+            CHECK_INT(num(o, "curl_code"),
+                      strcmp(kinds[i].result, "ok") == 0 ? CURLE_OK : CURLE_ABORTED_BY_CALLBACK);
+            CHECK_STR(str(o, "tls.verify"), kinds[i].verify);
+            CHECK_STR(str(o, "tls.sni"), kinds[i].host);
+            CHECK(r[i].body == NULL);
+            CHECK_INT(server_count("conns", kinds[i].host), 1);
+            CHECK_INT(server_count("requests", kinds[i].host), 0);
+            result_free(&r[i]);
+        }
+        mts_https_free(h);
+    }
+
+    /* An explicit port is dialled; nothing listens there: refused. A bad name is refused. */
+    struct mts_https *h = new_fetcher(false, 10, NULL);
+    memset(&r[0], 0, sizeof r[0]);
+    CHECK_INT(mts_https_handshake(h, "mta-sts.ok.test", 1, lo, 1, on_done, &r[0]), 0);
+    pending++;
+    run();
+    CHECK_STR(str(r[0].obs, "result"), "connect-refused");
+    CHECK_INT(num(r[0].obs, "port"), 1);
+    CHECK_STR(str(r[0].obs, "url"), "https://mta-sts.ok.test:1/");
+    result_free(&r[0]);
+    CHECK_INT(mts_https_handshake(h, "bad host", 0, lo, 1, on_done, &r[0]), -EINVAL);
+    mts_https_free(h);
+}
+
 static void group_hostile(void)
 {
     struct mts_https *h = NULL;
@@ -776,6 +839,8 @@ int main(int argc, char **argv)
         group_cancel();
     } else if (strcmp(argv[3], "coding") == 0) {
         group_coding();
+    } else if (strcmp(argv[3], "handshake") == 0) {
+        group_handshake();
     } else if (strcmp(argv[3], "hostile") == 0) {
         group_hostile();
     } else if (strcmp(argv[3], "limits") == 0) {

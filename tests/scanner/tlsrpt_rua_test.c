@@ -29,9 +29,19 @@ static void test_destinations(void)
     CHECK_STR(t[0].host, "r.example");
     CHECK(!t[1].mailto);
     CHECK_STR(t[1].host, "reports.example"); /* the duplicate r.example was dropped */
+    CHECK_INT(t[1].port, 8443);
+    CHECK_INT(t[0].port, 0);
 
     CHECK_INT(parse("v=TLSRPTv1; RUA=https://x.example."), 1);
     CHECK_STR(t[0].host, "x.example");
+    CHECK_INT(t[0].port, 0);
+    /* The same host on two ports is two destinations (two TLS checks). */
+    CHECK_INT(parse("v=TLSRPTv1; rua=https://r.example/a,https://r.example:8443/b,"
+                    "https://r.example:443/c,https://r.example/d"),
+              3);
+    CHECK_INT(t[0].port, 0);
+    CHECK_INT(t[1].port, 8443);
+    CHECK_INT(t[2].port, 443);
     /* A local part with "@" in quotes: the domain is after the last "@". */
     CHECK_INT(parse("v=TLSRPTv1; rua=mailto:\"a@b\"@c.example"), 1);
     CHECK_STR(t[0].host, "c.example");
@@ -51,6 +61,10 @@ static void test_unusable(void)
     CHECK_INT(parse("v=TLSRPTv1; rua=mailto:a@.example"), 0);
     CHECK_INT(parse("v=TLSRPTv1; rua=mailto:a@\xc3\xa4.example"), 0);
     CHECK_INT(parse("v=TLSRPTv1; rua=https://a b.example/"), 0);
+    CHECK_INT(parse("v=TLSRPTv1; rua=https://a.example:0/"), 0);
+    CHECK_INT(parse("v=TLSRPTv1; rua=https://a.example:65536/"), 0);
+    CHECK_INT(parse("v=TLSRPTv1; rua=https://a.example:/"), 0);
+    CHECK_INT(parse("v=TLSRPTv1; rua=https://a.example:44x/"), 0);
     CHECK_INT(parse("v=TLSRPTv1; xrua=mailto:a@b.example"), 0);
     char rec[600] = "v=TLSRPTv1; rua=mailto:a@";
     memset(rec + strlen(rec), 'a', 64); /* a 64-octet label */

@@ -167,6 +167,16 @@ for d in domains:
             check_true(f"{w} quit answered 221", (pr.get("quit") or [""])[-1].startswith("221"),
                        pr.get("quit"))
 check("one shared probe record for both domains", 1, len(probes_seen))
+
+# beta's TLS reports go to nginx over HTTPS: a verified handshake and nothing more.
+rua = (recs.get("beta.realsrv.test") or {}).get("tlsrpt_rua") or [{}]
+t = rua[0].get("tls") or {}
+check("beta rua host", "mta-sts.beta.realsrv.test", rua[0].get("host"))
+check("beta rua tls.result", "ok", t.get("result"))
+check("beta rua tls.addr", nginx_addr, t.get("addr"))
+check("beta rua tls.port", int(nginx_port), t.get("port"))
+check("beta rua tls.tls.verify", "ok", (t.get("tls") or {}).get("verify"))
+check("beta rua tls.tls.sni", "mta-sts.beta.realsrv.test", (t.get("tls") or {}).get("sni"))
 for f in fails:
     print("  " + f)
 print(f"{len(domains)} real-server domains, {len(fails)} differences")
@@ -182,6 +192,8 @@ fi
 n_real=$(($(wc -w <<<"$REAL_DOMAINS") + 1)) # and gamma's
 expect "nginx served the policy once per domain ($n_real)" [ "$(grep -c \
     '"GET /.well-known/mta-sts.txt HTTP/1.1" 200 ' "$WORK/real/nginx/access.log")" -eq "$n_real" ]
+# ... and nothing else: beta's report host check wrote no request.
+expect "nginx saw no request but the policies" [ "$(wc -l <"$WORK/real/nginx/access.log")" -eq "$n_real" ]
 
 # What senders reach: the observations behind each verdict, as the real servers made them.
 if ! /usr/bin/python3 - "$WORK/gzip.jsonl" "$WORK/senders.jsonl" "$WORK/real" \

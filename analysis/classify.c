@@ -817,10 +817,11 @@ static void finish(struct cls *st)
             f->valid_policy == MTS_TRI_NO || f->has_mx == MTS_TRI_NO ? MTS_TRI_NO : MTS_TRI_UNKNOWN;
     else
         f->mx_covered = not_covered ? MTS_TRI_NO : o->n_mx ? MTS_TRI_YES : MTS_TRI_UNKNOWN;
+    /* The verdict's rule: one MX passes and every other is mail-less (senders move on). */
     if (f->has_mx == MTS_TRI_NO || tls_refused)
         f->mx_tls_valid = MTS_TRI_NO;
     else
-        f->mx_tls_valid = o->n_mx && pass == o->n_mx ? MTS_TRI_YES : MTS_TRI_UNKNOWN;
+        f->mx_tls_valid = pass && pass + mail_less == o->n_mx ? MTS_TRI_YES : MTS_TRI_UNKNOWN;
     if (o->strict.policy_used && o->strict.mode == MTS_MODE_ENFORCE &&
         f->mx_covered == MTS_TRI_YES && f->mx_tls_valid == MTS_TRI_YES)
         f->enforce_working = MTS_TRI_YES;

@@ -675,6 +675,15 @@ static void test_weak_mx_info_tlsrpt(void)
 
 /* Every MX outcome of an enforce domain, alone and beside a passing MX (docs/vocabulary.md):
    a mail-less MX (no session reached TLS) never makes "valid-enforce" on its own. */
+/* The funnel's last stages follow the verdict's MX rule (docs/vocabulary.md): working when
+   the verdict is valid-enforce, not when an MX is refused, open otherwise. */
+static enum mts_tri working_for(const char *verdict)
+{
+    return strcmp(verdict, "valid-enforce") == 0   ? MTS_TRI_YES
+           : strcmp(verdict, "misconfigured") == 0 ? MTS_TRI_NO
+                                                   : MTS_TRI_UNKNOWN;
+}
+
 static void test_mx_outcomes(void)
 {
     static const struct {
@@ -724,6 +733,8 @@ static void test_mx_outcomes(void)
         CHECK_INT(cls.n_categories, rows[i].category ? 1 : 0);
         bool refuses = strcmp(rows[i].alone, "misconfigured") == 0;
         CHECK(cls.would_bounce == refuses);
+        CHECK_INT(cls.funnel.mx_tls_valid, working_for(rows[i].alone));
+        CHECK_INT(cls.funnel.enforce_working, working_for(rows[i].alone));
         CHECK_INT(run(GOOD_TXT, MXANS("mx1.example.net."),
                       "[" HOST("mx1.example.net", "192.0.2.1") "," HOST("mx6.example.net",
                                                                         "192.0.2.6") "]",
@@ -731,6 +742,8 @@ static void test_mx_outcomes(void)
                   0);
         CHECK_STR(cls.verdict, rows[i].with_pass);
         CHECK(!cls.would_bounce);
+        CHECK_INT(cls.funnel.mx_tls_valid, working_for(rows[i].with_pass));
+        CHECK_INT(cls.funnel.enforce_working, working_for(rows[i].with_pass));
         if (strcmp(cls.verdict, rows[i].with_pass) != 0)
             fprintf(stderr, "  probe %s\n", rows[i].probe);
     }

@@ -12,7 +12,11 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <openssl/evp.h>
+
 #include "store_internal.h"
+
+#define DIGEST_PREFIX "sha256 " /* the host part of a probe key for a long name */
 
 #define FORMAT_KEY     "format"
 #define FORMAT_VERSION "1"
@@ -95,6 +99,24 @@ int mts_store__key(const struct mts_store *store, unsigned char *buf, size_t *le
     }
     *len = n;
     return 0;
+}
+
+int mts_store__mxprobe_key(const struct mts_store *store, unsigned char *buf, size_t *len,
+                           const char *scan, const char *host, const char *addr)
+{
+    int rc = mts_store__key(store, buf, len, scan, host, addr);
+    if (rc != -ENAMETOOLONG || !host)
+        return rc;
+    /* A space never stands in a presentation form (ldns writes it \032): this form cannot
+       be a name's. */
+    unsigned char md[32];
+    char name[sizeof DIGEST_PREFIX + 2 * sizeof md];
+    if (!EVP_Digest(host, strlen(host), md, NULL, EVP_sha256(), NULL))
+        return -ENOMEM;
+    memcpy(name, DIGEST_PREFIX, sizeof DIGEST_PREFIX - 1);
+    for (size_t i = 0; i < sizeof md; i++)
+        snprintf(name + sizeof DIGEST_PREFIX - 1 + 2 * i, 3, "%02x", md[i]);
+    return mts_store__key(store, buf, len, scan, name, addr);
 }
 
 int mts_store__adopt_mapsize(struct mts_store *store)
@@ -359,7 +381,7 @@ bool mts_store_mxprobe_key_fits(const struct mts_store *store, const char *scan,
 {
     unsigned char key[MTS_KEY_MAX];
     size_t klen;
-    return mts_store__key(store, key, &klen, scan, host, addr) == 0;
+    return mts_store__mxprobe_key(store, key, &klen, scan, host, addr) == 0;
 }
 
 int mts_store_mxprobe_get(struct mts_store *store, const char *scan, const char *host,
@@ -368,7 +390,7 @@ int mts_store_mxprobe_get(struct mts_store *store, const char *scan, const char 
     unsigned char key[MTS_KEY_MAX];
     size_t klen;
     *out = NULL;
-    int rc = mts_store__key(store, key, &klen, scan, host, addr);
+    int rc = mts_store__mxprobe_key(store, key, &klen, scan, host, addr);
     return rc ? rc : get_record(store, store->dbi_mxprobes, key, klen, out);
 }
 

@@ -62,6 +62,14 @@ int mts_store__key(const struct mts_store *store, unsigned char *buf, size_t *le
                    const char *b, const char *c);
 
 /*
+ * The key of the probe record of (host, addr) in scan: scan \0 host \0 addr, or, when the
+ * host's presentation form makes that too long (a name of escaped bytes can pass 1,000
+ * characters), scan \0 "sha256 " + the hex SHA-256 of host \0 addr. Same returns.
+ */
+int mts_store__mxprobe_key(const struct mts_store *store, unsigned char *buf, size_t *len,
+                           const char *scan, const char *host, const char *addr);
+
+/*
  * Record encoding (codec.c). encode: *val is a new malloc'd buffer of *len bytes, JSON or
  * tagged zlib; returns 0 or -ENOMEM. decode: the record in a stored value, a new reference
  * in *out; returns 0 or MTS_STORE_ECORRUPT.

@@ -316,7 +316,9 @@ static struct item *item_new(struct mts_writer *w, enum item_kind kind, const ch
 {
     unsigned char key[MTS_KEY_MAX];
     size_t klen;
-    if ((*rc = mts_store__key(w->store, key, &klen, a, b, c)) != 0)
+    *rc = kind == ITEM_MXPROBE ? mts_store__mxprobe_key(w->store, key, &klen, a, b, c)
+                               : mts_store__key(w->store, key, &klen, a, b, c);
+    if (*rc != 0)
         return NULL;
     struct item *it = malloc(sizeof *it + klen);
     if (!it) {

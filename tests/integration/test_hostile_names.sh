@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Hostile and overlong names never end a scan: a list that mixes normal domains, a domain
 # whose MX target has labels of control bytes (three labels of 60 x 0x01, over 700
-# characters in presentation form), input names of 243 to 253 characters (whose _mta-sts /
+# characters in presentation form, probed like any MX), input names of 243 to 253 characters (whose _mta-sts /
 # _smtp._tls names pass 255 octets) and, with --dane, an MX host of 245 characters (whose
 # _25._tcp name does) finishes with exit 0 and exactly one record per distinct input name,
 # each failure recorded in its own domain's record. A scan killed with SIGKILL and resumed
@@ -103,16 +103,18 @@ for d in long_ones:
 ctrl = recs["ctrl-mx.example"]["mx"][0]
 if not ctrl["host"].startswith("\\001\\001") or len(ctrl["host"]) < 700:
     sys.exit("ctrl-mx host: " + ctrl["host"][:40])
-if ctrl["a"]["result"] != "answer" or ctrl["probes"] != [
-        {"addr": "127.1.9.1", "skip": "name-too-long"}]:
-    sys.exit("ctrl-mx: " + json.dumps(ctrl)[:400])
-
-# Probed with the name in wire form: no SNI, no name check, the record says so.
-short = recs["ctrl-short.example"]["mx"][0]
-probe = short["probes"][0].get("probe", {}) if len(short["probes"]) == 1 else {}
-if short["host"] != "\\001" * 10 + ".evil.test" or probe.get("host") != short["host"] or \
-        probe.get("hostname") is not False or "sni" in probe.get("tls", {}):
-    sys.exit("ctrl-short: " + json.dumps(short)[:600])
+# Probed with the name in wire form (its 183 octets are a valid name, however long its
+# escaped form): no SNI, no name check, the record says so; stored and found again under
+# the escaped name although it is too long for a store key as it stands.
+for d in ("ctrl-mx.example", "ctrl-short.example"):
+    m = recs[d]["mx"][0]
+    probe = m["probes"][0].get("probe", {}) if len(m["probes"]) == 1 else {}
+    if m["a"]["result"] != "answer" or probe.get("host") != m["host"] or \
+            probe.get("hostname") is not False or "sni" in probe.get("tls", {}) or \
+            "result" not in probe:
+        sys.exit(d + ": " + json.dumps(m)[:600])
+if recs["ctrl-short.example"]["mx"][0]["host"] != "\\001" * 10 + ".evil.test":
+    sys.exit("ctrl-short host")
 
 lmx = recs["long-mx.example"]["mx"][0]
 if len(lmx["host"]) != 245 or not skipped(lmx["tlsa"], "_25._tcp." + lmx["host"]):

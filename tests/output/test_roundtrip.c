@@ -136,6 +136,50 @@ static void check_scan(struct mts_store *s, const char *scan, int ndomains)
               MTS_STORE_NOTFOUND);
 }
 
+static int long_probe_key(void *arg, const char *host, const char *addr, json_t *rec)
+{
+    int *n = arg;
+    /* The key holds the name's digest; the record holds the name. */
+    CHECK(strncmp(host, "sha256 ", 7) == 0 && strlen(host) == 7 + 64);
+    CHECK_STR(addr, "192.0.2.1");
+    CHECK_INT(strlen(json_string_value(json_object_get(rec, "host"))), 4 * 180 + 12);
+    (*n)++;
+    json_decref(rec);
+    return 0;
+}
+
+/* An MX name of escaped bytes whose presentation form passes the key bound (180 octets of
+   0x01 and ".evil.test": 730 characters) is stored and found again by that form. */
+static void test_long_probe_key(const char *dir)
+{
+    struct mts_store *s;
+    struct mts_writer *w;
+    char host[4 * 180 + 13] = "", other[sizeof host];
+    json_t *rec = NULL;
+    for (int i = 0; i < 180; i++)
+        strcat(host, i && i % 60 == 0 ? ".\\001" : "\\001");
+    strcat(host, ".evil.test");
+    CHECK_INT(strlen(host), 4 * 180 + 2 + 10);
+    memcpy(other, host, sizeof host);
+    other[3] = '2'; /* \\002...: another name */
+    CHECK_INT(mts_store_open(&s, dir, MTS_STORE_CREATE, 0), 0);
+    CHECK(mts_store_mxprobe_key_fits(s, "scan", host, "192.0.2.1"));
+    CHECK_INT(mts_writer_start(&w, s, NULL), 0);
+    CHECK_INT(mts_writer_put_mxprobe(w, "scan", host, "192.0.2.1",
+                                     json_pack("{s:i,s:s,s:s,s:s}", "v", 1, "host", host, "addr",
+                                               "192.0.2.1", "scan", "scan")),
+              0);
+    CHECK_INT(mts_writer_stop(w), 0);
+    CHECK_INT(mts_store_mxprobe_get(s, "scan", host, "192.0.2.1", &rec), 0);
+    CHECK_STR(json_string_value(json_object_get(rec, "host")), host);
+    json_decref(rec);
+    CHECK_INT(mts_store_mxprobe_get(s, "scan", other, "192.0.2.1", &rec), MTS_STORE_NOTFOUND);
+    int n = 0;
+    CHECK_INT(mts_store_foreach_mxprobe(s, "scan", long_probe_key, &n), 0);
+    CHECK_INT(n, 1);
+    mts_store_close(s);
+}
+
 int main(void)
 {
     char dir[256], dir2[256], path[512];
@@ -288,6 +332,7 @@ int main(void)
     CHECK_STR(mts_store_strerror(-ENOSPC), strerror(ENOSPC));
     CHECK(strstr(mts_store_strerror(-30792), "MDB_MAP_FULL") != NULL);
 
+    test_long_probe_key(util_path(path, sizeof path, dir2, "long"));
     util_rmtree(dir);
     util_rmtree(dir2);
     return check_exit();

@@ -333,11 +333,6 @@ static json_t *probes_json(const struct world *w, const char *mx_name,
     json_t *arr = json_array();
     if (r->result != WORLD_DNS_ANSWER)
         return arr;
-    /* The scanner keys a probe by the MX name's presentation form: one over 253 characters
-       (control bytes written as \DDD) is not probed (docs/smtp-probe.md). */
-    char shown[PRESENT_MAX];
-    present(mx_name, shown);
-    bool name_fits = strlen(shown) <= 253;
     const struct world_node *n = &r->node[r->nnodes - 1];
     for (unsigned k = 0; k < n->nrr; k++) {
         if (n->rr[k].type != TYPE_A)
@@ -349,11 +344,6 @@ static json_t *probes_json(const struct world *w, const char *mx_name,
         if (special_addr(a)) {
             json_array_append_new(arr,
                                   json_pack("{s:s, s:s}", "addr", as, "skip", "special-address"));
-            continue;
-        }
-        if (!name_fits) {
-            json_array_append_new(arr,
-                                  json_pack("{s:s, s:s}", "addr", as, "skip", "name-too-long"));
             continue;
         }
         struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr = a};

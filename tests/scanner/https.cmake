@@ -10,7 +10,7 @@ set_tests_properties(scanner_https_make_certs PROPERTIES FIXTURES_SETUP mts_http
 
 add_executable(https_fetch_test ${CMAKE_CURRENT_SOURCE_DIR}/https_fetch_test.c)
 target_link_libraries(https_fetch_test PRIVATE mts_scanner mts_check)
-foreach(group basic certs concurrency nodns cancel coding handshake hostile limits)
+foreach(group basic certs concurrency nodns cancel coding handshake ruatls hostile limits)
   add_test(NAME scanner_https_${group}
     COMMAND https_fetch_test ${MTS_HTTPS_TEST_CERTS}
       ${CMAKE_CURRENT_SOURCE_DIR}/https_server.py ${group})

@@ -17,6 +17,8 @@
  *                a broken or unknown coding is an error
  *   handshake    a TLS-RPT report host's check: the handshake and certificate observed,
  *                no request sent
+ *   ruatls       the scan-wide table of report host checks: one handshake per host, the
+ *                byte bound, a local error not kept
  *   hostile      a CA file that does not exist; header bytes that are not UTF-8
  *   limits       no descriptor left: back off and fetch once they return, local-error when
  *                they never do; a tarpit holding the address's slot: queue-timeout, or the
@@ -43,6 +45,7 @@
 #include "conn_limit.h"
 #include "https_fetch.h"
 #include "https_server_proc.h"
+#include "rua_tls.h"
 
 #define POLICY "version: STSv1\r\nmode: enforce\r\nmx: mx1.ok.test\r\nmax_age: 86400\r\n"
 #define UA     "mtasts-scan-test/1 (+research scanner)"
@@ -734,6 +737,92 @@ static void group_handshake(void)
     mts_https_free(h);
 }
 
+struct rua_answer {
+    bool done;
+    char *text;
+};
+
+static void on_rua(void *arg, const char *text)
+{
+    struct rua_answer *a = arg;
+    CHECK(!a->done);
+    a->done = true;
+    a->text = text ? strdup(text) : NULL;
+    pending--;
+}
+
+static void rua_ask(struct mts_rua_tls *t, struct rua_answer *a, const char *host)
+{
+    const char *lo[] = {"127.0.0.1"};
+    memset(a, 0, sizeof *a);
+    CHECK_INT(mts_rua_tls_request(t, host, 0, lo, 1, on_rua, a), 0);
+    CHECK(!a->done); /* never answered from inside the request */
+    pending++;
+}
+
+/* The scan-wide table of report host checks: one handshake per host however many domains
+ * ask, before and after it ends; past the byte bound a new host is not checked; a check
+ * this machine could not make (no descriptor) is answered but not kept. */
+static void group_ruatls(void)
+{
+    enum { ASK = 5 };
+    struct rua_answer a[ASK + 2];
+    struct mts_https *h = new_fetcher(false, 10, NULL);
+    struct mts_rua_tls *t = NULL;
+    struct mts_rua_tls_stats st;
+
+    /* Room for one checked host (its key and observation, about 1 KiB), not two. */
+    CHECK_INT(mts_rua_tls_new(&t, base, h, 1400), 0);
+    for (int i = 0; i < ASK; i++)
+        rua_ask(t, &a[i], "mta-sts.ok.test");
+    run();
+    rua_ask(t, &a[ASK], "mta-sts.ok.test"); /* after the check ended */
+    rua_ask(t, &a[ASK + 1], "mta-sts.expired.test");
+    run();
+    json_t *o = json_loads(a[0].text ? a[0].text : "", 0, NULL);
+    CHECK_STR(str(o, "result"), "ok");
+    CHECK_STR(str(o, "tls.verify"), "ok");
+    CHECK(json_object_get(json_object_get(o, "tls"), "chain") == NULL); /* not kept */
+    json_decref(o);
+    for (int i = 1; i <= ASK; i++)
+        CHECK_STR(a[i].text, a[0].text); /* the very same observation */
+    CHECK_STR(a[ASK + 1].text, "{\"result\":\"limit\"}");
+    CHECK_INT(server_count("conns", "mta-sts.ok.test"), 1);
+    CHECK_INT(server_count("requests", "mta-sts.ok.test"), 0);
+    CHECK_INT(server_count("conns", "mta-sts.expired.test"), 0);
+    mts_rua_tls_stats(t, &st);
+    CHECK_INT(st.checks, 1);
+    CHECK_INT(st.requests, ASK + 2);
+    CHECK_INT(st.limited, 1);
+    CHECK(st.bytes > 0 && st.bytes <= 1400);
+    for (int i = 0; i < ASK + 2; i++)
+        free(a[i].text);
+    mts_rua_tls_free(t);
+
+    /* No descriptor: local-error, not kept; asked again with descriptors, checked. */
+    CHECK_INT(mts_rua_tls_new(&t, base, h, MTS_RUA_TLS_MAX_BYTES), 0);
+    json_decref(https_server_cmd(&srv, "reset"));
+    starve_descriptors(base);
+    rua_ask(t, &a[0], "mta-sts.ok.test");
+    run();
+    restore_descriptors(-1, 0, NULL);
+    rua_ask(t, &a[1], "mta-sts.ok.test");
+    run();
+    o = json_loads(a[0].text ? a[0].text : "", 0, NULL);
+    CHECK_STR(str(o, "result"), "local-error");
+    json_decref(o);
+    o = json_loads(a[1].text ? a[1].text : "", 0, NULL);
+    CHECK_STR(str(o, "result"), "ok");
+    json_decref(o);
+    CHECK_INT(server_count("conns", "mta-sts.ok.test"), 1);
+    mts_rua_tls_stats(t, &st);
+    CHECK_INT(st.checks, 2);
+    free(a[0].text);
+    free(a[1].text);
+    mts_rua_tls_free(t);
+    mts_https_free(h);
+}
+
 static void group_hostile(void)
 {
     struct mts_https *h = NULL;
@@ -841,6 +930,8 @@ int main(int argc, char **argv)
         group_coding();
     } else if (strcmp(argv[3], "handshake") == 0) {
         group_handshake();
+    } else if (strcmp(argv[3], "ruatls") == 0) {
+        group_ruatls();
     } else if (strcmp(argv[3], "hostile") == 0) {
         group_hostile();
     } else if (strcmp(argv[3], "limits") == 0) {

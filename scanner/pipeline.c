@@ -780,9 +780,9 @@ static void on_rua_tls(void *arg, const char *text)
         job_step(job);
 }
 
-/* Why an https: report host is not checked from this scan, or NULL when it may be: the
-   opt-out list, or addresses none of which may be contacted (the first reason found, an
-   IPv6 address left only as the last one). */
+/* Why an https: report host is not checked from this scan, or NULL when it may be (then
+   usable holds the addresses to try): the opt-out list, or addresses none of which may be
+   contacted (the first reason found; ipv6-disabled only when it is the only one). */
 static const char *rua_skip_reason(const struct scan *s, const struct rua_dest *d,
                                    const char **usable, size_t *nusable, size_t cap)
 {

@@ -11,6 +11,7 @@
 #include "fd_starve.h"
 #include "conn_limit.h"
 #include "mxprobe_cache.h"
+#include "mts_util.h"
 #include "smtp_probe.h"
 
 #include <arpa/inet.h>
@@ -21,7 +22,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -110,13 +110,6 @@ static long server_count(json_t *stats, int n, const char *what)
 
 /* --- running probes ----------------------------------------------------------------- */
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 struct probe {
     int n; /* address 127.83.0.n */
     json_t *rec;
@@ -130,7 +123,7 @@ static void probe_done(void *arg, json_t *rec)
 {
     struct probe *p = arg;
     p->calls++;
-    p->elapsed = now_ms() - p->t0;
+    p->elapsed = mts_now_ms() - p->t0;
     json_decref(p->rec);
     p->rec = rec;
     if (--pending == 0)
@@ -142,7 +135,7 @@ static void start(struct mts_smtp *smtp, struct probe *p, int n)
     char addr[32];
     snprintf(addr, sizeof(addr), "127.83.0.%d", n);
     p->n = n;
-    p->t0 = now_ms();
+    p->t0 = mts_now_ms();
     CHECK_INT(mts_smtp_probe(smtp, (const unsigned char *)MXW, sizeof MXW, addr, probe_done, p), 0);
     pending++;
 }

@@ -3,9 +3,9 @@
  * would open the same SMTP session thousands of times, which is impolite and slow, and
  * would store thousands of copies of one observation. Keys live as long as the byte bound
  * allows (in a scan of ordinary size, the whole scan), and an entry shrinks to its key
- * once its record has been handed to the store and to the requests that waited for it. Past the
- * bound the oldest finished keys go first; a key with answers still queued stays until they are
- * delivered.
+ * once its record has been handed to the store and to the requests that waited for it.
+ * Past the bound the oldest finished keys go first; a key with answers still queued stays
+ * until they are delivered.
  */
 #include "mxprobe_cache.h"
 #include "mts_htab.h"

@@ -7,8 +7,8 @@
  * probe record that is not yet stored.
  *
  * Memory: one entry per distinct key, holding the key (about 100 bytes with allocator
- * overhead: ~10 MB for 100,000 MX addresses); the record itself is
- * released as soon as the waiting requests have seen it. The entries are bounded in bytes
+ * overhead: ~10 MB for 100,000 MX addresses); the record itself is released as soon as
+ * the waiting requests have seen it. The entries are bounded in bytes
  * (mts_mxprobe_cache_set_max_bytes): past the bound the oldest finished keys are forgotten,
  * and a forgotten key asked again is probed again (its store record is replaced). A probe
  * that ended in local-error (this machine's fault) is forgotten at once in the same way.

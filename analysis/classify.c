@@ -7,6 +7,7 @@
  */
 #include "mts_classify.h"
 #include "mts_mx_match.h"
+#include "mts_util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -133,17 +134,6 @@ static bool dns_name_too_long(const json_t *obs)
     return res && why && strcmp(res, "skipped") == 0 && strcmp(why, "name-too-long") == 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* TXT records of a DNS observation, with the bytes they own. */
 struct txtset {
     struct mts_txt_record *recs;
@@ -177,7 +167,7 @@ static int txt_string(struct txtset *t, const json_t *v, struct mts_txt_string *
         return -ENOMEM;
     t->owned[t->n_owned++] = b;
     for (size_t i = 0; i < n; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        int hi = mts_hex_value(hex[2 * i]), lo = mts_hex_value(hex[2 * i + 1]);
         b[i] = (unsigned char)(hi < 0 || lo < 0 ? '?' : hi * 16 + lo);
     }
     s->data = b;
@@ -369,7 +359,7 @@ static char *header_bytes(const json_t *v)
     size_t n = strlen(hex) / 2;
     char *b = malloc(n + 1);
     for (size_t i = 0; b && i < n; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        int hi = mts_hex_value(hex[2 * i]), lo = mts_hex_value(hex[2 * i + 1]);
         b[i] = (char)(hi < 0 || lo < 0 || (hi == 0 && lo == 0) ? '?' : hi * 16 + lo);
     }
     if (b)
@@ -851,7 +841,7 @@ static void unread(struct cls *st, const char *category, const char *why)
 static bool is_hex(const char *s)
 {
     size_t n = 0;
-    while (s[n] && hexval(s[n]) >= 0)
+    while (s[n] && mts_hex_value(s[n]) >= 0)
         n++;
     return s[n] == '\0' && n % 2 == 0;
 }

@@ -10,6 +10,7 @@
 #include "dns_engine.h"
 #include "dns_internal.h"
 #include "local_error.h"
+#include "mts_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +20,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define QUERY_WIRE_MAX    512 /* a query: 12 + 255 + 4 + 11 (OPT) bytes at most */
@@ -140,13 +140,6 @@ struct mts_dns {
 static void pump(struct mts_dns *d);
 static void finish(struct mts_dns *d, struct dns_slot *s, ldns_pkt *reply, const uint8_t *wire,
                    size_t len, const char *noreply);
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 /* xoshiro256**: IDs must be unpredictable to an off-path spoofer; seeded from getrandom. */
 static uint64_t rotl(uint64_t x, int k)
@@ -398,7 +391,7 @@ static void send_try(struct mts_dns *d, struct dns_slot *s)
     s->wire[0] = (uint8_t)(id >> 8);
     s->wire[1] = (uint8_t)id;
     if (s->tries++ == 0)
-        s->t_first = now_ms();
+        s->t_first = mts_now_ms();
     else
         d->st.retries++;
     s->unsent = false;
@@ -428,7 +421,7 @@ static void on_rate(evutil_socket_t fd, short what, void *arg)
 
 static void refill(struct mts_dns *d)
 {
-    double now = now_ms();
+    double now = mts_now_ms();
     d->tokens += (now - d->t_refill) * d->o.rate_qps / 1e3;
     if (d->tokens > d->burst)
         d->tokens = d->burst;
@@ -544,7 +537,7 @@ static void finish(struct mts_dns *d, struct dns_slot *s, ldns_pkt *reply, const
     struct mts_dns_obs_meta meta = {
         .resolver = d->res[s->resolver].name,
         .tries = s->tries,
-        .ms = s->tries ? now_ms() - s->t_first : 0.0,
+        .ms = s->tries ? mts_now_ms() - s->t_first : 0.0,
         .tcp = s->tcp,
         .cached = false,
     };
@@ -564,7 +557,7 @@ static void finish(struct mts_dns *d, struct dns_slot *s, ldns_pkt *reply, const
             if (ttl > d->o.cache_max_ttl_s)
                 ttl = d->o.cache_max_ttl_s;
             if (ttl)
-                mts_dns_cache_put(d->cache, &j->key, now_ms() / 1e3, ttl, wire, len, &cm);
+                mts_dns_cache_put(d->cache, &j->key, mts_now_ms() / 1e3, ttl, wire, len, &cm);
         }
     }
     slot_release(d, s);
@@ -994,7 +987,7 @@ static int setup(struct mts_dns *d, const struct mts_dns_opts *opts)
     d->burst = d->o.rate_qps * RATE_BURST_PERIOD;
     d->burst = d->burst < 1.0 ? 1.0 : d->burst;
     d->tokens = d->burst;
-    d->t_refill = now_ms();
+    d->t_refill = mts_now_ms();
     if (getrandom(d->rng, sizeof(d->rng), 0) != (ssize_t)sizeof(d->rng))
         return MTS_DNS_ENOMEM;
     return 0;
@@ -1118,7 +1111,7 @@ static bool answer_from_cache(struct mts_dns *d, struct dns_job *j)
     size_t len;
     struct mts_dns_obs_meta meta = {.cached = true};
 
-    if (!d->cache || !mts_dns_cache_get(d->cache, &j->key, now_ms() / 1e3, &wire, &len, &cm) ||
+    if (!d->cache || !mts_dns_cache_get(d->cache, &j->key, mts_now_ms() / 1e3, &wire, &len, &cm) ||
         ldns_wire2pkt(&j->pkt, wire, len) != LDNS_STATUS_OK)
         return false;
     meta.resolver = d->res[cm.resolver].name;

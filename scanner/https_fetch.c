@@ -34,6 +34,7 @@
 
 #include "conn_limit.h"
 #include "local_error.h"
+#include "mts_util.h"
 #include "curl_loop.h"
 #include "tls_observe.h"
 
@@ -222,12 +223,7 @@ static json_t *body_obs(const struct fetch *f)
                     EVP_sha256(), NULL)) {
         return NULL;
     }
-    for (unsigned int i = 0; i < mdlen; i++) {
-        static const char digits[] = "0123456789abcdef";
-        hex[2 * i] = digits[md[i] >> 4];
-        hex[2 * i + 1] = digits[md[i] & 15];
-    }
-    hex[2 * mdlen] = '\0';
+    *mts_hex_encode(hex, md, mdlen) = '\0';
     return json_pack("{s:s, s:I, s:b}", "sha256", hex, "len", (json_int_t)f->body_len, "truncated",
                      f->truncated);
 }

@@ -1,4 +1,5 @@
 #include "json_text.h"
+#include "mts_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +75,6 @@ void mts_jt_key(struct mts_jt *t, const char *key)
 
 void mts_jt_str(struct mts_jt *t, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     sep(t);
     /* Worst case: every byte a six-byte \u escape, and the quotes. */
     if (!reserve(t, 6 * n + 2))
@@ -106,9 +106,7 @@ void mts_jt_str(struct mts_jt *t, const char *s, size_t n)
                 break;
             default:
                 memcpy(o, "u00", 3);
-                o[3] = hex[c >> 4];
-                o[4] = hex[c & 0xf];
-                o += 5;
+                o = mts_hex_encode(o + 3, &c, 1);
             }
         } else {
             *o++ = (char)c;

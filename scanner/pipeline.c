@@ -739,10 +739,9 @@ static void job_start_mxaddr(struct job *job)
         job_step(job);
 }
 
-static void on_probe(void *arg, const struct mts_mxprobe_summary *summary, const json_t *probe)
+static void on_probe(void *arg, const json_t *probe)
 {
     /* Stored once by the cache's on_finished hook; the domain record refers to it. */
-    (void)summary;
     (void)probe;
     struct job_ref *ref = arg;
     struct job *job = ref->job;

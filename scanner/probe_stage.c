@@ -237,11 +237,9 @@ static int collect_store(struct stage *s, const char *dir, char *err, size_t err
 
 static void stage_fill(struct stage *s);
 
-static void on_probe_done(void *arg, const struct mts_mxprobe_summary *summary,
-                          const json_t *record)
+static void on_probe_done(void *arg, const json_t *record)
 {
     struct stage *s = arg;
-    (void)summary;
     (void)record;
     s->inflight--;
     /* Not from inside the prober's callback: the next probes start on the next loop turn. */

@@ -32,6 +32,7 @@
 
 #include "conn_limit.h"
 #include "local_error.h"
+#include "mts_util.h"
 #include "tls_observe.h"
 
 /* Most bytes counted (and discarded) as STARTTLS injection straight from the socket. */
@@ -163,13 +164,6 @@ struct session {
 static void enter_state(struct session *s, enum smtp_state next);
 static void finish(struct session *s);
 static void local_failure(struct session *s, int err);
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 __attribute__((format(printf, 2, 3))) static void trace(struct session *s, const char *fmt, ...)
 {
@@ -606,7 +600,7 @@ static void arm_timer(struct session *s, unsigned ms)
 static void enter_state(struct session *s, enum smtp_state next)
 {
     struct mts_smtp *smtp = s->smtp;
-    double t = now_ms();
+    double t = mts_now_ms();
     if (s->state != SMTP_WAIT_SLOT && s->state != SMTP_BACKOFF)
         s->ms[s->state] += t - s->t_state;
     trace(s, "-> %s", smtp_state_name(next));
@@ -706,7 +700,7 @@ static void finish(struct session *s)
         if (s->visited[st])
             json_object_set_new(ms, state_names[st], json_real(round_ms(s->ms[st])));
     json_object_set_new(ms, "total",
-                        json_real(s->t_connect ? round_ms(now_ms() - s->t_connect) : 0));
+                        json_real(s->t_connect ? round_ms(mts_now_ms() - s->t_connect) : 0));
     json_object_set_new(s->rec, "ms", ms);
 
     smtp->stats.sessions--;

@@ -17,7 +17,7 @@ target_link_libraries(connlimit_test PRIVATE mts_scanner mts_check)
 add_test(NAME scanner_connlimit COMMAND connlimit_test)
 
 add_executable(smtp_probe_test ${CMAKE_CURRENT_SOURCE_DIR}/smtp_probe_test.c)
-target_link_libraries(smtp_probe_test PRIVATE mts_scanner mts_check)
+target_link_libraries(smtp_probe_test PRIVATE mts_scanner mts_util mts_check)
 add_test(NAME scanner_smtp_probe
   COMMAND smtp_probe_test ${CMAKE_CURRENT_SOURCE_DIR}/smtp_fake_server.py ${MTS_SMTP_TEST_CERTS})
 set_tests_properties(scanner_smtp_probe PROPERTIES FIXTURES_REQUIRED mts_smtp_certs TIMEOUT 120)

@@ -441,12 +441,24 @@ static int count_mx_faults(struct mts_agg *a, struct fault_keys *seen,
     return 0;
 }
 
+/* Whether one of cls's categories is of the record or the policy ("sts-..."). */
+static bool has_sts_category(const struct mts_classification *cls)
+{
+    for (size_t i = 0; i < cls->n_categories; i++)
+        if (strncmp(cls->categories[i], "sts-", 4) == 0)
+            return true;
+    return false;
+}
+
 /* Policy-side faults by the policy host's CNAME target, TXT faults by the _mta-sts CNAME
    target (a domain serving its own has no provider to tell), and WebPKI faults of the
-   policy host also by its certificate's issuer. */
+   policy host also by its certificate's issuer. The providers are looked up in the PSL
+   only for a domain with such a fault. */
 static int count_policy_faults(struct mts_agg *a, struct fault_keys *seen, const json_t *raw,
                                const struct mts_classification *cls)
 {
+    if (!has_sts_category(cls))
+        return 0;
     const json_t *dns = json_object_get(raw, "dns");
     char pbuf[256], tbuf[256];
     const char *policy_host =
@@ -559,9 +571,10 @@ static int count_categories(struct mts_agg *a, const struct mts_classification *
 static int count_deployed(struct mts_agg *a, const char *domain, const json_t *raw,
                           const struct mts_classification *cls, bool misconf, bool bounce)
 {
-    struct fault_keys *seen = calloc(1, sizeof *seen);
+    struct fault_keys *seen = malloc(sizeof *seen); /* 16 KiB: only the first n are read */
     if (!seen)
         return -ENOMEM;
+    seen->n = 0;
     int err = count_mx_faults(a, seen, cls);
     if (!err)
         err = count_policy_faults(a, seen, raw, cls);

@@ -1,7 +1,7 @@
 # mtasts-analyze: commands, aggregation, reports, diff, exports (docs/analyze.md).
 # mts_analyze_view: reading a scan's stores and showing one domain (export object, explain
 # view), shared with mtasts-check (check/).
-add_library(mts_analyze_view STATIC scanset.c export.c explain.c text_safe.c)
+add_library(mts_analyze_view STATIC scanset.c workpool.c export.c explain.c text_safe.c)
 target_include_directories(mts_analyze_view PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_link_libraries(mts_analyze_view PUBLIC mts_analysis mts_output Threads::Threads)
 

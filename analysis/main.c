@@ -17,6 +17,7 @@
 #include "disclose.h"
 #include "explain.h"
 #include "mts_profiles.h"
+#include "mts_view.h"
 #include "export.h"
 #include "report.h"
 #include "mts_name.h"
@@ -290,9 +291,9 @@ static int fail(const char *what, int rc)
     return 1;
 }
 
-static int agg_cb(void *arg, const char *domain, json_t *raw, json_t *cls)
+static int agg_cb(void *arg, const struct mts_scanned *d)
 {
-    return mts_agg_add(arg, domain, raw, cls);
+    return mts_agg_add(arg, d->domain, d->raw, &d->cls);
 }
 
 static int cmd_report(const char *cmd, struct opts *o)
@@ -321,7 +322,7 @@ static int cmd_report(const char *cmd, struct opts *o)
                         "mtasts-analyze: no public suffix list (libpsl has none built in and "
                         "found none on this system)\n");
         ex = 1;
-    } else if (rc || (rc = mts_scanset_foreach(&set, scan, agg_cb, agg)) != 0) {
+    } else if (rc || (rc = mts_scanset_foreach(&set, scan, 0, agg_cb, agg)) != 0) {
         ex = fail(scan, rc);
     } else {
         json_t *report = mts_agg_report(agg, scan, set.n);
@@ -340,28 +341,38 @@ static int cmd_report(const char *cmd, struct opts *o)
     return ex;
 }
 
-static int domains_cb(void *arg, const char *domain, json_t *raw, json_t *cls)
+/* Whether one of c's categories is selected by selector (mts_category_selects). */
+static bool selects_a_category(const struct mts_classification *c, const char *selector)
 {
-    (void)raw;
+    for (size_t i = 0; i < c->n_categories; i++)
+        if (mts_category_selects(selector, c->categories[i]))
+            return true;
+    return false;
+}
+
+/* Whether the sender profile named name (known to exist) would bounce c's mail. */
+static bool profile_would_bounce(const struct mts_classification *c, const char *name)
+{
+    for (size_t i = 0; i < MTS_N_PROFILES; i++)
+        if (strcmp(mts_sender_profiles[i].name, name) == 0)
+            return c->profiles[i].would_bounce;
+    return false;
+}
+
+static int domains_cb(void *arg, const struct mts_scanned *d)
+{
     const struct opts *o = arg;
-    bool hit = false;
+    const struct mts_classification *c = &d->cls;
+    bool hit;
     if (o->would_bounce && o->profile)
-        hit = json_is_true(json_object_get(
-            json_object_get(json_object_get(cls, "profiles"), o->profile), "would_bounce"));
+        hit = profile_would_bounce(c, o->profile);
     else if (o->would_bounce)
-        hit = json_is_true(json_object_get(cls, "would_bounce"));
+        hit = c->would_bounce;
     else if (o->verdict)
-        hit = strcmp(json_string_value(json_object_get(cls, "verdict")), o->verdict) == 0;
-    else {
-        size_t i;
-        json_t *c;
-        json_array_foreach(json_object_get(cls, "categories"), i, c)
-        {
-            hit = hit ||
-                  mts_category_selects(o->category, json_string_value(json_object_get(c, "code")));
-        }
-    }
-    if (hit && mts_text_printf(stdout, "%s\n", domain) != 0)
+        hit = strcmp(c->verdict, o->verdict) == 0;
+    else
+        hit = selects_a_category(c, o->category);
+    if (hit && mts_text_printf(stdout, "%s\n", d->domain) != 0)
         return -EIO;
     return 0;
 }
@@ -393,7 +404,7 @@ static int cmd_domains(const char *cmd, struct opts *o)
     int ex = open_scan(cmd, o->dbs, o->n_dbs, o->scan, o->threads, &set, &scan);
     if (ex)
         return ex;
-    int rc = close_output(stdout, mts_scanset_foreach(&set, scan, domains_cb, o));
+    int rc = close_output(stdout, mts_scanset_foreach(&set, scan, 0, domains_cb, o));
     ex = rc ? fail(scan, rc) : 0;
     mts_scanset_close(&set);
     free(scan);
@@ -446,10 +457,10 @@ struct export_ctx {
     bool csv;
 };
 
-static int export_cb(void *arg, const char *domain, json_t *raw, json_t *cls)
+static int export_cb(void *arg, const struct mts_scanned *d)
 {
     struct export_ctx *x = arg;
-    json_t *e = mts_export_domain(x->scan, domain, raw, cls);
+    json_t *e = mts_export_domain(x->scan, d->domain, d->raw, d->view);
     int rc = !e       ? -ENOMEM
              : x->csv ? mts_export_csv_row(e, x->out)
                       : mts_export_jsonl_row(e, x->out);
@@ -474,7 +485,7 @@ static int cmd_export(const char *cmd, struct opts *o)
     } else {
         int rc = x.csv ? mts_export_csv_header(x.out) : 0;
         if (rc == 0)
-            rc = mts_scanset_foreach(&set, scan, export_cb, &x);
+            rc = mts_scanset_foreach(&set, scan, MTS_SCANSET_VIEWS, export_cb, &x);
         rc = close_output(x.out, rc);
         ex = rc ? fail(scan, rc) : 0;
     }
@@ -489,20 +500,15 @@ struct disclose_ctx {
     bool csv;
 };
 
-static int disclose_cb(void *arg, const char *domain, json_t *raw, json_t *cls)
+/* The view is built only for the domains disclosed: a campaign selects a few. */
+static int disclose_cb(void *arg, const struct mts_scanned *d)
 {
     struct disclose_ctx *x = arg;
-    bool hit = false;
-    size_t i;
-    json_t *c;
-    json_array_foreach(json_object_get(cls, "categories"), i, c)
-    {
-        hit =
-            hit || mts_category_selects(x->selector, json_string_value(json_object_get(c, "code")));
-    }
-    if (!hit)
+    if (!selects_a_category(&d->cls, x->selector))
         return 0;
-    json_t *e = mts_export_domain(x->scan, domain, raw, cls);
+    json_t *view = mts_view_json(&d->cls, d->raw);
+    json_t *e = view ? mts_export_domain(x->scan, d->domain, d->raw, view) : NULL;
+    json_decref(view);
     int rc = !e       ? -ENOMEM
              : x->csv ? mts_disclose_csv_row(e, x->selector, x->out)
                       : mts_disclose_text(e, x->selector, x->out);
@@ -532,7 +538,7 @@ static int cmd_disclose(const char *cmd, struct opts *o)
     } else {
         int rc = x.csv ? mts_disclose_csv_header(x.out) : 0;
         if (rc == 0)
-            rc = mts_scanset_foreach(&set, scan, disclose_cb, &x);
+            rc = mts_scanset_foreach(&set, scan, 0, disclose_cb, &x);
         rc = close_output(x.out, rc);
         ex = rc ? fail(scan, rc) : 0;
     }
@@ -546,16 +552,13 @@ struct diff_ctx {
     unsigned long long matched;
 };
 
-static int diff_cb(void *arg, const char *domain, json_t *raw, json_t *cls, json_t *nraw,
-                   json_t *ncls)
+static int diff_cb(void *arg, const struct mts_scanned *old, const struct mts_scanned *new)
 {
-    (void)raw;
-    (void)nraw;
     struct diff_ctx *d = arg;
-    if (!ncls)
-        return mts_diff_not_rechecked(d->diff, domain, cls);
+    if (!new)
+        return mts_diff_not_rechecked(d->diff, old->domain, old->view);
     d->matched++;
-    return mts_diff_add(d->diff, domain, cls, ncls);
+    return mts_diff_add(d->diff, old->domain, old->view, new->view);
 }
 
 static int cmd_diff(const char *cmd, struct opts *o, int argc, char **argv)
@@ -599,7 +602,8 @@ static int cmd_diff(const char *cmd, struct opts *o, int argc, char **argv)
     unsigned long long new_total = 0;
     int rc = mts_diff_new(&d.diff, o->list || is_json);
     if (rc == 0)
-        rc = mts_scanset_foreach_pair(&old_set, old_scan, nset, new_scan, diff_cb, &d);
+        rc = mts_scanset_foreach_pair(&old_set, old_scan, nset, new_scan, MTS_SCANSET_VIEWS,
+                                      diff_cb, &d);
     if (rc == 0)
         rc = mts_scanset_count(nset, new_scan, &new_total);
     if (rc == 0) {

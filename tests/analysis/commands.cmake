@@ -21,7 +21,8 @@ add_test(NAME analyze_hostile
                  $<TARGET_FILE:analyze_fixture> ${PROJECT_SOURCE_DIR})
 
 # The threaded walk of the stores (analysis/scanset.c, part of mtasts-analyze).
-add_executable(test_analysis_scanset test_scanset.c ${PROJECT_SOURCE_DIR}/analysis/scanset.c)
+add_executable(test_analysis_scanset test_scanset.c ${PROJECT_SOURCE_DIR}/analysis/scanset.c
+                                     ${PROJECT_SOURCE_DIR}/analysis/workpool.c)
 target_include_directories(test_analysis_scanset PRIVATE ${PROJECT_SOURCE_DIR}/analysis)
 target_link_libraries(test_analysis_scanset PRIVATE mts_analysis mts_output mts_check
                                                     PkgConfig::OPENSSL Threads::Threads)
@@ -29,7 +30,8 @@ add_test(NAME analysis_scanset COMMAND test_analysis_scanset)
 
 # Which sets of stores are one scan: shards, and the two stages of a two-stage scan.
 add_executable(test_analysis_scanset_select test_scanset_select.c
-                                            ${PROJECT_SOURCE_DIR}/analysis/scanset.c)
+                                            ${PROJECT_SOURCE_DIR}/analysis/scanset.c
+                                            ${PROJECT_SOURCE_DIR}/analysis/workpool.c)
 target_include_directories(test_analysis_scanset_select PRIVATE ${PROJECT_SOURCE_DIR}/analysis)
 target_link_libraries(test_analysis_scanset_select PRIVATE mts_analysis mts_output mts_check
                                                            PkgConfig::OPENSSL Threads::Threads)

@@ -1,17 +1,16 @@
 /*
  * Why: the record is the scan's only product, read by the analysis years later; its bytes
  * (key order, number formatting, escaping) must not depend on how the stages happened to
- * run. One writer makes every domain record, from the texts the job kept.
+ * run. One writer (json_text.c) makes every domain record, from the texts the job kept and
+ * the policy fetch's tree, written straight into the record's buffer.
  */
 #include "domain_record.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
 #include "json_text.h"
-#include "mts_store.h"
 
 static const char *const dns_key_names[DNS_KEYS] = {"sts", "mx", "tlsrpt", "policy_a",
                                                     "policy_aaaa"};
@@ -116,14 +115,8 @@ char *mts_domain_record(const struct job *job, const char *scan_id, size_t *len)
     put_mx(&t, job);
     put_rua(&t, job);
     if (job->policy) {
-        char *policy = json_dumps(job->policy, MTS_STORE_JSON_FLAGS);
-        if (!policy) {
-            mts_jt_free(&t);
-            return NULL;
-        }
         mts_jt_key(&t, "policy");
-        mts_jt_raw(&t, policy, strlen(policy));
-        free(policy);
+        mts_jt_json(&t, job->policy);
     }
     mts_jt_close(&t, '}');
     return mts_jt_take(&t, len);

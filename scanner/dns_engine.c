@@ -11,6 +11,7 @@
 #include "dns_internal.h"
 #include "local_error.h"
 #include "mts_util.h"
+#include "mts_defaults.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -894,16 +895,16 @@ static int open_socket(struct mts_dns *d, struct dns_sock *sk, int family)
 
 static int set_defaults(struct mts_dns_opts *o)
 {
-    o->timeout_ms = o->timeout_ms ? o->timeout_ms : 2000;
-    o->tries = o->tries ? o->tries : 3;
-    o->tcp_timeout_ms = o->tcp_timeout_ms ? o->tcp_timeout_ms : 5000;
-    o->max_tcp = o->max_tcp ? o->max_tcp : 64;
-    o->max_inflight = o->max_inflight ? o->max_inflight : 1000;
-    o->cache_entries = o->cache_entries ? o->cache_entries : 65536;
-    o->cache_bytes = o->cache_bytes ? o->cache_bytes : (size_t)32 << 20;
-    o->cache_max_ttl_s = o->cache_max_ttl_s ? o->cache_max_ttl_s : 3600;
-    o->sockets = o->sockets ? o->sockets : 4;
-    o->edns_size = o->edns_size ? o->edns_size : 1232;
+    o->timeout_ms = o->timeout_ms ? o->timeout_ms : MTS_DEFAULT_TIMEOUT_DNS_MS;
+    o->tries = o->tries ? o->tries : MTS_DEFAULT_DNS_TRIES;
+    o->tcp_timeout_ms = o->tcp_timeout_ms ? o->tcp_timeout_ms : MTS_DEFAULT_DNS_TCP_TIMEOUT_MS;
+    o->max_tcp = o->max_tcp ? o->max_tcp : MTS_DEFAULT_DNS_TCP_MAX;
+    o->max_inflight = o->max_inflight ? o->max_inflight : MTS_DEFAULT_DNS_INFLIGHT;
+    o->cache_entries = o->cache_entries ? o->cache_entries : MTS_DEFAULT_DNS_CACHE_ENTRIES;
+    o->cache_bytes = o->cache_bytes ? o->cache_bytes : MTS_DEFAULT_DNS_CACHE_BYTES;
+    o->cache_max_ttl_s = o->cache_max_ttl_s ? o->cache_max_ttl_s : MTS_DEFAULT_DNS_CACHE_MAX_TTL_S;
+    o->sockets = o->sockets ? o->sockets : MTS_DEFAULT_DNS_SOCKETS;
+    o->edns_size = o->edns_size ? o->edns_size : MTS_DEFAULT_DNS_EDNS_SIZE;
     o->resolvers = NULL; /* copied into res[] */
     if (o->tries > 255 || o->max_inflight > MAX_INFLIGHT_CAP || o->sockets > 256 ||
         o->edns_size < 512 || o->edns_size > RECV_BUF)

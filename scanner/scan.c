@@ -22,6 +22,7 @@
 #include <openssl/crypto.h>
 
 #include "domain_record.h"
+#include "mts_defaults.h"
 #include "mts_util.h"
 #include "pipeline.h"
 #include "scan.h"
@@ -270,7 +271,6 @@ static int scan_open_engines(struct scan *s, char *err, size_t errlen)
         .max_inflight = c->dns_inflight,
         .rate_qps = c->rate,
         .max_tcp = c->dns_tcp_max,
-        .cache_entries = 1u << 16,
         .cache_bytes = c->dns_cache_bytes,
     };
     int rc = mts_dns_new(&s->dns, s->base, &dopts);
@@ -346,7 +346,7 @@ struct mts_smtp_opts mts_pipeline_smtp_opts(const struct mts_scan_config *c,
         .ehlo_ms = stage_ms,
         .starttls_ms = stage_ms,
         .handshake_ms = stage_ms,
-        .session_ms = 6 * stage_ms,
+        .session_ms = MTS_DEFAULT_SMTP_SESSION_STAGES * stage_ms,
         .ca_file = c->ca_file,
         .conn_limit = limit,
     };

@@ -33,6 +33,7 @@
 #include "conn_limit.h"
 #include "local_error.h"
 #include "mts_util.h"
+#include "mts_defaults.h"
 #include "tls_observe.h"
 
 /* Most bytes counted (and discarded) as STARTTLS injection straight from the socket. */
@@ -873,16 +874,17 @@ int mts_smtp_new(struct mts_smtp **out, struct event_base *base, const struct mt
         return -ENOMEM;
     TAILQ_INIT(&smtp->sessions);
     smtp->base = base;
-    smtp->port = or_default(o->port, MTS_SMTP_DEFAULT_PORT);
-    smtp->stage_ms[SMTP_CONNECT] = or_default(o->connect_ms, MTS_SMTP_DEFAULT_CONNECT_MS);
-    smtp->stage_ms[SMTP_BANNER] = or_default(o->banner_ms, MTS_SMTP_DEFAULT_BANNER_MS);
-    smtp->stage_ms[SMTP_EHLO] = or_default(o->ehlo_ms, MTS_SMTP_DEFAULT_EHLO_MS);
-    smtp->stage_ms[SMTP_STARTTLS] = or_default(o->starttls_ms, MTS_SMTP_DEFAULT_STARTTLS_MS);
-    smtp->stage_ms[SMTP_HANDSHAKE] = or_default(o->handshake_ms, MTS_SMTP_DEFAULT_HANDSHAKE_MS);
-    smtp->stage_ms[SMTP_QUIT] = or_default(o->quit_ms, MTS_SMTP_DEFAULT_QUIT_MS);
-    smtp->session_ms = or_default(o->session_ms, MTS_SMTP_DEFAULT_SESSION_MS);
-    smtp->max_line = or_default(o->max_line, MTS_SMTP_DEFAULT_MAX_LINE);
-    smtp->max_lines = or_default(o->max_lines, MTS_SMTP_DEFAULT_MAX_LINES);
+    unsigned stage_ms = MTS_DEFAULT_TIMEOUT_SMTP_MS;
+    smtp->port = or_default(o->port, MTS_DEFAULT_SMTP_PORT);
+    smtp->stage_ms[SMTP_CONNECT] = or_default(o->connect_ms, MTS_DEFAULT_TIMEOUT_CONNECT_MS);
+    smtp->stage_ms[SMTP_BANNER] = or_default(o->banner_ms, stage_ms);
+    smtp->stage_ms[SMTP_EHLO] = or_default(o->ehlo_ms, stage_ms);
+    smtp->stage_ms[SMTP_STARTTLS] = or_default(o->starttls_ms, stage_ms);
+    smtp->stage_ms[SMTP_HANDSHAKE] = or_default(o->handshake_ms, stage_ms);
+    smtp->stage_ms[SMTP_QUIT] = or_default(o->quit_ms, MTS_DEFAULT_SMTP_QUIT_MS);
+    smtp->session_ms = or_default(o->session_ms, MTS_DEFAULT_SMTP_SESSION_STAGES * stage_ms);
+    smtp->max_line = or_default(o->max_line, MTS_DEFAULT_SMTP_MAX_LINE);
+    smtp->max_lines = or_default(o->max_lines, MTS_DEFAULT_SMTP_MAX_LINES);
     smtp->trace = o->trace;
     smtp->trace_arg = o->trace_arg;
     int rc = -ENOMEM;
@@ -900,8 +902,7 @@ int mts_smtp_new(struct mts_smtp **out, struct event_base *base, const struct mt
     smtp->limit = o->conn_limit;
     if (smtp->limit == NULL) {
         smtp->own_limit = 1;
-        rc = mts_conn_limit_new(&smtp->limit, base, or_default(o->per_ip, MTS_SMTP_DEFAULT_PER_IP),
-                                ~0u);
+        rc = mts_conn_limit_new(&smtp->limit, base, or_default(o->per_ip, MTS_DEFAULT_PER_IP), ~0u);
         if (rc < 0)
             goto fail;
     }

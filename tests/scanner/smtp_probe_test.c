@@ -10,6 +10,7 @@
 #include "check.h"
 #include "fd_starve.h"
 #include "conn_limit.h"
+#include "mts_defaults.h"
 #include "mxprobe_cache.h"
 #include "mts_util.h"
 #include "smtp_probe.h"
@@ -272,10 +273,10 @@ static void check_details(const struct want *w, json_t *rec, json_t *stats)
         CHECK_STR(json_string_value(json_array_get(json_object_get(rec, "quit"), 0)),
                   "221 2.0.0 Bye");
     } else if (strcmp(w->behaviour, "endless-banner") == 0) {
-        CHECK_INT(lines(rec, "banner"), MTS_SMTP_DEFAULT_MAX_LINES);
+        CHECK_INT(lines(rec, "banner"), MTS_DEFAULT_SMTP_MAX_LINES);
     } else if (strcmp(w->behaviour, "long-line") == 0) {
         CHECK_INT(strlen(json_string_value(json_array_get(json_object_get(rec, "banner"), 0))),
-                  MTS_SMTP_DEFAULT_MAX_LINE);
+                  MTS_DEFAULT_SMTP_MAX_LINE);
     } else if (strcmp(w->behaviour, "no-starttls") == 0) {
         CHECK_INT(json_array_size(json_object_get(rec, "capabilities")), 2);
         CHECK(json_object_get(rec, "tls") == NULL);

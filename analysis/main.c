@@ -32,7 +32,7 @@ struct opts {
     char *dbs[MAX_DBS], *old_dbs[MAX_DBS], *new_dbs[MAX_DBS];
     size_t n_dbs, n_old, n_new;
     const char *scan, *format, *output, *category, *verdict, *profile;
-    bool would_bounce, list;
+    bool would_bounce, list, rechecked_only;
     unsigned threads; /* 0: one per online CPU */
 };
 
@@ -85,11 +85,14 @@ static const struct {
                  "candidates (TLS-RPT rua mailto addresses, postmaster@DOMAIN). text: a mail\n"
                  "ready to send per domain; csv: one row per domain, spreadsheet-safe.\n"},
     {"diff", "usage: mtasts-analyze diff OLD NEW (--db DIR... | --old-db DIR... --new-db DIR...)\n"
-             "       [--list] [--format text|json]\n"
+             "       [--list] [--rechecked-only] [--format text|json]\n"
              "Compare scan OLD with scan NEW over the domains in both: per category fixed,\n"
              "still broken, broke anew; verdict, mode, id and body changes. --list prints the\n"
              "domains behind each number (always present in JSON). A NEW that re-checked\n"
-             "only part of OLD: the others are counted per category as not re-checked.\n"},
+             "only part of OLD: the others are counted per category as not re-checked.\n"
+             "--rechecked-only: walk NEW and look each domain up in OLD, so the time follows\n"
+             "NEW's size; OLD's other domains are counted, not classified (no not-rechecked\n"
+             "counts per category).\n"},
     {"export", "usage: mtasts-analyze export --db DIR... [--scan-id ID] --format jsonl|csv\n"
                "       [--output FILE]\n"
                "One record per domain: observations and verdicts (docs/export-schema.md).\n"
@@ -147,13 +150,21 @@ static int unknown_format(const char *cmd, const char *arg, const char *const *n
 static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
 {
     static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},       {"scan-id", required_argument, NULL, 's'},
-        {"format", required_argument, NULL, 'f'},   {"output", required_argument, NULL, 'o'},
-        {"category", required_argument, NULL, 'c'}, {"verdict", required_argument, NULL, 'V'},
-        {"would-bounce", no_argument, NULL, 'b'},   {"profile", required_argument, NULL, 'p'},
-        {"list", no_argument, NULL, 'l'},           {"old-db", required_argument, NULL, 'O'},
-        {"new-db", required_argument, NULL, 'N'},   {"threads", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},
+        {"scan-id", required_argument, NULL, 's'},
+        {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},
+        {"category", required_argument, NULL, 'c'},
+        {"verdict", required_argument, NULL, 'V'},
+        {"would-bounce", no_argument, NULL, 'b'},
+        {"profile", required_argument, NULL, 'p'},
+        {"list", no_argument, NULL, 'l'},
+        {"old-db", required_argument, NULL, 'O'},
+        {"new-db", required_argument, NULL, 'N'},
+        {"threads", required_argument, NULL, 't'},
+        {"rechecked-only", no_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int c;
     optind = 1;
@@ -193,6 +204,9 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
             break;
         case 'l':
             o->list = true;
+            break;
+        case 'r':
+            o->rechecked_only = true;
             break;
         case 't': {
             char *end;
@@ -549,7 +563,7 @@ static int cmd_disclose(const char *cmd, struct opts *o)
 
 struct diff_ctx {
     struct mts_diff *diff;
-    unsigned long long matched;
+    unsigned long long matched, walked;
 };
 
 static int diff_cb(void *arg, const struct mts_scanned *old, const struct mts_scanned *new)
@@ -559,6 +573,44 @@ static int diff_cb(void *arg, const struct mts_scanned *old, const struct mts_sc
         return mts_diff_not_rechecked(d->diff, old->domain, old->view);
     d->matched++;
     return mts_diff_add(d->diff, old->domain, old->view, new->view);
+}
+
+/* --rechecked-only: the walk goes over NEW, each domain paired with its OLD record. */
+static int recheck_cb(void *arg, const struct mts_scanned *new, const struct mts_scanned *old)
+{
+    struct diff_ctx *d = arg;
+    d->walked++;
+    if (!old)
+        return 0;
+    d->matched++;
+    return mts_diff_add(d->diff, new->domain, old->view, new->view);
+}
+
+/* Fill d over OLD and NEW; either every domain of OLD is classified (the not-rechecked
+ * counts need its categories) or, with rechecked_only, only NEW's domains and their pairs. */
+static int diff_walk(struct diff_ctx *d, const struct mts_scanset *old_set, const char *old_scan,
+                     const struct mts_scanset *new_set, const char *new_scan, bool rechecked_only)
+{
+    unsigned long long total = 0;
+    int rc;
+    if (rechecked_only) {
+        rc = mts_scanset_foreach_pair(new_set, new_scan, old_set, old_scan, MTS_SCANSET_VIEWS,
+                                      recheck_cb, d);
+        if (rc == 0)
+            rc = mts_scanset_count(old_set, old_scan, &total);
+        if (rc == 0) {
+            mts_diff_only(d->diff, true, total - d->matched);
+            mts_diff_only(d->diff, false, d->walked - d->matched);
+        }
+        return rc;
+    }
+    rc = mts_scanset_foreach_pair(old_set, old_scan, new_set, new_scan, MTS_SCANSET_VIEWS, diff_cb,
+                                  d);
+    if (rc == 0)
+        rc = mts_scanset_count(new_set, new_scan, &total);
+    if (rc == 0)
+        mts_diff_only(d->diff, false, total - d->matched);
+    return rc;
 }
 
 static int cmd_diff(const char *cmd, struct opts *o, int argc, char **argv)
@@ -598,16 +650,11 @@ static int cmd_diff(const char *cmd, struct opts *o, int argc, char **argv)
         return ex;
     }
     bool is_json = strcmp(format, "json") == 0;
-    struct diff_ctx d = {NULL, 0};
-    unsigned long long new_total = 0;
-    int rc = mts_diff_new(&d.diff, o->list || is_json);
+    struct diff_ctx d = {NULL, 0, 0};
+    int rc = mts_diff_new(&d.diff, o->list || is_json, !o->rechecked_only);
     if (rc == 0)
-        rc = mts_scanset_foreach_pair(&old_set, old_scan, nset, new_scan, MTS_SCANSET_VIEWS,
-                                      diff_cb, &d);
-    if (rc == 0)
-        rc = mts_scanset_count(nset, new_scan, &new_total);
+        rc = diff_walk(&d, &old_set, old_scan, nset, new_scan, o->rechecked_only);
     if (rc == 0) {
-        mts_diff_only(d.diff, false, new_total - d.matched);
         json_t *j = mts_diff_json(d.diff, old_scan, new_scan);
         rc = !j ? -ENOMEM : is_json ? mts_report_json(j, stdout) : mts_diff_text(j, stdout);
         rc = close_output(stdout, rc);

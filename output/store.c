@@ -14,6 +14,7 @@
 
 #include <openssl/evp.h>
 
+#include "mts_util.h"
 #include "store_internal.h"
 
 #define DIGEST_PREFIX "sha256 " /* the host part of a probe key for a long name */
@@ -114,8 +115,7 @@ int mts_store__mxprobe_key(const struct mts_store *store, unsigned char *buf, si
     if (!EVP_Digest(host, strlen(host), md, NULL, EVP_sha256(), NULL))
         return -ENOMEM;
     memcpy(name, DIGEST_PREFIX, sizeof DIGEST_PREFIX - 1);
-    for (size_t i = 0; i < sizeof md; i++)
-        snprintf(name + sizeof DIGEST_PREFIX - 1 + 2 * i, 3, "%02x", md[i]);
+    *mts_hex_encode(name + sizeof DIGEST_PREFIX - 1, md, sizeof md) = '\0';
     return mts_store__key(store, buf, len, scan, name, addr);
 }
 

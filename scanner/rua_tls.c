@@ -13,10 +13,12 @@
 
 #include <jansson.h>
 
+#include "mts_htab.h"
 #include "mts_store.h"
+#include "mts_util.h"
 
-#define BUCKETS     16384 /* a power of two */
-#define ENTRY_BYTES 64    /* an entry's own size with allocator overhead, for the bound */
+#define BUCKETS     1024 /* to start with; the table grows */
+#define ENTRY_BYTES 64   /* an entry's own size with allocator overhead, for the bound */
 #define LIMIT_TEXT  "{\"result\":\"limit\"}"
 
 struct waiter {
@@ -27,7 +29,7 @@ struct waiter {
 };
 
 struct entry {
-    struct entry *next; /* bucket chain */
+    struct mts_htab_node node; /* in t->entries, keyed by "host:port" */
     struct mts_rua_tls *t;
     char *key;  /* "host:port" */
     char *text; /* RUATLS, once the check ended */
@@ -40,32 +42,30 @@ struct mts_rua_tls {
     struct event_base *base;
     struct mts_https *https;
     size_t max_bytes;
-    struct entry *buckets[BUCKETS];
+    struct mts_htab entries;
     struct waiter *ready, **ready_tail; /* answered from the loop by deliver_ev */
     struct event *deliver_ev;
     struct mts_rua_tls_stats st;
 };
 
-static size_t hash(const char *s)
+static uint64_t hash(const char *key)
 {
-    size_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h & (BUCKETS - 1);
+    return mts_fnv1a(MTS_FNV1A_BASIS, key, strlen(key));
+}
+
+static struct entry *entry_of(const struct mts_htab_node *node)
+{
+    return MTS_CONTAINER_OF(node, struct entry, node);
+}
+
+static bool entry_is(const struct mts_htab_node *node, const void *key)
+{
+    return strcmp(entry_of(node)->key, key) == 0;
 }
 
 static size_t entry_bytes(const struct entry *e)
 {
     return ENTRY_BYTES + strlen(e->key) + 1 + (e->text ? strlen(e->text) + 1 : 0);
-}
-
-static void unlink_entry(struct mts_rua_tls *t, struct entry *e)
-{
-    for (struct entry **p = &t->buckets[hash(e->key)]; *p; p = &(*p)->next)
-        if (*p == e) {
-            *p = e->next;
-            return;
-        }
 }
 
 static void entry_free(struct entry *e)
@@ -124,7 +124,7 @@ static void on_checked(void *arg, json_t *obs, const unsigned char *body, size_t
     e->text = result_text(obs, &keep);
     json_decref(obs);
     if (!e->text || !keep) {
-        unlink_entry(t, e); /* asked again, it is checked again */
+        mts_htab_remove(&t->entries, &e->node); /* asked again, it is checked again */
         e->forget = true;
     } else {
         t->st.bytes += e->text ? strlen(e->text) + 1 : 0;
@@ -151,7 +151,9 @@ int mts_rua_tls_new(struct mts_rua_tls **out, struct event_base *base, struct mt
     t->https = https;
     t->max_bytes = max_bytes;
     t->ready_tail = &t->ready;
-    if (!(t->deliver_ev = event_new(base, -1, 0, on_deliver, t))) {
+    if (mts_htab_init(&t->entries, BUCKETS) != 0 ||
+        !(t->deliver_ev = event_new(base, -1, 0, on_deliver, t))) {
+        mts_htab_fini(&t->entries, NULL);
         free(t);
         return -ENOMEM;
     }
@@ -161,10 +163,8 @@ int mts_rua_tls_new(struct mts_rua_tls **out, struct event_base *base, struct mt
 
 static struct entry *find(struct mts_rua_tls *t, const char *key)
 {
-    for (struct entry *e = t->buckets[hash(key)]; e; e = e->next)
-        if (strcmp(e->key, key) == 0)
-            return e;
-    return NULL;
+    struct mts_htab_node *node = mts_htab_find(&t->entries, hash(key), entry_is, key);
+    return node ? entry_of(node) : NULL;
 }
 
 /* A new entry whose check has started, linked into the table; NULL with *rc set. */
@@ -183,9 +183,8 @@ static struct entry *start_check(struct mts_rua_tls *t, const char *key, const c
         entry_free(e);
         return NULL;
     }
-    size_t b = hash(key);
-    e->next = t->buckets[b];
-    t->buckets[b] = e;
+    e->node.hash = hash(key);
+    mts_htab_insert(&t->entries, &e->node);
     t->st.bytes += entry_bytes(e);
     t->st.checks++;
     return e;
@@ -231,6 +230,18 @@ void mts_rua_tls_stats(const struct mts_rua_tls *t, struct mts_rua_tls_stats *st
     *st = t->st;
 }
 
+/* An entry still in the table at the end, with the requests that wait on it. */
+static void entry_release(struct mts_htab_node *node)
+{
+    struct entry *e = entry_of(node);
+    for (struct waiter *w = e->waiters; w;) {
+        struct waiter *next = w->next;
+        free(w);
+        w = next;
+    }
+    entry_free(e);
+}
+
 void mts_rua_tls_free(struct mts_rua_tls *t)
 {
     if (!t)
@@ -242,17 +253,7 @@ void mts_rua_tls_free(struct mts_rua_tls *t)
         free(w);
         w = next;
     }
-    for (size_t b = 0; b < BUCKETS; b++)
-        for (struct entry *e = t->buckets[b]; e;) {
-            struct entry *next = e->next;
-            for (struct waiter *w = e->waiters; w;) {
-                struct waiter *wn = w->next;
-                free(w);
-                w = wn;
-            }
-            entry_free(e);
-            e = next;
-        }
+    mts_htab_fini(&t->entries, entry_release);
     event_free(t->deliver_ev);
     free(t);
 }

@@ -6,7 +6,7 @@
  * the stored result. The result is a RUATLS text (docs/record-schema.md): the fetcher's
  * observation without the certificate chain.
  *
- * Bounds: entries (keys and texts) are held within MTS_RUA_TLS_MAX_BYTES; a new host past
+ * Bounds: entries (keys and texts) are held within max_bytes; a new host past
  * the bound is not checked (result "limit"). A check that ended in local-error or
  * queue-timeout (this machine's shortage or its admission deadline, never the host's
  * fault) is not kept: the next request checks again.
@@ -22,8 +22,6 @@
 #include <event2/event.h>
 
 #include "https_fetch.h"
-
-#define MTS_RUA_TLS_MAX_BYTES (16u << 20)
 
 struct mts_rua_tls;
 

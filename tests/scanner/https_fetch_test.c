@@ -45,6 +45,7 @@
 #include "conn_limit.h"
 #include "https_fetch.h"
 #include "https_server_proc.h"
+#include "mts_defaults.h"
 #include "rua_tls.h"
 
 #define POLICY "version: STSv1\r\nmode: enforce\r\nmx: mx1.ok.test\r\nmax_age: 86400\r\n"
@@ -800,7 +801,7 @@ static void group_ruatls(void)
     mts_rua_tls_free(t);
 
     /* No descriptor: local-error, not kept; asked again with descriptors, checked. */
-    CHECK_INT(mts_rua_tls_new(&t, base, h, MTS_RUA_TLS_MAX_BYTES), 0);
+    CHECK_INT(mts_rua_tls_new(&t, base, h, MTS_DEFAULT_RUA_TLS_BYTES), 0);
     json_decref(https_server_cmd(&srv, "reset"));
     starve_descriptors(base);
     rua_ask(t, &a[0], "mta-sts.ok.test");

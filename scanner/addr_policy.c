@@ -1,0 +1,71 @@
+/*
+ * Why: a scanner must never be the tool that connects to an operator who opted out, or to
+ * a lab network or a loopback address a hostile DNS answer points at. Every address the
+ * scan would contact passes these rules, in one place.
+ */
+#include "addr_policy.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+#include "mts_special.h"
+
+/* The special-purpose classes --allow-private opens (test worlds, lab networks): unicast
+   addresses a host can really own. Unspecified, multicast, broadcast and reserved
+   addresses stay closed whatever the options. */
+static bool private_unicast(const char *special_class)
+{
+    static const char *const open[] = {"loopback",   "private",      "cgnat",
+                                       "link-local", "unique-local", "site-local"};
+    for (size_t i = 0; i < sizeof open / sizeof open[0]; i++)
+        if (strcmp(special_class, open[i]) == 0)
+            return true;
+    return false;
+}
+
+const char *mts_addr_skip_reason(const struct mts_addr_policy *p, const char *addr)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+    } else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        if (!p->ipv6)
+            return "ipv6-disabled";
+    } else {
+        return "bad-address";
+    }
+    if (p->ex && mts_exclude_addr(p->ex, (struct sockaddr *)&ss))
+        return "excluded";
+    const char *special = mts_special_addr((struct sockaddr *)&ss);
+    if (special && !(p->allow_private && private_unicast(special)))
+        return "special-address";
+    return NULL;
+}
+
+void mts_addr_pick(const struct mts_addr_policy *p, const struct mts_addrs *v4,
+                   const struct mts_addrs *v6, struct mts_addr_pick *out)
+{
+    const char *v6_addr = NULL;
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < v4->n + v6->n; i++) {
+        const char *text = i < v4->n ? v4->addr[i] : v6->addr[i - v4->n];
+        const char *why_not = mts_addr_skip_reason(p, text);
+        if (why_not && strcmp(why_not, "ipv6-disabled") == 0) {
+            if (!v6_addr)
+                v6_addr = text;
+        } else if (why_not && !out->skip) {
+            out->skip = why_not;
+            out->skipped_addr = text;
+        }
+        if (!why_not && out->n < MTS_ADDR_PICK_MAX)
+            out->usable[out->n++] = text;
+    }
+    if (out->n == 0 && v6_addr && !(out->skip && strcmp(out->skip, "excluded") == 0)) {
+        out->skip = "ipv6-disabled";
+        out->skipped_addr = v6_addr;
+    }
+}

@@ -289,27 +289,52 @@ static void slot_release(struct mts_dns *d, struct dns_slot *s)
     d->st.inflight--;
 }
 
-/* Builds the query once per lookup; retries only change the ID. */
+size_t mts_dns_query_wire(uint8_t *out, size_t cap, const uint8_t *name, size_t name_len,
+                          uint16_t qtype, unsigned edns_size, bool dnssec_ok)
+{
+    size_t len = 12 + name_len + 4 + (edns_size ? 11 : 0);
+    uint8_t *p = out;
+
+    if (len > cap)
+        return 0;
+    /* Header: ID (set per try), RD, one question, one additional record (the OPT). */
+    memset(p, 0, 12);
+    p[2] = 0x01;
+    p[5] = 1;
+    p[11] = edns_size ? 1 : 0;
+    p += 12;
+    memcpy(p, name, name_len);
+    p += name_len;
+    *p++ = (uint8_t)(qtype >> 8);
+    *p++ = (uint8_t)qtype;
+    *p++ = 0;
+    *p++ = LDNS_RR_CLASS_IN;
+    if (edns_size) {
+        /* OPT: root owner, type 41, class = UDP size, TTL = rcode, version 0, DO flag. */
+        static const uint8_t opt[3] = {0, 0, 41};
+        memcpy(p, opt, sizeof opt);
+        p += sizeof opt;
+        *p++ = (uint8_t)(edns_size >> 8);
+        *p++ = (uint8_t)edns_size;
+        *p++ = 0;
+        *p++ = 0;
+        *p++ = dnssec_ok ? 0x80 : 0;
+        *p++ = 0;
+        *p++ = 0;
+        *p++ = 0;
+    }
+    return len;
+}
+
+/* Builds the query once per lookup, in the slot; retries only change the ID. */
 static int slot_start(struct mts_dns *d, struct dns_slot *s, struct dns_job *j)
 {
-    ldns_pkt *q = ldns_pkt_query_new(ldns_rdf_clone(j->dname), j->qtype, LDNS_RR_CLASS_IN, LDNS_RD);
-    uint8_t *wire = NULL;
-    size_t len = 0;
+    size_t len = mts_dns_query_wire(
+        s->wire, sizeof(s->wire), ldns_rdf_data(j->dname), ldns_rdf_size(j->dname),
+        (uint16_t)j->qtype, d->o.no_edns ? 0 : d->o.edns_size, (j->flags & MTS_DNS_DO) != 0);
 
-    if (!q)
+    if (!len)
         return MTS_DNS_ENOMEM;
-    if (!d->o.no_edns) {
-        ldns_pkt_set_edns_udp_size(q, (uint16_t)d->o.edns_size);
-        ldns_pkt_set_edns_do(q, (j->flags & MTS_DNS_DO) != 0);
-    }
-    if (ldns_pkt2wire(&wire, q, &len) != LDNS_STATUS_OK || len > sizeof(s->wire)) {
-        ldns_pkt_free(q);
-        free(wire);
-        return MTS_DNS_ENOMEM;
-    }
-    memcpy(s->wire, wire, len);
-    free(wire);
-    ldns_pkt_free(q);
     s->wire_len = (uint16_t)len;
     s->job = j;
     s->tries = 0;

@@ -31,6 +31,12 @@ void mts_dns_addr_format(const struct mts_dns_addr *a, char *buf, size_t size);
 /* Same address family, address and port. */
 bool mts_dns_addr_equal(const struct mts_dns_addr *a, const struct sockaddr *sa, socklen_t len);
 
+/* dns_engine.c: the query a lookup sends (ID 0, RD; an OPT record with edns_size, and the
+   DO bit when dnssec_ok, unless edns_size is 0), as ldns_pkt2wire writes it. Its length,
+   or 0 when it does not fit in cap. name: wire form. */
+size_t mts_dns_query_wire(uint8_t *out, size_t cap, const uint8_t *name, size_t name_len,
+                          uint16_t qtype, unsigned edns_size, bool dnssec_ok);
+
 /* dns_obs.c: the DNSOBS object. */
 struct mts_dns_obs_meta {
     const char *resolver;

@@ -48,8 +48,8 @@ static void sep(struct mts_jt *t)
 {
     if (t->len && !t->oom) {
         char last = t->buf[t->len - 1];
-        if (last != '{' && last != '[' && last != ':')
-            put(t, ",", 1);
+        if (last != '{' && last != '[' && last != ':' && reserve(t, 1))
+            t->buf[t->len++] = ',';
     }
 }
 
@@ -64,12 +64,20 @@ void mts_jt_close(struct mts_jt *t, char bracket)
     put(t, &bracket, 1);
 }
 
+/* One reservation for the quoted key and its colon: an observation has a dozen keys. */
 void mts_jt_key(struct mts_jt *t, const char *key)
 {
+    size_t n = strlen(key);
     sep(t);
-    put(t, "\"", 1);
-    put(t, key, strlen(key));
-    put(t, "\":", 2);
+    if (!reserve(t, n + 3))
+        return;
+    char *o = t->buf + t->len;
+    *o++ = '"';
+    memcpy(o, key, n);
+    o += n;
+    *o++ = '"';
+    *o++ = ':';
+    t->len = (size_t)(o - t->buf);
 }
 
 void mts_jt_str(struct mts_jt *t, const char *s, size_t n)

@@ -50,6 +50,13 @@ struct mts_dns_obs_meta {
    (malloc'd). NULL on ENOMEM. */
 char *mts_dns_obs_new(const char *qname, ldns_rr_type qtype, const ldns_pkt *reply,
                       const char *noreply_result, const struct mts_dns_obs_meta *meta);
+/* An observation made by mts_dns_obs_new for qname, from its "qtype" key to the end:
+   the part every query answered from the same cache entry shares. NULL when obs does not
+   begin with that qname. */
+const char *mts_dns_obs_tail(const char *obs, const char *qname);
+/* The observation for qname with that tail (malloc'd; NULL on ENOMEM): byte for byte what
+   mts_dns_obs_new writes for qname, without reading the reply again. */
+char *mts_dns_obs_join(const char *qname, const char *tail, size_t tail_len);
 /* Seconds a reply with that result may be cached (before the engine's cap); 0: never. */
 uint32_t mts_dns_obs_ttl(const ldns_pkt *reply, const char *result);
 
@@ -60,6 +67,10 @@ struct mts_dns_cache_meta {
     uint16_t resolver;
     uint8_t tries;
     bool tcp;
+    /* The observation of a hit after its qname (mts_dns_obs_tail; may be NULL): put copies
+       it into the entry, get points it there (borrowed until the next cache call). */
+    const char *obs_tail;
+    size_t obs_tail_len;
 };
 
 struct mts_dns_cache_key {

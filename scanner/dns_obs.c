@@ -387,6 +387,14 @@ uint32_t mts_dns_obs_ttl(const ldns_pkt *reply, const char *result)
     return 0;
 }
 
+/* The observation's opening up to its qname value: {"qname":"...". */
+static void obs_head(struct mts_jt *t, const char *qname)
+{
+    mts_jt_open(t, '{');
+    mts_jt_key(t, "qname");
+    mts_jt_cstr(t, qname);
+}
+
 /* Milliseconds rounded to a tenth, as "%.1f" writes them (every tenth up to 2^52 is
    exact that way), without snprintf's floating-point formatting. */
 static void ms_value(struct mts_jt *t, double ms)
@@ -411,9 +419,7 @@ char *mts_dns_obs_new(const char *qname, ldns_rr_type qtype, const ldns_pkt *rep
     bool ok = true;
 
     mts_jt_init(&t);
-    mts_jt_open(&t, '{');
-    mts_jt_key(&t, "qname");
-    mts_jt_cstr(&t, qname);
+    obs_head(&t, qname);
     mts_jt_key(&t, "qtype");
     ok = type_string(&t, qtype);
     mts_jt_key(&t, "result");
@@ -448,6 +454,34 @@ char *mts_dns_obs_new(const char *qname, ldns_rr_type qtype, const ldns_pkt *rep
         mts_jt_free(&t);
         return NULL;
     }
+    return mts_jt_take(&t, NULL);
+}
+
+const char *mts_dns_obs_tail(const char *obs, const char *qname)
+{
+    struct mts_jt t;
+    size_t n = 0;
+    bool same;
+
+    mts_jt_init(&t);
+    obs_head(&t, qname);
+    if (t.oom) {
+        mts_jt_free(&t);
+        return NULL;
+    }
+    n = t.len;
+    same = strncmp(obs, t.buf, n) == 0 && obs[n] == ',';
+    mts_jt_free(&t);
+    return same ? obs + n + 1 : NULL;
+}
+
+char *mts_dns_obs_join(const char *qname, const char *tail, size_t tail_len)
+{
+    struct mts_jt t;
+
+    mts_jt_init(&t);
+    obs_head(&t, qname);
+    mts_jt_raw(&t, tail, tail_len); /* after its comma; the tail closes the object */
     return mts_jt_take(&t, NULL);
 }
 

@@ -537,7 +537,7 @@ static void test_tcp_limits(void)
 static void test_cache_bytes(void)
 {
     struct mts_dns_cache *c;
-    struct mts_dns_cache_meta meta = {0, 1, false};
+    struct mts_dns_cache_meta meta = {.resolver = 0, .tries = 1, .tcp = false};
     uint8_t wire[4000], name[16];
     const uint8_t *got;
     size_t len;
@@ -864,6 +864,58 @@ static ldns_pkt *reply_with(const uint8_t *owner, size_t owner_len, ldns_rr_type
     return p;
 }
 
+/* A cache hit's observation joined from the shared tail equals the one written in full,
+   whatever the qname spelled; a tail is kept in the cache entry and counted in its bytes. */
+static void check_join(const ldns_pkt *reply, const char *other_qname)
+{
+    static const char *const qnames[] = {"Mx.Example", "a\"b\\c.test"};
+    struct mts_dns_obs_meta meta = {.resolver = "[::1]:53", .tries = 2, .cached = true};
+    char *first = mts_dns_obs_new("x.test", LDNS_RR_TYPE_MX, reply, NULL, &meta);
+    const char *tail = mts_dns_obs_tail(first, "x.test");
+
+    CHECK(tail != NULL);
+    CHECK(mts_dns_obs_tail(first, "y.test") == NULL);
+    for (size_t i = 0; tail && i < 3; i++) {
+        const char *q = i < 2 ? qnames[i] : other_qname;
+        char *want = mts_dns_obs_new(q, LDNS_RR_TYPE_MX, reply, NULL, &meta);
+        char *got = mts_dns_obs_join(q, tail, strlen(tail));
+        CHECK_STR(got, want);
+        free(want);
+        free(got);
+    }
+    free(first);
+}
+
+static void test_cache_tail(void)
+{
+    struct mts_dns_cache *c;
+    struct mts_dns_cache_meta meta = {
+        .resolver = 1, .tries = 2, .obs_tail = "\"qtype\":1}", .obs_tail_len = 11};
+    struct mts_dns_cache_key k = {(const uint8_t *)"\x01a", 3, 1, false, 0};
+    const uint8_t *got;
+    size_t len;
+
+    k.hash = mts_dns_key_hash(&k);
+    CHECK_INT(mts_dns_cache_new(&c, 16, 4000), 0);
+    CHECK_INT(mts_dns_cache_put(c, &k, 0, 300, (const uint8_t *)"wire", 4, &meta), 0);
+    CHECK_INT(mts_dns_cache_bytes(c), 3 + 4 + 11);
+    memset(&meta, 0, sizeof meta);
+    CHECK(mts_dns_cache_get(c, &k, 1, &got, &len, &meta));
+    CHECK(len == 4 && memcmp(got, "wire", 4) == 0);
+    CHECK(meta.resolver == 1 && meta.tries == 2 && meta.obs_tail_len == 11);
+    CHECK(meta.obs_tail && memcmp(meta.obs_tail, "\"qtype\":1}", 11) == 0);
+    /* Replaced from its own borrowed tail; then without one. */
+    CHECK_INT(mts_dns_cache_put(c, &k, 0, 300, got, len, &meta), 0);
+    CHECK(mts_dns_cache_get(c, &k, 1, &got, &len, &meta));
+    CHECK(meta.obs_tail && memcmp(meta.obs_tail, "\"qtype\":1}", 11) == 0);
+    meta.obs_tail = NULL;
+    CHECK_INT(mts_dns_cache_put(c, &k, 0, 300, (const uint8_t *)"wire", 4, &meta), 0);
+    CHECK(mts_dns_cache_get(c, &k, 1, &got, &len, &meta));
+    CHECK(meta.obs_tail == NULL && meta.obs_tail_len == 0);
+    CHECK_INT(mts_dns_cache_bytes(c), 3 + 4);
+    mts_dns_cache_free(c);
+}
+
 /* Names, addresses and milliseconds in the observation exactly as ldns, inet_ntop and
    "%.1f" write them: every byte value in a label, escaped or not. */
 static void test_obs_text(void)
@@ -886,6 +938,7 @@ static void test_obs_text(void)
         char ms[32];
         snprintf(ms, sizeof ms, "%.1f", (double)(int64_t)(meta.ms * 10.0 + 0.5) / 10.0);
         CHECK_STR(json_string_value(json_object_get(an, "name")), want_owner);
+        check_join(p, want_owner);
         CHECK_STR(json_string_value(json_object_get(an, "host")), want_host);
         CHECK(json_real_value(json_object_get(obs, "ms")) == strtod(ms, NULL));
         free(want_owner);
@@ -918,6 +971,7 @@ int main(void)
     base = event_base_new();
     test_query_wire();
     test_obs_text();
+    test_cache_tail();
     test_parse();
     test_shapes();
     test_retry_timeout();

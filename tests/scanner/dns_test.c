@@ -891,7 +891,9 @@ static void test_cache_tail(void)
     struct mts_dns_cache *c;
     struct mts_dns_cache_meta meta = {
         .resolver = 1, .tries = 2, .obs_tail = "\"qtype\":1}", .obs_tail_len = 11};
-    struct mts_dns_cache_key k = {(const uint8_t *)"\x01a", 3, 1, false, 0};
+    struct mts_dns_cache_key k = {(const uint8_t *)"\x01"
+                                                   "a",
+                                  3, 1, false, 0};
     const uint8_t *got;
     size_t len;
 

@@ -27,8 +27,6 @@ struct request {
 };
 STAILQ_HEAD(request_list, request);
 
-static const char *const verify_names[] = {
-    NULL, "ok", "expired", "not-yet-valid", "name-mismatch", "self-signed", "untrusted", "other"};
 static const char *const version_names[] = {NULL,      "SSLv3",   "TLSv1",
                                             "TLSv1.1", "TLSv1.2", "TLSv1.3"};
 
@@ -118,13 +116,15 @@ static uint8_t name_code(const char *const *names, size_t n, const char *name)
 
 static void summarise(struct entry *e, const json_t *rec)
 {
-    int r = mts_smtp_result_from_name(json_string_value(json_object_get(rec, "result")));
-    int st = mts_smtp_stage_from_name(json_string_value(json_object_get(rec, "stage")));
+    enum mts_smtp_result r =
+        mts_smtp_result_parse(json_string_value(json_object_get(rec, "result")));
+    enum mts_smtp_stage st = mts_smtp_stage_parse(json_string_value(json_object_get(rec, "stage")));
     const json_t *tls = json_object_get(rec, "tls");
-    e->result = (uint8_t)(r < 0 ? MTS_SMTP_ERROR : r);
-    e->stage = (uint8_t)(st < 0 ? MTS_SMTP_STAGE_DONE : st);
-    e->verify = name_code(verify_names, COUNT(verify_names),
-                          json_string_value(json_object_get(tls, "verify")));
+    enum mts_cert_verdict v =
+        mts_cert_verdict_parse(json_string_value(json_object_get(tls, "verify")));
+    e->result = (uint8_t)(r == MTS_SMTP_RESULT_UNKNOWN ? MTS_SMTP_ERROR : r);
+    e->stage = (uint8_t)(st == MTS_SMTP_STAGE_UNKNOWN ? MTS_SMTP_STAGE_DONE : st);
+    e->verify = (uint8_t)(v == MTS_CERT_UNKNOWN ? 0 : v + 1); /* 0: none */
     e->version = name_code(version_names, COUNT(version_names),
                            json_string_value(json_object_get(tls, "version")));
     e->injection = json_integer_value(json_object_get(rec, "injection")) > 0;
@@ -134,7 +134,7 @@ static void summary_of(const struct entry *e, struct mts_mxprobe_summary *sum)
 {
     sum->result = (enum mts_smtp_result)e->result;
     sum->stage = (enum mts_smtp_stage)e->stage;
-    sum->verify = verify_names[e->verify];
+    sum->verify = e->verify ? mts_cert_verdict_name(e->verify - 1) : NULL;
     sum->tls_version = version_names[e->version];
     sum->injection = e->injection;
 }

@@ -45,6 +45,7 @@
 #include "mts_input.h"
 #include "mts_special.h"
 #include "mts_store.h"
+#include "mts_vocab.h"
 #include "mts_writer.h"
 #include "mxprobe_cache.h"
 #include "pipeline.h"
@@ -197,9 +198,9 @@ static void scan_fail(struct scan *s, int err, const char *what)
 
 /* ---- reading replies ----------------------------------------------------------------- */
 
-static bool result_is(const char *result, const char *want)
+static bool result_is(const char *result, enum mts_dns_result want)
 {
-    return result && strcmp(result, want) == 0;
+    return mts_dns_result_parse(result) == want;
 }
 
 /* A name from an answer in canonical form: lower case, no trailing dot. */
@@ -338,8 +339,8 @@ static bool private_unicast(const char *special_class)
     return false;
 }
 
-/* Why an address must not be contacted, or NULL when it may be. */
-static const char *addr_skip_reason(const struct scan *s, const char *addr)
+/* Whether an address must not be contacted, and why (*why). */
+static bool addr_skipped(const struct scan *s, const char *addr, enum mts_skip *why)
 {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
@@ -349,17 +350,19 @@ static const char *addr_skip_reason(const struct scan *s, const char *addr)
         sin->sin_family = AF_INET;
     } else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
         sin6->sin6_family = AF_INET6;
+        *why = MTS_SKIP_IPV6_DISABLED;
         if (!s->cfg->ipv6)
-            return "ipv6-disabled";
+            return true;
     } else {
-        return "bad-address";
+        *why = MTS_SKIP_BAD_ADDRESS;
+        return true;
     }
+    *why = MTS_SKIP_EXCLUDED;
     if (s->ex && mts_exclude_addr(s->ex, (struct sockaddr *)&ss))
-        return "excluded";
+        return true;
+    *why = MTS_SKIP_SPECIAL_ADDRESS;
     const char *special = mts_special_addr((struct sockaddr *)&ss);
-    if (special && !(s->cfg->allow_private && private_unicast(special)))
-        return "special-address";
-    return NULL;
+    return special && !(s->cfg->allow_private && private_unicast(special));
 }
 
 /* ---- jobs ---------------------------------------------------------------------------- */
@@ -478,7 +481,7 @@ static void on_dns(void *arg, char *obs, const ldns_pkt *reply)
 static void job_query_skipped(struct job *job, const struct job_ref *ref, const char *qname,
                               ldns_rr_type type)
 {
-    char *obs = mts_dns_obs_skipped(qname, type, "name-too-long");
+    char *obs = mts_dns_obs_skipped(qname, type, mts_skip_name(MTS_SKIP_NAME_TOO_LONG));
     if (!obs)
         scan_fail(job->scan, -ENOMEM, "out of memory");
     else if (ref->rua)
@@ -576,25 +579,43 @@ static void job_start(struct scan *s, const char *domain)
 }
 
 /* A FETCHOBS for a fetch that never reached the network. */
-static json_t *fetch_not_attempted(const char *host, const char *why, const char *result)
+static json_t *fetch_not_attempted(const char *host, enum mts_fetch_why why,
+                                   enum mts_fetch_result result)
 {
     char url[400];
     snprintf(url, sizeof url, "https://%s/.well-known/mta-sts.txt", host);
-    return json_pack("{s:s, s:s, s:s}", "url", url, "why", why, "result", result);
+    return json_pack("{s:s, s:s, s:s}", "url", url, "why", mts_fetch_why_name(why), "result",
+                     mts_fetch_result_name(result));
+}
+
+/* The FETCHOBS result of a policy host whose addresses were all skipped for why. */
+static enum mts_fetch_result fetch_skipped(enum mts_skip why)
+{
+    switch (why) {
+    case MTS_SKIP_EXCLUDED:
+        return MTS_FETCH_EXCLUDED;
+    case MTS_SKIP_SPECIAL_ADDRESS:
+        return MTS_FETCH_SPECIAL_ADDRESS;
+    case MTS_SKIP_IPV6_DISABLED:
+        return MTS_FETCH_IPV6_DISABLED;
+    default:
+        return MTS_FETCH_ERROR;
+    }
 }
 
 /* Counts a probe or fetch that this machine or the admission deadline kept from the net. */
-static void count_unmade(struct scan *s, const json_t *obs)
+static void count_unmade(struct scan *s, bool local_error, bool queue_timeout)
 {
-    const char *result = json_string_value(json_object_get(obs, "result"));
-    s->local_errors += result_is(result, "local-error");
-    s->queue_timeouts += result_is(result, "queue-timeout");
+    s->local_errors += local_error;
+    s->queue_timeouts += queue_timeout;
 }
 
 static void on_policy(void *arg, json_t *obs, const unsigned char *body, size_t body_len)
 {
     struct job *job = arg;
-    count_unmade(job->scan, obs);
+    enum mts_fetch_result r =
+        mts_fetch_result_parse(json_string_value(json_object_get(obs, "result")));
+    count_unmade(job->scan, r == MTS_FETCH_LOCAL_ERROR, r == MTS_FETCH_QUEUE_TIMEOUT);
     job->policy = obs;
     /* An empty body is a body: the record names its digest, so the store must hold it. */
     bool has_body = json_object_get(obs, "body") ||
@@ -621,45 +642,47 @@ static void job_start_https(struct job *job, bool has_record)
     bool resolves = n > 0;
     if (s->cfg->no_https || (!has_record && !resolves))
         return;
-    const char *why = has_record ? "txt" : "policy-only";
+    enum mts_fetch_why why = has_record ? MTS_FETCH_WHY_TXT : MTS_FETCH_WHY_POLICY_ONLY;
     char host[300];
     snprintf(host, sizeof host, "mta-sts.%s", job->domain);
     if (s->ex && (mts_exclude_name(s->ex, host) || job->policy_v4.cname_excluded ||
                   job->policy_v6.cname_excluded)) {
-        job->policy = fetch_not_attempted(host, why, "excluded");
+        job->policy = fetch_not_attempted(host, why, MTS_FETCH_EXCLUDED);
         return;
     }
 
     const char *usable[16];
     size_t nusable = 0;
-    const char *skip = NULL, *skipped_addr = NULL, *v6_addr = NULL;
+    const char *skipped_addr = NULL, *v6_addr = NULL;
+    enum mts_skip skip = MTS_SKIP_UNKNOWN, why_not;
     for (size_t i = 0; i < n; i++) {
         const char *text = i < job->policy_v4.n ? job->policy_v4.addr[i]
                                                 : job->policy_v6.addr[i - job->policy_v4.n];
-        const char *why_not = addr_skip_reason(s, text);
-        if (why_not && strcmp(why_not, "ipv6-disabled") == 0) {
+        bool skipped = addr_skipped(s, text, &why_not);
+        if (skipped && why_not == MTS_SKIP_IPV6_DISABLED) {
             if (!v6_addr)
                 v6_addr = text;
-        } else if (why_not && !skip) {
+        } else if (skipped && !skipped_addr) {
             skip = why_not;
             skipped_addr = text;
         }
-        if (!why_not && nusable < sizeof usable / sizeof usable[0])
+        if (!skipped && nusable < sizeof usable / sizeof usable[0])
             usable[nusable++] = text;
     }
     /* Only an IPv6 address was left to try, and this scan does not use IPv6: its choice,
        not the host's fault. An operator's exclusion still wins. */
-    if (nusable == 0 && v6_addr && !(skip && strcmp(skip, "excluded") == 0)) {
-        skip = "ipv6-disabled";
+    if (nusable == 0 && v6_addr && skip != MTS_SKIP_EXCLUDED) {
+        skip = MTS_SKIP_IPV6_DISABLED;
         skipped_addr = v6_addr;
     }
     if (nusable == 0) {
-        const char *result = skip ? skip : "no-address";
+        enum mts_fetch_result result = skipped_addr ? fetch_skipped(skip) : MTS_FETCH_NO_ADDRESS;
         const char *a = job->dns_result[DNS_POLICY_A];
-        if (!resolves && !result_is(a, "nxdomain") && !result_is(a, "nodata"))
-            result = "dns-failure";
+        if (!resolves && !result_is(a, MTS_DNS_RESULT_NXDOMAIN) &&
+            !result_is(a, MTS_DNS_RESULT_NODATA))
+            result = MTS_FETCH_DNS_FAILURE;
         job->policy = fetch_not_attempted(host, why, result);
-        if (skip)
+        if (skipped_addr)
             json_object_set_new(job->policy, "addr", json_string(skipped_addr));
         return;
     }
@@ -673,7 +696,7 @@ static void job_start_https(struct job *job, bool has_record)
         return;
     }
     /* The fetcher refused this host or its addresses: the domain's fact, not the scan's. */
-    job->policy = fetch_not_attempted(host, why, "error");
+    job->policy = fetch_not_attempted(host, why, MTS_FETCH_ERROR);
     json_object_set_new(job->policy, "curl_error", json_string("fetch refused: invalid argument"));
 }
 
@@ -685,7 +708,7 @@ static bool job_collect_mx(struct job *job)
     size_t cap = job->n_found ? job->n_found : 1;
     if (!(job->mx = calloc(cap, sizeof *job->mx)))
         return false;
-    if (result_is(job->dns_result[DNS_MX], "nodata")) {
+    if (result_is(job->dns_result[DNS_MX], MTS_DNS_RESULT_NODATA)) {
         if (!(job->mx[0].host = strdup(job->domain)))
             return false;
         job->mx[0].implicit = true;
@@ -772,19 +795,20 @@ static void job_start_probes(struct job *job)
             bool v6addr = strchr(text, ':') != NULL;
             struct probe_entry *p = &m->probes[m->n_probes++];
             memcpy(p->addr, text, sizeof p->addr);
+            enum mts_skip why = MTS_SKIP_UNKNOWN;
             if (!job->probe_mx)
-                p->skip = s->cfg->no_smtp ? "smtp-disabled" : "out-of-scope";
+                why = s->cfg->no_smtp ? MTS_SKIP_SMTP_DISABLED : MTS_SKIP_OUT_OF_SCOPE;
             else if (excluded)
-                p->skip = "excluded";
+                why = MTS_SKIP_EXCLUDED;
             else if (per_family[v6addr] >= s->cfg->max_addrs)
-                p->skip = "limit";
-            else
-                p->skip = addr_skip_reason(s, text);
-            if (p->skip)
+                why = MTS_SKIP_LIMIT;
+            else if (!addr_skipped(s, text, &why))
+                why = MTS_SKIP_UNKNOWN;
+            if ((p->skip = mts_skip_name(why)) != NULL)
                 continue;
             per_family[v6addr]++;
             if (!mts_store_mxprobe_key_fits(s->store, s->cfg->scan_id, m->host, text)) {
-                p->skip = "name-too-long";
+                p->skip = mts_skip_name(MTS_SKIP_NAME_TOO_LONG);
                 continue;
             }
             if (s->cfg->defer_probes)
@@ -802,7 +826,7 @@ static void job_start_probes(struct job *job)
                     scan_fail(s, rc, "out of memory");
                     break;
                 }
-                p->skip = "probe-refused"; /* the prober would not take this host */
+                p->skip = mts_skip_name(MTS_SKIP_PROBE_REFUSED); /* the prober would not take it */
             }
         }
     }
@@ -878,7 +902,8 @@ static char *job_record(const struct job *job, size_t *len)
         for (size_t i = 0; i < job->n_rua; i++) {
             mts_jt_open(&t, '{');
             mts_jt_key(&t, "scheme");
-            mts_jt_cstr(&t, job->rua[i].t.mailto ? "mailto" : "https");
+            mts_jt_cstr(&t,
+                        mts_rua_scheme_name(job->rua[i].t.mailto ? MTS_RUA_MAILTO : MTS_RUA_HTTPS));
             mts_jt_key(&t, "host");
             mts_jt_cstr(&t, job->rua[i].t.host);
             for (size_t k = 0; k < RUA_KEYS; k++)
@@ -1061,7 +1086,9 @@ static void on_probe_finished(void *arg, const char *host, const char *addr, jso
         json_decref(record);
         return;
     }
-    count_unmade(s, record);
+    enum mts_smtp_result r =
+        mts_smtp_result_parse(json_string_value(json_object_get(record, "result")));
+    count_unmade(s, r == MTS_SMTP_LOCAL_ERROR, r == MTS_SMTP_QUEUE_TIMEOUT);
     int rc = mts_writer_put_mxprobe(s->writer, s->cfg->scan_id, host, addr, record);
     if (rc != 0)
         scan_fail(s, rc, mts_store_strerror(rc));

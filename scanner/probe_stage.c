@@ -31,6 +31,7 @@
 #include "conn_limit.h"
 #include "mts_hash.h"
 #include "mts_store.h"
+#include "mts_vocab.h"
 #include "mts_writer.h"
 #include "mxprobe_cache.h"
 #include "pipeline.h"
@@ -256,9 +257,10 @@ static void on_probe_finished(void *arg, const char *host, const char *addr, jso
         json_decref(record);
         return;
     }
-    const char *result = json_string_value(json_object_get(record, "result"));
-    s->local_errors += result && strcmp(result, "local-error") == 0;
-    s->queue_timeouts += result && strcmp(result, "queue-timeout") == 0;
+    enum mts_smtp_result r =
+        mts_smtp_result_parse(json_string_value(json_object_get(record, "result")));
+    s->local_errors += r == MTS_SMTP_LOCAL_ERROR;
+    s->queue_timeouts += r == MTS_SMTP_QUEUE_TIMEOUT;
     int rc = mts_writer_put_mxprobe(s->writer, s->cfg->scan_id, host, addr, record);
     if (rc != 0)
         stage_fail(s, rc, mts_store_strerror(rc));

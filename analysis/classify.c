@@ -48,27 +48,6 @@ static bool starts(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-enum mts_effect mts_category_effect(const char *c)
-{
-    if (starts(c, "dns-failure/") || starts(c, "not-probed/"))
-        return MTS_EFFECT_UNKNOWN;
-    if (starts(c, "analysis-error/"))
-        return MTS_EFFECT_UNKNOWN;
-    /* The scanner could not look: a fact about the scan, never about the domain. */
-    if (starts(c, "local-error/") || starts(c, "queue-timeout/"))
-        return MTS_EFFECT_UNKNOWN;
-    if (starts(c, "sts-txt-invalid/") || starts(c, "sts-policy-only/") ||
-        starts(c, "sts-policy-fetch-error/") || starts(c, "sts-webpki-invalid/") ||
-        starts(c, "sts-policy-invalid/"))
-        return MTS_EFFECT_OFF;
-    if (starts(c, "validation-failure/") || starts(c, "starttls-not-supported/") ||
-        starts(c, "certificate-"))
-        return MTS_EFFECT_BOUNCE;
-    if (starts(c, "weak/") || strcmp(c, "change/body-changed-id-unchanged") == 0)
-        return MTS_EFFECT_WEAK;
-    return MTS_EFFECT_INFO;
-}
-
 static void cat(struct cls *st, const char *category)
 {
     struct mts_classification *o = st->out;

@@ -7,6 +7,6 @@ target_link_libraries(mts_analyze_view PUBLIC mts_analysis mts_output Threads::T
 
 add_executable(mtasts-analyze
   main.c aggregate.c report_text.c report_markdown.c report_html.c diff.c disclose.c
-  vocabulary.c malloc_conf.c)
+  malloc_conf.c)
 target_link_libraries(mtasts-analyze PRIVATE mts_analyze_view mts_analysis mts_output mts_inputs
                                              PkgConfig::PSL PkgConfig::OPENSSL Threads::Threads m)

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "mts_classify.h"
+#include "mts_vocab.h"
 #include "scanset.h"
 
 int mts_scanset_open(struct mts_scanset *set, char *const *dirs, size_t n, const char **err)
@@ -382,11 +383,12 @@ static const char *dane_status(const json_t *raw)
         if (!tlsa)
             continue;
         hosts++;
-        const char *res = json_string_value(json_object_get(tlsa, "result"));
-        if (res && strcmp(res, "answer") == 0 && json_is_true(json_object_get(tlsa, "ad")))
+        enum mts_dns_result res =
+            mts_dns_result_parse(json_string_value(json_object_get(tlsa, "result")));
+        if (res == MTS_DNS_RESULT_ANSWER && json_is_true(json_object_get(tlsa, "ad")))
             with++;
-        else if (res && (strcmp(res, "servfail") == 0 || strcmp(res, "timeout") == 0 ||
-                         strcmp(res, "local-error") == 0 || strcmp(res, "queue-timeout") == 0))
+        else if (res == MTS_DNS_RESULT_SERVFAIL || res == MTS_DNS_RESULT_TIMEOUT ||
+                 res == MTS_DNS_RESULT_LOCAL_ERROR || res == MTS_DNS_RESULT_QUEUE_TIMEOUT)
             failed++; /* the last two: the scanner could not look, not a zone without TLSA */
     }
     if (hosts == 0)

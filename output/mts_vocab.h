@@ -44,6 +44,17 @@ enum mts_skip {
     MTS_SKIP_COUNT = MTS_SKIP_UNKNOWN
 };
 
+/* Scan metadata "state". */
+enum mts_scan_state {
+    MTS_SCAN_RUNNING,
+    MTS_SCAN_INTERRUPTED,
+    MTS_SCAN_COMPLETE,
+    MTS_SCAN_STATE_UNKNOWN
+};
+
+/* Scan metadata "stage" of a two-stage scan (absent in a one-stage scan). */
+enum mts_scan_stage { MTS_SCAN_STAGE_DNS, MTS_SCAN_STAGE_PROBES, MTS_SCAN_STAGE_UNKNOWN };
+
 /* RUADEST "scheme": where TLS reports would go. */
 enum mts_rua_scheme { MTS_RUA_MAILTO, MTS_RUA_HTTPS, MTS_RUA_SCHEME_UNKNOWN };
 
@@ -127,6 +138,10 @@ const char *mts_dns_result_name(enum mts_dns_result v);
 enum mts_dns_result mts_dns_result_parse(const char *name);
 const char *mts_skip_name(enum mts_skip v);
 enum mts_skip mts_skip_parse(const char *name);
+const char *mts_scan_state_name(enum mts_scan_state v);
+enum mts_scan_state mts_scan_state_parse(const char *name);
+const char *mts_scan_stage_name(enum mts_scan_stage v);
+enum mts_scan_stage mts_scan_stage_parse(const char *name);
 const char *mts_rua_scheme_name(enum mts_rua_scheme v);
 enum mts_rua_scheme mts_rua_scheme_parse(const char *name);
 const char *mts_fetch_why_name(enum mts_fetch_why v);

@@ -27,6 +27,17 @@ static const char *const skips[MTS_SKIP_COUNT] = {
     [MTS_SKIP_BAD_ADDRESS] = "bad-address",
 };
 
+static const char *const scan_states[MTS_SCAN_STATE_UNKNOWN] = {
+    [MTS_SCAN_RUNNING] = "running",
+    [MTS_SCAN_INTERRUPTED] = "interrupted",
+    [MTS_SCAN_COMPLETE] = "complete",
+};
+
+static const char *const scan_stages[MTS_SCAN_STAGE_UNKNOWN] = {
+    [MTS_SCAN_STAGE_DNS] = "dns",
+    [MTS_SCAN_STAGE_PROBES] = "probes",
+};
+
 static const char *const rua_schemes[MTS_RUA_SCHEME_UNKNOWN] = {
     [MTS_RUA_MAILTO] = "mailto",
     [MTS_RUA_HTTPS] = "https",
@@ -120,6 +131,8 @@ static unsigned parse(const char *const *names, unsigned count, const char *name
 
 VOCAB(dns_result, enum mts_dns_result, dns_results, MTS_DNS_RESULT_COUNT)
 VOCAB(skip, enum mts_skip, skips, MTS_SKIP_COUNT)
+VOCAB(scan_state, enum mts_scan_state, scan_states, MTS_SCAN_STATE_UNKNOWN)
+VOCAB(scan_stage, enum mts_scan_stage, scan_stages, MTS_SCAN_STAGE_UNKNOWN)
 VOCAB(rua_scheme, enum mts_rua_scheme, rua_schemes, MTS_RUA_SCHEME_UNKNOWN)
 VOCAB(fetch_why, enum mts_fetch_why, fetch_whys, MTS_FETCH_WHY_UNKNOWN)
 VOCAB(fetch_result, enum mts_fetch_result, fetch_results, MTS_FETCH_RESULT_COUNT)

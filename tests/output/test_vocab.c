@@ -29,6 +29,8 @@ int main(void)
 {
     CHECK_VOCAB(dns_result, enum mts_dns_result, MTS_DNS_RESULT_COUNT, MTS_DNS_RESULT_UNKNOWN);
     CHECK_VOCAB(skip, enum mts_skip, MTS_SKIP_COUNT, MTS_SKIP_UNKNOWN);
+    CHECK_VOCAB(scan_state, enum mts_scan_state, MTS_SCAN_STATE_UNKNOWN, MTS_SCAN_STATE_UNKNOWN);
+    CHECK_VOCAB(scan_stage, enum mts_scan_stage, MTS_SCAN_STAGE_UNKNOWN, MTS_SCAN_STAGE_UNKNOWN);
     CHECK_VOCAB(rua_scheme, enum mts_rua_scheme, MTS_RUA_SCHEME_UNKNOWN, MTS_RUA_SCHEME_UNKNOWN);
     CHECK_VOCAB(fetch_why, enum mts_fetch_why, MTS_FETCH_WHY_UNKNOWN, MTS_FETCH_WHY_UNKNOWN);
     CHECK_VOCAB(fetch_result, enum mts_fetch_result, MTS_FETCH_RESULT_COUNT,

@@ -1,10 +1,44 @@
 /*
  * The record vocabulary (output/mts_vocab.h): every known value has a name, names are
- * distinct within a vocabulary, parse inverts name, and anything else (another version's
- * value, hostile bytes, an absent field) parses to the vocabulary's UNKNOWN.
+ * distinct within a vocabulary, parse inverts name, anything else (another version's
+ * value, hostile bytes, an absent field) parses to the vocabulary's UNKNOWN, and
+ * docs/record-schema.md (given as the argument) names every value, as `name`.
+ * usage: test_vocab docs/record-schema.md
  */
 #include "check.h"
 #include "mts_vocab.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+
+static char *schema; /* docs/record-schema.md */
+
+/* Whether the schema page names value as `value`. */
+static bool documented(const char *value)
+{
+    char quoted[80];
+    snprintf(quoted, sizeof quoted, "`%s`", value);
+    bool found = schema && strstr(schema, quoted);
+    if (!found)
+        fprintf(stderr, "docs/record-schema.md does not name `%s`\n", value);
+    return found;
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long n = ftell(f);
+        if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL) {
+            buf[fread(buf, 1, (size_t)n, f)] = '\0';
+        }
+    }
+    fclose(f);
+    return buf;
+}
 
 /* Checks one vocabulary of count known values through its name and parse functions. */
 #define CHECK_VOCAB(fn, type, count, unknown)                                                      \
@@ -15,6 +49,7 @@
             if (!name)                                                                             \
                 continue;                                                                          \
             CHECK_INT(mts_##fn##_parse(name), i);                                                  \
+            CHECK(documented(name));                                                               \
             for (unsigned k = 0; k < i; k++)                                                       \
                 CHECK(strcmp(name, mts_##fn##_name((type)k)) != 0);                                \
         }                                                                                          \
@@ -25,8 +60,14 @@
         CHECK_INT(mts_##fn##_parse("no-such-value"), unknown);                                     \
     } while (0)
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s docs/record-schema.md\n", argv[0]);
+        return 2;
+    }
+    schema = read_file(argv[1]);
+    CHECK(schema != NULL);
     CHECK_VOCAB(dns_result, enum mts_dns_result, MTS_DNS_RESULT_COUNT, MTS_DNS_RESULT_UNKNOWN);
     CHECK_VOCAB(skip, enum mts_skip, MTS_SKIP_COUNT, MTS_SKIP_UNKNOWN);
     CHECK_VOCAB(scan_state, enum mts_scan_state, MTS_SCAN_STATE_UNKNOWN, MTS_SCAN_STATE_UNKNOWN);
@@ -51,5 +92,6 @@ int main(void)
     /* Values no version wrote are not in the vocabulary (docs/record-schema.md). */
     CHECK_INT(mts_smtp_result_parse("excluded"), MTS_SMTP_RESULT_UNKNOWN);
     CHECK_INT(mts_smtp_result_parse("special-address"), MTS_SMTP_RESULT_UNKNOWN);
+    free(schema);
     return check_exit();
 }

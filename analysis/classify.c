@@ -554,9 +554,8 @@ static const char *probe_outcome(struct cls *st, const json_t *probe, struct mts
     if (result == MTS_SMTP_OK) {
         /* No certificate can name a host whose name is not a host name. */
         bool hostname = !json_is_false(json_object_get(probe, "hostname"));
-        if (ver &&
-            (strcmp(ver, "TLSv1") == 0 || strcmp(ver, "TLSv1.1") == 0 ||
-             strcmp(ver, "SSLv3") == 0) &&
+        enum mts_tls_version version = mts_tls_version_parse(ver);
+        if ((version == MTS_TLS_SSLV3 || version == MTS_TLS_V1 || version == MTS_TLS_V1_1) &&
             st->intends_mx)
             cat(st, "weak/tls-below-1.2");
         enum mts_cert_verdict v = hostname ? cert_verdict(tls) : MTS_CERT_NAME_MISMATCH;

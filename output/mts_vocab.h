@@ -134,6 +134,17 @@ enum mts_cert_verdict {
     MTS_CERT_COUNT = MTS_CERT_UNKNOWN
 };
 
+/* TLSOBS "version": OpenSSL's name of the protocol version agreed. */
+enum mts_tls_version {
+    MTS_TLS_SSLV3,
+    MTS_TLS_V1,
+    MTS_TLS_V1_1,
+    MTS_TLS_V1_2,
+    MTS_TLS_V1_3,
+    MTS_TLS_VERSION_UNKNOWN,
+    MTS_TLS_VERSION_COUNT = MTS_TLS_VERSION_UNKNOWN
+};
+
 const char *mts_dns_result_name(enum mts_dns_result v);
 enum mts_dns_result mts_dns_result_parse(const char *name);
 const char *mts_skip_name(enum mts_skip v);
@@ -152,6 +163,8 @@ const char *mts_smtp_result_name(enum mts_smtp_result v);
 enum mts_smtp_result mts_smtp_result_parse(const char *name);
 const char *mts_smtp_stage_name(enum mts_smtp_stage v);
 enum mts_smtp_stage mts_smtp_stage_parse(const char *name);
+const char *mts_tls_version_name(enum mts_tls_version v);
+enum mts_tls_version mts_tls_version_parse(const char *name);
 const char *mts_cert_verdict_name(enum mts_cert_verdict v);
 enum mts_cert_verdict mts_cert_verdict_parse(const char *name);
 

@@ -105,6 +105,11 @@ static const char *const cert_verdicts[MTS_CERT_COUNT] = {
     [MTS_CERT_OTHER] = "other",
 };
 
+static const char *const tls_versions[MTS_TLS_VERSION_COUNT] = {
+    [MTS_TLS_SSLV3] = "SSLv3",  [MTS_TLS_V1] = "TLSv1",     [MTS_TLS_V1_1] = "TLSv1.1",
+    [MTS_TLS_V1_2] = "TLSv1.2", [MTS_TLS_V1_3] = "TLSv1.3",
+};
+
 static const char *name_of(const char *const *names, unsigned count, unsigned v)
 {
     return v < count ? names[v] : NULL;
@@ -138,4 +143,5 @@ VOCAB(fetch_why, enum mts_fetch_why, fetch_whys, MTS_FETCH_WHY_UNKNOWN)
 VOCAB(fetch_result, enum mts_fetch_result, fetch_results, MTS_FETCH_RESULT_COUNT)
 VOCAB(smtp_result, enum mts_smtp_result, smtp_results, MTS_SMTP_RESULT_COUNT)
 VOCAB(smtp_stage, enum mts_smtp_stage, smtp_stages, MTS_SMTP_STAGE_COUNT)
+VOCAB(tls_version, enum mts_tls_version, tls_versions, MTS_TLS_VERSION_COUNT)
 VOCAB(cert_verdict, enum mts_cert_verdict, cert_verdicts, MTS_CERT_COUNT)

@@ -27,9 +27,6 @@ struct request {
 };
 STAILQ_HEAD(request_list, request);
 
-static const char *const version_names[] = {NULL,      "SSLv3",   "TLSv1",
-                                            "TLSv1.1", "TLSv1.2", "TLSv1.3"};
-
 struct entry {
     struct entry *next;     /* hash chain */
     TAILQ_ENTRY(entry) age; /* c->finished, oldest first, once finished */
@@ -104,29 +101,17 @@ static void grow(struct mts_mxprobe_cache *c)
     c->nbuckets = n;
 }
 
-static uint8_t name_code(const char *const *names, size_t n, const char *name)
-{
-    for (size_t i = 1; name && i < n; i++)
-        if (strcmp(names[i], name) == 0)
-            return (uint8_t)i;
-    return 0;
-}
-
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
 static void summarise(struct entry *e, const json_t *rec)
 {
     enum mts_smtp_result r =
         mts_smtp_result_parse(json_string_value(json_object_get(rec, "result")));
     enum mts_smtp_stage st = mts_smtp_stage_parse(json_string_value(json_object_get(rec, "stage")));
     const json_t *tls = json_object_get(rec, "tls");
-    enum mts_cert_verdict v =
-        mts_cert_verdict_parse(json_string_value(json_object_get(tls, "verify")));
     e->result = (uint8_t)(r == MTS_SMTP_RESULT_UNKNOWN ? MTS_SMTP_ERROR : r);
     e->stage = (uint8_t)(st == MTS_SMTP_STAGE_UNKNOWN ? MTS_SMTP_STAGE_DONE : st);
-    e->verify = (uint8_t)(v == MTS_CERT_UNKNOWN ? 0 : v + 1); /* 0: none */
-    e->version = name_code(version_names, COUNT(version_names),
-                           json_string_value(json_object_get(tls, "version")));
+    /* UNKNOWN: no certificate seen, no version agreed (or one this code does not name) */
+    e->verify = (uint8_t)mts_cert_verdict_parse(json_string_value(json_object_get(tls, "verify")));
+    e->version = (uint8_t)mts_tls_version_parse(json_string_value(json_object_get(tls, "version")));
     e->injection = json_integer_value(json_object_get(rec, "injection")) > 0;
 }
 
@@ -134,8 +119,8 @@ static void summary_of(const struct entry *e, struct mts_mxprobe_summary *sum)
 {
     sum->result = (enum mts_smtp_result)e->result;
     sum->stage = (enum mts_smtp_stage)e->stage;
-    sum->verify = e->verify ? mts_cert_verdict_name(e->verify - 1) : NULL;
-    sum->tls_version = version_names[e->version];
+    sum->verify = mts_cert_verdict_name(e->verify);
+    sum->tls_version = mts_tls_version_name(e->version);
     sum->injection = e->injection;
 }
 

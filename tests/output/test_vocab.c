@@ -78,6 +78,7 @@ int main(int argc, char **argv)
                 MTS_FETCH_RESULT_UNKNOWN);
     CHECK_VOCAB(smtp_result, enum mts_smtp_result, MTS_SMTP_RESULT_COUNT, MTS_SMTP_RESULT_UNKNOWN);
     CHECK_VOCAB(smtp_stage, enum mts_smtp_stage, MTS_SMTP_STAGE_COUNT, MTS_SMTP_STAGE_UNKNOWN);
+    CHECK_VOCAB(tls_version, enum mts_tls_version, MTS_TLS_VERSION_COUNT, MTS_TLS_VERSION_UNKNOWN);
     CHECK_VOCAB(cert_verdict, enum mts_cert_verdict, MTS_CERT_COUNT, MTS_CERT_UNKNOWN);
 
     /* The stored names are stable: a few spelled out as docs/record-schema.md gives them. */

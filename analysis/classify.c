@@ -32,12 +32,6 @@ const char *mts_tri_name(enum mts_tri t)
     return t == MTS_TRI_YES ? "yes" : t == MTS_TRI_NO ? "no" : "unknown";
 }
 
-const char *mts_effect_name(enum mts_effect effect)
-{
-    static const char *const names[] = {"info", "weak", "unknown", "bounce", "off"};
-    return names[effect];
-}
-
 const char *mts_mx_status_name(enum mts_mx_status s)
 {
     return s == MTS_MX_PASS ? "pass" : s == MTS_MX_REFUSED ? "refused" : "unknown";

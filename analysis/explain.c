@@ -18,20 +18,6 @@ const char *mts_explain_fix(const char *category)
     return c ? c->fix : NULL;
 }
 
-const char *mts_explain_effect(const char *effect)
-{
-    if (strcmp(effect, "off") == 0)
-        return "off: senders treat the domain as having no policy (protection silently lost)";
-    if (strcmp(effect, "bounce") == 0)
-        return "bounce: senders in enforce mode refuse this MX; if every MX is refused, mail "
-               "is lost";
-    if (strcmp(effect, "weak") == 0)
-        return "weak: valid, but weaker than intended";
-    if (strcmp(effect, "unknown") == 0)
-        return "unknown: the scan could not observe this, or the analysis could not read it";
-    return "info: no effect on delivery";
-}
-
 static const char *s(const json_t *o, const char *key)
 {
     const char *v = json_string_value(json_object_get(o, key));
@@ -124,7 +110,7 @@ int mts_explain(const json_t *e, FILE *out)
     json_array_foreach(cats, i, v)
     {
         const char *code = s(v, "code"), *fix = mts_explain_fix(code);
-        mts_text_printf(out, "  %s\n    effect %s\n", code, mts_explain_effect(s(v, "effect")));
+        mts_text_printf(out, "  %s\n    effect %s\n", code, mts_effect_meaning(s(v, "effect")));
         if (fix)
             mts_text_printf(out, "    fix: %s\n", fix);
     }

@@ -14,6 +14,33 @@ const char *const mts_verdict_names[] = {
 };
 const size_t mts_n_verdict_names = sizeof mts_verdict_names / sizeof mts_verdict_names[0];
 
+/* Each effect's name and what it means for mail, in words (explain, disclose). */
+static const struct {
+    const char *name, *meaning;
+} effects[] = {
+    [MTS_EFFECT_INFO] = {"info", "info: no effect on delivery"},
+    [MTS_EFFECT_WEAK] = {"weak", "weak: valid, but weaker than intended"},
+    [MTS_EFFECT_UNKNOWN] = {"unknown", "unknown: the scan could not observe this, or the "
+                                       "analysis could not read it"},
+    [MTS_EFFECT_BOUNCE] = {"bounce", "bounce: senders in enforce mode refuse this MX; if every "
+                                     "MX is refused, mail is lost"},
+    [MTS_EFFECT_OFF] = {"off", "off: senders treat the domain as having no policy (protection "
+                               "silently lost)"},
+};
+
+const char *mts_effect_name(enum mts_effect effect)
+{
+    return effects[effect].name;
+}
+
+const char *mts_effect_meaning(const char *name)
+{
+    for (size_t i = 0; i < sizeof effects / sizeof effects[0]; i++)
+        if (name && strcmp(effects[i].name, name) == 0)
+            return effects[i].meaning;
+    return effects[MTS_EFFECT_INFO].meaning;
+}
+
 /* The operator's fix for each category (docs/analyze.md, explain): one sentence, shared by
    the categories of a type when one fix covers them all. */
 static const char fix_dns_failure[] = "Make the authoritative DNS servers answer reliably (this "

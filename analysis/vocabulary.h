@@ -21,6 +21,10 @@ struct mts_category {
 extern const struct mts_category mts_categories[];
 extern const size_t mts_n_categories;
 
+/* The sentence explaining an effect given by its name ("off: senders treat ..."); that of
+   info for a name that is none. Static storage. */
+const char *mts_effect_meaning(const char *name);
+
 /* The row of a category, or NULL for a name not in the table. */
 const struct mts_category *mts_category_find(const char *name);
 

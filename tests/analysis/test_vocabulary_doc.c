@@ -1,6 +1,7 @@
 /*
  * docs/vocabulary.md against the category table (analysis/vocabulary.c): the page's
- * category rows and the table hold the same names, each once, with the same effects. A doctored
+ * category rows and the table hold the same names, each once, with the same effects, and
+ * the page defines each effect. A doctored
  * copy of the page (an effect changed, a row dropped, a row added) must be caught, so the
  * comparison itself is checked too. usage: test_vocabulary_doc docs/vocabulary.md
  */
@@ -130,6 +131,17 @@ int main(int argc, char **argv)
             CHECK(compare(copy, "doctored") > 0);
         free(copy);
     }
+
+    /* The page defines each effect ("- `off`: ..."), and explain words each. */
+    for (int e = MTS_EFFECT_INFO; e <= MTS_EFFECT_OFF; e++) {
+        char item[64];
+        snprintf(item, sizeof item, "\n- `%s`: ", mts_effect_name((enum mts_effect)e));
+        CHECK(strstr(doc, item) != NULL);
+        CHECK(strncmp(mts_effect_meaning(mts_effect_name((enum mts_effect)e)),
+                      mts_effect_name((enum mts_effect)e),
+                      strlen(mts_effect_name((enum mts_effect)e))) == 0);
+    }
+    CHECK_STR(mts_effect_meaning("no-such-effect"), mts_effect_meaning("info"));
 
     /* Every category a classification can hold is in the table, and the change/ ones
        are not selectable. */

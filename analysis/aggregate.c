@@ -16,24 +16,21 @@
 #include "aggregate.h"
 #include "mts_classify.h"
 #include "mts_profiles.h"
+#include "mts_view.h"
 
-/* The adoption funnel, in order; each stage is a subset of the previous one. */
-static const struct {
-    const char *key; /* the classification's "funnel" flag; NULL for "scanned" */
-    const char *label;
-} funnel_stages[] = {
-    {NULL, "scanned"},
-    {"resolvable", "resolvable"},
-    {"mx", "with MX"},
-    {"record", "_mta-sts record"},
-    {"record_valid", "valid record"},
-    {"policy_fetched", "policy fetched"},
-    {"policy_valid", "valid policy"},
-    {"mx_covered", "MX covered"},
-    {"mx_tls_valid", "MX TLS valid"},
-    {"enforce_working", "fully working in enforce mode"},
+/* The adoption funnel, in order; each stage is a subset of the previous one. Stage k > 0
+   is mts_view_funnel's k - 1. */
+static const char *const funnel_labels[] = {
+    "scanned",      "resolvable",
+    "with MX",      "_mta-sts record",
+    "valid record", "policy fetched",
+    "valid policy", "MX covered",
+    "MX TLS valid", "fully working in enforce mode",
 };
-#define N_FUNNEL (sizeof funnel_stages / sizeof funnel_stages[0])
+#define N_FUNNEL (sizeof funnel_labels / sizeof funnel_labels[0])
+_Static_assert(N_FUNNEL == MTS_VIEW_FUNNEL + 1, "a label for each funnel stage");
+/* Indexes of mts_view_funnel's stages read on their own. */
+enum { STAGE_RECORD = 2, STAGE_POLICY_FETCHED = 4, STAGE_POLICY_VALID = 5 };
 
 /* "indeterminate" stays at index 5 (the report counts it on its own); new names go last. */
 static const char *const verdict_names[] = {"no-mta-sts", "valid-enforce", "valid-testing",
@@ -43,6 +40,21 @@ static const char *const verdict_names[] = {"no-mta-sts", "valid-enforce", "vali
 
 static const char *const mode_names[] = {"enforce", "testing", "none"};
 #define N_MODE 3
+
+/* The index of mode in mode_names, or -1 (absent, invalid). */
+static int mode_index(enum mts_mode mode)
+{
+    switch (mode) {
+    case MTS_MODE_ENFORCE:
+        return 0;
+    case MTS_MODE_TESTING:
+        return 1;
+    case MTS_MODE_NONE:
+        return 2;
+    default:
+        return -1;
+    }
+}
 
 /* max_age buckets: upper bounds in seconds (exclusive), the last open-ended. */
 static const struct {
@@ -219,19 +231,6 @@ void mts_agg_free(struct mts_agg *agg)
     free(agg);
 }
 
-static bool flag(const json_t *obj, const char *key)
-{
-    return json_is_true(json_object_get(obj, key));
-}
-
-static int name_index(const char *const *names, size_t n, const char *s)
-{
-    for (size_t i = 0; s && i < n; i++)
-        if (strcmp(names[i], s) == 0)
-            return (int)i;
-    return -1;
-}
-
 /* Keep name among the MTS_AGG_EXAMPLES smallest. */
 static int add_example(struct examples *e, const char *name)
 {
@@ -390,27 +389,23 @@ static const char *registrable(struct mts_agg *a, const char *host, char *buf, s
 /* MX-side faults: each refusing address's category by the MX host's registrable domain and
    by its certificate's issuer; a host refused for another reason (not covered) by the
    registrable domain. */
-static int count_mx_faults(struct mts_agg *a, struct fault_keys *seen, const json_t *cls)
+static int count_mx_faults(struct mts_agg *a, struct fault_keys *seen,
+                           const struct mts_classification *cls)
 {
-    size_t i, k;
-    const json_t *mx, *addr;
     int err = 0;
-    json_array_foreach(json_object_get(cls, "mx"), i, mx)
-    {
+    for (size_t i = 0; i < cls->n_mx; i++) {
+        const struct mts_mx_result *mx = &cls->mx[i];
         char buf[256];
-        const char *reg =
-            registrable(a, json_string_value(json_object_get(mx, "host")), buf, sizeof buf);
-        const char *reason = json_string_value(json_object_get(mx, "reason"));
-        if (reg && is_category(reason) && (err = count_fault(a, seen, "mx", reg, reason)) != 0)
+        const char *reg = registrable(a, mx->host, buf, sizeof buf);
+        if (reg && is_category(mx->reason) &&
+            (err = count_fault(a, seen, "mx", reg, mx->reason)) != 0)
             return err;
-        json_array_foreach(json_object_get(mx, "addresses"), k, addr)
-        {
-            const char *outcome = json_string_value(json_object_get(addr, "outcome"));
+        for (size_t k = 0; k < mx->n_addrs; k++) {
+            const char *outcome = mx->addrs[k].outcome, *issuer = mx->addrs[k].issuer;
             if (!is_category(outcome))
                 continue;
             if (reg && (err = count_fault(a, seen, "mx", reg, outcome)) != 0)
                 return err;
-            const char *issuer = json_string_value(json_object_get(addr, "issuer"));
             if (issuer && strncmp(outcome, "certificate-", 12) == 0 &&
                 (err = count_fault(a, seen, "issuer", issuer, outcome)) != 0)
                 return err;
@@ -419,12 +414,24 @@ static int count_mx_faults(struct mts_agg *a, struct fault_keys *seen, const jso
     return 0;
 }
 
+/* Whether one of cls's categories is of the record or the policy ("sts-..."). */
+static bool has_sts_category(const struct mts_classification *cls)
+{
+    for (size_t i = 0; i < cls->n_categories; i++)
+        if (strncmp(cls->categories[i], "sts-", 4) == 0)
+            return true;
+    return false;
+}
+
 /* Policy-side faults by the policy host's CNAME target, TXT faults by the _mta-sts CNAME
    target (a domain serving its own has no provider to tell), and WebPKI faults of the
-   policy host also by its certificate's issuer. */
+   policy host also by its certificate's issuer. The providers are looked up in the PSL
+   only for a domain with such a fault. */
 static int count_policy_faults(struct mts_agg *a, struct fault_keys *seen, const json_t *raw,
-                               const json_t *cls)
+                               const struct mts_classification *cls)
 {
+    if (!has_sts_category(cls))
+        return 0;
     const json_t *dns = json_object_get(raw, "dns");
     char pbuf[256], tbuf[256];
     const char *policy_host =
@@ -433,14 +440,9 @@ static int count_policy_faults(struct mts_agg *a, struct fault_keys *seen, const
         registrable(a, cname_target(json_object_get(dns, "sts")), tbuf, sizeof tbuf);
     const char *issuer = json_string_value(json_object_get(
         json_object_get(json_object_get(json_object_get(raw, "policy"), "tls"), "leaf"), "issuer"));
-    size_t i;
-    const json_t *cat;
     int err = 0;
-    json_array_foreach(json_object_get(cls, "categories"), i, cat)
-    {
-        const char *code = json_string_value(json_object_get(cat, "code"));
-        if (!code)
-            continue;
+    for (size_t i = 0; i < cls->n_categories; i++) {
+        const char *code = cls->categories[i];
         bool webpki = strncmp(code, "sts-webpki-invalid/", 19) == 0;
         if (strncmp(code, "sts-txt-invalid/", 16) == 0 && txt_host)
             err = count_fault(a, seen, "txt-host", txt_host, code);
@@ -454,27 +456,23 @@ static int count_policy_faults(struct mts_agg *a, struct fault_keys *seen, const
     return 0;
 }
 
-/* Count one domain's readings by every sender profile (the "profiles" object of the
-   summary view; a missing profile counts as no policy, no bounce). */
-static int count_profiles(struct mts_agg *a, const char *domain, const json_t *cls)
+/* Count one domain's readings by every sender profile. */
+static int count_profiles(struct mts_agg *a, const char *domain,
+                          const struct mts_classification *cls)
 {
-    const json_t *all = json_object_get(cls, "profiles");
-    const char *first_mode = NULL;
+    int first_mode = 0;
     bool first_bounce = false, differ = false, any = false;
     for (size_t i = 0; i < MTS_N_PROFILES; i++) {
-        const json_t *p = json_object_get(all, mts_sender_profiles[i].name);
-        const char *mode = json_string_value(json_object_get(p, "seen_as"));
-        bool bounce = flag(p, "would_bounce");
-        int m = name_index(mode_names, N_MODE, mode);
+        int m = mode_index(cls->profiles[i].seen_as);
+        bool bounce = cls->profiles[i].would_bounce;
         a->profiles[i].would_bounce += bounce;
         a->profiles[i].seen_as[m < 0 ? N_MODE : (size_t)m]++;
         if (mts_sender_profiles[i].reader == MTS_READ_NOTHING)
             continue;
-        mode = m < 0 ? "absent" : mode;
         if (any)
-            differ |= strcmp(mode, first_mode) != 0 || bounce != first_bounce;
+            differ |= m != first_mode || bounce != first_bounce;
         else
-            first_mode = mode, first_bounce = bounce, any = true;
+            first_mode = m, first_bounce = bounce, any = true;
     }
     if (!differ)
         return 0;
@@ -514,46 +512,97 @@ static json_t *profiles_json(const struct mts_agg *a)
     return r;
 }
 
-int mts_agg_add(struct mts_agg *a, const char *domain, const json_t *raw, const json_t *cls)
+/* The index of name in names, or -1. */
+static int name_index(const char *const *names, size_t n, const char *s)
 {
-    const json_t *funnel = json_object_get(cls, "funnel");
-    const char *verdict = json_string_value(json_object_get(cls, "verdict"));
-    bool misconf = verdict && strcmp(verdict, "misconfigured") == 0;
-    bool bounce = flag(cls, "would_bounce");
+    for (size_t i = 0; s && i < n; i++)
+        if (strcmp(names[i], s) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Count the categories of one domain (deployed: it has MTA-STS deployed). */
+static int count_categories(struct mts_agg *a, const struct mts_classification *cls, bool deployed)
+{
+    for (size_t i = 0; i < cls->n_categories; i++) {
+        const char *code = cls->categories[i];
+        int err = 0;
+        struct counter *c = table_get(&a->categories, code, &err);
+        if (err)
+            return err;
+        if (c) {
+            c->n++;
+            c->n_deployed += deployed;
+            if (!c->effect)
+                c->effect = mts_effect_name(mts_category_effect(code));
+        }
+    }
+    return 0;
+}
+
+/* The faults and providers of a domain with MTA-STS deployed. */
+static int count_deployed(struct mts_agg *a, const char *domain, const json_t *raw,
+                          const struct mts_classification *cls, bool misconf, bool bounce)
+{
+    struct fault_keys *seen = malloc(sizeof *seen); /* 16 KiB: only the first n are read */
+    if (!seen)
+        return -ENOMEM;
+    seen->n = 0;
+    int err = count_mx_faults(a, seen, cls);
+    if (!err)
+        err = count_policy_faults(a, seen, raw, cls);
+    free(seen);
+    if (!err)
+        err = count_mx_providers(a, raw, misconf, bounce);
+    if (err)
+        return err;
+    const json_t *dns = json_object_get(raw, "dns");
+    const char *target = cname_target(json_object_get(dns, "policy_a"));
+    if (!target)
+        target = cname_target(json_object_get(dns, "sts"));
+    return count_provider(a, &a->policy_providers, target ? target : domain, misconf, bounce);
+}
+
+int mts_agg_add(struct mts_agg *a, const char *domain, const json_t *raw,
+                const struct mts_classification *cls)
+{
+    bool reached[MTS_VIEW_FUNNEL];
+    mts_view_funnel(cls, reached);
+    bool misconf = cls->verdict && strcmp(cls->verdict, "misconfigured") == 0;
+    bool bounce = cls->would_bounce;
     int err;
 
     a->domains++;
     a->funnel[0]++;
     for (size_t i = 1; i < N_FUNNEL; i++)
-        a->funnel[i] += flag(funnel, funnel_stages[i].key);
-    int v = name_index(verdict_names, N_VERDICT, verdict);
+        a->funnel[i] += reached[i - 1];
+    int v = name_index(verdict_names, N_VERDICT, cls->verdict);
     a->verdicts[v < 0 ? N_VERDICT : (size_t)v]++;
 
     int m = -1;
-    if (flag(funnel, "policy_valid")) {
-        m = name_index(mode_names, N_MODE, json_string_value(json_object_get(cls, "mode")));
+    if (reached[STAGE_POLICY_VALID] && cls->has_policy) {
+        m = mode_index(cls->policy.mode);
         if (m >= 0)
             a->modes[m]++;
     }
-    const json_t *age = json_object_get(cls, "max_age");
-    if (json_is_integer(age) && flag(funnel, "policy_fetched")) {
-        long long s = json_integer_value(age);
+    if (cls->has_policy && cls->policy.max_age >= 0 && reached[STAGE_POLICY_FETCHED]) {
+        long long s = cls->policy.max_age;
         size_t b = 0;
         while (b + 1 < N_AGE && s >= age_buckets[b].below)
             b++;
         a->ages[b]++;
     }
-    bool deployed = flag(funnel, "record") || json_object_get(raw, "policy") != NULL;
-    int t = name_index(tlsrpt_names, N_TLSRPT, json_string_value(json_object_get(cls, "tlsrpt")));
+    bool deployed = reached[STAGE_RECORD] || json_object_get(raw, "policy") != NULL;
+    int t = name_index(tlsrpt_names, N_TLSRPT, mts_view_tlsrpt(cls));
     if (t >= 0)
         a->tlsrpt[t]++;
-    int d = name_index(dane_names, N_DANE, json_string_value(json_object_get(cls, "dane")));
+    int d = name_index(dane_names, N_DANE, mts_view_dane(raw));
     if (d >= 0) {
         a->dane[d]++;
         a->dane_scanned = true;
     }
 
-    if (flag(funnel, "record")) {
+    if (reached[STAGE_RECORD]) {
         a->paper.records++;
         a->paper.misconfigured += misconf;
         a->paper.would_bounce += bounce;
@@ -568,55 +617,17 @@ int mts_agg_add(struct mts_agg *a, const char *domain, const json_t *raw, const 
         if ((err = add_example(&a->bounce_examples, domain)) != 0)
             return err;
     }
-    if (json_object_get(cls, "analysis_error")) {
+    if (cls->analysis_error) {
         a->analysis_errors++;
         if ((err = add_example(&a->error_examples, domain)) != 0)
             return err;
     }
-    a->would_bounce_lenient += flag(cls, "would_bounce_lenient");
+    a->would_bounce_lenient += cls->profiles[MTS_PROFILE_RESOLVER].would_bounce;
     if ((err = count_profiles(a, domain, cls)) != 0)
         return err;
-
-    size_t i;
-    json_t *cat;
-    json_array_foreach(json_object_get(cls, "categories"), i, cat)
-    {
-        const char *code = json_string_value(json_object_get(cat, "code"));
-        if (!code)
-            continue;
-        err = 0;
-        struct counter *c = table_get(&a->categories, code, &err);
-        if (err)
-            return err;
-        if (c) {
-            c->n++;
-            c->n_deployed += deployed;
-            if (!c->effect)
-                c->effect = mts_effect_name(mts_category_effect(code));
-        }
-    }
-
-    if (deployed) {
-        struct fault_keys *seen = calloc(1, sizeof *seen);
-        if (!seen)
-            return -ENOMEM;
-        err = count_mx_faults(a, seen, cls);
-        if (!err)
-            err = count_policy_faults(a, seen, raw, cls);
-        free(seen);
-        if (err)
-            return err;
-        if ((err = count_mx_providers(a, raw, misconf, bounce)) != 0)
-            return err;
-        const json_t *dns = json_object_get(raw, "dns");
-        const char *target = cname_target(json_object_get(dns, "policy_a"));
-        if (!target)
-            target = cname_target(json_object_get(dns, "sts"));
-        if ((err = count_provider(a, &a->policy_providers, target ? target : domain, misconf,
-                                  bounce)) != 0)
-            return err;
-    }
-    return 0;
+    if ((err = count_categories(a, cls, deployed)) != 0)
+        return err;
+    return deployed ? count_deployed(a, domain, raw, cls, misconf, bounce) : 0;
 }
 
 static json_t *pct(unsigned long long n, unsigned long long of)
@@ -744,12 +755,12 @@ json_t *mts_agg_report(const struct mts_agg *a, const char *scan, size_t stores)
     if (!r || !funnel || !verdicts || !modes || !ages || !tlsrpt || !wb || !errs)
         goto fail;
     for (size_t i = 0; i < N_FUNNEL; i++)
-        json_array_append_new(
-            funnel, json_pack("{s:s, s:s, s:I, s:o, s:o}", "stage",
-                              funnel_stages[i].key ? funnel_stages[i].key : "scanned", "label",
-                              funnel_stages[i].label, "count", (json_int_t)a->funnel[i], "pct",
-                              pct(a->funnel[i], a->domains), "pct_prev",
-                              pct(a->funnel[i], i ? a->funnel[i - 1] : a->domains)));
+        json_array_append_new(funnel,
+                              json_pack("{s:s, s:s, s:I, s:o, s:o}", "stage",
+                                        i ? mts_view_funnel_keys[i - 1] : "scanned", "label",
+                                        funnel_labels[i], "count", (json_int_t)a->funnel[i], "pct",
+                                        pct(a->funnel[i], a->domains), "pct_prev",
+                                        pct(a->funnel[i], i ? a->funnel[i - 1] : a->domains)));
     for (size_t i = 0; i < N_VERDICT; i++)
         json_object_set_new(verdicts, verdict_names[i], json_integer((json_int_t)a->verdicts[i]));
     if (a->verdicts[N_VERDICT])

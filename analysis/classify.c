@@ -7,6 +7,7 @@
  */
 #include "mts_classify.h"
 #include "mts_mx_match.h"
+#include "mts_util.h"
 #include "mts_vocab.h"
 
 #include <errno.h>
@@ -119,17 +120,6 @@ static bool dns_name_too_long(const json_t *obs)
            mts_skip_parse(str(obs, "why")) == MTS_SKIP_NAME_TOO_LONG;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* TXT records of a DNS observation, with the bytes they own. */
 struct txtset {
     struct mts_txt_record *recs;
@@ -163,7 +153,7 @@ static int txt_string(struct txtset *t, const json_t *v, struct mts_txt_string *
         return -ENOMEM;
     t->owned[t->n_owned++] = b;
     for (size_t i = 0; i < n; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        int hi = mts_hex_value(hex[2 * i]), lo = mts_hex_value(hex[2 * i + 1]);
         b[i] = (unsigned char)(hi < 0 || lo < 0 ? '?' : hi * 16 + lo);
     }
     s->data = b;
@@ -354,7 +344,7 @@ static char *header_bytes(const json_t *v)
     size_t n = strlen(hex) / 2;
     char *b = malloc(n + 1);
     for (size_t i = 0; b && i < n; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        int hi = mts_hex_value(hex[2 * i]), lo = mts_hex_value(hex[2 * i + 1]);
         b[i] = (char)(hi < 0 || lo < 0 || (hi == 0 && lo == 0) ? '?' : hi * 16 + lo);
     }
     if (b)
@@ -853,7 +843,7 @@ static void unread(struct cls *st, const char *category, const char *why)
 static bool is_hex(const char *s)
 {
     size_t n = 0;
-    while (s[n] && hexval(s[n]) >= 0)
+    while (s[n] && mts_hex_value(s[n]) >= 0)
         n++;
     return s[n] == '\0' && n % 2 == 0;
 }
@@ -1034,155 +1024,6 @@ int mts_classify(struct mts_classification *out, const json_t *record,
     if (!st.rc)
         finish(&st);
     return st.rc;
-}
-
-static int set(json_t *o, const char *key, json_t *v)
-{
-    return json_object_set_new(o, key, v);
-}
-
-static json_t *profile_json(const struct mts_profile_result *p)
-{
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    int rc = set(o, "policy_used", json_boolean(p->policy_used));
-    rc |= set(o, "mode", json_string(mts_mode_name(p->mode)));
-    rc |= set(o, "seen_as", json_string(mts_mode_name(p->seen_as)));
-    rc |= set(o, "would_bounce", json_boolean(p->would_bounce));
-    if (rc) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
-json_t *mts_classification_profiles_json(const struct mts_classification *c)
-{
-    json_t *o = json_object();
-    for (size_t i = 0; o && i < MTS_N_PROFILES; i++) {
-        const struct mts_profile_result *p = &c->profiles[i];
-        if (json_object_set_new(o, mts_sender_profiles[i].name,
-                                json_pack("{s:s, s:b}", "seen_as", mts_mode_name(p->seen_as),
-                                          "would_bounce", p->would_bounce))) {
-            json_decref(o);
-            return NULL;
-        }
-    }
-    return o;
-}
-
-static json_t *funnel_json(const struct mts_funnel *f)
-{
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    int rc = set(o, "resolvable", json_string(mts_tri_name(f->resolvable)));
-    rc |= set(o, "has_mx", json_string(mts_tri_name(f->has_mx)));
-    rc |= set(o, "has_record", json_string(mts_tri_name(f->has_record)));
-    rc |= set(o, "valid_record", json_string(mts_tri_name(f->valid_record)));
-    rc |= set(o, "policy_fetched", json_string(mts_tri_name(f->policy_fetched)));
-    rc |= set(o, "valid_policy", json_string(mts_tri_name(f->valid_policy)));
-    rc |= set(o, "mx_covered", json_string(mts_tri_name(f->mx_covered)));
-    rc |= set(o, "mx_tls_valid", json_string(mts_tri_name(f->mx_tls_valid)));
-    rc |= set(o, "enforce_working", json_string(mts_tri_name(f->enforce_working)));
-    if (rc) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
-static json_t *mx_json(const struct mts_classification *c, const struct mts_mx_result *m)
-{
-    json_t *o = json_object(), *addrs = json_array();
-    int rc = !o || !addrs;
-    for (size_t i = 0; !rc && i < m->n_addrs; i++) {
-        json_t *a = json_object();
-        rc |= !a;
-        if (a) {
-            rc |= set(a, "addr", json_string(m->addrs[i].addr));
-            rc |= set(a, "outcome", json_string(m->addrs[i].outcome));
-            if (m->addrs[i].tls_version)
-                rc |= set(a, "tls_version", json_string(m->addrs[i].tls_version));
-            if (m->addrs[i].issuer)
-                rc |= set(a, "issuer", json_string(m->addrs[i].issuer));
-        }
-        rc |= json_array_append_new(addrs, a);
-    }
-    if (!rc) {
-        rc |= set(o, "host", json_string(m->host));
-        rc |= set(o, "pref", json_integer(m->pref));
-        rc |= set(o, "implicit", json_boolean(m->implicit));
-        rc |= set(o, "covered", json_string(mts_tri_name(m->covered)));
-        if (m->pattern >= 0)
-            rc |= set(o, "pattern", json_string(c->policy.mx[m->pattern]));
-        rc |= set(o, "status", json_string(mts_mx_status_name(m->status)));
-        if (m->reason)
-            rc |= set(o, "reason", json_string(m->reason));
-        rc |= json_object_set(o, "addresses", addrs);
-    }
-    json_decref(addrs);
-    if (rc) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
-json_t *mts_classification_json(const struct mts_classification *c)
-{
-    json_t *o = json_object(), *cats = json_array(), *mx = json_array(), *fetch = json_object();
-    int rc = !o || !cats || !mx || !fetch;
-    for (size_t i = 0; !rc && i < c->n_categories; i++) {
-        json_t *e = json_object();
-        rc |= !e;
-        if (e) {
-            rc |= set(e, "category", json_string(c->categories[i]));
-            rc |= set(e, "effect",
-                      json_string(mts_effect_name(mts_category_effect(c->categories[i]))));
-        }
-        rc |= json_array_append_new(cats, e);
-    }
-    for (size_t i = 0; !rc && i < c->n_mx; i++)
-        rc |= json_array_append_new(mx, mx_json(c, &c->mx[i]));
-    if (!rc && c->fetch_result) {
-        rc |= set(fetch, "result", json_string(c->fetch_result));
-        if (strcmp(c->fetch_result, "ok") == 0)
-            rc |= set(fetch, "media_type_ok", json_boolean(c->media_type_ok));
-    }
-    if (!rc) {
-        rc |= set(o, "domain", json_string(c->domain));
-        rc |= set(o, "verdict", json_string(c->verdict));
-        if (c->analysis_error)
-            rc |= set(o, "analysis_error", json_string(c->analysis_error));
-        rc |= json_object_set(o, "categories", cats);
-        rc |= set(o, "would_bounce", json_boolean(c->would_bounce));
-        json_t *profiles = json_object();
-        rc |= set(o, "profiles", profiles);
-        if (profiles) {
-            for (size_t i = 0; i < MTS_N_PROFILES; i++)
-                rc |= set(profiles, mts_sender_profiles[i].name, profile_json(&c->profiles[i]));
-        }
-        rc |= set(o, "funnel", funnel_json(&c->funnel));
-        if (c->has_record)
-            rc |= set(o, "sts_record", mts_sts_record_json(&c->record));
-        if (c->fetch_result)
-            rc |= json_object_set(o, "fetch", fetch);
-        if (c->has_policy)
-            rc |= set(o, "policy", mts_policy_json(&c->policy));
-        if (c->has_tlsrpt)
-            rc |= set(o, "tlsrpt", mts_tlsrpt_json(&c->tlsrpt));
-        rc |= json_object_set(o, "mx", mx);
-    }
-    json_decref(cats);
-    json_decref(mx);
-    json_decref(fetch);
-    if (rc) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
 }
 
 int mts_classify_undecodable(struct mts_classification *out, const char *domain, const char *why)

@@ -14,7 +14,7 @@
 #include "text_safe.h"
 
 struct mts_diff {
-    bool keep_lists;
+    bool keep_lists, not_rechecked;
     unsigned long long both, old_only, new_only;
     json_t *categories; /* code -> {"fixed", "still", "new"} counts (+ "*_domains") */
     json_t *changes;    /* name -> count (+ "<name>_domains") */
@@ -28,7 +28,7 @@ static const char *const change_names[] = {
     "change/id-changed-body-unchanged",
 };
 
-int mts_diff_new(struct mts_diff **out, bool keep_lists)
+int mts_diff_new(struct mts_diff **out, bool keep_lists, bool not_rechecked)
 {
     struct mts_diff *d = calloc(1, sizeof *d);
     if (!d || !(d->categories = json_object()) || !(d->changes = json_object())) {
@@ -36,6 +36,7 @@ int mts_diff_new(struct mts_diff **out, bool keep_lists)
         return -ENOMEM;
     }
     d->keep_lists = keep_lists;
+    d->not_rechecked = not_rechecked;
     for (size_t i = 0; i < sizeof change_names / sizeof change_names[0]; i++) {
         json_t *o = json_pack("{s:I}", "count", (json_int_t)0);
         if (o && keep_lists)
@@ -90,8 +91,10 @@ static int bump_category(struct mts_diff *d, const char *code, const char *what,
 {
     json_t *row = json_object_get(d->categories, code);
     if (!row) {
-        row = json_pack("{s:I, s:I, s:I, s:I}", "fixed", (json_int_t)0, "still", (json_int_t)0,
-                        "new", (json_int_t)0, "not_rechecked", (json_int_t)0);
+        row = json_pack("{s:I, s:I, s:I}", "fixed", (json_int_t)0, "still", (json_int_t)0, "new",
+                        (json_int_t)0);
+        if (row && d->not_rechecked)
+            json_object_set_new(row, "not_rechecked", json_integer(0));
         if (!row || json_object_set_new(d->categories, code, row))
             return -ENOMEM;
     }
@@ -209,11 +212,15 @@ int mts_diff_text(const json_t *j, FILE *out)
                     "not-rechecked");
     json_object_foreach((json_t *)json_object_get(j, "categories"), key, row)
     {
-        mts_text_printf(out, "  %-46s %8lld %8lld %8lld %13lld\n", key,
+        /* "-": a diff of the re-checked domains only did not classify the others. */
+        const json_t *nr = json_object_get(row, "not_rechecked");
+        char nrtext[24] = "-";
+        if (nr)
+            snprintf(nrtext, sizeof nrtext, "%lld", (long long)json_integer_value(nr));
+        mts_text_printf(out, "  %-46s %8lld %8lld %8lld %13s\n", key,
                         (long long)json_integer_value(json_object_get(row, "fixed")),
                         (long long)json_integer_value(json_object_get(row, "still")),
-                        (long long)json_integer_value(json_object_get(row, "new")),
-                        (long long)json_integer_value(json_object_get(row, "not_rechecked")));
+                        (long long)json_integer_value(json_object_get(row, "new")), nrtext);
         static const char *const what[] = {"fixed", "still", "new", "not_rechecked"};
         for (size_t i = 0; i < sizeof what / sizeof what[0]; i++) {
             char lkey[64];

@@ -17,6 +17,7 @@
 #include "disclose.h"
 #include "explain.h"
 #include "mts_profiles.h"
+#include "mts_view.h"
 #include "export.h"
 #include "report.h"
 #include "mts_name.h"
@@ -31,7 +32,7 @@ struct opts {
     char *dbs[MAX_DBS], *old_dbs[MAX_DBS], *new_dbs[MAX_DBS];
     size_t n_dbs, n_old, n_new;
     const char *scan, *format, *output, *category, *verdict, *profile;
-    bool would_bounce, list;
+    bool would_bounce, list, rechecked_only;
     unsigned threads; /* 0: one per online CPU */
 };
 
@@ -84,11 +85,14 @@ static const struct {
                  "candidates (TLS-RPT rua mailto addresses, postmaster@DOMAIN). text: a mail\n"
                  "ready to send per domain; csv: one row per domain, spreadsheet-safe.\n"},
     {"diff", "usage: mtasts-analyze diff OLD NEW (--db DIR... | --old-db DIR... --new-db DIR...)\n"
-             "       [--list] [--format text|json]\n"
+             "       [--list] [--rechecked-only] [--format text|json]\n"
              "Compare scan OLD with scan NEW over the domains in both: per category fixed,\n"
              "still broken, broke anew; verdict, mode, id and body changes. --list prints the\n"
              "domains behind each number (always present in JSON). A NEW that re-checked\n"
-             "only part of OLD: the others are counted per category as not re-checked.\n"},
+             "only part of OLD: the others are counted per category as not re-checked.\n"
+             "--rechecked-only: walk NEW and look each domain up in OLD, so the time follows\n"
+             "NEW's size; OLD's other domains are counted, not classified (no not-rechecked\n"
+             "counts per category).\n"},
     {"export", "usage: mtasts-analyze export --db DIR... [--scan-id ID] --format jsonl|csv\n"
                "       [--output FILE]\n"
                "One record per domain: observations and verdicts (docs/export-schema.md).\n"
@@ -146,13 +150,21 @@ static int unknown_format(const char *cmd, const char *arg, const char *const *n
 static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
 {
     static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},       {"scan-id", required_argument, NULL, 's'},
-        {"format", required_argument, NULL, 'f'},   {"output", required_argument, NULL, 'o'},
-        {"category", required_argument, NULL, 'c'}, {"verdict", required_argument, NULL, 'V'},
-        {"would-bounce", no_argument, NULL, 'b'},   {"profile", required_argument, NULL, 'p'},
-        {"list", no_argument, NULL, 'l'},           {"old-db", required_argument, NULL, 'O'},
-        {"new-db", required_argument, NULL, 'N'},   {"threads", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},
+        {"scan-id", required_argument, NULL, 's'},
+        {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},
+        {"category", required_argument, NULL, 'c'},
+        {"verdict", required_argument, NULL, 'V'},
+        {"would-bounce", no_argument, NULL, 'b'},
+        {"profile", required_argument, NULL, 'p'},
+        {"list", no_argument, NULL, 'l'},
+        {"old-db", required_argument, NULL, 'O'},
+        {"new-db", required_argument, NULL, 'N'},
+        {"threads", required_argument, NULL, 't'},
+        {"rechecked-only", no_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int c;
     optind = 1;
@@ -192,6 +204,9 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
             break;
         case 'l':
             o->list = true;
+            break;
+        case 'r':
+            o->rechecked_only = true;
             break;
         case 't': {
             char *end;
@@ -290,9 +305,9 @@ static int fail(const char *what, int rc)
     return 1;
 }
 
-static int agg_cb(void *arg, const char *domain, json_t *raw, json_t *cls)
+static int agg_cb(void *arg, const struct mts_scanned *d)
 {
-    return mts_agg_add(arg, domain, raw, cls);
+    return mts_agg_add(arg, d->domain, d->raw, &d->cls);
 }
 
 static int cmd_report(const char *cmd, struct opts *o)
@@ -321,7 +336,7 @@ static int cmd_report(const char *cmd, struct opts *o)
                         "mtasts-analyze: no public suffix list (libpsl has none built in and "
                         "found none on this system)\n");
         ex = 1;
-    } else if (rc || (rc = mts_scanset_foreach(&set, scan, agg_cb, agg)) != 0) {
+    } else if (rc || (rc = mts_scanset_foreach(&set, scan, 0, agg_cb, agg)) != 0) {
         ex = fail(scan, rc);
     } else {
         json_t *report = mts_agg_report(agg, scan, set.n);
@@ -340,28 +355,38 @@ static int cmd_report(const char *cmd, struct opts *o)
     return ex;
 }
 
-static int domains_cb(void *arg, const char *domain, json_t *raw, json_t *cls)
+/* Whether one of c's categories is selected by selector (mts_category_selects). */
+static bool selects_a_category(const struct mts_classification *c, const char *selector)
 {
-    (void)raw;
+    for (size_t i = 0; i < c->n_categories; i++)
+        if (mts_category_selects(selector, c->categories[i]))
+            return true;
+    return false;
+}
+
+/* Whether the sender profile named name (known to exist) would bounce c's mail. */
+static bool profile_would_bounce(const struct mts_classification *c, const char *name)
+{
+    for (size_t i = 0; i < MTS_N_PROFILES; i++)
+        if (strcmp(mts_sender_profiles[i].name, name) == 0)
+            return c->profiles[i].would_bounce;
+    return false;
+}
+
+static int domains_cb(void *arg, const struct mts_scanned *d)
+{
     const struct opts *o = arg;
-    bool hit = false;
+    const struct mts_classification *c = &d->cls;
+    bool hit;
     if (o->would_bounce && o->profile)
-        hit = json_is_true(json_object_get(
-            json_object_get(json_object_get(cls, "profiles"), o->profile), "would_bounce"));
+        hit = profile_would_bounce(c, o->profile);
     else if (o->would_bounce)
-        hit = json_is_true(json_object_get(cls, "would_bounce"));
+        hit = c->would_bounce;
     else if (o->verdict)
-        hit = strcmp(json_string_value(json_object_get(cls, "verdict")), o->verdict) == 0;
-    else {
-        size_t i;
-        json_t *c;
-        json_array_foreach(json_object_get(cls, "categories"), i, c)
-        {
-            hit = hit ||
-                  mts_category_selects(o->category, json_string_value(json_object_get(c, "code")));
-        }
-    }
-    if (hit && mts_text_printf(stdout, "%s\n", domain) != 0)
+        hit = strcmp(c->verdict, o->verdict) == 0;
+    else
+        hit = selects_a_category(c, o->category);
+    if (hit && mts_text_printf(stdout, "%s\n", d->domain) != 0)
         return -EIO;
     return 0;
 }
@@ -393,7 +418,7 @@ static int cmd_domains(const char *cmd, struct opts *o)
     int ex = open_scan(cmd, o->dbs, o->n_dbs, o->scan, o->threads, &set, &scan);
     if (ex)
         return ex;
-    int rc = close_output(stdout, mts_scanset_foreach(&set, scan, domains_cb, o));
+    int rc = close_output(stdout, mts_scanset_foreach(&set, scan, 0, domains_cb, o));
     ex = rc ? fail(scan, rc) : 0;
     mts_scanset_close(&set);
     free(scan);
@@ -446,10 +471,10 @@ struct export_ctx {
     bool csv;
 };
 
-static int export_cb(void *arg, const char *domain, json_t *raw, json_t *cls)
+static int export_cb(void *arg, const struct mts_scanned *d)
 {
     struct export_ctx *x = arg;
-    json_t *e = mts_export_domain(x->scan, domain, raw, cls);
+    json_t *e = mts_export_domain(x->scan, d->domain, d->raw, d->view);
     int rc = !e       ? -ENOMEM
              : x->csv ? mts_export_csv_row(e, x->out)
                       : mts_export_jsonl_row(e, x->out);
@@ -474,7 +499,7 @@ static int cmd_export(const char *cmd, struct opts *o)
     } else {
         int rc = x.csv ? mts_export_csv_header(x.out) : 0;
         if (rc == 0)
-            rc = mts_scanset_foreach(&set, scan, export_cb, &x);
+            rc = mts_scanset_foreach(&set, scan, MTS_SCANSET_VIEWS, export_cb, &x);
         rc = close_output(x.out, rc);
         ex = rc ? fail(scan, rc) : 0;
     }
@@ -489,20 +514,15 @@ struct disclose_ctx {
     bool csv;
 };
 
-static int disclose_cb(void *arg, const char *domain, json_t *raw, json_t *cls)
+/* The view is built only for the domains disclosed: a campaign selects a few. */
+static int disclose_cb(void *arg, const struct mts_scanned *d)
 {
     struct disclose_ctx *x = arg;
-    bool hit = false;
-    size_t i;
-    json_t *c;
-    json_array_foreach(json_object_get(cls, "categories"), i, c)
-    {
-        hit =
-            hit || mts_category_selects(x->selector, json_string_value(json_object_get(c, "code")));
-    }
-    if (!hit)
+    if (!selects_a_category(&d->cls, x->selector))
         return 0;
-    json_t *e = mts_export_domain(x->scan, domain, raw, cls);
+    json_t *view = mts_view_json(&d->cls, d->raw);
+    json_t *e = view ? mts_export_domain(x->scan, d->domain, d->raw, view) : NULL;
+    json_decref(view);
     int rc = !e       ? -ENOMEM
              : x->csv ? mts_disclose_csv_row(e, x->selector, x->out)
                       : mts_disclose_text(e, x->selector, x->out);
@@ -532,7 +552,7 @@ static int cmd_disclose(const char *cmd, struct opts *o)
     } else {
         int rc = x.csv ? mts_disclose_csv_header(x.out) : 0;
         if (rc == 0)
-            rc = mts_scanset_foreach(&set, scan, disclose_cb, &x);
+            rc = mts_scanset_foreach(&set, scan, 0, disclose_cb, &x);
         rc = close_output(x.out, rc);
         ex = rc ? fail(scan, rc) : 0;
     }
@@ -543,19 +563,54 @@ static int cmd_disclose(const char *cmd, struct opts *o)
 
 struct diff_ctx {
     struct mts_diff *diff;
-    unsigned long long matched;
+    unsigned long long matched, walked;
 };
 
-static int diff_cb(void *arg, const char *domain, json_t *raw, json_t *cls, json_t *nraw,
-                   json_t *ncls)
+static int diff_cb(void *arg, const struct mts_scanned *old, const struct mts_scanned *new)
 {
-    (void)raw;
-    (void)nraw;
     struct diff_ctx *d = arg;
-    if (!ncls)
-        return mts_diff_not_rechecked(d->diff, domain, cls);
+    if (!new)
+        return mts_diff_not_rechecked(d->diff, old->domain, old->view);
     d->matched++;
-    return mts_diff_add(d->diff, domain, cls, ncls);
+    return mts_diff_add(d->diff, old->domain, old->view, new->view);
+}
+
+/* --rechecked-only: the walk goes over NEW, each domain paired with its OLD record. */
+static int recheck_cb(void *arg, const struct mts_scanned *new, const struct mts_scanned *old)
+{
+    struct diff_ctx *d = arg;
+    d->walked++;
+    if (!old)
+        return 0;
+    d->matched++;
+    return mts_diff_add(d->diff, new->domain, old->view, new->view);
+}
+
+/* Fill d over OLD and NEW; either every domain of OLD is classified (the not-rechecked
+ * counts need its categories) or, with rechecked_only, only NEW's domains and their pairs. */
+static int diff_walk(struct diff_ctx *d, const struct mts_scanset *old_set, const char *old_scan,
+                     const struct mts_scanset *new_set, const char *new_scan, bool rechecked_only)
+{
+    unsigned long long total = 0;
+    int rc;
+    if (rechecked_only) {
+        rc = mts_scanset_foreach_pair(new_set, new_scan, old_set, old_scan, MTS_SCANSET_VIEWS,
+                                      recheck_cb, d);
+        if (rc == 0)
+            rc = mts_scanset_count(old_set, old_scan, &total);
+        if (rc == 0) {
+            mts_diff_only(d->diff, true, total - d->matched);
+            mts_diff_only(d->diff, false, d->walked - d->matched);
+        }
+        return rc;
+    }
+    rc = mts_scanset_foreach_pair(old_set, old_scan, new_set, new_scan, MTS_SCANSET_VIEWS, diff_cb,
+                                  d);
+    if (rc == 0)
+        rc = mts_scanset_count(new_set, new_scan, &total);
+    if (rc == 0)
+        mts_diff_only(d->diff, false, total - d->matched);
+    return rc;
 }
 
 static int cmd_diff(const char *cmd, struct opts *o, int argc, char **argv)
@@ -595,15 +650,11 @@ static int cmd_diff(const char *cmd, struct opts *o, int argc, char **argv)
         return ex;
     }
     bool is_json = strcmp(format, "json") == 0;
-    struct diff_ctx d = {NULL, 0};
-    unsigned long long new_total = 0;
-    int rc = mts_diff_new(&d.diff, o->list || is_json);
+    struct diff_ctx d = {NULL, 0, 0};
+    int rc = mts_diff_new(&d.diff, o->list || is_json, !o->rechecked_only);
     if (rc == 0)
-        rc = mts_scanset_foreach_pair(&old_set, old_scan, nset, new_scan, diff_cb, &d);
-    if (rc == 0)
-        rc = mts_scanset_count(nset, new_scan, &new_total);
+        rc = diff_walk(&d, &old_set, old_scan, nset, new_scan, o->rechecked_only);
     if (rc == 0) {
-        mts_diff_only(d.diff, false, new_total - d.matched);
         json_t *j = mts_diff_json(d.diff, old_scan, new_scan);
         rc = !j ? -ENOMEM : is_json ? mts_report_json(j, stdout) : mts_diff_text(j, stdout);
         rc = close_output(stdout, rc);

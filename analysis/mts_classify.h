@@ -156,16 +156,6 @@ int mts_classify(struct mts_classification *out, const json_t *record,
  */
 int mts_classify_undecodable(struct mts_classification *out, const char *domain, const char *why);
 
-/*
- * The classification as JSON (docs/validation.md, "Classifier output"). New reference,
- * NULL on ENOMEM.
- */
-json_t *mts_classification_json(const struct mts_classification *c);
-
-/* {profile name: {"seen_as": mode, "would_bounce": bool}} for every sender profile (the
-   summary's per-domain view). New reference, NULL on ENOMEM. */
-json_t *mts_classification_profiles_json(const struct mts_classification *c);
-
 /* Free what *c owns and zero it; safe on a zeroed struct. */
 void mts_classification_free(struct mts_classification *c);
 

@@ -5,18 +5,18 @@
  * may have been probed by another shard than the domain's.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "mts_classify.h"
+#include "mts_view.h"
 #include "mts_vocab.h"
 #include "scanset.h"
+#include "workpool.h"
 
 int mts_scanset_open(struct mts_scanset *set, char *const *dirs, size_t n, const char **err)
 {
@@ -350,495 +350,192 @@ static int get_policy(void *arg, const char *hex, const unsigned char **body, si
     return MTS_CLASSIFY_NO_BODY;
 }
 
-static bool is_yes(enum mts_tri t)
-{
-    return t == MTS_TRI_YES;
-}
-
-/* "valid", "invalid", "multiple", "absent" or "indeterminate" for the TLS-RPT record. */
-static const char *tlsrpt_status(const struct mts_classification *c)
-{
-    for (size_t i = 0; i < c->n_categories; i++)
-        if (strcmp(c->categories[i], "dns-failure/tlsrpt") == 0)
-            return "indeterminate";
-    if (!c->has_tlsrpt || c->tlsrpt.records == 0)
-        return "absent";
-    if (c->tlsrpt.records > 1)
-        return "multiple";
-    return c->tlsrpt.valid ? "valid" : "invalid";
-}
-
-/*
- * DANE beside MTA-STS (only when the scan asked for TLSA): "all-mx" when every MX host has
- * an authenticated (AD) TLSA answer, "some-mx", "none", or "indeterminate" on a DNS
- * failure; NULL when TLSA was not scanned.
- */
-static const char *dane_status(const json_t *raw)
-{
-    size_t i, hosts = 0, with = 0, failed = 0;
-    json_t *mx;
-    json_array_foreach(json_object_get(raw, "mx"), i, mx)
-    {
-        const json_t *tlsa = json_object_get(mx, "tlsa");
-        if (!tlsa)
-            continue;
-        hosts++;
-        enum mts_dns_result res =
-            mts_dns_result_parse(json_string_value(json_object_get(tlsa, "result")));
-        if (res == MTS_DNS_RESULT_ANSWER && json_is_true(json_object_get(tlsa, "ad")))
-            with++;
-        else if (res == MTS_DNS_RESULT_SERVFAIL || res == MTS_DNS_RESULT_TIMEOUT ||
-                 res == MTS_DNS_RESULT_LOCAL_ERROR || res == MTS_DNS_RESULT_QUEUE_TIMEOUT)
-            failed++; /* the last two: the scanner could not look, not a zone without TLSA */
-    }
-    if (hosts == 0)
-        return NULL;
-    if (with == hosts)
-        return "all-mx";
-    if (with)
-        return "some-mx";
-    return failed ? "indeterminate" : "none";
-}
-
-/*
- * The view is built with jansson's unchecked setters (its keys are literals) instead of
- * json_pack, whose format parsing and key checks took a third of the view's instructions.
- * A value that is NULL or not UTF-8 fails as it did with json_pack.
- */
-static bool set(json_t *o, const char *key, json_t *value)
-{
-    return json_object_set_new_nocheck(o, key, value) == 0;
-}
-
-/* {k1: s1, k2: s2}, or NULL when a value is NULL or not UTF-8. */
-static json_t *two_strings(const char *k1, const char *s1, const char *k2, const char *s2)
-{
-    json_t *o = json_object();
-    if (o && !(set(o, k1, json_string(s1)) && set(o, k2, json_string(s2)))) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
-/* One MX host of the view; takes addrs. NULL when a value cannot be set. */
-static json_t *mx_host_json(const struct mts_mx_result *m, json_t *addrs)
-{
-    json_t *o = json_object();
-    bool ok = o && set(o, "host", json_string(m->host)) &&
-              set(o, "pref", json_integer((json_int_t)m->pref)) &&
-              set(o, "implicit", json_boolean(m->implicit)) &&
-              set(o, "covered", json_string(mts_tri_name(m->covered))) &&
-              set(o, "status", json_string(mts_mx_status_name(m->status)));
-    if (!ok || !set(o, "addresses", addrs)) {
-        if (!ok)
-            json_decref(addrs);
-        json_decref(o);
-        return NULL;
-    }
-    if (m->reason)
-        set(o, "reason", json_string(m->reason));
-    return o;
-}
-
-static json_t *mx_json(const struct mts_classification *c)
-{
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < c->n_mx; i++) {
-        const struct mts_mx_result *m = &c->mx[i];
-        json_t *addrs = json_array();
-        for (size_t k = 0; addrs && k < m->n_addrs; k++) {
-            json_t *a = two_strings("addr", m->addrs[k].addr, "outcome", m->addrs[k].outcome);
-            if (a && m->addrs[k].tls_version)
-                set(a, "tls_version", json_string(m->addrs[k].tls_version));
-            if (a && m->addrs[k].issuer)
-                set(a, "issuer", json_string(m->addrs[k].issuer));
-            json_array_append_new(addrs, a);
-        }
-        json_t *o = mx_host_json(m, addrs);
-        if (!o || json_array_append_new(arr, o)) {
-            json_decref(arr);
-            return NULL;
-        }
-    }
-    return arr;
-}
-
-/* {"result": ..., "media_type_ok": ...}, or NULL when the result is not UTF-8. */
-static json_t *fetch_json(const struct mts_classification *c)
-{
-    json_t *o = json_object();
-    if (o && !(set(o, "result", json_string(c->fetch_result)) &&
-               set(o, "media_type_ok", json_boolean(c->media_type_ok)))) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
-/* The classification as the commands read it (docs/analyze.md, "Per-domain view"). */
-static json_t *view(const struct mts_classification *c, const json_t *raw)
-{
-    json_t *cats = json_array(), *funnel = json_object(), *mx = mx_json(c);
-    json_t *v = json_object();
-    if (!cats || !funnel || !mx || !v)
-        goto fail;
-    for (size_t i = 0; i < c->n_categories; i++)
-        json_array_append_new(cats,
-                              two_strings("code", c->categories[i], "effect",
-                                          mts_effect_name(mts_category_effect(c->categories[i]))));
-    const struct {
-        const char *key;
-        enum mts_tri t;
-    } stages[] = {
-        {"resolvable", c->funnel.resolvable},
-        {"mx", c->funnel.has_mx},
-        {"record", c->funnel.has_record},
-        {"record_valid", c->funnel.valid_record},
-        {"policy_fetched", c->funnel.policy_fetched},
-        {"policy_valid", c->funnel.valid_policy},
-        {"mx_covered", c->funnel.mx_covered},
-        {"mx_tls_valid", c->funnel.mx_tls_valid},
-        {"enforce_working", c->funnel.enforce_working},
-    };
-    bool all = true;
-    for (size_t i = 0; i < sizeof stages / sizeof stages[0]; i++) {
-        all = all && is_yes(stages[i].t);
-        json_object_set_new_nocheck(funnel, stages[i].key, json_boolean(all));
-    }
-    json_object_set_new_nocheck(v, "verdict", json_string(c->verdict));
-    if (c->analysis_error)
-        json_object_set_new_nocheck(v, "analysis_error", json_string(c->analysis_error));
-    json_object_set_new_nocheck(v, "categories", cats);
-    json_object_set_new_nocheck(v, "would_bounce", json_boolean(c->would_bounce));
-    json_object_set_new_nocheck(v, "would_bounce_lenient",
-                                json_boolean(c->profiles[MTS_PROFILE_RESOLVER].would_bounce));
-    json_object_set_new_nocheck(v, "profiles", mts_classification_profiles_json(c));
-    json_object_set_new_nocheck(v, "funnel", funnel);
-    if (c->has_policy) {
-        json_object_set_new_nocheck(v, "mode", json_string(mts_mode_name(c->policy.mode)));
-        if (c->policy.max_age >= 0)
-            json_object_set_new_nocheck(v, "max_age", json_integer(c->policy.max_age));
-    }
-    if (c->has_record && c->record.id)
-        json_object_set_new_nocheck(v, "record_id", json_string(c->record.id));
-    /* The hash of a policy, not of whatever body came (a 404 page is hashed too): the
-       diff's body drift compares policies fetched in both scans. */
-    const char *sha = json_string_value(
-        json_object_get(json_object_get(json_object_get(raw, "policy"), "body"), "sha256"));
-    if (sha && c->has_policy)
-        json_object_set_new_nocheck(v, "policy_sha256", json_string(sha));
-    json_object_set_new_nocheck(v, "tlsrpt", json_string(tlsrpt_status(c)));
-    const char *dane = dane_status(raw);
-    if (dane)
-        json_object_set_new_nocheck(v, "dane", json_string(dane));
-    if (c->has_record)
-        json_object_set_new_nocheck(v, "record", mts_sts_record_json(&c->record));
-    if (c->fetch_result)
-        json_object_set_new_nocheck(v, "fetch", fetch_json(c));
-    if (c->has_policy)
-        json_object_set_new_nocheck(v, "policy", mts_policy_json(&c->policy));
-    if (c->has_tlsrpt)
-        json_object_set_new_nocheck(v, "tlsrpt_record", mts_tlsrpt_json(&c->tlsrpt));
-    json_object_set_new_nocheck(v, "mx", mx);
-    return v;
-fail:
-    json_decref(cats);
-    json_decref(funnel);
-    json_decref(mx);
-    json_decref(v);
-    return NULL;
-}
-
+/* Classify d->raw into d->cls (cache: the thread's probe records, or NULL). */
 static int classify(const struct mts_scanset *set, const char *scan, struct probe_cache *cache,
-                    const json_t *raw, json_t **cls)
+                    struct mts_scanned *d)
 {
     struct env_ctx e = {set, scan, cache, NULL};
     struct mts_classify_env env = {get_probe, get_policy, &e};
-    struct mts_classification c;
-    int rc = mts_classify(&c, raw, &env);
-    if (rc == 0 && !(*cls = view(&c, raw)))
-        rc = -ENOMEM;
-    mts_classification_free(&c);
+    int rc = mts_classify(&d->cls, d->raw, &env);
     free(e.body);
     return rc;
 }
 
 /*
  * A stored record that does not decode is that domain's analysis error, not the end of
- * the walk: raw becomes {"domain": domain}, cls its analysis-error/undecodable view.
+ * the walk: raw becomes {"domain": domain}, cls its analysis-error/undecodable one.
  */
-static int classify_undecodable(const char *domain, json_t **raw, json_t **cls)
+static int classify_undecodable(struct mts_scanned *d)
 {
-    struct mts_classification c;
     int rc = mts_classify_undecodable(
-        &c, domain, "the stored record is not a JSON object (a damaged store value)");
-    if (rc == 0 && !(*raw = json_pack("{s:s}", "domain", domain)))
+        &d->cls, d->domain, "the stored record is not a JSON object (a damaged store value)");
+    if (rc == 0 && !(d->raw = json_pack("{s:s}", "domain", d->domain)))
         rc = -ENOMEM;
-    if (rc == 0 && !(*cls = view(&c, *raw)))
-        rc = -ENOMEM;
-    mts_classification_free(&c);
     return rc;
 }
 
-/* Decode and classify one stored record (cache: the thread's probe records, or NULL). */
-static int decode_classify(const struct mts_scanset *set, const char *scan,
-                           struct probe_cache *cache, const struct mts_store_raw *rec, json_t **raw,
-                           json_t **cls)
+/* Classify the record that mts_store_decode or mts_store_domain_get answered with rc, and
+   build its view when flags ask for it. */
+static int finish_scanned(const struct mts_scanset *set, const char *scan,
+                          struct probe_cache *cache, unsigned flags, int rc, struct mts_scanned *d)
 {
-    int rc = mts_store_decode(rec, raw);
     if (rc == MTS_STORE_ECORRUPT)
-        return classify_undecodable(rec->domain, raw, cls);
-    return rc ? rc : classify(set, scan, cache, *raw, cls);
+        rc = classify_undecodable(d);
+    else if (rc == 0)
+        rc = classify(set, scan, cache, d);
+    if (rc == 0 && (flags & MTS_SCANSET_VIEWS) && !(d->view = mts_view_json(&d->cls, d->raw)))
+        rc = -ENOMEM;
+    return rc;
+}
+
+static void scanned_free(struct mts_scanned *d)
+{
+    json_decref(d->view);
+    mts_classification_free(&d->cls);
+    json_decref(d->raw);
+    memset(d, 0, sizeof *d);
+}
+
+/* Fetch and classify domain from set into *d (d->domain borrows domain). Returns 0,
+   MTS_STORE_NOTFOUND, -ENOMEM or a store read error; *d is to be freed in every case. */
+static int scanned_get(const struct mts_scanset *set, const char *scan, const char *domain,
+                       unsigned flags, struct mts_scanned *d)
+{
+    memset(d, 0, sizeof *d);
+    d->domain = domain;
+    for (size_t i = 0; i < set->n; i++) {
+        int rc = mts_store_domain_get(set->stores[i], scan, domain, &d->raw);
+        if (rc != MTS_STORE_NOTFOUND)
+            return finish_scanned(set, scan, NULL, flags, rc, d);
+    }
+    return MTS_STORE_NOTFOUND;
 }
 
 /* One domain of a batch, decoded and classified by whichever thread took it. */
 struct slot {
-    json_t *raw, *cls;
-    json_t *oraw, *ocls; /* the same domain in the other scan (pair walks), or NULL */
+    struct mts_scanned d;
+    struct mts_scanned other; /* the same domain in the other scan (pair walks) */
+    bool has_other;
     int rc;
-    unsigned owner; /* the thread that took it: 0 the caller, 1.. the workers */
-    bool done;
 };
 
-/*
- * The threads of one mts_scanset_foreach. Every thread, the caller's included, takes the
- * next TAKE untaken records of the current batch, decodes and classifies them, and when
- * every record before them has been visited, visits them and frees them: the visits keep key order
- * whatever the number of threads, and a record's trees never leave the thread (and the
- * cache) that built them, which halved the cost of a second thread.
- */
-struct pool {
+/* One walk: the records of the current batch and what the threads made of them
+   (workpool.h). */
+struct walk {
     const struct mts_scanset *set, *other; /* other: the second scan of a pair walk */
     const char *scan, *other_scan;
+    unsigned flags;
     mts_scanset_cb *cb;
     mts_scanset_pair_cb *pair_cb;
     void *arg;
-    pthread_mutex_t mu;
-    pthread_cond_t work, turn;
+    struct mts_workpool *pool;
     const struct mts_store_raw *recs; /* the current batch (borrowed) */
-    struct slot *slots;               /* one per record of the batch */
-    struct probe_cache *caches;       /* one per thread */
-    size_t n, next, visited;
-    unsigned long batch; /* counts batches, so a worker sees each one once */
-    unsigned waiting;    /* threads waiting for their turn */
-    int rc;              /* the first error or visitor's stop value, in key order */
-    bool quit;
+    /* One per record of the batch, kept from batch to batch: a slot holds two
+       classifications, and allocating a batch's anew each time made the allocator hand
+       the pages back and fault them in again (a tenth of the summary's CPU). */
+    struct slot *slots;
+    size_t n_slots;
+    struct probe_cache *caches; /* one per thread */
 };
 
-#define TAKE 16 /* records a thread takes at once: one hand-over per run, not per record */
-
-/* Hand slot i to the visitor (unless rc already stopped the walk) and free its trees. */
-static int visit(struct pool *p, size_t i, int rc)
-{
-    struct slot *s = &p->slots[i];
-    if (rc == 0 && s->rc)
-        rc = s->rc;
-    else if (rc == 0)
-        rc = p->pair_cb ? p->pair_cb(p->arg, p->recs[i].domain, s->raw, s->cls, s->oraw, s->ocls)
-                        : p->cb(p->arg, p->recs[i].domain, s->raw, s->cls);
-    json_decref(s->ocls);
-    json_decref(s->oraw);
-    json_decref(s->cls);
-    json_decref(s->raw);
-    return rc;
-}
-
 /* Decode and classify record i into its slot (and its pair from the other scan). */
-static void prepare(struct pool *p, unsigned self, size_t i)
+static void prepare(void *arg, unsigned self, size_t i)
 {
-    struct slot *s = &p->slots[i];
-    s->rc = decode_classify(p->set, p->scan, &p->caches[self], &p->recs[i], &s->raw, &s->cls);
-    if (s->rc == 0 && p->other) {
-        s->rc = mts_scanset_get(p->other, p->other_scan, p->recs[i].domain, &s->oraw, &s->ocls);
+    struct walk *w = arg;
+    struct slot *s = &w->slots[i];
+    const struct mts_store_raw *rec = &w->recs[i];
+    *s = (struct slot){.d.domain = rec->domain};
+    s->rc = finish_scanned(w->set, w->scan, &w->caches[self], w->flags,
+                           mts_store_decode(rec, &s->d.raw), &s->d);
+    if (s->rc == 0 && w->other) {
+        s->rc = scanned_get(w->other, w->other_scan, rec->domain, w->flags, &s->other);
+        s->has_other = s->rc == 0;
         if (s->rc == MTS_STORE_NOTFOUND)
             s->rc = 0;
     }
 }
 
-/*
- * Visit the records that are self's turn, and take new ones while any are left; called
- * and returns with p->mu held. Returns when self can do nothing more until another thread
- * visits a record.
- */
-static void run(struct pool *p, unsigned self)
+/* Hand slot i to the visitor (unless rc already stopped the walk) and free it. */
+static int hand_on(void *arg, size_t i, int rc)
 {
-    for (;;) {
-        size_t from = p->visited, to = from;
-        while (to < p->n && p->slots[to].done && p->slots[to].owner == self)
-            to++;
-        if (to > from) {
-            int rc = p->rc;
-            pthread_mutex_unlock(&p->mu);
-            for (size_t i = from; i < to; i++)
-                rc = visit(p, i, rc);
-            pthread_mutex_lock(&p->mu);
-            p->rc = rc;
-            p->visited = to;
-            if (p->waiting)
-                pthread_cond_broadcast(&p->turn);
-        } else if (p->next < p->n) {
-            size_t first = p->next, last = p->n - first > TAKE ? first + TAKE : p->n;
-            p->next = last;
-            for (size_t i = first; i < last; i++)
-                p->slots[i].owner = self;
-            pthread_mutex_unlock(&p->mu);
-            for (size_t i = first; i < last; i++)
-                prepare(p, self, i);
-            pthread_mutex_lock(&p->mu);
-            for (size_t i = first; i < last; i++)
-                p->slots[i].done = true;
-        } else {
-            return;
-        }
-    }
-}
-
-/* Whether self holds a record not yet visited; called with p->mu held. */
-static bool holds_unvisited(const struct pool *p, unsigned self)
-{
-    for (size_t i = p->visited; i < p->next; i++)
-        if (p->slots[i].owner == self)
-            return true;
-    return false;
-}
-
-/* Wait for another thread's visit; called and returns with p->mu held. */
-static void wait_turn(struct pool *p)
-{
-    p->waiting++;
-    pthread_cond_wait(&p->turn, &p->mu);
-    p->waiting--;
-}
-
-struct worker_arg {
-    struct pool *pool;
-    unsigned self;
-};
-
-static void *worker(void *arg)
-{
-    struct worker_arg *w = arg;
-    struct pool *p = w->pool;
-    unsigned long seen = 0;
-    pthread_mutex_lock(&p->mu);
-    for (;;) {
-        while (!p->quit && p->batch == seen)
-            pthread_cond_wait(&p->work, &p->mu);
-        if (p->quit)
-            break;
-        seen = p->batch;
-        for (run(p, w->self); holds_unvisited(p, w->self); run(p, w->self))
-            wait_turn(p);
-    }
-    pthread_mutex_unlock(&p->mu);
-    return NULL;
+    struct walk *w = arg;
+    struct slot *s = &w->slots[i];
+    if (rc == 0 && s->rc)
+        rc = s->rc;
+    else if (rc == 0)
+        rc = w->pair_cb ? w->pair_cb(w->arg, &s->d, s->has_other ? &s->other : NULL)
+                        : w->cb(w->arg, &s->d);
+    scanned_free(&s->other);
+    scanned_free(&s->d);
+    return rc;
 }
 
 static int batch_cb(void *arg, const struct mts_store_raw *recs, size_t n)
 {
-    struct pool *p = arg;
-    struct slot *slots = calloc(n, sizeof *slots);
-    if (!slots)
-        return -ENOMEM;
-    pthread_mutex_lock(&p->mu);
-    p->recs = recs;
-    p->slots = slots;
-    p->n = n;
-    p->next = p->visited = 0;
-    p->batch++;
-    pthread_cond_broadcast(&p->work);
-    for (run(p, 0); p->visited < n; run(p, 0))
-        wait_turn(p);
-    int rc = p->rc;
-    pthread_mutex_unlock(&p->mu);
-    free(slots);
-    return rc;
-}
-
-/* Online processors, at least 1: the default number of threads. */
-static unsigned online_cpus(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > MTS_SCANSET_MAX_THREADS ? MTS_SCANSET_MAX_THREADS : (unsigned)n;
-}
-
-static int walk(struct pool *p)
-{
-    const struct mts_scanset *set = p->set;
-    pthread_t tids[MTS_SCANSET_MAX_THREADS];
-    unsigned want = set->threads ? set->threads : online_cpus(), started = 0;
-    if (want > MTS_SCANSET_MAX_THREADS)
-        want = MTS_SCANSET_MAX_THREADS;
-    if (!(p->caches = calloc(want, sizeof *p->caches)))
-        return -ENOMEM;
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->work, NULL);
-    pthread_cond_init(&p->turn, NULL);
-    /* The caller's thread is one of them; should a thread fail to start, fewer do the work. */
-    struct worker_arg args[MTS_SCANSET_MAX_THREADS];
-    while (started + 1 < want) {
-        args[started] = (struct worker_arg){p, started + 1};
-        if (pthread_create(&tids[started], NULL, worker, &args[started]) != 0)
-            break;
-        started++;
+    struct walk *w = arg;
+    if (n > w->n_slots) {
+        struct slot *slots = realloc(w->slots, n * sizeof *slots);
+        if (!slots)
+            return -ENOMEM;
+        w->slots = slots;
+        w->n_slots = n;
     }
-    int rc = 0;
+    w->recs = recs;
+    return mts_workpool_run(w->pool, n);
+}
+
+static int walk(struct walk *w)
+{
+    const struct mts_scanset *set = w->set;
+    unsigned threads = set->threads ? set->threads : mts_workpool_online_cpus();
+    if (threads > MTS_SCANSET_MAX_THREADS)
+        threads = MTS_SCANSET_MAX_THREADS;
+    const struct mts_workpool_ops ops = {prepare, hand_on, w};
+    if (!(w->caches = calloc(threads, sizeof *w->caches)))
+        return -ENOMEM;
+    int rc = mts_workpool_start(&w->pool, threads, &ops);
     for (size_t i = 0; rc == 0 && i < set->n; i++)
-        rc = mts_store_foreach_domain_batch(set->stores[i], p->scan, batch_cb, p);
-    pthread_mutex_lock(&p->mu);
-    p->quit = true;
-    pthread_cond_broadcast(&p->work);
-    pthread_mutex_unlock(&p->mu);
-    for (unsigned i = 0; i < started; i++)
-        pthread_join(tids[i], NULL);
-    pthread_cond_destroy(&p->turn);
-    pthread_cond_destroy(&p->work);
-    pthread_mutex_destroy(&p->mu);
-    for (unsigned i = 0; i < want; i++)
-        probe_cache_clear(&p->caches[i]);
-    free(p->caches);
+        rc = mts_store_foreach_domain_batch(set->stores[i], w->scan, batch_cb, w);
+    mts_workpool_stop(w->pool);
+    for (unsigned i = 0; i < threads; i++)
+        probe_cache_clear(&w->caches[i]);
+    free(w->caches);
+    free(w->slots);
     return rc;
 }
 
-int mts_scanset_foreach(const struct mts_scanset *set, const char *scan, mts_scanset_cb *cb,
-                        void *arg)
+int mts_scanset_foreach(const struct mts_scanset *set, const char *scan, unsigned flags,
+                        mts_scanset_cb *cb, void *arg)
 {
-    struct pool p = {.set = set, .scan = scan, .cb = cb, .arg = arg};
-    return walk(&p);
+    struct walk w = {.set = set, .scan = scan, .flags = flags, .cb = cb, .arg = arg};
+    return walk(&w);
 }
 
 int mts_scanset_foreach_pair(const struct mts_scanset *set, const char *scan,
                              const struct mts_scanset *other, const char *other_scan,
-                             mts_scanset_pair_cb *cb, void *arg)
+                             unsigned flags, mts_scanset_pair_cb *cb, void *arg)
 {
-    struct pool p = {.set = set,
+    struct walk w = {.set = set,
                      .scan = scan,
                      .other = other,
                      .other_scan = other_scan,
+                     .flags = flags,
                      .pair_cb = cb,
                      .arg = arg};
-    return walk(&p);
+    return walk(&w);
 }
 
 int mts_scanset_get(const struct mts_scanset *set, const char *scan, const char *domain,
-                    json_t **raw, json_t **cls)
+                    json_t **raw, json_t **view)
 {
-    for (size_t i = 0; i < set->n; i++) {
-        int rc = mts_store_domain_get(set->stores[i], scan, domain, raw);
-        if (rc == MTS_STORE_NOTFOUND)
-            continue;
-        if (rc == MTS_STORE_ECORRUPT)
-            rc = classify_undecodable(domain, raw, cls);
-        else if (rc == 0)
-            rc = classify(set, scan, NULL, *raw, cls);
-        if (rc) {
-            json_decref(*raw);
-            *raw = NULL;
-        }
-        return rc;
+    struct mts_scanned d;
+    int rc = scanned_get(set, scan, domain, MTS_SCANSET_VIEWS, &d);
+    if (rc == 0) {
+        *raw = json_incref(d.raw);
+        *view = json_incref(d.view);
     }
-    return MTS_STORE_NOTFOUND;
+    scanned_free(&d);
+    return rc;
 }
 
 int mts_scanset_count(const struct mts_scanset *set, const char *scan, unsigned long long *n)

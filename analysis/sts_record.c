@@ -30,27 +30,19 @@ static bool id_ok(const char *s, size_t len)
     return true;
 }
 
+static const struct mts_taglist_codes sts_codes = {
+    .version = STS_VERSION,
+    .non_ascii = "sts-txt-invalid/non-ascii",
+    .no_fields = "sts-txt-invalid/missing-id",
+    .syntax = "sts-txt-invalid/syntax",
+};
+
 /* Judge the one selected record; rec->records is already set. */
 static int judge(struct mts_sts_record *rec, const char *text, size_t len)
 {
     struct mts_tag tags[MTS_TAGLIST_MAX];
     size_t ntags;
-    const char *why;
-    int rc = 0;
-    switch (mts_taglist_parse(text, len, STS_VERSION, tags, &ntags, &why)) {
-    case MTS_TAGLIST_OK:
-        break;
-    case MTS_TAGLIST_NON_ASCII:
-        return mts_findings_add(&rec->findings, "sts-txt-invalid/non-ascii", MTS_SEV_ERROR, 0,
-                                "a byte outside US-ASCII");
-    case MTS_TAGLIST_NO_FIELDS:
-        return mts_findings_add(&rec->findings, "sts-txt-invalid/missing-id", MTS_SEV_ERROR, 0,
-                                "no field after v=STSv1");
-    case MTS_TAGLIST_SYNTAX:
-        rc =
-            mts_findings_add(&rec->findings, "sts-txt-invalid/syntax", MTS_SEV_ERROR, 0, "%s", why);
-        break;
-    }
+    int rc = mts_taglist_judge(text, len, &sts_codes, &rec->findings, tags, &ntags);
     for (size_t i = 0; i < ntags && rc == 0; i++) {
         const struct mts_tag *t = &tags[i];
         bool first = true;
@@ -64,7 +56,7 @@ static int judge(struct mts_sts_record *rec, const char *text, size_t len)
             continue;
         }
         if (has_wsp(t->value, t->value_len)) {
-            rc = mts_findings_add(&rec->findings, "sts-txt-invalid/syntax", MTS_SEV_ERROR, 0,
+            rc = mts_findings_add(&rec->findings, sts_codes.syntax, MTS_SEV_ERROR, 0,
                                   "white space inside a field: fields must be separated by \";\"");
         } else if (mts_tag_is(t, "id")) {
             rec->id = strndup(t->value, t->value_len);
@@ -78,9 +70,8 @@ static int judge(struct mts_sts_record *rec, const char *text, size_t len)
             rc = mts_findings_add(&rec->findings, "sts-txt-warning/field-case", MTS_SEV_WARNING, 0,
                                   "field names are case-sensitive: %.*s is not id",
                                   (int)t->name_len, t->name);
-        } else if (!mts_taglist_ext_value_ok(t->value, t->value_len)) {
-            rc = mts_findings_add(&rec->findings, "sts-txt-invalid/syntax", MTS_SEV_ERROR, 0,
-                                  "bad value for extension field %.*s", (int)t->name_len, t->name);
+        } else {
+            rc = mts_taglist_judge_ext(t, &sts_codes, &rec->findings);
         }
     }
     if (rc == 0 && !rec->id && !mts_findings_has_error(&rec->findings))

@@ -171,3 +171,33 @@ enum mts_taglist_result mts_taglist_parse(const char *text, size_t len, const ch
         p = end;
     }
 }
+
+int mts_taglist_judge(const char *text, size_t len, const struct mts_taglist_codes *codes,
+                      struct mts_findings *findings, struct mts_tag *tags, size_t *ntags)
+{
+    const char *why;
+    switch (mts_taglist_parse(text, len, codes->version, tags, ntags, &why)) {
+    case MTS_TAGLIST_OK:
+        return 0;
+    case MTS_TAGLIST_NON_ASCII:
+        *ntags = 0;
+        return mts_findings_add(findings, codes->non_ascii, MTS_SEV_ERROR, 0,
+                                "a byte outside US-ASCII");
+    case MTS_TAGLIST_NO_FIELDS:
+        *ntags = 0;
+        return mts_findings_add(findings, codes->no_fields, MTS_SEV_ERROR, 0, "no field after %s",
+                                codes->version);
+    case MTS_TAGLIST_SYNTAX:
+        break;
+    }
+    return mts_findings_add(findings, codes->syntax, MTS_SEV_ERROR, 0, "%s", why);
+}
+
+int mts_taglist_judge_ext(const struct mts_tag *tag, const struct mts_taglist_codes *codes,
+                          struct mts_findings *findings)
+{
+    if (mts_taglist_ext_value_ok(tag->value, tag->value_len))
+        return 0;
+    return mts_findings_add(findings, codes->syntax, MTS_SEV_ERROR, 0,
+                            "bad value for extension field %.*s", (int)tag->name_len, tag->name);
+}

@@ -167,25 +167,18 @@ static int parse_rua(struct mts_tlsrpt *out, const char *v, size_t n)
     }
 }
 
+static const struct mts_taglist_codes tlsrpt_codes = {
+    .version = TLSRPT_VERSION,
+    .non_ascii = "tlsrpt-invalid/non-ascii",
+    .no_fields = "tlsrpt-invalid/missing-rua",
+    .syntax = "tlsrpt-invalid/syntax",
+};
+
 static int judge(struct mts_tlsrpt *out, const char *text, size_t len)
 {
     struct mts_tag tags[MTS_TAGLIST_MAX];
     size_t ntags;
-    const char *why;
-    int rc = 0;
-    switch (mts_taglist_parse(text, len, TLSRPT_VERSION, tags, &ntags, &why)) {
-    case MTS_TAGLIST_OK:
-        break;
-    case MTS_TAGLIST_NON_ASCII:
-        return mts_findings_add(&out->findings, "tlsrpt-invalid/non-ascii", MTS_SEV_ERROR, 0,
-                                "a byte outside US-ASCII");
-    case MTS_TAGLIST_NO_FIELDS:
-        return mts_findings_add(&out->findings, "tlsrpt-invalid/missing-rua", MTS_SEV_ERROR, 0,
-                                "no field after v=TLSRPTv1");
-    case MTS_TAGLIST_SYNTAX:
-        rc = mts_findings_add(&out->findings, "tlsrpt-invalid/syntax", MTS_SEV_ERROR, 0, "%s", why);
-        break;
-    }
+    int rc = mts_taglist_judge(text, len, &tlsrpt_codes, &out->findings, tags, &ntags);
     bool seen_rua = false;
     for (size_t i = 0; i < ntags && rc == 0; i++) {
         const struct mts_tag *t = &tags[i];
@@ -196,9 +189,8 @@ static int judge(struct mts_tlsrpt *out, const char *text, size_t len)
             else
                 rc = parse_rua(out, t->value, t->value_len);
             seen_rua = true;
-        } else if (!mts_taglist_ext_value_ok(t->value, t->value_len)) {
-            rc = mts_findings_add(&out->findings, "tlsrpt-invalid/syntax", MTS_SEV_ERROR, 0,
-                                  "bad value for extension field %.*s", (int)t->name_len, t->name);
+        } else {
+            rc = mts_taglist_judge_ext(t, &tlsrpt_codes, &out->findings);
         }
     }
     if (rc == 0 && !seen_rua && !mts_findings_has_error(&out->findings))

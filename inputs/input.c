@@ -10,6 +10,7 @@
 #include "mts_exclude.h"
 #include "mts_hash.h"
 #include "mts_name.h"
+#include "mts_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -407,8 +408,7 @@ int mts_input_digest(const struct mts_input *in, char hex[65])
     EVP_MD_CTX_free(copy);
     if (!ok)
         return MTS_IN_ENOMEM;
-    for (unsigned i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    *mts_hex_encode(hex, md, 32) = '\0';
     return 0;
 }
 

@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "json_fast.h"
+#include "mts_util.h"
 #include "store_internal.h"
 
 #define COMPRESS_FROM 256         /* bytes of JSON; below this zlib gains nothing */
@@ -148,24 +149,13 @@ int mts_store__decode(const void *data, size_t len, json_t **out)
     return 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 long mts_store_unhex(const char *hex, unsigned char *out, size_t cap)
 {
     size_t len = strlen(hex);
     if (len % 2 || len / 2 > cap)
         return -1;
     for (size_t i = 0; i < len / 2; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        int hi = mts_hex_value(hex[2 * i]), lo = mts_hex_value(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         out[i] = (unsigned char)(hi << 4 | lo);

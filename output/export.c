@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mts_export.h"
+#include "mts_util.h"
 
 struct export_ctx {
     struct mts_store *store;
@@ -23,15 +24,10 @@ static bool parse_digest(const char *hex, unsigned char out[MTS_STORE_SHA256_LEN
 
 static json_t *hex_string(const unsigned char *data, size_t len)
 {
-    static const char digits[] = "0123456789abcdef";
     char *s = malloc(2 * len + 1);
     if (!s)
         return NULL;
-    for (size_t i = 0; i < len; i++) {
-        s[2 * i] = digits[data[i] >> 4];
-        s[2 * i + 1] = digits[data[i] & 15];
-    }
-    s[2 * len] = '\0';
+    *mts_hex_encode(s, data, len) = '\0';
     json_t *j = json_string(s);
     free(s);
     return j;

@@ -16,6 +16,8 @@
  * waiter leaves its queue and is told so through its ready callback.
  */
 #include "conn_limit.h"
+#include "mts_htab.h"
+#include "mts_util.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -48,10 +50,9 @@ struct mts_conn_slot {
 TAILQ_HEAD(slot_queue, mts_conn_slot);
 
 struct dest {
-    struct dest *next; /* hash chain */
-    uint64_t hash;
-    unsigned active;   /* granted or active slots */
-    unsigned eligible; /* slots of this address in the eligible queue */
+    struct mts_htab_node node; /* in lim->dests, keyed by addr */
+    unsigned active;           /* granted or active slots */
+    unsigned eligible;         /* slots of this address in the eligible queue */
     struct slot_queue blocked;
     char addr[];
 };
@@ -67,61 +68,28 @@ struct mts_conn_limit {
     struct slot_queue granted;     /* FIFO of pending ready callbacks */
     struct slot_queue held;        /* slots whose callback was delivered */
     unsigned ngranted;
-    struct dest **buckets;
-    size_t nbuckets, ndests;
+    struct mts_htab dests; /* struct dest by address, while it has slots */
 };
 
-static uint64_t hash_addr(const char *s)
+static bool dest_is(const struct mts_htab_node *node, const void *addr)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-static struct dest **dest_find(struct mts_conn_limit *lim, const char *addr, uint64_t h)
-{
-    struct dest **pp = &lim->buckets[h & (lim->nbuckets - 1)];
-    while (*pp && ((*pp)->hash != h || strcmp((*pp)->addr, addr) != 0))
-        pp = &(*pp)->next;
-    return pp;
-}
-
-static void grow(struct mts_conn_limit *lim)
-{
-    size_t n = lim->nbuckets * 2;
-    struct dest **b = calloc(n, sizeof(*b));
-    if (b == NULL)
-        return; /* longer chains, still correct */
-    for (size_t i = 0; i < lim->nbuckets; i++) {
-        struct dest *d = lim->buckets[i], *next;
-        for (; d; d = next) {
-            next = d->next;
-            d->next = b[d->hash & (n - 1)];
-            b[d->hash & (n - 1)] = d;
-        }
-    }
-    free(lim->buckets);
-    lim->buckets = b;
-    lim->nbuckets = n;
+    return strcmp(MTS_CONTAINER_OF(node, struct dest, node)->addr, addr) == 0;
 }
 
 static struct dest *dest_get(struct mts_conn_limit *lim, const char *addr)
 {
-    uint64_t h = hash_addr(addr);
-    struct dest **pp = dest_find(lim, addr, h);
-    if (*pp)
-        return *pp;
     size_t len = strlen(addr);
-    struct dest *d = calloc(1, sizeof(*d) + len + 1);
+    uint64_t h = mts_fnv1a(MTS_FNV1A_BASIS, addr, len);
+    struct mts_htab_node *found = mts_htab_find(&lim->dests, h, dest_is, addr);
+    if (found)
+        return MTS_CONTAINER_OF(found, struct dest, node);
+    struct dest *d = calloc(1, sizeof *d + len + 1);
     if (d == NULL)
         return NULL;
-    d->hash = h;
+    d->node.hash = h;
     TAILQ_INIT(&d->blocked);
     memcpy(d->addr, addr, len + 1);
-    *pp = d;
-    if (++lim->ndests > lim->nbuckets)
-        grow(lim);
+    mts_htab_insert(&lim->dests, &d->node);
     return d;
 }
 
@@ -129,9 +97,7 @@ static void dest_put(struct mts_conn_limit *lim, struct dest *d)
 {
     if (d->active || d->eligible || !TAILQ_EMPTY(&d->blocked))
         return;
-    struct dest **pp = dest_find(lim, d->addr, d->hash);
-    *pp = d->next;
-    lim->ndests--;
+    mts_htab_remove(&lim->dests, &d->node);
     free(d);
 }
 
@@ -181,7 +147,7 @@ int mts_conn_limit_new(struct mts_conn_limit **out, struct event_base *base, uns
 {
     if (out == NULL || base == NULL || per_ip == 0 || total == 0)
         return -EINVAL;
-    struct mts_conn_limit *lim = calloc(1, sizeof(*lim));
+    struct mts_conn_limit *lim = calloc(1, sizeof *lim);
     if (lim == NULL)
         return -ENOMEM;
     lim->base = base;
@@ -190,10 +156,9 @@ int mts_conn_limit_new(struct mts_conn_limit **out, struct event_base *base, uns
     TAILQ_INIT(&lim->eligible);
     TAILQ_INIT(&lim->granted);
     TAILQ_INIT(&lim->held);
-    lim->nbuckets = 64;
-    lim->buckets = calloc(lim->nbuckets, sizeof(*lim->buckets));
+    int rc = mts_htab_init(&lim->dests, 64);
     lim->notify = event_new(base, -1, 0, notify_cb, lim);
-    if (lim->buckets == NULL || lim->notify == NULL) {
+    if (rc != 0 || lim->notify == NULL) {
         mts_conn_limit_free(lim);
         return -ENOMEM;
     }
@@ -234,7 +199,7 @@ struct mts_conn_slot *mts_conn_acquire(struct mts_conn_limit *lim, const char *a
                                        void (*ready)(void *arg, struct mts_conn_slot *slot),
                                        void *arg)
 {
-    struct mts_conn_slot *s = calloc(1, sizeof(*s));
+    struct mts_conn_slot *s = calloc(1, sizeof *s);
     struct dest *d = s ? dest_get(lim, addr) : NULL;
     if (d == NULL) {
         free(s);
@@ -353,6 +318,13 @@ static void free_queue(struct slot_queue *q)
     }
 }
 
+static void dest_free(struct mts_htab_node *node)
+{
+    struct dest *d = MTS_CONTAINER_OF(node, struct dest, node);
+    free_queue(&d->blocked);
+    free(d);
+}
+
 void mts_conn_limit_free(struct mts_conn_limit *lim)
 {
     if (lim == NULL)
@@ -360,15 +332,7 @@ void mts_conn_limit_free(struct mts_conn_limit *lim)
     free_queue(&lim->eligible);
     free_queue(&lim->granted);
     free_queue(&lim->held);
-    for (size_t i = 0; lim->buckets && i < lim->nbuckets; i++) {
-        struct dest *d = lim->buckets[i], *next;
-        for (; d; d = next) {
-            next = d->next;
-            free_queue(&d->blocked);
-            free(d);
-        }
-    }
-    free(lim->buckets);
+    mts_htab_fini(&lim->dests, dest_free);
     if (lim->notify)
         event_free(lim->notify);
     free(lim);

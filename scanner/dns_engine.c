@@ -10,6 +10,8 @@
 #include "dns_engine.h"
 #include "dns_internal.h"
 #include "local_error.h"
+#include "mts_util.h"
+#include "mts_defaults.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +21,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define QUERY_WIRE_MAX    512 /* a query: 12 + 255 + 4 + 11 (OPT) bytes at most */
@@ -140,13 +141,6 @@ struct mts_dns {
 static void pump(struct mts_dns *d);
 static void finish(struct mts_dns *d, struct dns_slot *s, ldns_pkt *reply, const uint8_t *wire,
                    size_t len, const char *noreply);
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 /* xoshiro256**: IDs must be unpredictable to an off-path spoofer; seeded from getrandom. */
 static uint64_t rotl(uint64_t x, int k)
@@ -398,7 +392,7 @@ static void send_try(struct mts_dns *d, struct dns_slot *s)
     s->wire[0] = (uint8_t)(id >> 8);
     s->wire[1] = (uint8_t)id;
     if (s->tries++ == 0)
-        s->t_first = now_ms();
+        s->t_first = mts_now_ms();
     else
         d->st.retries++;
     s->unsent = false;
@@ -428,7 +422,7 @@ static void on_rate(evutil_socket_t fd, short what, void *arg)
 
 static void refill(struct mts_dns *d)
 {
-    double now = now_ms();
+    double now = mts_now_ms();
     d->tokens += (now - d->t_refill) * d->o.rate_qps / 1e3;
     if (d->tokens > d->burst)
         d->tokens = d->burst;
@@ -544,7 +538,7 @@ static void finish(struct mts_dns *d, struct dns_slot *s, ldns_pkt *reply, const
     struct mts_dns_obs_meta meta = {
         .resolver = d->res[s->resolver].name,
         .tries = s->tries,
-        .ms = s->tries ? now_ms() - s->t_first : 0.0,
+        .ms = s->tries ? mts_now_ms() - s->t_first : 0.0,
         .tcp = s->tcp,
         .cached = false,
     };
@@ -564,7 +558,7 @@ static void finish(struct mts_dns *d, struct dns_slot *s, ldns_pkt *reply, const
             if (ttl > d->o.cache_max_ttl_s)
                 ttl = d->o.cache_max_ttl_s;
             if (ttl)
-                mts_dns_cache_put(d->cache, &j->key, now_ms() / 1e3, ttl, wire, len, &cm);
+                mts_dns_cache_put(d->cache, &j->key, mts_now_ms() / 1e3, ttl, wire, len, &cm);
         }
     }
     slot_release(d, s);
@@ -904,16 +898,16 @@ static int open_socket(struct mts_dns *d, struct dns_sock *sk, int family)
 
 static int set_defaults(struct mts_dns_opts *o)
 {
-    o->timeout_ms = o->timeout_ms ? o->timeout_ms : 2000;
-    o->tries = o->tries ? o->tries : 3;
-    o->tcp_timeout_ms = o->tcp_timeout_ms ? o->tcp_timeout_ms : 5000;
-    o->max_tcp = o->max_tcp ? o->max_tcp : 64;
-    o->max_inflight = o->max_inflight ? o->max_inflight : 1000;
-    o->cache_entries = o->cache_entries ? o->cache_entries : 65536;
-    o->cache_bytes = o->cache_bytes ? o->cache_bytes : (size_t)32 << 20;
-    o->cache_max_ttl_s = o->cache_max_ttl_s ? o->cache_max_ttl_s : 3600;
-    o->sockets = o->sockets ? o->sockets : 4;
-    o->edns_size = o->edns_size ? o->edns_size : 1232;
+    o->timeout_ms = o->timeout_ms ? o->timeout_ms : MTS_DEFAULT_TIMEOUT_DNS_MS;
+    o->tries = o->tries ? o->tries : MTS_DEFAULT_DNS_TRIES;
+    o->tcp_timeout_ms = o->tcp_timeout_ms ? o->tcp_timeout_ms : MTS_DEFAULT_DNS_TCP_TIMEOUT_MS;
+    o->max_tcp = o->max_tcp ? o->max_tcp : MTS_DEFAULT_DNS_TCP_MAX;
+    o->max_inflight = o->max_inflight ? o->max_inflight : MTS_DEFAULT_DNS_INFLIGHT;
+    o->cache_entries = o->cache_entries ? o->cache_entries : MTS_DEFAULT_DNS_CACHE_ENTRIES;
+    o->cache_bytes = o->cache_bytes ? o->cache_bytes : MTS_DEFAULT_DNS_CACHE_BYTES;
+    o->cache_max_ttl_s = o->cache_max_ttl_s ? o->cache_max_ttl_s : MTS_DEFAULT_DNS_CACHE_MAX_TTL_S;
+    o->sockets = o->sockets ? o->sockets : MTS_DEFAULT_DNS_SOCKETS;
+    o->edns_size = o->edns_size ? o->edns_size : MTS_DEFAULT_DNS_EDNS_SIZE;
     o->resolvers = NULL; /* copied into res[] */
     if (o->tries > 255 || o->max_inflight > MAX_INFLIGHT_CAP || o->sockets > 256 ||
         o->edns_size < 512 || o->edns_size > RECV_BUF)
@@ -997,7 +991,7 @@ static int setup(struct mts_dns *d, const struct mts_dns_opts *opts)
     d->burst = d->o.rate_qps * RATE_BURST_PERIOD;
     d->burst = d->burst < 1.0 ? 1.0 : d->burst;
     d->tokens = d->burst;
-    d->t_refill = now_ms();
+    d->t_refill = mts_now_ms();
     if (getrandom(d->rng, sizeof(d->rng), 0) != (ssize_t)sizeof(d->rng))
         return MTS_DNS_ENOMEM;
     return 0;
@@ -1121,7 +1115,7 @@ static bool answer_from_cache(struct mts_dns *d, struct dns_job *j)
     size_t len;
     struct mts_dns_obs_meta meta = {.cached = true};
 
-    if (!d->cache || !mts_dns_cache_get(d->cache, &j->key, now_ms() / 1e3, &wire, &len, &cm) ||
+    if (!d->cache || !mts_dns_cache_get(d->cache, &j->key, mts_now_ms() / 1e3, &wire, &len, &cm) ||
         ldns_wire2pkt(&j->pkt, wire, len) != LDNS_STATUS_OK)
         return false;
     meta.resolver = d->res[cm.resolver].name;

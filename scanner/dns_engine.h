@@ -34,23 +34,24 @@
 
 struct mts_dns;
 
-/* Options; zero-initialise and set what you need: a zero field takes the default. */
+/* Options; zero-initialise and set what you need: a zero field takes its default
+   (mts_defaults.h). */
 struct mts_dns_opts {
     /* "IP", "IP:PORT", "IPv6", "[IPv6]:PORT"; NULL or nresolvers 0: resolv.conf. Copied. */
     const char *const *resolvers;
     size_t nresolvers;
     const char *resolv_conf;  /* default "/etc/resolv.conf" */
-    unsigned timeout_ms;      /* per UDP try; default 2000 */
-    unsigned tries;           /* UDP transmissions per query; default 3 */
-    unsigned tcp_timeout_ms;  /* whole TCP exchange after truncation; default 5000 */
-    unsigned max_tcp;         /* TCP exchanges (sockets) at once; default 64 */
-    unsigned max_inflight;    /* queries sent and not finished; default 1000, max 65536 */
+    unsigned timeout_ms;      /* per UDP try */
+    unsigned tries;           /* UDP transmissions per query */
+    unsigned tcp_timeout_ms;  /* whole TCP exchange after truncation */
+    unsigned max_tcp;         /* TCP exchanges (sockets) at once */
+    unsigned max_inflight;    /* queries sent and not finished; max 65536 */
     unsigned rate_qps;        /* packets sent per second; 0 = unlimited */
-    unsigned cache_entries;   /* cache size; default 65536; use no_cache to disable */
-    size_t cache_bytes;       /* cache payload (names + replies); default 32 MiB */
-    unsigned cache_max_ttl_s; /* TTL cap for cached answers; default 3600 */
-    unsigned sockets;         /* UDP sockets per address family; default 4 */
-    unsigned edns_size;       /* EDNS0 UDP payload size; default 1232, 512..4096 */
+    unsigned cache_entries;   /* cache size; use no_cache to disable */
+    size_t cache_bytes;       /* cache payload (names + replies) */
+    unsigned cache_max_ttl_s; /* TTL cap for cached answers */
+    unsigned sockets;         /* UDP sockets per address family */
+    unsigned edns_size;       /* EDNS0 UDP payload size; 512..4096 */
     int no_edns;              /* non-zero: send queries without EDNS0 (and without DO) */
     int no_cache;             /* non-zero: no cache (coalescing still applies) */
 };

@@ -6,6 +6,7 @@
 #include "dns_engine.h"
 #include "dns_internal.h"
 #include "json_text.h"
+#include "mts_util.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -57,17 +58,13 @@ static bool clean_utf8(const uint8_t *s, size_t n)
 /* One TXT character-string: a string when it is clean UTF-8, else {"hex": "..."}. */
 static void bytes_value(struct mts_jt *t, const uint8_t *s, size_t n)
 {
-    static const char digits[] = "0123456789abcdef";
     char hex[2 * 255];
 
     if (clean_utf8(s, n)) {
         mts_jt_str(t, (const char *)s, n);
         return;
     }
-    for (size_t i = 0; i < n; i++) {
-        hex[2 * i] = digits[s[i] >> 4];
-        hex[2 * i + 1] = digits[s[i] & 0xf];
-    }
+    mts_hex_encode(hex, s, n);
     mts_jt_open(t, '{');
     mts_jt_key(t, "hex");
     mts_jt_str(t, hex, 2 * n);

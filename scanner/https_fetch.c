@@ -34,20 +34,16 @@
 
 #include "conn_limit.h"
 #include "local_error.h"
+#include "mts_util.h"
+#include "mts_defaults.h"
 #include "curl_loop.h"
 #include "tls_observe.h"
 
-#define DEFAULT_PORT               443
-#define DEFAULT_CONNECT_TIMEOUT_MS 10000
-#define DEFAULT_TOTAL_TIMEOUT_MS   60000
-#define DEFAULT_LOW_SPEED_BYTES    64
-#define DEFAULT_LOW_SPEED_SECS     15
-#define DEFAULT_MAX_BODY           65536
-#define DEFAULT_MAX_TRANSFERS      100
-#define DEFAULT_USER_AGENT         "mtasts-scan/" MTS_VERSION " (+research scanner)"
-#define POLICY_PATH                "/.well-known/mta-sts.txt"
-#define MAX_HOST_LEN               253
-#define LOCAL_TRIES_MAX            8 /* attempts this machine cannot make before giving up */
+/* The URL's port (https://mta-sts.D/...), whatever port is dialled (opts.port). */
+#define URL_PORT        443
+#define POLICY_PATH     "/.well-known/mta-sts.txt"
+#define MAX_HOST_LEN    253
+#define LOCAL_TRIES_MAX 8 /* attempts this machine cannot make before giving up */
 
 enum fetch_state {
     ST_WAIT_SLOT, /* waiting for a per-address connection slot */
@@ -201,12 +197,7 @@ static json_t *body_obs(const struct fetch *f)
                     EVP_sha256(), NULL)) {
         return NULL;
     }
-    for (unsigned int i = 0; i < mdlen; i++) {
-        static const char digits[] = "0123456789abcdef";
-        hex[2 * i] = digits[md[i] >> 4];
-        hex[2 * i + 1] = digits[md[i] & 15];
-    }
-    hex[2 * mdlen] = '\0';
+    *mts_hex_encode(hex, md, mdlen) = '\0';
     return json_pack("{s:s, s:I, s:b}", "sha256", hex, "len", (json_int_t)f->body_len, "truncated",
                      f->truncated);
 }
@@ -496,7 +487,7 @@ static int setup_easy(struct fetch *f)
     if (!map) {
         return -ENOMEM;
     }
-    snprintf(map, len, "%s:%d:%s%s%s:%u", f->host, DEFAULT_PORT, v6 ? "[" : "", a, v6 ? "]" : "",
+    snprintf(map, len, "%s:%d:%s%s%s:%u", f->host, URL_PORT, v6 ? "[" : "", a, v6 ? "]" : "",
              (unsigned)h->o.port);
     f->connect_to = curl_slist_append(NULL, map);
     free(map);
@@ -709,18 +700,18 @@ int mts_https_new(struct mts_https **out, struct event_base *base,
     }
     h->base = base;
     h->o = *opts;
-    h->o.port = opts->port ? opts->port : DEFAULT_PORT;
-    h->o.connect_timeout_ms = or_default(opts->connect_timeout_ms, DEFAULT_CONNECT_TIMEOUT_MS);
-    h->o.total_timeout_ms = or_default(opts->total_timeout_ms, DEFAULT_TOTAL_TIMEOUT_MS);
-    h->o.low_speed_bytes = or_default(opts->low_speed_bytes, DEFAULT_LOW_SPEED_BYTES);
-    h->o.low_speed_secs = or_default(opts->low_speed_secs, DEFAULT_LOW_SPEED_SECS);
-    h->o.max_body = opts->max_body ? opts->max_body : DEFAULT_MAX_BODY;
-    h->o.max_transfers = or_default(opts->max_transfers, DEFAULT_MAX_TRANSFERS);
+    h->o.port = opts->port ? opts->port : MTS_DEFAULT_HTTPS_PORT;
+    h->o.connect_timeout_ms = or_default(opts->connect_timeout_ms, MTS_DEFAULT_TIMEOUT_CONNECT_MS);
+    h->o.total_timeout_ms = or_default(opts->total_timeout_ms, MTS_DEFAULT_TIMEOUT_HTTPS_MS);
+    h->o.low_speed_bytes = or_default(opts->low_speed_bytes, MTS_DEFAULT_HTTPS_LOW_SPEED_BYTES);
+    h->o.low_speed_secs = or_default(opts->low_speed_secs, MTS_DEFAULT_HTTPS_LOW_SPEED_SECS);
+    h->o.max_body = opts->max_body ? opts->max_body : MTS_DEFAULT_MAX_BODY;
+    h->o.max_transfers = or_default(opts->max_transfers, MTS_DEFAULT_HTTPS_MAX);
     h->o.ca_file = NULL;
     h->limit = opts->conn_limit;
     TAILQ_INIT(&h->all);
     TAILQ_INIT(&h->queue);
-    h->user_agent = strdup(opts->user_agent ? opts->user_agent : DEFAULT_USER_AGENT);
+    h->user_agent = strdup(opts->user_agent ? opts->user_agent : MTS_DEFAULT_USER_AGENT);
     h->o.user_agent = h->user_agent;
     h->trust = mts_tls_client_ctx_new(opts->ca_file, &err);
     if (!h->user_agent || !h->trust) {

@@ -23,18 +23,18 @@
 struct mts_conn_limit;
 struct mts_https;
 
-/* Zero in a field means its default. */
+/* Zero (NULL) in a field means its default (mts_defaults.h). */
 struct mts_https_opts {
-    const char *ca_file;         /* PEM trust store; NULL: the system's. Read in _new only. */
-    uint16_t port;               /* port dialled on each address; default 443 */
-    unsigned connect_timeout_ms; /* TCP connect plus TLS handshake; default 10000 */
-    unsigned total_timeout_ms;   /* whole transfer, per address tried; default 60000 */
-    unsigned low_speed_bytes;    /* fail a transfer slower than this many bytes/s ... */
-    unsigned low_speed_secs;     /* ... for this long; defaults 64 B/s over 15 s */
-    size_t max_body;             /* body bound; default 65536 */
-    unsigned max_transfers;      /* concurrent transfers; default 100 */
-    const char *user_agent;      /* copied; default "mtasts-scan/<version> (+research scanner)" */
-    bool fetch_unauthenticated;  /* research: finish the request despite a bad certificate */
+    const char *ca_file;               /* PEM trust store; NULL: the system's. Read in _new only. */
+    uint16_t port;                     /* port dialled on each address */
+    unsigned connect_timeout_ms;       /* TCP connect plus TLS handshake */
+    unsigned total_timeout_ms;         /* whole transfer, per address tried */
+    unsigned low_speed_bytes;          /* fail a transfer slower than this many bytes/s ... */
+    unsigned low_speed_secs;           /* ... for this long */
+    size_t max_body;                   /* body bound */
+    unsigned max_transfers;            /* concurrent transfers */
+    const char *user_agent;            /* copied */
+    bool fetch_unauthenticated;        /* research: finish the request despite a bad certificate */
     struct mts_conn_limit *conn_limit; /* per-address connection bound: borrowed, may be NULL,
                                           must outlive the fetcher */
 };

@@ -72,10 +72,10 @@ void mts_jt_key(struct mts_jt *t, const char *key)
     put(t, "\":", 2);
 }
 
-void mts_jt_str(struct mts_jt *t, const char *s, size_t n)
+/* The string s[0..n) quoted, with '"', '\\' and control bytes escaped; hex is the digit
+   set of \u escapes (jansson writes them in upper case, this builder in lower case). */
+static void put_string(struct mts_jt *t, const char *s, size_t n, const char *hex)
 {
-    static const char hex[] = "0123456789abcdef";
-    sep(t);
     /* Worst case: every byte a six-byte \u escape, and the quotes. */
     if (!reserve(t, 6 * n + 2))
         return;
@@ -116,6 +116,12 @@ void mts_jt_str(struct mts_jt *t, const char *s, size_t n)
     }
     *o++ = '"';
     t->len = (size_t)(o - t->buf);
+}
+
+void mts_jt_str(struct mts_jt *t, const char *s, size_t n)
+{
+    sep(t);
+    put_string(t, s, n, "0123456789abcdef");
 }
 
 void mts_jt_cstr(struct mts_jt *t, const char *s)
@@ -168,4 +174,74 @@ char *mts_jt_take(struct mts_jt *t, size_t *len)
         *len = t->len;
     mts_jt_init(t);
     return out;
+}
+
+/* A real as jansson writes it at JSON_REAL_PRECISION(15): %.15g, ".0" when that reads as
+   an integer, and the exponent without '+' or leading zeros. */
+static void put_jansson_real(struct mts_jt *t, double v)
+{
+    char b[64];
+    int n = snprintf(b, sizeof b, "%.15g", v);
+    if (n <= 0 || (size_t)n >= sizeof b - 2)
+        return;
+    size_t len = (size_t)n;
+    if (!strchr(b, '.') && !strchr(b, 'e')) {
+        memcpy(b + len, ".0", 3);
+        len += 2;
+    }
+    char *e = strchr(b, 'e');
+    if (e) {
+        char *digits = e + 1 + (e[1] == '-');
+        char *from = e + 2; /* past the sign */
+        while (*from == '0')
+            from++;
+        memmove(digits, from, len - (size_t)(from - b) + 1);
+        len -= (size_t)(from - digits);
+    }
+    put(t, b, len);
+}
+
+void mts_jt_json(struct mts_jt *t, const json_t *v)
+{
+    static const char upper[] = "0123456789ABCDEF";
+    const char *key;
+    const json_t *item;
+    size_t i;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        mts_jt_open(t, '{');
+        json_object_foreach((json_t *)v, key, item)
+        {
+            sep(t);
+            put_string(t, key, strlen(key), upper);
+            put(t, ":", 1);
+            mts_jt_json(t, item);
+        }
+        mts_jt_close(t, '}');
+        break;
+    case JSON_ARRAY:
+        mts_jt_open(t, '[');
+        json_array_foreach(v, i, item) mts_jt_json(t, item);
+        mts_jt_close(t, ']');
+        break;
+    case JSON_STRING:
+        sep(t);
+        put_string(t, json_string_value(v), json_string_length(v), upper);
+        break;
+    case JSON_INTEGER:
+        mts_jt_int(t, json_integer_value(v));
+        break;
+    case JSON_REAL:
+        sep(t);
+        put_jansson_real(t, json_real_value(v));
+        break;
+    case JSON_TRUE:
+    case JSON_FALSE:
+        mts_jt_bool(t, json_is_true(v));
+        break;
+    case JSON_NULL:
+        sep(t);
+        put(t, "null", 4);
+        break;
+    }
 }

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 struct mts_jt {
     char *buf; /* owned */
     size_t len, cap;
@@ -31,6 +33,9 @@ void mts_jt_int(struct mts_jt *t, long long v);
 void mts_jt_real(struct mts_jt *t, double v, int decimals); /* always with a decimal point */
 void mts_jt_bool(struct mts_jt *t, bool v);
 void mts_jt_raw(struct mts_jt *t, const char *json, size_t n); /* a complete JSON value */
+/* A jansson value, byte for byte as the store's json_dumps (MTS_STORE_JSON_FLAGS) writes
+   it: for the observations the HTTPS fetcher builds as trees. */
+void mts_jt_json(struct mts_jt *t, const json_t *v);
 
 /* The text (NUL-terminated, *len without the NUL; caller frees), or NULL after an
    allocation failure. The builder is empty afterwards either way. */

@@ -19,10 +19,13 @@
 
 #include "mts_exclude.h"
 #include "mts_input.h"
+#include "mts_defaults.h"
 #include "pipeline.h"
 #include "probe_stage.h"
 #include "scan_config.h"
 
+/* The layout is the text's own; the defaults come from mts_defaults.h. */
+// clang-format off
 static const char usage_text[] =
     "Usage: mtasts-scan [OPTIONS] --input FILE [--input FILE ...] --db DIR\n"
     "       mtasts-scan [OPTIONS] --probe-mx-from DIR [...] --scan-id ID --db DIR\n"
@@ -51,11 +54,12 @@ static const char usage_text[] =
     "                         --shard K/N, each once; no --input\n"
     "DNS:\n"
     "      --resolver IP[:PORT]  recursive resolver (repeatable; default: resolv.conf)\n"
-    "      --rate QPS         DNS queries per second, 0 = unlimited (default 0)\n"
-    "      --dns-inflight N   DNS queries in flight (default 2000)\n"
-    "      --timeout-dns MS   per try (default 2000); --dns-tries N (default 3)\n"
+    "      --rate QPS         DNS queries per second, 0 = unlimited (default " MTS_DEFAULT_STR(MTS_DEFAULT_RATE) ")\n"
+    "      --dns-inflight N   DNS queries in flight (default " MTS_DEFAULT_STR(MTS_DEFAULT_DNS_INFLIGHT) ")\n"
+    "      --timeout-dns MS   per try (default " MTS_DEFAULT_STR(MTS_DEFAULT_TIMEOUT_DNS_MS) ")\n"
+    "      --dns-tries N      tries per query (default " MTS_DEFAULT_STR(MTS_DEFAULT_DNS_TRIES) ")\n"
     "      --dane             also look up TLSA _25._tcp.MX with the DO bit\n"
-    "      --dns-cache-bytes N  bound of the scan-wide DNS cache (default 33554432)\n"
+    "      --dns-cache-bytes N  bound of the scan-wide DNS cache (default " MTS_DEFAULT_STR(MTS_DEFAULT_DNS_CACHE_BYTES) ")\n"
     "Probes:\n"
     "      --no-https         skip the policy fetch\n"
     "      --no-smtp          skip the STARTTLS probes\n"
@@ -63,32 +67,34 @@ static const char usage_text[] =
     "                         that publish an _mta-sts record or serve a policy)\n"
     "      --ipv6             also connect to IPv6 addresses (use it when this machine has\n"
     "                         IPv6 connectivity: without it IPv6-only hosts are not probed)\n"
-    "      --https-port N     policy host port (default 443)\n"
-    "      --smtp-port N      MX port (default 25)\n"
+    "      --https-port N     policy host port (default " MTS_DEFAULT_STR(MTS_DEFAULT_HTTPS_PORT) ")\n"
+    "      --smtp-port N      MX port (default " MTS_DEFAULT_STR(MTS_DEFAULT_SMTP_PORT) ")\n"
     "      --ca-file FILE     trust store for policy hosts and MX (default: the system's)\n"
     "      --fetch-unauthenticated  when a policy host fails validation, fetch anyway and\n"
     "                         store the would-be policy, marked unauthenticated\n"
-    "      --timeout-connect MS  (default 5000)  --timeout-https MS  whole fetch (default "
-    "30000)\n"
-    "      --timeout-smtp MS  per SMTP stage (default 15000)\n"
-    "      --max-body BYTES   policy size bound (default 65536)\n"
+    "      --timeout-connect MS  connect deadline (default " MTS_DEFAULT_STR(MTS_DEFAULT_TIMEOUT_CONNECT_MS) ")\n"
+    "      --timeout-https MS  deadline of a whole policy fetch (default " MTS_DEFAULT_STR(MTS_DEFAULT_TIMEOUT_HTTPS_MS) ")\n"
+    "      --timeout-smtp MS  per SMTP stage (default " MTS_DEFAULT_STR(MTS_DEFAULT_TIMEOUT_SMTP_MS) ")\n"
+    "      --max-body BYTES   policy size bound (default " MTS_DEFAULT_STR(MTS_DEFAULT_MAX_BODY) ")\n"
     "Politeness and limits:\n"
-    "  -c, --concurrency N    domains in flight (default 1000)\n"
-    "      --per-ip N         connections per destination address (default 2)\n"
-    "      --https-max N      HTTPS transfers at once (default 200)\n"
-    "      --smtp-max N       SMTP sessions at once (default 200)\n"
-    "      --dns-tcp-max N    DNS TCP fallbacks at once (default 64)\n"
+    "  -c, --concurrency N    domains in flight (default " MTS_DEFAULT_STR(MTS_DEFAULT_CONCURRENCY) ")\n"
+    "      --per-ip N         connections per destination address (default " MTS_DEFAULT_STR(MTS_DEFAULT_PER_IP) ")\n"
+    "      --https-max N      HTTPS transfers at once (default " MTS_DEFAULT_STR(MTS_DEFAULT_HTTPS_MAX) ")\n"
+    "      --smtp-max N       SMTP sessions at once (default " MTS_DEFAULT_STR(MTS_DEFAULT_SMTP_MAX) ")\n"
+    "      --dns-tcp-max N    DNS TCP fallbacks at once (default " MTS_DEFAULT_STR(MTS_DEFAULT_DNS_TCP_MAX) ")\n"
     "      --queue-timeout MS  longest wait for a connection slot to one address; then the\n"
-    "                         probe is recorded as queue-timeout (default 120000)\n"
+    "                         probe is recorded as queue-timeout (default " MTS_DEFAULT_STR(MTS_DEFAULT_QUEUE_TIMEOUT_MS) ")\n"
     "      --mx-cache-bytes N  bound of the scan-wide MX probe cache; a key forgotten past\n"
-    "                         it is probed again when asked again (default 67108864)\n"
+    "                         it is probed again when asked again (default " MTS_DEFAULT_STR(MTS_DEFAULT_MX_CACHE_BYTES) ")\n"
     "      --writer-backlog N  store records waiting for the disk at which no new domain is\n"
-    "                         admitted until a quarter remain (default 4000)\n"
+    "                         admitted until a quarter remain (default " MTS_DEFAULT_STR(MTS_DEFAULT_WRITER_BACKLOG) ")\n"
     "      --ehlo NAME        EHLO name (default: this host's name)\n"
     "      --user-agent STR   HTTP User-Agent; a scan warns when the EHLO name is the\n"
     "                         default or the User-Agent has no contact URL or address\n"
+    "                         (default: " MTS_DEFAULT_USER_AGENT ")\n"
     "      --allow-private    connect to private/loopback/reserved addresses (test worlds)\n"
-    "      --grace MS         after SIGINT/SIGTERM, let in-flight domains finish (10000)\n"
+    "      --grace MS         after SIGINT/SIGTERM, let in-flight domains finish\n"
+    "                         (default " MTS_DEFAULT_STR(MTS_DEFAULT_GRACE_MS) ")\n"
     "Output:\n"
     "      --progress         force the progress line; -q, --quiet silences it\n"
     "  -h, --help             this text;  -V, --version\n"
@@ -97,6 +103,7 @@ static const char usage_text[] =
     "for --https-max, --smtp-max and --dns-tcp-max, they are lowered to fit (said on stderr).\n"
     "\n"
     "Exit status: 0 done (also after a clean interruption), 1 runtime error, 2 usage error.\n";
+// clang-format on
 
 enum long_only {
     OPT_EXCLUDE = 256,
@@ -234,28 +241,29 @@ static void config_defaults(struct mts_scan_config *c)
 {
     memset(c, 0, sizeof *c);
     c->shard_n = 1;
-    c->concurrency = 1000;
-    c->dns_inflight = 2000;
-    c->per_ip = 2;
-    c->https_max = 200;
-    c->smtp_max = 200;
-    c->dns_tcp_max = 64;
-    c->queue_ms = 120000;
-    c->writer_backlog = 4000;
-    c->dns_cache_bytes = 32u << 20;
-    c->mx_cache_bytes = 64u << 20;
-    c->max_mx = 10;
-    c->max_addrs = 2;
-    c->smtp_port = 25;
-    c->https_port = 443;
-    c->timeout_dns_ms = 2000;
-    c->dns_tries = 3;
-    c->timeout_connect_ms = 5000;
-    c->timeout_https_ms = 30000;
-    c->timeout_smtp_ms = 15000;
-    c->grace_ms = 10000;
-    c->max_body = 65536;
-    c->user_agent = "mtasts-scan/" MTS_VERSION " (MTA-STS research scanner)";
+    c->concurrency = MTS_DEFAULT_CONCURRENCY;
+    c->dns_inflight = MTS_DEFAULT_DNS_INFLIGHT;
+    c->rate = MTS_DEFAULT_RATE;
+    c->per_ip = MTS_DEFAULT_PER_IP;
+    c->https_max = MTS_DEFAULT_HTTPS_MAX;
+    c->smtp_max = MTS_DEFAULT_SMTP_MAX;
+    c->dns_tcp_max = MTS_DEFAULT_DNS_TCP_MAX;
+    c->queue_ms = MTS_DEFAULT_QUEUE_TIMEOUT_MS;
+    c->writer_backlog = MTS_DEFAULT_WRITER_BACKLOG;
+    c->dns_cache_bytes = MTS_DEFAULT_DNS_CACHE_BYTES;
+    c->mx_cache_bytes = MTS_DEFAULT_MX_CACHE_BYTES;
+    c->max_mx = MTS_DEFAULT_MAX_MX;
+    c->max_addrs = MTS_DEFAULT_MAX_ADDRS;
+    c->smtp_port = MTS_DEFAULT_SMTP_PORT;
+    c->https_port = MTS_DEFAULT_HTTPS_PORT;
+    c->timeout_dns_ms = MTS_DEFAULT_TIMEOUT_DNS_MS;
+    c->dns_tries = MTS_DEFAULT_DNS_TRIES;
+    c->timeout_connect_ms = MTS_DEFAULT_TIMEOUT_CONNECT_MS;
+    c->timeout_https_ms = MTS_DEFAULT_TIMEOUT_HTTPS_MS;
+    c->timeout_smtp_ms = MTS_DEFAULT_TIMEOUT_SMTP_MS;
+    c->grace_ms = MTS_DEFAULT_GRACE_MS;
+    c->max_body = MTS_DEFAULT_MAX_BODY;
+    c->user_agent = MTS_DEFAULT_USER_AGENT;
 }
 
 /* Descriptors a scan holds besides its connections and DNS sockets: stdio, the event loop

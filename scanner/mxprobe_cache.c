@@ -2,12 +2,14 @@
  * Why: a few large providers receive the mail of most domains, so a per-domain prober
  * would open the same SMTP session thousands of times, which is impolite and slow, and
  * would store thousands of copies of one observation. Keys live as long as the byte bound
- * allows (in a scan of ordinary size, the whole scan), and an entry shrinks to a few bytes
- * of summary once its record has been handed to the store and to the requests that waited
- * for it. Past the bound the oldest finished keys go first; a key with answers still
- * queued stays until they are delivered.
+ * allows (in a scan of ordinary size, the whole scan), and an entry shrinks to its key
+ * once its record has been handed to the store and to the requests that waited for it.
+ * Past the bound the oldest finished keys go first; a key with answers still queued stays
+ * until they are delivered.
  */
 #include "mxprobe_cache.h"
+#include "mts_htab.h"
+#include "mts_util.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -22,21 +24,24 @@
 struct request {
     STAILQ_ENTRY(request) link;
     struct entry *entry;
-    void (*done)(void *arg, const struct mts_mxprobe_summary *summary, const json_t *record);
+    void (*done)(void *arg, const json_t *record);
     void *arg;
 };
 STAILQ_HEAD(request_list, request);
 
 struct entry {
-    struct entry *next;     /* hash chain */
-    TAILQ_ENTRY(entry) age; /* c->finished, oldest first, once finished */
-    uint64_t hash;
+    struct mts_htab_node node;   /* in c->entries, keyed by (host, addr) */
+    TAILQ_ENTRY(entry) age;      /* c->finished, oldest first, once finished */
     struct request_list waiters; /* while running */
     unsigned answers;            /* requests queued in c->answers for this entry */
     struct mts_mxprobe_cache *cache;
-    uint8_t running, result, stage, verify, version, injection;
+    bool running;
     size_t hostlen; /* key = host \0 addr \0 */
     char key[];
+};
+
+struct key {
+    const char *host, *addr;
 };
 
 struct mts_mxprobe_cache {
@@ -44,93 +49,43 @@ struct mts_mxprobe_cache {
     struct mts_smtp *smtp;
     void (*on_finished)(void *arg, const char *host, const char *addr, json_t *record);
     void *arg;
-    struct entry **buckets;
-    size_t nbuckets;
+    struct mts_htab entries;
     struct request_list answers; /* requests for finished keys, answered from the loop */
     struct event *answer_ev;
     TAILQ_HEAD(, entry) finished; /* oldest first: the eviction order */
     size_t max_bytes;             /* 0: no bound */
-    size_t nentries;              /* entries in the table now */
     struct mts_mxprobe_cache_stats stats;
 };
 
 static size_t entry_bytes(const struct entry *e)
 {
-    return sizeof(*e) + e->hostlen + strlen(e->key + e->hostlen + 1) + 2;
+    return sizeof *e + e->hostlen + strlen(e->key + e->hostlen + 1) + 2;
 }
 
-static uint64_t hash_key(const char *host, const char *addr)
+static struct entry *entry_of(const struct mts_htab_node *node)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a over host \0 addr */
-    for (const char *p = host;; p++) {
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-        if (*p == 0)
-            break;
-    }
-    for (const char *p = addr; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    return h;
+    return MTS_CONTAINER_OF(node, struct entry, node);
 }
 
-static struct entry **find(struct mts_mxprobe_cache *c, const char *host, const char *addr,
-                           uint64_t h)
+/* FNV-1a over host \0 addr: the key as the entry holds it. */
+static uint64_t hash_key(const struct key *k)
 {
-    struct entry **pp = &c->buckets[h & (c->nbuckets - 1)];
-    while (*pp && ((*pp)->hash != h || strcmp((*pp)->key, host) != 0 ||
-                   strcmp((*pp)->key + (*pp)->hostlen + 1, addr) != 0))
-        pp = &(*pp)->next;
-    return pp;
+    return mts_fnv1a(mts_fnv1a(MTS_FNV1A_BASIS, k->host, strlen(k->host) + 1), k->addr,
+                     strlen(k->addr));
 }
 
-static void grow(struct mts_mxprobe_cache *c)
+static bool entry_is(const struct mts_htab_node *node, const void *key)
 {
-    size_t n = c->nbuckets * 2;
-    struct entry **b = calloc(n, sizeof(*b));
-    if (b == NULL)
-        return; /* longer chains, still correct */
-    for (size_t i = 0; i < c->nbuckets; i++) {
-        struct entry *e = c->buckets[i], *next;
-        for (; e; e = next) {
-            next = e->next;
-            e->next = b[e->hash & (n - 1)];
-            b[e->hash & (n - 1)] = e;
-        }
-    }
-    free(c->buckets);
-    c->buckets = b;
-    c->nbuckets = n;
-}
-
-static void summarise(struct entry *e, const json_t *rec)
-{
-    enum mts_smtp_result r =
-        mts_smtp_result_parse(json_string_value(json_object_get(rec, "result")));
-    enum mts_smtp_stage st = mts_smtp_stage_parse(json_string_value(json_object_get(rec, "stage")));
-    const json_t *tls = json_object_get(rec, "tls");
-    e->result = (uint8_t)(r == MTS_SMTP_RESULT_UNKNOWN ? MTS_SMTP_ERROR : r);
-    e->stage = (uint8_t)(st == MTS_SMTP_STAGE_UNKNOWN ? MTS_SMTP_STAGE_DONE : st);
-    /* UNKNOWN: no certificate seen, no version agreed (or one this code does not name) */
-    e->verify = (uint8_t)mts_cert_verdict_parse(json_string_value(json_object_get(tls, "verify")));
-    e->version = (uint8_t)mts_tls_version_parse(json_string_value(json_object_get(tls, "version")));
-    e->injection = json_integer_value(json_object_get(rec, "injection")) > 0;
-}
-
-static void summary_of(const struct entry *e, struct mts_mxprobe_summary *sum)
-{
-    sum->result = (enum mts_smtp_result)e->result;
-    sum->stage = (enum mts_smtp_stage)e->stage;
-    sum->verify = mts_cert_verdict_name(e->verify);
-    sum->tls_version = mts_tls_version_name(e->version);
-    sum->injection = e->injection;
+    const struct entry *e = entry_of(node);
+    const struct key *k = key;
+    return strcmp(e->key, k->host) == 0 && strcmp(e->key + e->hostlen + 1, k->addr) == 0;
 }
 
 /* Takes the entry out of the table: a later request for its key starts a new probe. */
 static void unlink_entry(struct mts_mxprobe_cache *c, struct entry *e)
 {
-    struct entry **pp = find(c, e->key, e->key + e->hostlen + 1, e->hash);
-    *pp = e->next;
+    mts_htab_remove(&c->entries, &e->node);
     c->stats.bytes -= entry_bytes(e);
-    c->nentries--;
 }
 
 /* Forgets the oldest finished keys while the entries pass the byte bound. */
@@ -150,12 +105,12 @@ static void probe_done(void *arg, json_t *rec)
 {
     struct entry *e = arg;
     struct mts_mxprobe_cache *c = e->cache;
-    summarise(e, rec);
-    e->running = 0;
+    e->running = false;
     c->stats.running--;
     /* A probe this machine could not make says nothing about the key: the next request
        for it probes again (its record then replaces this one in the store). */
-    bool forget = e->result == MTS_SMTP_LOCAL_ERROR;
+    bool forget = mts_smtp_result_parse(json_string_value(json_object_get(rec, "result"))) ==
+                  MTS_SMTP_LOCAL_ERROR;
     if (forget)
         unlink_entry(c, e);
     else
@@ -165,12 +120,10 @@ static void probe_done(void *arg, json_t *rec)
     /* Detach first: callbacks may make new requests, which now see a finished entry. */
     struct request_list waiters = STAILQ_HEAD_INITIALIZER(waiters);
     STAILQ_CONCAT(&waiters, &e->waiters);
-    struct mts_mxprobe_summary sum;
-    summary_of(e, &sum);
     struct request *r;
     while ((r = STAILQ_FIRST(&waiters)) != NULL) {
         STAILQ_REMOVE_HEAD(&waiters, link);
-        r->done(r->arg, &sum, rec);
+        r->done(r->arg, rec);
         free(r);
     }
     json_decref(rec);
@@ -189,10 +142,8 @@ static void answer_cb(evutil_socket_t fd, short what, void *arg)
     struct request *r;
     while ((r = STAILQ_FIRST(&now)) != NULL) {
         STAILQ_REMOVE_HEAD(&now, link);
-        struct mts_mxprobe_summary sum;
-        summary_of(r->entry, &sum);
         r->entry->answers--;
-        r->done(r->arg, &sum, NULL);
+        r->done(r->arg, NULL);
         free(r);
     }
     evict(c);
@@ -212,21 +163,20 @@ static int start_probe(struct mts_mxprobe_cache *c, struct entry *e)
 }
 
 int mts_mxprobe_request(struct mts_mxprobe_cache *c, const char *host, const char *addr,
-                        void (*done)(void *arg, const struct mts_mxprobe_summary *summary,
-                                     const json_t *record),
-                        void *arg)
+                        void (*done)(void *arg, const json_t *record), void *arg)
 {
     if (host == NULL || addr == NULL || done == NULL)
         return -EINVAL;
-    uint64_t h = hash_key(host, addr);
-    struct entry **pp = find(c, host, addr, h);
-    struct request *r = calloc(1, sizeof(*r));
+    struct key k = {host, addr};
+    uint64_t h = hash_key(&k);
+    struct mts_htab_node *found = mts_htab_find(&c->entries, h, entry_is, &k);
+    struct request *r = calloc(1, sizeof *r);
     if (r == NULL)
         return -ENOMEM;
     r->done = done;
     r->arg = arg;
     c->stats.requests++;
-    struct entry *e = *pp;
+    struct entry *e = found ? entry_of(found) : NULL;
     if (e && e->running) {
         c->stats.joined++;
         r->entry = e;
@@ -242,13 +192,13 @@ int mts_mxprobe_request(struct mts_mxprobe_cache *c, const char *host, const cha
         return 0;
     }
     size_t hl = strlen(host), al = strlen(addr);
-    e = calloc(1, sizeof(*e) + hl + al + 2);
+    e = calloc(1, sizeof *e + hl + al + 2);
     if (e == NULL) {
         free(r);
         c->stats.requests--;
         return -ENOMEM;
     }
-    e->hash = h;
+    e->node.hash = h;
     e->cache = c;
     e->hostlen = hl;
     memcpy(e->key, host, hl + 1);
@@ -261,15 +211,13 @@ int mts_mxprobe_request(struct mts_mxprobe_cache *c, const char *host, const cha
         c->stats.requests--;
         return rc;
     }
-    e->running = 1;
+    e->running = true;
     r->entry = e;
     STAILQ_INSERT_TAIL(&e->waiters, r, link);
-    *pp = e;
+    mts_htab_insert(&c->entries, &e->node);
     c->stats.running++;
     c->stats.bytes += entry_bytes(e);
     c->stats.keys++;
-    if (++c->nentries > c->nbuckets)
-        grow(c);
     evict(c);
     return 0;
 }
@@ -288,7 +236,7 @@ int mts_mxprobe_cache_new(struct mts_mxprobe_cache **out, struct mts_smtp *smtp,
     if (out == NULL || smtp == NULL)
         return -EINVAL;
     struct event_base *base = mts_smtp_base(smtp);
-    struct mts_mxprobe_cache *c = calloc(1, sizeof(*c));
+    struct mts_mxprobe_cache *c = calloc(1, sizeof *c);
     if (c == NULL)
         return -ENOMEM;
     c->base = base;
@@ -297,10 +245,9 @@ int mts_mxprobe_cache_new(struct mts_mxprobe_cache **out, struct mts_smtp *smtp,
     c->arg = arg;
     STAILQ_INIT(&c->answers);
     TAILQ_INIT(&c->finished);
-    c->nbuckets = 1024;
-    c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
+    int rc = mts_htab_init(&c->entries, 1024);
     c->answer_ev = event_new(base, -1, 0, answer_cb, c);
-    if (c->buckets == NULL || c->answer_ev == NULL) {
+    if (rc != 0 || c->answer_ev == NULL) {
         mts_mxprobe_cache_free(c);
         return -ENOMEM;
     }
@@ -322,20 +269,19 @@ static void free_requests(struct request_list *l)
     }
 }
 
+static void entry_free(struct mts_htab_node *node)
+{
+    struct entry *e = entry_of(node);
+    free_requests(&e->waiters);
+    free(e);
+}
+
 void mts_mxprobe_cache_free(struct mts_mxprobe_cache *c)
 {
     if (c == NULL)
         return;
     free_requests(&c->answers);
-    for (size_t i = 0; c->buckets && i < c->nbuckets; i++) {
-        struct entry *e = c->buckets[i], *next;
-        for (; e; e = next) {
-            next = e->next;
-            free_requests(&e->waiters);
-            free(e);
-        }
-    }
-    free(c->buckets);
+    mts_htab_fini(&c->entries, entry_free);
     if (c->answer_ev)
         event_free(c->answer_ev);
     free(c);

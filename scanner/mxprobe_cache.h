@@ -1,14 +1,14 @@
 /*
  * Scan-wide de-duplication of STARTTLS probes: each (MX host, address) is probed once per
  * scan however many domains use it. The first request starts the probe; requests while it
- * runs join it; later requests are answered from a compact summary. The full record is
- * handed once to on_finished (the pipeline stores it in the mxprobes database) before any
- * request for it is answered, so a domain record never refers to a probe record that is
- * not yet stored.
+ * runs join it; later requests are answered without the record (it is in the store). The
+ * full record is handed once to on_finished (the pipeline stores it in the mxprobes
+ * database) before any request for it is answered, so a domain record never refers to a
+ * probe record that is not yet stored.
  *
- * Memory: one entry per distinct key, holding the key and a four-byte summary (about 100
- * bytes with allocator overhead: ~10 MB for 100,000 MX addresses); the record itself is
- * released as soon as the waiting requests have seen it. The entries are bounded in bytes
+ * Memory: one entry per distinct key, holding the key (about 100 bytes with allocator
+ * overhead: ~10 MB for 100,000 MX addresses); the record itself is released as soon as
+ * the waiting requests have seen it. The entries are bounded in bytes
  * (mts_mxprobe_cache_set_max_bytes): past the bound the oldest finished keys are forgotten,
  * and a forgotten key asked again is probed again (its store record is replaced). A probe
  * that ended in local-error (this machine's fault) is forgotten at once in the same way.
@@ -23,15 +23,6 @@
 #include "smtp_probe.h"
 
 struct mts_mxprobe_cache;
-
-/* What every request learns about a finished probe. Strings are static or NULL. */
-struct mts_mxprobe_summary {
-    enum mts_smtp_result result;
-    enum mts_smtp_stage stage;
-    const char *verify;      /* TLSOBS verify class; NULL when no certificate was seen */
-    const char *tls_version; /* "TLSv1.3", ...; NULL when no handshake completed */
-    int injection;           /* bytes after the 220 to STARTTLS were seen */
-};
 
 /*
  * Creates a cache that starts probes with smtp (borrowed; must outlive the cache's last
@@ -49,17 +40,15 @@ int mts_mxprobe_cache_new(struct mts_mxprobe_cache **out, struct mts_smtp *smtp,
  * Asks for the probe of (host, addr) (both copied; the caller normalises them; host in
  * presentation form, escapes and all, as the domain record writes it). done is
  * called exactly once, from the event loop and never from inside this call, with the
- * summary and the record (both borrowed for the call); record is NULL when the probe had
- * finished before this request (read it from the store). done may make new requests.
+ * record (borrowed for the call); record is NULL when the probe had finished before this
+ * request (read it from the store). done may make new requests.
  * done must not free the cache. Returns 0, or -EINVAL / -ENOMEM (also when the probe
  * could not start); done is then never called.
  */
 int mts_mxprobe_request(struct mts_mxprobe_cache *cache, const char *host, const char *addr,
-                        void (*done)(void *arg, const struct mts_mxprobe_summary *summary,
-                                     const json_t *record),
-                        void *arg);
+                        void (*done)(void *arg, const json_t *record), void *arg);
 
-/* Bounds the bytes of the entries (keys and summaries; 0: no bound, the default). */
+/* Bounds the bytes of the entries (0: no bound, the default). */
 void mts_mxprobe_cache_set_max_bytes(struct mts_mxprobe_cache *cache, size_t max_bytes);
 
 struct mts_mxprobe_cache_stats {

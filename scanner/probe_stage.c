@@ -19,9 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/time.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 #include <jansson.h>
@@ -37,6 +35,7 @@
 #include "pipeline.h"
 #include "probe_stage.h"
 #include "smtp_probe.h"
+#include "writer_watch.h"
 
 /* Distinct (host, address) pairs: open addressing over "host\0addr" strings. The host
    names come from DNS answers, so the hash key is drawn per run (no crafted collisions). */
@@ -57,8 +56,8 @@ struct stage {
     struct mts_conn_limit *limit;
     struct mts_smtp *smtp;
     struct mts_mxprobe_cache *probes;
-    struct event *sigint_ev, *sigterm_ev, *grace_ev, *drained_ev, *fill_ev;
-    int drained_fd;
+    struct mts_writer_watch *watch;
+    struct event *sigint_ev, *sigterm_ev, *grace_ev, *fill_ev;
 
     struct pair_set set;
     size_t next; /* the next slot of set to probe */
@@ -238,11 +237,9 @@ static int collect_store(struct stage *s, const char *dir, char *err, size_t err
 
 static void stage_fill(struct stage *s);
 
-static void on_probe_done(void *arg, const struct mts_mxprobe_summary *summary,
-                          const json_t *record)
+static void on_probe_done(void *arg, const json_t *record)
 {
     struct stage *s = arg;
-    (void)summary;
     (void)record;
     s->inflight--;
     /* Not from inside the prober's callback: the next probes start on the next loop turn. */
@@ -329,15 +326,6 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         evtimer_add(s->grace_ev, &tv);
 }
 
-/* Writer thread: wakes the loop, which starts probes again. */
-static void on_drained(void *arg)
-{
-    struct stage *s = arg;
-    uint64_t one = 1;
-    ssize_t n = write(s->drained_fd, &one, sizeof one); /* cannot overflow: one per drain */
-    (void)n;
-}
-
 static void on_fill(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -345,12 +333,10 @@ static void on_fill(evutil_socket_t fd, short what, void *arg)
     stage_fill(arg);
 }
 
-static void on_writer_drained(evutil_socket_t fd, short what, void *arg)
+/* The writer drained after falling behind: start probes again. */
+static void on_writer_drained(void *arg)
 {
-    uint64_t n;
-    (void)what;
-    if (read(fd, &n, sizeof n) == sizeof n)
-        stage_fill(arg);
+    stage_fill(arg);
 }
 
 /* ---- the store and the engines ------------------------------------------------------- */
@@ -425,22 +411,10 @@ static int open_store(struct stage *s, json_t **prev, char *err, size_t errlen)
                  c->scan_id, c->db);
         return -EEXIST;
     }
-    s->drained_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    s->drained_ev = s->drained_fd < 0 ? NULL
-                                      : event_new(s->base, s->drained_fd, EV_READ | EV_PERSIST,
-                                                  on_writer_drained, s);
-    if (!s->drained_ev || event_add(s->drained_ev, NULL) < 0) {
-        snprintf(err, errlen, "cannot watch the store writer: %s", strerror(errno));
-        return -EIO;
-    }
-    struct mts_writer_opts wo = {.queue_max = SIZE_MAX,
-                                 .high_mark = c->writer_backlog,
-                                 .low_mark = c->writer_backlog / 4,
-                                 .on_drained = on_drained,
-                                 .on_drained_arg = s};
-    rc = mts_writer_start(&s->writer, s->store, &wo);
-    if (rc != 0)
-        snprintf(err, errlen, "cannot start the store writer: %s", mts_store_strerror(rc));
+    struct mts_writer_watch_opts wo = {
+        .backlog = c->writer_backlog, .on_drained = on_writer_drained, .arg = s};
+    rc = mts_writer_watch_start(&s->watch, s->base, s->store, &wo, err, errlen);
+    s->writer = mts_writer_watch_writer(s->watch);
     return rc;
 }
 
@@ -510,7 +484,7 @@ static void report_end(const struct stage *s, const char *state)
 
 int mts_probe_stage_run(const struct mts_scan_config *cfg, char *err, size_t errlen)
 {
-    struct stage s = {.cfg = cfg, .drained_fd = -1, .t0 = now_seconds()};
+    struct stage s = {.cfg = cfg, .t0 = now_seconds()};
     json_t *prev = NULL;
     int rc = RAND_bytes(s.set.key, sizeof s.set.key) == 1 ? 0 : -EIO;
     if (rc != 0)
@@ -557,12 +531,10 @@ int mts_probe_stage_run(const struct mts_scan_config *cfg, char *err, size_t err
 
 out:
     close_engines(&s);
-    if (s.writer) {
-        int wrc = mts_writer_stop(s.writer);
-        if (!rc && wrc) {
-            rc = wrc;
-            snprintf(err, errlen, "store: %s", mts_store_strerror(wrc));
-        }
+    int wrc = mts_writer_watch_stop(s.watch);
+    if (!rc && wrc) {
+        rc = wrc;
+        snprintf(err, errlen, "store: %s", mts_store_strerror(wrc));
     }
     if (s.sigint_ev)
         event_free(s.sigint_ev);
@@ -572,10 +544,6 @@ out:
         event_free(s.grace_ev);
     if (s.fill_ev)
         event_free(s.fill_ev);
-    if (s.drained_ev)
-        event_free(s.drained_ev);
-    if (s.drained_fd >= 0)
-        close(s.drained_fd);
     mts_store_close(s.store);
     if (s.base)
         event_base_free(s.base);

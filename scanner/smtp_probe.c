@@ -32,6 +32,8 @@
 
 #include "conn_limit.h"
 #include "local_error.h"
+#include "mts_util.h"
+#include "mts_defaults.h"
 #include "tls_observe.h"
 
 /* Most bytes counted (and discarded) as STARTTLS injection straight from the socket. */
@@ -126,13 +128,6 @@ struct session {
 static void enter_state(struct session *s, enum smtp_state next);
 static void finish(struct session *s);
 static void local_failure(struct session *s, int err);
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 __attribute__((format(printf, 2, 3))) static void trace(struct session *s, const char *fmt, ...)
 {
@@ -569,7 +564,7 @@ static void arm_timer(struct session *s, unsigned ms)
 static void enter_state(struct session *s, enum smtp_state next)
 {
     struct mts_smtp *smtp = s->smtp;
-    double t = now_ms();
+    double t = mts_now_ms();
     if (s->state != SMTP_WAIT_SLOT && s->state != SMTP_BACKOFF)
         s->ms[s->state] += t - s->t_state;
     trace(s, "-> %s", smtp_state_name(next));
@@ -669,7 +664,7 @@ static void finish(struct session *s)
         if (s->visited[st])
             json_object_set_new(ms, state_names[st], json_real(round_ms(s->ms[st])));
     json_object_set_new(ms, "total",
-                        json_real(s->t_connect ? round_ms(now_ms() - s->t_connect) : 0));
+                        json_real(s->t_connect ? round_ms(mts_now_ms() - s->t_connect) : 0));
     json_object_set_new(s->rec, "ms", ms);
 
     smtp->stats.sessions--;
@@ -842,16 +837,17 @@ int mts_smtp_new(struct mts_smtp **out, struct event_base *base, const struct mt
         return -ENOMEM;
     TAILQ_INIT(&smtp->sessions);
     smtp->base = base;
-    smtp->port = or_default(o->port, MTS_SMTP_DEFAULT_PORT);
-    smtp->stage_ms[SMTP_CONNECT] = or_default(o->connect_ms, MTS_SMTP_DEFAULT_CONNECT_MS);
-    smtp->stage_ms[SMTP_BANNER] = or_default(o->banner_ms, MTS_SMTP_DEFAULT_BANNER_MS);
-    smtp->stage_ms[SMTP_EHLO] = or_default(o->ehlo_ms, MTS_SMTP_DEFAULT_EHLO_MS);
-    smtp->stage_ms[SMTP_STARTTLS] = or_default(o->starttls_ms, MTS_SMTP_DEFAULT_STARTTLS_MS);
-    smtp->stage_ms[SMTP_HANDSHAKE] = or_default(o->handshake_ms, MTS_SMTP_DEFAULT_HANDSHAKE_MS);
-    smtp->stage_ms[SMTP_QUIT] = or_default(o->quit_ms, MTS_SMTP_DEFAULT_QUIT_MS);
-    smtp->session_ms = or_default(o->session_ms, MTS_SMTP_DEFAULT_SESSION_MS);
-    smtp->max_line = or_default(o->max_line, MTS_SMTP_DEFAULT_MAX_LINE);
-    smtp->max_lines = or_default(o->max_lines, MTS_SMTP_DEFAULT_MAX_LINES);
+    unsigned stage_ms = MTS_DEFAULT_TIMEOUT_SMTP_MS;
+    smtp->port = or_default(o->port, MTS_DEFAULT_SMTP_PORT);
+    smtp->stage_ms[SMTP_CONNECT] = or_default(o->connect_ms, MTS_DEFAULT_TIMEOUT_CONNECT_MS);
+    smtp->stage_ms[SMTP_BANNER] = or_default(o->banner_ms, stage_ms);
+    smtp->stage_ms[SMTP_EHLO] = or_default(o->ehlo_ms, stage_ms);
+    smtp->stage_ms[SMTP_STARTTLS] = or_default(o->starttls_ms, stage_ms);
+    smtp->stage_ms[SMTP_HANDSHAKE] = or_default(o->handshake_ms, stage_ms);
+    smtp->stage_ms[SMTP_QUIT] = or_default(o->quit_ms, MTS_DEFAULT_SMTP_QUIT_MS);
+    smtp->session_ms = or_default(o->session_ms, MTS_DEFAULT_SMTP_SESSION_STAGES * stage_ms);
+    smtp->max_line = or_default(o->max_line, MTS_DEFAULT_SMTP_MAX_LINE);
+    smtp->max_lines = or_default(o->max_lines, MTS_DEFAULT_SMTP_MAX_LINES);
     smtp->trace = o->trace;
     smtp->trace_arg = o->trace_arg;
     int rc = -ENOMEM;
@@ -869,8 +865,7 @@ int mts_smtp_new(struct mts_smtp **out, struct event_base *base, const struct mt
     smtp->limit = o->conn_limit;
     if (smtp->limit == NULL) {
         smtp->own_limit = 1;
-        rc = mts_conn_limit_new(&smtp->limit, base, or_default(o->per_ip, MTS_SMTP_DEFAULT_PER_IP),
-                                ~0u);
+        rc = mts_conn_limit_new(&smtp->limit, base, or_default(o->per_ip, MTS_DEFAULT_PER_IP), ~0u);
         if (rc < 0)
             goto fail;
     }

@@ -19,24 +19,13 @@ struct event_base;
 struct mts_conn_limit;
 struct mts_smtp;
 
-/* Defaults of the fields left 0 in struct mts_smtp_opts. */
-#define MTS_SMTP_DEFAULT_PORT         25
-#define MTS_SMTP_DEFAULT_CONNECT_MS   10000
-#define MTS_SMTP_DEFAULT_BANNER_MS    30000
-#define MTS_SMTP_DEFAULT_EHLO_MS      15000
-#define MTS_SMTP_DEFAULT_STARTTLS_MS  15000
-#define MTS_SMTP_DEFAULT_HANDSHAKE_MS 15000
-#define MTS_SMTP_DEFAULT_QUIT_MS      3000
-#define MTS_SMTP_DEFAULT_SESSION_MS   90000
-#define MTS_SMTP_DEFAULT_MAX_LINE     1000 /* bytes of one reply line, without CRLF */
-#define MTS_SMTP_DEFAULT_MAX_LINES    100  /* lines of one reply */
-#define MTS_SMTP_DEFAULT_PER_IP       2
-
 struct mts_smtp_opts {
     const char *ehlo_name; /* required: the scanner's identifying EHLO name; copied */
     const char *scan_id;   /* the records' "scan" field; NULL: absent; copied */
-    unsigned port;         /* destination port; 0: 25 */
-    /* Per-stage timeouts and the whole-session deadline (from connect), in ms; 0: default. */
+    unsigned port;         /* destination port */
+    /* Per-stage timeouts and the whole-session deadline (from connect), in ms. A field left
+       0 takes its default (mts_defaults.h): connect --timeout-connect's, quit its own, the
+       other stages --timeout-smtp's, the session MTS_DEFAULT_SMTP_SESSION_STAGES of those. */
     unsigned connect_ms, banner_ms, ehlo_ms, starttls_ms, handshake_ms, quit_ms, session_ms;
     unsigned max_line, max_lines; /* reply bounds; 0: default */
     /* Client TLS context, borrowed (must outlive the prober); NULL: the prober makes its
@@ -44,7 +33,7 @@ struct mts_smtp_opts {
     SSL_CTX *ssl_ctx;
     const char *ca_file;
     /* Politeness limiter, borrowed (must outlive the prober); NULL: the prober makes its
-       own with per_ip (0: 2) per address and no total bound. */
+       own with per_ip (0: MTS_DEFAULT_PER_IP) per address and no total bound. */
     struct mts_conn_limit *conn_limit;
     unsigned per_ip;
     /* Optional trace of state transitions, one line per call (borrowed during the call). */

@@ -8,6 +8,7 @@
  * share this file so that their verdicts are comparable.
  */
 #include "tls_observe.h"
+#include "mts_util.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -153,14 +154,10 @@ json_t *mts_json_bytes(const void *bytes, size_t n)
         if (s)
             return s;
     }
-    static const char digits[] = "0123456789abcdef";
     char *hex = malloc(2 * n + 1);
     if (hex == NULL)
         return NULL;
-    for (size_t i = 0; i < n; i++) {
-        hex[2 * i] = digits[p[i] >> 4];
-        hex[2 * i + 1] = digits[p[i] & 15];
-    }
+    mts_hex_encode(hex, p, n);
     json_t *o = json_pack("{s:s%}", "hex", hex, 2 * n);
     free(hex);
     return o;

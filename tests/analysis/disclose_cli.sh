@@ -84,5 +84,18 @@ check not_rechecked_apart "$(jq -c '.categories["tlsrpt/absent"] | [.fixed, .sti
 check diff_text_header "$($A diff s1 s2 $one | head -1)" \
     "Re-check s1 -> s2: 6 domains compared (1 only in s1: not re-checked, 1 only in s2)"
 
+# --rechecked-only walks s2 and looks each domain up in s1: the same counts and lists as the
+# walk over s1, without the not-rechecked counts it would need every s1 domain classified for
+$A diff s1 s2 $one --rechecked-only --format json >"$dir/dr.json"
+check rechecked_only_counts "$(jq -c '[.compared, .only_old, .only_new]' "$dir/dr.json")" "[6,1,1]"
+check rechecked_only_same_rows "$(jq -S -c '.categories | map_values(del(.not_rechecked, .not_rechecked_domains)) | with_entries(select(.value.fixed + .value.still + .value.new > 0))' "$dir/d.json")" \
+    "$(jq -S -c .categories "$dir/dr.json")"
+check rechecked_only_same_changes "$(jq -S -c .changes "$dir/d.json")" "$(jq -S -c .changes "$dir/dr.json")"
+check rechecked_only_no_not_rechecked "$(jq '[.categories[] | has("not_rechecked")] | any' "$dir/dr.json")" false
+check rechecked_only_text "$($A diff s1 s2 $one --rechecked-only | grep -c ' -$')" \
+    "$(jq '.categories | length' "$dir/dr.json")"
+check rechecked_only_header "$($A diff s1 s2 $one --rechecked-only | head -1)" \
+    "Re-check s1 -> s2: 6 domains compared (1 only in s1: not re-checked, 1 only in s2)"
+
 [ "$fails" -eq 0 ] && echo "disclose_cli: all checks passed"
 exit "$fails"

@@ -2,8 +2,8 @@
  * Why: a disclosure goes to the provider behind many broken domains, so the aggregate
  * must name that provider for each category (MX registrable domain, policy host and TXT
  * CNAME targets, certificate issuers), count a domain once per provider and category, and
- * count every sender profile's would-bounce. Hand-built raw records and per-domain views
- * (docs/analyze.md) go in; the report object comes out.
+ * count every sender profile's would-bounce. Hand-built raw records and classifications
+ * (mts_classify.h) go in; the report object comes out.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,18 +19,39 @@ static const char *RAW = "{\"dns\":{\"policy_a\":" CNAME("sts.Host-Co.example.")
     "_mta-sts.dns-co.example.") "},\"policy\":{\"result\":\"webpki-invalid\",\"tls\":{\"leaf\":{"
                                 "\"issuer\":\"CN=Policy CA\"}}}}";
 
-static const char *VIEW =
-    "{\"verdict\":\"misconfigured\",\"would_bounce\":true,\"funnel\":{\"record\":true},"
-    "\"categories\":[{\"code\":\"sts-webpki-invalid/untrusted\"},{\"code\":\"sts-txt-invalid/"
-    "bad-id\"},{\"code\":\"certificate-expired/mx\"}],"
-    "\"mx\":[{\"host\":\"mx1.mail-co.example.\",\"addresses\":[{\"outcome\":\"certificate-expired/"
-    "mx\",\"issuer\":\"CN=Bad CA\"},{\"outcome\":\"pass\"}]},"
-    "{\"host\":\"MX2.mail-co.example\",\"addresses\":[{\"outcome\":\"certificate-expired/mx\","
-    "\"issuer\":\"CN=Bad CA\"}]}],"
-    "\"profiles\":{\"rfc8461\":{\"seen_as\":\"enforce\",\"would_bounce\":true},"
-    "\"postfix-mta-sts-resolver\":{\"seen_as\":\"absent\",\"would_bounce\":false},"
-    "\"postfix-mta-sts-resolver-strict-testing\":{\"seen_as\":\"enforce\",\"would_bounce\":true},"
-    "\"no-mta-sts\":{\"seen_as\":\"absent\",\"would_bounce\":false}}}";
+static const char *const CATEGORIES[] = {"certificate-expired/mx", "sts-txt-invalid/bad-id",
+                                         "sts-webpki-invalid/untrusted"};
+static struct mts_mx_addr MX1_ADDRS[] = {
+    {.addr = "192.0.2.1", .outcome = "certificate-expired/mx", .issuer = "CN=Bad CA"},
+    {.addr = "192.0.2.2", .outcome = "pass"},
+};
+static struct mts_mx_addr MX2_ADDRS[] = {
+    {.addr = "192.0.2.3", .outcome = "certificate-expired/mx", .issuer = "CN=Bad CA"},
+};
+static struct mts_mx_result MXS[] = {
+    {.host = "mx1.mail-co.example.", .addrs = MX1_ADDRS, .n_addrs = 2},
+    {.host = "MX2.mail-co.example", .addrs = MX2_ADDRS, .n_addrs = 1},
+};
+
+/* The classification of that domain: misconfigured, would bounce for the senders that read
+   its policy as enforce (maddy reads none here). */
+static struct mts_classification broken(void)
+{
+    struct mts_classification c = {
+        .verdict = "misconfigured",
+        .categories = (const char **)CATEGORIES,
+        .n_categories = 3,
+        .would_bounce = true,
+        .funnel = {.resolvable = MTS_TRI_YES, .has_mx = MTS_TRI_YES, .has_record = MTS_TRI_YES},
+        .mx = MXS,
+        .n_mx = 2,
+    };
+    c.profiles[MTS_PROFILE_RFC8461] = (struct mts_profile_result){
+        .policy_used = true, .seen_as = MTS_MODE_ENFORCE, .would_bounce = true};
+    c.profiles[MTS_PROFILE_RESOLVER_STRICT_TESTING] = c.profiles[MTS_PROFILE_RFC8461];
+    c.strict = c.profiles[MTS_PROFILE_RFC8461];
+    return c;
+}
 
 /* The domains of the fault row (by, provider, category), or -1 when there is none. */
 static long long fault(const json_t *r, const char *by, const char *provider, const char *cat)
@@ -51,10 +72,11 @@ int main(void)
 {
     struct mts_agg *a;
     CHECK_INT(mts_agg_new(&a), 0);
-    json_t *raw = json_loads(RAW, 0, NULL), *view = json_loads(VIEW, 0, NULL);
-    CHECK(raw && view);
-    CHECK_INT(mts_agg_add(a, "one.example", raw, view), 0);
-    CHECK_INT(mts_agg_add(a, "two.example", raw, view), 0);
+    json_t *raw = json_loads(RAW, 0, NULL);
+    CHECK(raw != NULL);
+    struct mts_classification cls = broken();
+    CHECK_INT(mts_agg_add(a, "one.example", raw, &cls), 0);
+    CHECK_INT(mts_agg_add(a, "two.example", raw, &cls), 0);
     json_t *r = mts_agg_report(a, "s1", 1);
     CHECK(r != NULL);
     /* Both MX hosts are one provider: one count per domain. */
@@ -72,7 +94,7 @@ int main(void)
 
     const json_t *sp = json_object_get(r, "sender_profiles");
     const json_t *profiles = json_object_get(sp, "profiles");
-    /* maddy is not in the view: it counts as no policy, no bounce. */
+    /* maddy reads no policy: it counts as no policy, no bounce. */
     CHECK_INT((long)json_array_size(profiles), 5);
     long long bounce[5], want[5] = {2, 0, 2, 0, 0};
     for (size_t i = 0; i < 5; i++) {
@@ -88,20 +110,62 @@ int main(void)
 
     /* A host name holding the key separator is not counted as a provider, and breaks
        nothing. */
-    json_t *odd = json_loads("{\"verdict\":\"misconfigured\",\"funnel\":{\"record\":true},"
-                             "\"mx\":[{\"host\":\"mx.a\\u001fb.example\",\"reason\":"
-                             "\"validation-failure/mx-not-covered\",\"addresses\":[]}]}",
-                             0, NULL);
-    CHECK(odd != NULL);
-    CHECK_INT(mts_agg_add(a, "three.example", raw, odd), 0);
+    struct mts_mx_result odd_mx = {.host = "mx.a\x1f"
+                                           "b.example",
+                                   .status = MTS_MX_REFUSED,
+                                   .reason = "validation-failure/mx-not-covered"};
+    struct mts_classification odd = {
+        .verdict = "misconfigured",
+        .funnel = {.resolvable = MTS_TRI_YES, .has_mx = MTS_TRI_YES, .has_record = MTS_TRI_YES},
+        .mx = &odd_mx,
+        .n_mx = 1};
+    CHECK_INT(mts_agg_add(a, "three.example", raw, &odd), 0);
     r = mts_agg_report(a, "s1", 1);
     CHECK_INT(
         json_integer_value(json_object_get(json_object_get(r, "faults_by_provider"), "distinct")),
         5);
     json_decref(r);
-    json_decref(odd);
+    mts_agg_free(a);
+
+    /* The funnel, modes and max_age read from the classification: a valid testing policy
+       of one week, MX not covered; and a domain with no record at all. */
+    CHECK_INT(mts_agg_new(&a), 0);
+    struct mts_classification valid = {
+        .verdict = "valid-testing",
+        .funnel = {MTS_TRI_YES, MTS_TRI_YES, MTS_TRI_YES, MTS_TRI_YES, MTS_TRI_YES, MTS_TRI_YES,
+                   MTS_TRI_NO, MTS_TRI_YES, MTS_TRI_NO},
+        .has_policy = true,
+        .policy = {.mode = MTS_MODE_TESTING, .max_age = 604800},
+    };
+    struct mts_classification none = {.verdict = "no-mta-sts",
+                                      .funnel = {.resolvable = MTS_TRI_YES}};
+    json_t *empty = json_object();
+    CHECK_INT(mts_agg_add(a, "valid.example", empty, &valid), 0);
+    CHECK_INT(mts_agg_add(a, "none.example", empty, &none), 0);
+    r = mts_agg_report(a, "s1", 1);
+    const long long funnel[] = {2, 2, 1, 1, 1, 1, 1, 0, 0, 0};
+    for (size_t i = 0; i < sizeof funnel / sizeof funnel[0]; i++)
+        CHECK_INT(json_integer_value(
+                      json_object_get(json_array_get(json_object_get(r, "funnel"), i), "count")),
+                  funnel[i]);
+    CHECK_STR(json_string_value(
+                  json_object_get(json_array_get(json_object_get(r, "funnel"), 7), "stage")),
+              "mx_covered");
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(r, "verdicts"), "valid-testing")),
+              1);
+    CHECK_INT(json_integer_value(
+                  json_object_get(json_array_get(json_object_get(r, "modes"), 1), "count")),
+              1);
+    CHECK_INT(json_integer_value(
+                  json_object_get(json_array_get(json_object_get(r, "max_age"), 2), "count")),
+              1); /* "1 week - < 30 days" */
+    CHECK_INT(json_integer_value(json_object_get(r, "deployed")), 1);
+    CHECK_INT(json_integer_value(
+                  json_object_get(json_array_get(json_object_get(r, "tlsrpt"), 3), "count")),
+              2); /* "absent" */
+    json_decref(r);
+    json_decref(empty);
     json_decref(raw);
-    json_decref(view);
     mts_agg_free(a);
     return check_exit();
 }

@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "mts_classify.h"
+#include "mts_view.h"
 
 /* The fake store: probes by "host addr", policy bodies by digest (the digest is a label). */
 struct store {
@@ -74,6 +75,7 @@ static void add_body(const char *sha, const char *body)
 }
 
 static const char *rua; /* the record's "tlsrpt_rua" (NULL: absent) */
+static json_t *last;    /* the record run classified last */
 
 /* Build a record from fragments (NULL: field absent) and classify it. */
 static int run(const char *sts, const char *mx, const char *hosts, const char *fetch,
@@ -95,7 +97,8 @@ static int run(const char *sts, const char *mx, const char *hosts, const char *f
         json_object_set_new(rec, "policy", json_loads(fetch, 0, NULL));
     mts_classification_free(&cls);
     int rc = mts_classify(&cls, rec, &env);
-    json_decref(rec);
+    json_decref(last);
+    last = rec;
     return rc;
 }
 
@@ -157,16 +160,37 @@ static void test_valid_enforce(void)
           f->mx_covered == MTS_TRI_YES && f->mx_tls_valid == MTS_TRI_YES &&
           f->enforce_working == MTS_TRI_YES);
 
-    json_t *j = mts_classification_json(&cls);
+    CHECK_INT(cls.mx[0].pattern, 0);
+    CHECK_STR(cls.policy.mx[cls.mx[0].pattern], "*.example.net");
+
+    /* The per-domain view the commands print (docs/analyze.md). */
+    json_t *j = mts_view_json(&cls, last);
     CHECK(j != NULL);
     CHECK_STR(json_string_value(json_object_get(j, "verdict")), "valid-enforce");
-    CHECK_STR(json_string_value(json_object_get(json_object_get(j, "sts_record"), "id")), "2024");
+    CHECK_INT((long)json_array_size(json_object_get(j, "categories")), 0);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(j, "record"), "id")), "2024");
+    CHECK_STR(json_string_value(json_object_get(j, "record_id")), "2024");
     CHECK_STR(json_string_value(json_object_get(json_object_get(j, "policy"), "mode")), "enforce");
-    CHECK_STR(json_string_value(json_object_get(json_object_get(j, "funnel"), "enforce_working")),
-              "yes");
+    CHECK_STR(json_string_value(json_object_get(j, "mode")), "enforce");
+    CHECK_INT(json_integer_value(json_object_get(j, "max_age")), 1209600);
+    CHECK_STR(json_string_value(json_object_get(j, "policy_sha256")), "enforce");
+    CHECK_STR(json_string_value(json_object_get(j, "tlsrpt")), "valid");
+    CHECK(json_object_get(j, "dane") == NULL); /* no TLSA in the record */
+    CHECK(json_is_true(json_object_get(json_object_get(j, "fetch"), "media_type_ok")));
+    const json_t *funnel = json_object_get(j, "funnel");
+    CHECK_INT((long)json_object_size(funnel), MTS_VIEW_FUNNEL);
+    for (size_t i = 0; i < MTS_VIEW_FUNNEL; i++)
+        CHECK(json_is_true(json_object_get(funnel, mts_view_funnel_keys[i])));
+    CHECK_STR(json_string_value(json_object_get(
+                  json_object_get(json_object_get(j, "profiles"), "rfc8461"), "seen_as")),
+              "enforce");
+    CHECK(json_is_false(json_object_get(j, "would_bounce")));
     json_t *mx0 = json_array_get(json_object_get(j, "mx"), 0);
-    CHECK_STR(json_string_value(json_object_get(mx0, "pattern")), "*.example.net");
+    CHECK_STR(json_string_value(json_object_get(mx0, "covered")), "yes");
     CHECK_STR(json_string_value(json_object_get(mx0, "status")), "pass");
+    CHECK_STR(json_string_value(
+                  json_object_get(json_array_get(json_object_get(mx0, "addresses"), 0), "outcome")),
+              "pass");
     json_decref(j);
 
     /* The same with "v=STSv1 ; id=1": white space before ";" is valid. */
@@ -431,8 +455,12 @@ static void test_analysis_errors(void)
         CHECK(has_cat(whole[i].category));
         CHECK_STR(cls.verdict, "indeterminate");
         CHECK_STR(cls.analysis_error, whole[i].why);
-        json_t *j = mts_classification_json(&cls);
+        json_t *j = mts_view_json(&cls, rec);
         CHECK_STR(json_string_value(json_object_get(j, "analysis_error")), whole[i].why);
+        CHECK_STR(json_string_value(
+                      json_object_get(json_array_get(json_object_get(j, "categories"), 0), "code")),
+                  whole[i].category);
+        CHECK_STR(json_string_value(json_object_get(j, "verdict")), "indeterminate");
         json_decref(j);
         json_decref(rec);
     }
@@ -1114,6 +1142,7 @@ int main(void)
     test_every_field_every_type();
     test_scanner_could_not_look();
     mts_classification_free(&cls);
+    json_decref(last);
     json_decref(st.probes);
     json_decref(st.bodies);
     return check_exit();

@@ -5,13 +5,15 @@
  * from the store, damaged in it or empty, are that domain's analysis error: the walk goes
  * on.
  * The pair walk (a scan beside its re-check) hands each domain over with its re-check
- * record, or none where the re-check lacks it.
+ * record, or none where the re-check lacks it. A walk asked for views hands each domain
+ * over with the view of its classification; one not asked hands none.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "../output/util.h"
 #include "check.h"
+#include "mts_view.h"
 #include "mts_writer.h"
 #include "scanset.h"
 
@@ -20,6 +22,8 @@
 
 struct seen {
     size_t n, stop_at, undecodable;
+    unsigned flags;
+    size_t wrong_view; /* a view where none was asked for, or none where one was */
     char last[64];
     bool in_order;
     unsigned long long digest; /* over the domains and their classifications, in order */
@@ -31,23 +35,28 @@ static void mix(unsigned long long *h, const char *s)
         *h = (*h ^ (unsigned char)*s) * 1099511628211ull;
 }
 
-static int visit(void *arg, const char *domain, json_t *raw, json_t *cls)
+static int visit(void *arg, const struct mts_scanned *d)
 {
     struct seen *s = arg;
-    if (s->n && strcmp(s->last, domain) >= 0)
+    if (s->n && strcmp(s->last, d->domain) >= 0)
         s->in_order = false;
-    snprintf(s->last, sizeof s->last, "%s", domain);
-    char *text = json_dumps(cls, JSON_SORT_KEYS | JSON_COMPACT);
-    mix(&s->digest, domain);
+    snprintf(s->last, sizeof s->last, "%s", d->domain);
+    /* The digest is over the view either way: the walk's, or one built here. */
+    bool asked = s->flags & MTS_SCANSET_VIEWS;
+    s->wrong_view += asked != (d->view != NULL);
+    json_t *view = asked ? json_incref(d->view) : mts_view_json(&d->cls, d->raw);
+    char *text = json_dumps(view, JSON_SORT_KEYS | JSON_COMPACT);
+    json_decref(view);
+    mix(&s->digest, d->domain);
     mix(&s->digest, text ? text : "");
-    mix(&s->digest, json_string_value(json_object_get(raw, "domain")));
-    if (text && strstr(text, "analysis-error/undecodable"))
-        s->undecodable++;
+    mix(&s->digest, json_string_value(json_object_get(d->raw, "domain")));
+    for (size_t i = 0; i < d->cls.n_categories; i++)
+        s->undecodable += strcmp(d->cls.categories[i], "analysis-error/undecodable") == 0;
     free(text);
     return ++s->n == s->stop_at ? 7 : 0;
 }
 
-static int walk(const char *dir, unsigned threads, size_t stop_at, struct seen *s)
+static int walk(const char *dir, unsigned threads, size_t stop_at, unsigned flags, struct seen *s)
 {
     struct mts_scanset set;
     char *dirs[] = {(char *)dir};
@@ -56,36 +65,34 @@ static int walk(const char *dir, unsigned threads, size_t stop_at, struct seen *
     s->in_order = true;
     s->digest = 14695981039346656037ull;
     s->stop_at = stop_at;
+    s->flags = flags;
     int rc = mts_scanset_open(&set, dirs, 1, &bad);
     if (rc)
         return rc;
     set.threads = threads;
-    rc = mts_scanset_foreach(&set, SCAN, visit, s);
+    rc = mts_scanset_foreach(&set, SCAN, flags, visit, s);
     mts_scanset_close(&set);
     return rc;
 }
 
 struct paired {
-    size_t n, with_other, wrong;
+    size_t n, with_other, wrong; /* wrong: a pair missing or extra, or without its views */
     unsigned long long digest;
 };
 
 /* Every third domain is missing from the re-check; the rest must come with their pair. */
-static int visit_pair(void *arg, const char *domain, json_t *raw, json_t *cls, json_t *oraw,
-                      json_t *ocls)
+static int visit_pair(void *arg, const struct mts_scanned *d, const struct mts_scanned *other)
 {
     struct paired *s = arg;
-    long i = strtol(domain + 1, NULL, 10);
+    long i = strtol(d->domain + 1, NULL, 10);
     bool want = i % 3 != 0;
-    (void)raw;
-    (void)cls;
-    if (want != (ocls != NULL) || (oraw != NULL) != (ocls != NULL) ||
-        (oraw && strcmp(json_string_value(json_object_get(oraw, "domain")), domain) != 0))
+    if (want != (other != NULL) || !d->view || (other && !other->view) ||
+        (other && strcmp(json_string_value(json_object_get(other->raw, "domain")), d->domain) != 0))
         s->wrong++;
     s->n++;
-    s->with_other += ocls != NULL;
-    mix(&s->digest, domain);
-    mix(&s->digest, ocls ? "pair" : "alone");
+    s->with_other += other != NULL;
+    mix(&s->digest, d->domain);
+    mix(&s->digest, other ? "pair" : "alone");
     return 0;
 }
 
@@ -104,7 +111,7 @@ static int walk_pair(const char *dir, const char *dir2, unsigned threads, struct
         return rc;
     }
     set.threads = threads;
-    rc = mts_scanset_foreach_pair(&set, SCAN, &other, "recheck", visit_pair, s);
+    rc = mts_scanset_foreach_pair(&set, SCAN, &other, "recheck", MTS_SCANSET_VIEWS, visit_pair, s);
     mts_scanset_close(&other);
     mts_scanset_close(&set);
     return rc;
@@ -226,14 +233,20 @@ int main(void)
     mts_store_close(st);
 
     struct seen one, many;
-    CHECK_INT(walk(dir, 1, 0, &one), 0);
+    CHECK_INT(walk(dir, 1, 0, 0, &one), 0);
     CHECK_INT((long)one.n, DOMAINS);
     CHECK(one.in_order);
+    CHECK_INT((long)one.wrong_view, 0);
     CHECK_STR(one.last, "d0999.example");
     for (unsigned t = 2; t <= 5; t += 3) {
-        CHECK_INT(walk(dir, t, 0, &many), 0);
+        CHECK_INT(walk(dir, t, 0, 0, &many), 0);
         CHECK_INT((long)many.n, DOMAINS);
         CHECK(many.in_order);
+        CHECK(many.digest == one.digest);
+        /* The views the walk builds on its threads are those of the classifications. */
+        CHECK_INT(walk(dir, t, 0, MTS_SCANSET_VIEWS, &many), 0);
+        CHECK_INT((long)many.n, DOMAINS);
+        CHECK_INT((long)many.wrong_view, 0);
         CHECK(many.digest == one.digest);
     }
 
@@ -268,7 +281,7 @@ int main(void)
 
     /* The visitor stops at the 300th domain: nothing after it is visited. */
     for (unsigned t = 1; t <= 4; t++) {
-        CHECK_INT(walk(dir, t, 300, &many), 7);
+        CHECK_INT(walk(dir, t, 300, 0, &many), 7);
         CHECK_INT((long)many.n, 300);
         CHECK_STR(many.last, "d0299.example");
     }
@@ -277,7 +290,7 @@ int main(void)
     static const char damaged[] = "Z\x10\x00\x00\x00not a zlib stream";
     CHECK_INT(util_put_raw(dir, SCAN, "d0600.example", damaged, sizeof damaged - 1), 0);
     for (unsigned t = 1; t <= 4; t++) {
-        CHECK_INT(walk(dir, t, 0, &many), 0);
+        CHECK_INT(walk(dir, t, 0, t % 2 ? MTS_SCANSET_VIEWS : 0, &many), 0);
         CHECK_INT((long)many.n, DOMAINS);
         CHECK_INT((long)many.undecodable, 1);
         CHECK_STR(many.last, "d0999.example");

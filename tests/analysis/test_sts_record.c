@@ -27,6 +27,30 @@ static const char *verdict(const char *text, char *id, size_t idlen)
     return code;
 }
 
+/* The first finding of a record as "code: message", the way reports print it. */
+static const char *first_finding(const char *text)
+{
+    static char line[200];
+    struct mts_sts_record r;
+    CHECK_INT(mts_sts_record_parse_text(&r, text, strlen(text)), 0);
+    CHECK(r.findings.n > 0);
+    snprintf(line, sizeof line, "%s: %s", r.findings.n ? r.findings.v[0].code : "",
+             r.findings.n ? r.findings.v[0].message : "");
+    mts_sts_record_free(&r);
+    return line;
+}
+
+/* The tag-list faults judged in common with TLS-RPT keep this record's codes and words. */
+static void test_grammar_findings(void)
+{
+    CHECK_STR(first_finding("v=STSv1"), "sts-txt-invalid/missing-id: no field after v=STSv1");
+    CHECK_STR(first_finding("v=STSv1; id=1; \xc3\xa4=1"),
+              "sts-txt-invalid/non-ascii: a byte outside US-ASCII");
+    CHECK_STR(first_finding("v=STSv1; id=1; =x"), "sts-txt-invalid/syntax: bad field name");
+    CHECK_STR(first_finding("v=STSv1; id=1; x=="),
+              "sts-txt-invalid/syntax: bad value for extension field x");
+}
+
 static void test_valid(void)
 {
     char id[64];
@@ -131,6 +155,7 @@ int main(void)
 {
     test_valid();
     test_invalid();
+    test_grammar_findings();
     test_first_wins();
     test_rrset();
     return check_exit();

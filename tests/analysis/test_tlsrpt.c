@@ -24,6 +24,31 @@ static const char *verdict(const char *text)
     return code;
 }
 
+/* The first finding of a record as "code: message", the way reports print it. */
+static const char *first_finding(const char *text)
+{
+    static char line[200];
+    struct mts_tlsrpt r;
+    CHECK_INT(mts_tlsrpt_parse_text(&r, text, strlen(text)), 0);
+    CHECK(r.findings.n > 0);
+    snprintf(line, sizeof line, "%s: %s", r.findings.n ? r.findings.v[0].code : "",
+             r.findings.n ? r.findings.v[0].message : "");
+    mts_tlsrpt_free(&r);
+    return line;
+}
+
+/* The tag-list faults judged in common with MTA-STS keep this record's codes and words. */
+static void test_grammar_findings(void)
+{
+    CHECK_STR(first_finding("v=TLSRPTv1"), "tlsrpt-invalid/missing-rua: no field after v=TLSRPTv1");
+    CHECK_STR(first_finding("v=TLSRPTv1; rua=mailto:\xc3\xa4@example.com"),
+              "tlsrpt-invalid/non-ascii: a byte outside US-ASCII");
+    CHECK_STR(first_finding("v=TLSRPTv1; rua=mailto:a@example.com; =x"),
+              "tlsrpt-invalid/syntax: bad field name");
+    CHECK_STR(first_finding("v=TLSRPTv1; rua=mailto:a@example.com; x=="),
+              "tlsrpt-invalid/syntax: bad value for extension field x");
+}
+
 static void test_valid(void)
 {
     CHECK_STR(verdict("v=TLSRPTv1; rua=mailto:tlsrpt@example.com"), "");
@@ -138,6 +163,7 @@ int main(void)
 {
     test_valid();
     test_invalid();
+    test_grammar_findings();
     test_size_suffix();
     test_rrset();
     return check_exit();

@@ -49,5 +49,16 @@ expect "the verdict changed for will-fix only" \
 expect "diff text says what was not re-checked" \
     bash -c '"$1" diff first recheck --db "$2" | head -1 | grep -q "(2 only in first: not re-checked, 0 only in recheck)"' _ \
     "$MTS_ANALYZE" "$WORK/db"
+# The same re-check walked from its own side: only the 3 re-checked domains are classified.
+"$MTS_ANALYZE" diff first recheck --db "$WORK/db" --rechecked-only --format json >"$WORK/diff-r.json"
+rrow() { jq -c --arg c "$1" '.categories[$c] | [.fixed, .still, .new, .not_rechecked]' "$WORK/diff-r.json"; }
+expect "--rechecked-only: 3 compared, 2 only in first, none only in the re-check" \
+    test "$(jq -c '[.compared, .only_old, .only_new]' "$WORK/diff-r.json")" = "[3,2,0]"
+expect "--rechecked-only: mx-not-covered 2 fixed, 1 still, no not-rechecked count" \
+    test "$(rrow "$cat")" = "[2,1,0,null]"
+expect "--rechecked-only: the 404 new for the re-checked domain" \
+    test "$(rrow sts-policy-fetch-error/http-status)" = "[0,0,1,null]"
+expect "--rechecked-only: the same changes" \
+    test "$(jq -S -c .changes "$WORK/diff-r.json")" = "$(jq -S -c .changes "$WORK/diff.json")"
 expect "world (after) stops cleanly" world_stop
 finish

@@ -9,12 +9,12 @@
 #include <stdint.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include <event2/event.h>
 
 #include "check.h"
 #include "mts_store.h"
+#include "mts_util.h"
 #include "mts_writer.h"
 #include "util.h"
 
@@ -35,13 +35,6 @@ struct run {
     int behind_seen, drained_seen;
     struct event *producer;
 };
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static void on_drained(void *arg)
 {
@@ -89,7 +82,7 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 {
     struct run *r = arg;
     (void)fd, (void)what;
-    double t = now_ms();
+    double t = mts_now_ms();
     double late = t - r->last_tick - TICK_MS;
     if (r->last_tick > 0 && late > r->max_late_ms)
         r->max_late_ms = late;

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "dns_engine.h"
+#include "mts_defaults.h"
 
 #define MAX_TYPES 8
 
@@ -109,16 +110,18 @@ static int parse_types(struct bench *b, char *list)
 
 static void usage(FILE *f)
 {
-    fputs("usage: dns_bench --names FILE [options]\n"
-          "  --resolver IP[:PORT]  repeatable (default: /etc/resolv.conf)\n"
-          "  --count N             queries to send (default: names x types)\n"
-          "  --types A,MX,TXT      query types, cycled (default A)\n"
-          "  --inflight N          engine max_inflight (default 1000)\n"
-          "  --rate QPS            engine rate limit (default 0 = none)\n"
-          "  --timeout MS          per try (default 2000)\n"
-          "  --tries N             (default 3)\n"
-          "  --cache               set MTS_DNS_CACHE on every query\n",
-          f);
+    fprintf(f,
+            "usage: dns_bench --names FILE [options]\n"
+            "  --resolver IP[:PORT]  repeatable (default: /etc/resolv.conf)\n"
+            "  --count N             queries to send (default: names x types)\n"
+            "  --types A,MX,TXT      query types, cycled (default A)\n"
+            "  --inflight N          engine max_inflight (default %d)\n"
+            "  --rate QPS            engine rate limit (default %d = none)\n"
+            "  --timeout MS          per try (default %d)\n"
+            "  --tries N             (default %d)\n"
+            "  --cache               set MTS_DNS_CACHE on every query\n",
+            MTS_DEFAULT_DNS_INFLIGHT, MTS_DEFAULT_RATE, MTS_DEFAULT_TIMEOUT_DNS_MS,
+            MTS_DEFAULT_DNS_TRIES);
 }
 
 int main(int argc, char **argv)
@@ -192,7 +195,7 @@ int main(int argc, char **argv)
     b.base = event_base_new();
     if ((rc = mts_dns_new(&b.dns, b.base, &o)) != 0)
         return fprintf(stderr, "dns_bench: %s\n", mts_dns_strerror(rc)), 1;
-    b.window = 2ull * (o.max_inflight ? o.max_inflight : 1000);
+    b.window = 2ull * (o.max_inflight ? o.max_inflight : MTS_DEFAULT_DNS_INFLIGHT);
 
     t0 = now_s();
     issue(&b);

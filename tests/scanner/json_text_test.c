@@ -1,7 +1,8 @@
 /*
  * The scanner's JSON text builder: what it writes parses with jansson to exactly the
  * values given (every control character, quotes, backslashes, bytes above 0x7f kept),
- * commas land where they belong at any nesting, reals keep a decimal point.
+ * commas land where they belong at any nesting, reals keep a decimal point; a jansson
+ * tree is written byte for byte as the store's json_dumps writes it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,64 @@
 
 #include "check.h"
 #include "json_text.h"
+#include "mts_store.h"
+
+/* A tree written by mts_jt_json, after a key, equals json_dumps with the store's flags. */
+static void check_tree(json_t *v)
+{
+    CHECK(v != NULL);
+    if (!v)
+        return;
+    char *want = json_dumps(v, MTS_STORE_JSON_FLAGS | JSON_ENCODE_ANY);
+    struct mts_jt t;
+    mts_jt_init(&t);
+    mts_jt_open(&t, '{');
+    mts_jt_key(&t, "k");
+    mts_jt_json(&t, v);
+    mts_jt_close(&t, '}');
+    char *got = mts_jt_take(&t, NULL);
+    CHECK(want != NULL && got != NULL);
+    if (want && got) {
+        size_t n = strlen(got);
+        CHECK(n == strlen(want) + 6 && strncmp(got, "{\"k\":", 5) == 0 &&
+              strncmp(got + 5, want, n - 6) == 0 && got[n - 1] == '}');
+        if (n != strlen(want) + 6 || strncmp(got + 5, want, n - 6) != 0)
+            fprintf(stderr, "want %s\ngot  %s\n", want, got);
+    }
+    free(want);
+    free(got);
+    json_decref(v);
+}
+
+/* Trees as the HTTPS fetcher builds them: every byte, reals of every magnitude, nesting. */
+static void check_trees(const char *all)
+{
+    static const double reals[] = {0.0,     -0.0,  0.1,     12.0,     1795956533.053,
+                                   1e21,    1e-7,  2.5e-5,  1e15,     123456.789012345678,
+                                   5e-324,  1e308, -3.75,   0.000123, 100.0,
+                                   4.94e-7, 1e100, 1.5e300, 99999.99, 1.0 / 3.0};
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++)
+        check_tree(json_real(reals[i]));
+    check_tree(json_integer(-9223372036854775807LL - 1));
+    check_tree(json_stringn(all, 0x7f)); /* 0x01..0x7f */
+    check_tree(json_string("caf\xc3\xa9 \xf0\x9f\x94\x92 \"q\" \\ /"));
+    check_tree(json_pack("{}"));
+    check_tree(json_pack("[]"));
+    check_tree(json_pack("[n, b, b, [], {}, [[i]]]", 1, 0, 1));
+    json_t *keys = json_object();
+    json_object_set_new(keys, "a\"b\\c\n\x01", json_string("v"));
+    json_object_set_new(keys, "caf\xc3\xa9", json_null());
+    check_tree(keys);
+    check_tree(json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:i, s:s, s:{s:s, s:I, s:b, s:s}, "
+                         "s:{s:s, s:[s, s]}, s:{s:f, s:f, s:f, s:f}}",
+                         "url", "https://mta-sts.example/.well-known/mta-sts.txt", "why", "txt",
+                         "result", "ok", "addr", "192.0.2.1", "port", 443, "curl_code", 0,
+                         "curl_error", "", "http_status", 200, "content_type", "text/plain\x1b[0m",
+                         "body", "sha256", "00", "len", (json_int_t)81, "truncated", 0, "text",
+                         "version: STSv1\r\nmode: enforce\n", "tls", "version", "TLSv1.3", "chain",
+                         "MIIB", "MIIC", "ms", "connect", 0.123, "tls", 12.5, "first_byte", 678.888,
+                         "total", 1000.0));
+}
 
 int main(void)
 {
@@ -75,5 +134,7 @@ int main(void)
     text = mts_jt_take(&t, &len);
     CHECK(text != NULL && len == 0 && text[0] == '\0');
     free(text);
+
+    check_trees(all);
     return check_exit();
 }

@@ -8,9 +8,9 @@
  * stored: names become DNS nodes, hosts are indexed by name and address, domains by name.
  */
 #include "scenario.h"
+#include "mts_util.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -62,16 +62,6 @@ __attribute__((format(printf, 2, 3))) static int fail(struct parser *p, const ch
     return -WORLD_E_SYNTAX;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /* Unescape s[0..n) into out (capacity at least n+1); returns the length or -1. */
 static long unescape(const char *s, size_t n, unsigned char *out)
 {
@@ -100,7 +90,7 @@ static long unescape(const char *s, size_t n, unsigned char *out)
         case 'x': {
             if (i + 2 >= n)
                 return -1;
-            int hi = hexval((unsigned char)s[i + 1]), lo = hexval((unsigned char)s[i + 2]);
+            int hi = mts_hex_value(s[i + 1]), lo = mts_hex_value(s[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             out[o++] = (unsigned char)(hi * 16 + lo);
@@ -326,7 +316,7 @@ static int node_add_tlsa(struct parser *p, long pos, const struct token *t, int 
     rd[1] = (unsigned char)s;
     rd[2] = (unsigned char)m;
     for (size_t i = 0; i < hl / 2; i++) {
-        int hi = hexval(t[3].s[2 * i]), lo = hexval(t[3].s[2 * i + 1]);
+        int hi = mts_hex_value(t[3].s[2 * i]), lo = mts_hex_value(t[3].s[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return fail(p, "bad TLSA data");
         rd[3 + i] = (unsigned char)(hi * 16 + lo);

@@ -1,7 +1,7 @@
 # Shared by the world server tests (test_https.sh, test_smtp.sh, test_realservers.sh):
 # a private temporary directory, mtasts-world started on free ports and stopped by pid, and
 # a tiny assertion kit that counts failures. Source it; needs WORLD_BIN (and WORLD_MKCERT,
-# WORLD_SCENARIOS) from the environment, as tests/world/servers.cmake sets them.
+# WORLD_SCENARIOS) from the environment, as tests/world/CMakeLists.txt sets them.
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/world-servers.XXXXXX")
 chmod 755 "$T" # the real-server fixture's postfix daemons work below it

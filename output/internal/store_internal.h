@@ -1,7 +1,7 @@
 /*
  * What the store, the writer and the exporter share inside the output module: the handle's
  * layout, the key encoding and the read-transaction discipline around map growth. Not
- * installed; nothing outside output/ includes it.
+ * installed; outside output/ only its tests include it (mts_output_internal).
  */
 #ifndef MTS_STORE_INTERNAL_H
 #define MTS_STORE_INTERNAL_H

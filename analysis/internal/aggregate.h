@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 
+#include "mts_classify.h"
+
 #define MTS_AGG_PROVIDER_CAP 200000 /* distinct registrable domains kept per provider table */
 #define MTS_AGG_TOP          20     /* providers listed in the report */
 #define MTS_AGG_EXAMPLES     10     /* example names of the would-bounce set */
@@ -21,8 +23,10 @@ struct mts_agg; /* opaque */
 int mts_agg_new(struct mts_agg **out);
 void mts_agg_free(struct mts_agg *agg);
 
-/* Count one domain (raw record and classification, both borrowed). Returns 0 or -ENOMEM. */
-int mts_agg_add(struct mts_agg *agg, const char *domain, const json_t *raw, const json_t *cls);
+/* Count one domain (raw record and classification, both borrowed): the classification is
+ * read as it is, not through its JSON view. Returns 0 or -ENOMEM. */
+int mts_agg_add(struct mts_agg *agg, const char *domain, const json_t *raw,
+                const struct mts_classification *cls);
 
 /*
  * The report as JSON (new reference, NULL on ENOMEM). scan and stores describe the input.

@@ -14,8 +14,10 @@
 struct mts_diff; /* opaque */
 
 /* A new comparison into *out (mts_diff_free). With keep_lists the domain names behind each
- * number are kept (memory grows with the changed domains). Returns 0 or -ENOMEM. */
-int mts_diff_new(struct mts_diff **out, bool keep_lists);
+ * number are kept (memory grows with the changed domains). Without not_rechecked the
+ * category rows have no not_rechecked count (a diff of the re-checked domains only, which
+ * never classifies the others). Returns 0 or -ENOMEM. */
+int mts_diff_new(struct mts_diff **out, bool keep_lists, bool not_rechecked);
 void mts_diff_free(struct mts_diff *d);
 
 /* Compare one domain present in both scans (views borrowed). Returns 0 or -ENOMEM. */

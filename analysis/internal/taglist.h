@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "mts_findings.h"
+
 #define MTS_TAGLIST_MAX 32 /* more fields than this is reported as a syntax error */
 
 struct mts_tag {
@@ -32,6 +34,26 @@ enum mts_taglist_result {
  */
 enum mts_taglist_result mts_taglist_parse(const char *text, size_t len, const char *version,
                                           struct mts_tag *tags, size_t *ntags, const char **why);
+
+/* The finding codes under which one record type reports the faults of its tag list. */
+struct mts_taglist_codes {
+    const char *version;   /* what the record begins with: "v=STSv1" */
+    const char *non_ascii; /* a byte outside US-ASCII */
+    const char *no_fields; /* nothing after the version */
+    const char *syntax;    /* the grammar broken, or a bad extension value */
+};
+
+/*
+ * Parses text (len bytes) as a record of this type and adds the findings its grammar earns.
+ * Returns 0 with the fields left to judge in tags and *ntags (after a syntax error, those
+ * before it; none when the record has none), or -ENOMEM.
+ */
+int mts_taglist_judge(const char *text, size_t len, const struct mts_taglist_codes *codes,
+                      struct mts_findings *findings, struct mts_tag *tags, size_t *ntags);
+
+/* Adds codes->syntax when tag, an extension field, has a bad value. Returns 0 or -ENOMEM. */
+int mts_taglist_judge_ext(const struct mts_tag *tag, const struct mts_taglist_codes *codes,
+                          struct mts_findings *findings);
 
 /* (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / "."): a field name of both records and
  * a policy key (sts-policy-ext-name, RFC 8461 §3.2). */

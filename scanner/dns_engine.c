@@ -588,7 +588,7 @@ static void finish(struct mts_dns *d, struct dns_slot *s, ldns_pkt *reply, const
     if (reply)
         d->st.answered++;
     else
-        d->st.timeouts += strcmp(noreply, "timeout") == 0;
+        d->st.timeouts += mts_dns_result_parse(noreply) == MTS_DNS_RESULT_TIMEOUT;
     if (j->waiters || store) {
         meta.cached = true;
         meta.ms = 0.0;
@@ -612,7 +612,7 @@ static void finish(struct mts_dns *d, struct dns_slot *s, ldns_pkt *reply, const
 
 static void tcp_fail(struct mts_dns *d, struct dns_slot *s)
 {
-    finish(d, s, NULL, NULL, 0, "error");
+    finish(d, s, NULL, NULL, 0, mts_dns_result_name(MTS_DNS_RESULT_ERROR));
 }
 
 static bool question_matches(const ldns_pkt *p, const struct dns_job *j)
@@ -872,23 +872,26 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     if (s->state == ST_TCP_WAIT) {
         /* Never connected: this machine's shortage, or the TCP bound, not the server. */
         tcp_wait_remove(d, s);
-        finish(d, s, NULL, NULL, 0, s->local_tries ? "local-error" : "queue-timeout");
+        finish(d, s, NULL, NULL, 0,
+               mts_dns_result_name(s->local_tries ? MTS_DNS_RESULT_LOCAL_ERROR
+                                                  : MTS_DNS_RESULT_QUEUE_TIMEOUT));
         return;
     }
     if (s->state != ST_UDP_WAIT) {
-        finish(d, s, NULL, NULL, 0, "timeout"); /* the TCP exchange's deadline */
+        finish(d, s, NULL, NULL, 0,
+               mts_dns_result_name(MTS_DNS_RESULT_TIMEOUT)); /* the TCP exchange's deadline */
         return;
     }
     unmap(d, s);
     if (s->unsent) {
         s->tries--;
         if (++s->local_tries >= LOCAL_SENDS_MAX) {
-            finish(d, s, NULL, NULL, 0, "local-error");
+            finish(d, s, NULL, NULL, 0, mts_dns_result_name(MTS_DNS_RESULT_LOCAL_ERROR));
             return;
         }
     }
     if (s->tries >= d->o.tries) {
-        finish(d, s, NULL, NULL, 0, "timeout");
+        finish(d, s, NULL, NULL, 0, mts_dns_result_name(MTS_DNS_RESULT_TIMEOUT));
         return;
     }
     s->resolver = (s->resolver + 1) % (unsigned)d->nres;

@@ -325,16 +325,16 @@ const char *mts_dns_obs_result(const ldns_pkt *reply, ldns_rr_type qtype)
     case LDNS_RCODE_NOERROR:
         break;
     case LDNS_RCODE_NXDOMAIN:
-        return "nxdomain";
+        return mts_dns_result_name(MTS_DNS_RESULT_NXDOMAIN);
     case LDNS_RCODE_SERVFAIL:
-        return "servfail";
+        return mts_dns_result_name(MTS_DNS_RESULT_SERVFAIL);
     case LDNS_RCODE_REFUSED:
-        return "refused";
+        return mts_dns_result_name(MTS_DNS_RESULT_REFUSED);
     default:
-        return "error";
+        return mts_dns_result_name(MTS_DNS_RESULT_ERROR);
     }
     if (!q)
-        return "error";
+        return mts_dns_result_name(MTS_DNS_RESULT_ERROR);
     name = ldns_rr_owner(q);
     for (int hop = 0; hop <= CNAME_CHAIN_MAX; hop++) {
         const ldns_rdf *next = NULL;
@@ -345,7 +345,7 @@ const char *mts_dns_obs_result(const ldns_pkt *reply, ldns_rr_type qtype)
             if (ldns_dname_compare(ldns_rr_owner(rr), name) != 0)
                 continue;
             if (ldns_rr_get_type(rr) == qtype)
-                return "answer";
+                return mts_dns_result_name(MTS_DNS_RESULT_ANSWER);
             if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME && ldns_rr_rd_count(rr) == 1)
                 next = ldns_rr_rdf(rr, 0);
         }
@@ -353,14 +353,15 @@ const char *mts_dns_obs_result(const ldns_pkt *reply, ldns_rr_type qtype)
             break;
         name = next;
     }
-    return "nodata";
+    return mts_dns_result_name(MTS_DNS_RESULT_NODATA);
 }
 
 uint32_t mts_dns_obs_ttl(const ldns_pkt *reply, const char *result)
 {
     uint32_t ttl = UINT32_MAX;
 
-    if (strcmp(result, "answer") == 0) {
+    enum mts_dns_result r = mts_dns_result_parse(result);
+    if (r == MTS_DNS_RESULT_ANSWER) {
         const ldns_rr_list *an = ldns_pkt_answer(reply);
         for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
             uint32_t t = ldns_rr_ttl(ldns_rr_list_rr(an, i));
@@ -368,7 +369,7 @@ uint32_t mts_dns_obs_ttl(const ldns_pkt *reply, const char *result)
         }
         return ttl == UINT32_MAX ? 0 : ttl;
     }
-    if (strcmp(result, "nodata") == 0 || strcmp(result, "nxdomain") == 0) {
+    if (r == MTS_DNS_RESULT_NODATA || r == MTS_DNS_RESULT_NXDOMAIN) {
         const ldns_rr_list *ns = ldns_pkt_authority(reply);
         for (size_t i = 0; i < ldns_rr_list_rr_count(ns); i++) {
             const ldns_rr *rr = ldns_rr_list_rr(ns, i);
@@ -493,7 +494,7 @@ char *mts_dns_obs_skipped(const char *qname, ldns_rr_type qtype, const char *why
     mts_jt_key(&t, "qtype");
     bool ok = type_string(&t, qtype);
     mts_jt_key(&t, "result");
-    mts_jt_cstr(&t, "skipped");
+    mts_jt_cstr(&t, mts_dns_result_name(MTS_DNS_RESULT_SKIPPED));
     mts_jt_key(&t, "why");
     mts_jt_cstr(&t, why);
     mts_jt_close(&t, '}');

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "aggregate.h"
+#include "mts_classify.h"
 #include "mts_profiles.h"
 #include "mts_view.h"
 
@@ -230,34 +231,6 @@ void mts_agg_free(struct mts_agg *agg)
     free(agg);
 }
 
-const char *mts_agg_effect_of(const char *category)
-{
-    static const struct {
-        const char *prefix;
-        const char *effect;
-    } map[] = {
-        {"dns-failure/", "unknown"},
-        {"not-probed/", "unknown"},
-        {"analysis-error/", "unknown"},
-        {"local-error/", "unknown"},
-        {"queue-timeout/", "unknown"},
-        {"sts-txt-invalid/", "off"},
-        {"sts-policy-only/", "off"},
-        {"sts-policy-fetch-error/", "off"},
-        {"sts-webpki-invalid/", "off"},
-        {"sts-policy-invalid/", "off"},
-        {"weak/", "weak"},
-        {"validation-failure/", "bounce"},
-        {"starttls-not-supported/", "bounce"},
-        {"certificate-", "bounce"},
-        {"change/body-changed-id-unchanged", "weak"},
-    };
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (strncmp(category, map[i].prefix, strlen(map[i].prefix)) == 0)
-            return map[i].effect;
-    return "info";
-}
-
 /* Keep name among the MTS_AGG_EXAMPLES smallest. */
 static int add_example(struct examples *e, const char *name)
 {
@@ -399,7 +372,7 @@ static int count_fault(struct mts_agg *a, struct fault_keys *seen, const char *b
     struct counter *c = table_get(&a->faults, key, &err);
     if (c) {
         c->n++;
-        c->effect = mts_agg_effect_of(category);
+        c->effect = mts_effect_name(mts_category_effect(category));
     }
     return err;
 }
@@ -561,7 +534,7 @@ static int count_categories(struct mts_agg *a, const struct mts_classification *
             c->n++;
             c->n_deployed += deployed;
             if (!c->effect)
-                c->effect = mts_agg_effect_of(code);
+                c->effect = mts_effect_name(mts_category_effect(code));
         }
     }
     return 0;

@@ -8,6 +8,7 @@
 #include "mts_classify.h"
 #include "mts_mx_match.h"
 #include "mts_util.h"
+#include "mts_vocab.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -32,12 +33,6 @@ const char *mts_tri_name(enum mts_tri t)
     return t == MTS_TRI_YES ? "yes" : t == MTS_TRI_NO ? "no" : "unknown";
 }
 
-const char *mts_effect_name(enum mts_effect effect)
-{
-    static const char *const names[] = {"info", "weak", "unknown", "bounce", "off"};
-    return names[effect];
-}
-
 const char *mts_mx_status_name(enum mts_mx_status s)
 {
     return s == MTS_MX_PASS ? "pass" : s == MTS_MX_REFUSED ? "refused" : "unknown";
@@ -46,27 +41,6 @@ const char *mts_mx_status_name(enum mts_mx_status s)
 static bool starts(const char *s, const char *prefix)
 {
     return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-enum mts_effect mts_category_effect(const char *c)
-{
-    if (starts(c, "dns-failure/") || starts(c, "not-probed/"))
-        return MTS_EFFECT_UNKNOWN;
-    if (starts(c, "analysis-error/"))
-        return MTS_EFFECT_UNKNOWN;
-    /* The scanner could not look: a fact about the scan, never about the domain. */
-    if (starts(c, "local-error/") || starts(c, "queue-timeout/"))
-        return MTS_EFFECT_UNKNOWN;
-    if (starts(c, "sts-txt-invalid/") || starts(c, "sts-policy-only/") ||
-        starts(c, "sts-policy-fetch-error/") || starts(c, "sts-webpki-invalid/") ||
-        starts(c, "sts-policy-invalid/"))
-        return MTS_EFFECT_OFF;
-    if (starts(c, "validation-failure/") || starts(c, "starttls-not-supported/") ||
-        starts(c, "certificate-"))
-        return MTS_EFFECT_BOUNCE;
-    if (starts(c, "weak/") || strcmp(c, "change/body-changed-id-unchanged") == 0)
-        return MTS_EFFECT_WEAK;
-    return MTS_EFFECT_INFO;
 }
 
 static void cat(struct cls *st, const char *category)
@@ -122,25 +96,37 @@ static const json_t *dns(const struct cls *st, const char *which)
     return json_object_get(json_object_get(st->rec, "dns"), which);
 }
 
-static bool dns_failed(const char *result)
+static enum mts_dns_result dns_result(const json_t *obs)
 {
-    return result && (strcmp(result, "servfail") == 0 || strcmp(result, "timeout") == 0 ||
-                      strcmp(result, "refused") == 0 || strcmp(result, "error") == 0 ||
-                      strcmp(result, "local-error") == 0 || strcmp(result, "queue-timeout") == 0);
+    return mts_dns_result_parse(str(obs, "result"));
 }
 
-static bool dns_negative(const char *result)
+static bool dns_failed(enum mts_dns_result r)
 {
-    return result && (strcmp(result, "nxdomain") == 0 || strcmp(result, "nodata") == 0);
+    switch (r) {
+    case MTS_DNS_RESULT_SERVFAIL:
+    case MTS_DNS_RESULT_TIMEOUT:
+    case MTS_DNS_RESULT_REFUSED:
+    case MTS_DNS_RESULT_ERROR:
+    case MTS_DNS_RESULT_LOCAL_ERROR:
+    case MTS_DNS_RESULT_QUEUE_TIMEOUT:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool dns_negative(enum mts_dns_result r)
+{
+    return r == MTS_DNS_RESULT_NXDOMAIN || r == MTS_DNS_RESULT_NODATA;
 }
 
 /* A query not asked because its name passes 255 octets: such a name cannot exist, so no
    sender finds anything there (dns-info/name-too-long). */
 static bool dns_name_too_long(const json_t *obs)
 {
-    const char *res = json_string_value(json_object_get(obs, "result"));
-    const char *why = json_string_value(json_object_get(obs, "why"));
-    return res && why && strcmp(res, "skipped") == 0 && strcmp(why, "name-too-long") == 0;
+    return dns_result(obs) == MTS_DNS_RESULT_SKIPPED &&
+           mts_skip_parse(str(obs, "why")) == MTS_SKIP_NAME_TOO_LONG;
 }
 
 /* TXT records of a DNS observation, with the bytes they own. */
@@ -236,7 +222,7 @@ static void classify_txt(struct cls *st)
 {
     struct mts_classification *o = st->out;
     const json_t *obs = dns(st, "sts");
-    const char *res = str(obs, "result");
+    enum mts_dns_result res = dns_result(obs);
     o->funnel.has_record = o->funnel.valid_record = MTS_TRI_UNKNOWN;
     if (dns_failed(res)) {
         cat(st, "dns-failure/sts-txt");
@@ -245,9 +231,9 @@ static void classify_txt(struct cls *st)
         cat(st, "dns-info/name-too-long");
     } else if (dns_negative(res)) {
         o->funnel.has_record = o->funnel.valid_record = MTS_TRI_NO;
-        if (strcmp(res, "nxdomain") == 0 && has_cname(obs))
+        if (res == MTS_DNS_RESULT_NXDOMAIN && has_cname(obs))
             cat(st, "sts-txt-invalid/cname-dangling");
-    } else if (res && strcmp(res, "answer") == 0) {
+    } else if (res == MTS_DNS_RESULT_ANSWER) {
         struct txtset t = {0};
         st->rc = txtset_load(&t, obs);
         if (!st->rc)
@@ -267,7 +253,7 @@ static void classify_txt(struct cls *st)
 /* Whether a DNS observation answered with no record of its type (NXDOMAIN or NODATA). */
 static bool obs_negative(const json_t *obs)
 {
-    return dns_negative(str(obs, "result"));
+    return dns_negative(dns_result(obs));
 }
 
 /* Whether an MX answer holds only the null MX "." (RFC 7505). */
@@ -290,21 +276,22 @@ static bool only_null_mx(const json_t *obs)
    did not complete, or a certificate that does not verify for the host. What this machine
    could not or would not check (local-error, queue-timeout, limit, excluded, ...) decides
    nothing. */
-static void classify_rua_tls(struct cls *st, const char *result)
+static void classify_rua_tls(struct cls *st, enum mts_fetch_result result)
 {
-    static const char *const failed[] = {"connect-refused", "connect-timeout", "tls-failure",
-                                         "timeout", "reset"};
-    if (!result)
-        return;
-    if (strcmp(result, "cert-invalid") == 0) {
+    switch (result) {
+    case MTS_FETCH_CERT_INVALID:
         cat_once(st, "tlsrpt/rua-cert-invalid");
-        return;
+        break;
+    case MTS_FETCH_CONNECT_REFUSED:
+    case MTS_FETCH_CONNECT_TIMEOUT:
+    case MTS_FETCH_TLS_FAILURE:
+    case MTS_FETCH_TIMEOUT:
+    case MTS_FETCH_RESET:
+        cat_once(st, "tlsrpt/rua-tls-failure");
+        break;
+    default:
+        break;
     }
-    for (size_t i = 0; i < sizeof failed / sizeof failed[0]; i++)
-        if (strcmp(result, failed[i]) == 0) {
-            cat_once(st, "tlsrpt/rua-tls-failure");
-            return;
-        }
 }
 
 /* Where the reports of a valid TLS-RPT record would go, from the scan's lookups
@@ -318,16 +305,16 @@ static void classify_rua(struct cls *st)
     {
         const json_t *mx = json_object_get(d, "mx"), *a = json_object_get(d, "a"),
                      *aaaa = json_object_get(d, "aaaa");
-        const char *scheme = str(d, "scheme"), *mx_res = str(mx, "result");
+        enum mts_rua_scheme scheme = mts_rua_scheme_parse(str(d, "scheme"));
+        enum mts_dns_result mx_res = dns_result(mx);
         bool no_addr = obs_negative(a) && obs_negative(aaaa);
-        if (scheme && strcmp(scheme, "mailto") == 0 &&
-            ((mx_res && strcmp(mx_res, "nxdomain") == 0) || only_null_mx(mx) ||
-             (mx_res && strcmp(mx_res, "nodata") == 0 && no_addr)))
+        if (scheme == MTS_RUA_MAILTO && (mx_res == MTS_DNS_RESULT_NXDOMAIN || only_null_mx(mx) ||
+                                         (mx_res == MTS_DNS_RESULT_NODATA && no_addr)))
             cat(st, "tlsrpt/rua-undeliverable");
-        else if (scheme && strcmp(scheme, "https") == 0 && no_addr)
+        else if (scheme == MTS_RUA_HTTPS && no_addr)
             cat(st, "tlsrpt/rua-unresolvable");
-        else if (scheme && strcmp(scheme, "https") == 0)
-            classify_rua_tls(st, str(json_object_get(d, "tls"), "result"));
+        else if (scheme == MTS_RUA_HTTPS)
+            classify_rua_tls(st, mts_fetch_result_parse(str(json_object_get(d, "tls"), "result")));
     }
 }
 
@@ -335,7 +322,7 @@ static void classify_tlsrpt(struct cls *st)
 {
     struct mts_classification *o = st->out;
     const json_t *obs = dns(st, "tlsrpt");
-    const char *res = str(obs, "result");
+    enum mts_dns_result res = dns_result(obs);
     if (dns_failed(res)) {
         cat(st, "dns-failure/tlsrpt");
     } else if (dns_name_too_long(obs)) {
@@ -344,10 +331,9 @@ static void classify_tlsrpt(struct cls *st)
         cat(st, "tlsrpt/absent");
     } else if (dns_negative(res)) {
         /* A domain that does not exist lacks everything; only a live one lacks TLS-RPT. */
-        const char *mx = str(dns(st, "mx"), "result");
-        if (!mx || strcmp(mx, "nxdomain") != 0)
+        if (dns_result(dns(st, "mx")) != MTS_DNS_RESULT_NXDOMAIN)
             cat(st, "tlsrpt/absent");
-    } else if (res && strcmp(res, "answer") == 0) {
+    } else if (res == MTS_DNS_RESULT_ANSWER) {
         struct txtset t = {0};
         st->rc = txtset_load(&t, obs);
         if (!st->rc)
@@ -399,45 +385,66 @@ static char *header_bytes(const json_t *v)
     return b;
 }
 
-static const char *fetch_category(const char *result, const json_t *fetch)
+/* The category of a certificate verdict: of the policy host's (Web PKI) or of an MX's.
+   A verdict of ok has no MX category (the MX passes). */
+static const struct {
+    const char *policy_host, *mx;
+} cert_categories[MTS_CERT_COUNT + 1] = {
+    [MTS_CERT_OK] = {"sts-webpki-invalid/other", NULL},
+    [MTS_CERT_EXPIRED] = {"sts-webpki-invalid/expired", "certificate-expired/mx"},
+    [MTS_CERT_NOT_YET_VALID] = {"sts-webpki-invalid/other", "validation-failure/certificate-other"},
+    [MTS_CERT_NAME_MISMATCH] = {"sts-webpki-invalid/name-mismatch", "certificate-host-mismatch/mx"},
+    [MTS_CERT_SELF_SIGNED] = {"sts-webpki-invalid/self-signed",
+                              "certificate-not-trusted/self-signed"},
+    [MTS_CERT_UNTRUSTED] = {"sts-webpki-invalid/untrusted", "certificate-not-trusted/untrusted"},
+    [MTS_CERT_OTHER] = {"sts-webpki-invalid/other", "validation-failure/certificate-other"},
+    [MTS_CERT_UNKNOWN] = {"sts-webpki-invalid/other", "validation-failure/certificate-other"},
+};
+
+static enum mts_cert_verdict cert_verdict(const json_t *tls)
 {
-    static const char *const direct[] = {"special-address", "connect-refused", "connect-timeout",
-                                         "tls-failure",     "timeout",         "reset",
-                                         "http-status",     "redirect",        "too-large"};
-    static const char *const cats[] = {
-        "sts-policy-fetch-error/special-address", "sts-policy-fetch-error/connect-refused",
-        "sts-policy-fetch-error/connect-timeout", "sts-policy-fetch-error/tls-failure",
-        "sts-policy-fetch-error/timeout",         "sts-policy-fetch-error/reset",
-        "sts-policy-fetch-error/http-status",     "sts-policy-fetch-error/redirect",
-        "sts-policy-fetch-error/too-large"};
-    for (size_t i = 0; i < sizeof direct / sizeof *direct; i++)
-        if (strcmp(result, direct[i]) == 0)
-            return cats[i];
-    if (strcmp(result, "no-address") == 0)
+    return mts_cert_verdict_parse(str(tls, "verify"));
+}
+
+/* The category of a fetch that did not end ok; NULL for an excluded host (not looked at). */
+static const char *fetch_category(enum mts_fetch_result result, const json_t *fetch)
+{
+    switch (result) {
+    case MTS_FETCH_SPECIAL_ADDRESS:
+        return "sts-policy-fetch-error/special-address";
+    case MTS_FETCH_CONNECT_REFUSED:
+        return "sts-policy-fetch-error/connect-refused";
+    case MTS_FETCH_CONNECT_TIMEOUT:
+        return "sts-policy-fetch-error/connect-timeout";
+    case MTS_FETCH_TLS_FAILURE:
+        return "sts-policy-fetch-error/tls-failure";
+    case MTS_FETCH_TIMEOUT:
+        return "sts-policy-fetch-error/timeout";
+    case MTS_FETCH_RESET:
+        return "sts-policy-fetch-error/reset";
+    case MTS_FETCH_HTTP_STATUS:
+        return "sts-policy-fetch-error/http-status";
+    case MTS_FETCH_REDIRECT:
+        return "sts-policy-fetch-error/redirect";
+    case MTS_FETCH_TOO_LARGE:
+        return "sts-policy-fetch-error/too-large";
+    case MTS_FETCH_NO_ADDRESS:
         return "sts-policy-fetch-error/host-unresolvable";
-    if (strcmp(result, "dns-failure") == 0)
+    case MTS_FETCH_DNS_FAILURE:
         return "dns-failure/policy-host";
-    if (strcmp(result, "ipv6-disabled") == 0)
+    case MTS_FETCH_IPV6_DISABLED:
         return "not-probed/policy-host-ipv6";
-    if (strcmp(result, "cert-invalid") == 0) {
-        const char *v = str(json_object_get(fetch, "tls"), "verify");
-        if (v && strcmp(v, "expired") == 0)
-            return "sts-webpki-invalid/expired";
-        if (v && strcmp(v, "name-mismatch") == 0)
-            return "sts-webpki-invalid/name-mismatch";
-        if (v && strcmp(v, "self-signed") == 0)
-            return "sts-webpki-invalid/self-signed";
-        if (v && strcmp(v, "untrusted") == 0)
-            return "sts-webpki-invalid/untrusted";
-        return "sts-webpki-invalid/other";
-    }
-    if (strcmp(result, "excluded") == 0)
+    case MTS_FETCH_CERT_INVALID:
+        return cert_categories[cert_verdict(json_object_get(fetch, "tls"))].policy_host;
+    case MTS_FETCH_EXCLUDED:
         return NULL;
-    if (strcmp(result, "local-error") == 0)
+    case MTS_FETCH_LOCAL_ERROR:
         return "local-error/policy-fetch";
-    if (strcmp(result, "queue-timeout") == 0)
+    case MTS_FETCH_QUEUE_TIMEOUT:
         return "queue-timeout/policy-fetch";
-    return "sts-policy-fetch-error/other";
+    default:
+        return "sts-policy-fetch-error/other";
+    }
 }
 
 /* postfix-mta-sts-resolver's reading of the fetched body (docs/validation.md, section 6). */
@@ -469,8 +476,9 @@ static void classify_policy(struct cls *st)
         st->rc = -ENOMEM;
         return;
     }
-    if (strcmp(res, "ok") != 0) {
-        const char *c = fetch_category(res, fetch);
+    enum mts_fetch_result result = mts_fetch_result_parse(res);
+    if (result != MTS_FETCH_OK) {
+        const char *c = fetch_category(result, fetch);
         if (record_seen && c)
             cat(st, c);
         if (c && mts_category_effect(c) != MTS_EFFECT_UNKNOWN)
@@ -559,47 +567,41 @@ static const char *probe_outcome(struct cls *st, const json_t *probe, struct mts
         st->rc = -ENOMEM;
     if (!res)
         return "no-probe";
-    if (strcmp(res, "ok") == 0) {
+    enum mts_smtp_result result = mts_smtp_result_parse(res);
+    if (result == MTS_SMTP_OK) {
         /* No certificate can name a host whose name is not a host name. */
         bool hostname = !json_is_false(json_object_get(probe, "hostname"));
-        if (ver &&
-            (strcmp(ver, "TLSv1") == 0 || strcmp(ver, "TLSv1.1") == 0 ||
-             strcmp(ver, "SSLv3") == 0) &&
+        enum mts_tls_version version = mts_tls_version_parse(ver);
+        if ((version == MTS_TLS_SSLV3 || version == MTS_TLS_V1 || version == MTS_TLS_V1_1) &&
             st->intends_mx)
             cat(st, "weak/tls-below-1.2");
-        const char *v = hostname ? str(tls, "verify") : "name-mismatch";
-        *refuses = true;
-        if (v && strcmp(v, "ok") == 0) {
-            *refuses = false;
-            return "pass";
-        }
-        if (v && strcmp(v, "expired") == 0)
-            return "certificate-expired/mx";
-        if (v && strcmp(v, "name-mismatch") == 0)
-            return "certificate-host-mismatch/mx";
-        if (v && strcmp(v, "self-signed") == 0)
-            return "certificate-not-trusted/self-signed";
-        if (v && strcmp(v, "untrusted") == 0)
-            return "certificate-not-trusted/untrusted";
-        return "validation-failure/certificate-other";
+        enum mts_cert_verdict v = hostname ? cert_verdict(tls) : MTS_CERT_NAME_MISMATCH;
+        *refuses = v != MTS_CERT_OK;
+        return *refuses ? cert_categories[v].mx : "pass";
     }
     *refuses = true;
-    if (strcmp(res, "no-starttls") == 0)
+    switch (result) {
+    case MTS_SMTP_NO_STARTTLS:
         return "starttls-not-supported/not-offered";
-    if (strcmp(res, "starttls-rejected") == 0)
+    case MTS_SMTP_STARTTLS_REJECTED:
         return "starttls-not-supported/rejected";
-    if (strcmp(res, "handshake-failed") == 0)
+    case MTS_SMTP_HANDSHAKE_FAILED:
         return "validation-failure/tls-handshake";
+    default:
+        break;
+    }
     *refuses = false;
-    if (strcmp(res, "local-error") == 0)
+    switch (result) {
+    case MTS_SMTP_LOCAL_ERROR:
         return "local-error/mx-probe";
-    if (strcmp(res, "queue-timeout") == 0)
+    case MTS_SMTP_QUEUE_TIMEOUT:
         return "queue-timeout/mx-probe";
-    if (strcmp(res, "connect-refused") == 0 || strcmp(res, "connect-timeout") == 0)
+    case MTS_SMTP_CONNECT_REFUSED:
+    case MTS_SMTP_CONNECT_TIMEOUT:
         return "mx-info/unreachable";
-    if (strcmp(res, "excluded") == 0 || strcmp(res, "special-address") == 0)
-        return "skipped";
-    return "mx-info/smtp-error";
+    default:
+        return "mx-info/smtp-error";
+    }
 }
 
 static void classify_host(struct cls *st, const json_t *h, struct mts_mx_result *m)
@@ -614,8 +616,8 @@ static void classify_host(struct cls *st, const json_t *h, struct mts_mx_result 
         st->rc = -ENOMEM;
         return;
     }
-    if (dns_failed(str(json_object_get(h, "a"), "result")) ||
-        dns_failed(str(json_object_get(h, "aaaa"), "result")))
+    if (dns_failed(dns_result(json_object_get(h, "a"))) ||
+        dns_failed(dns_result(json_object_get(h, "aaaa"))))
         cat(st, "dns-failure/mx-address");
     m->covered = MTS_TRI_UNKNOWN;
     if (o->has_policy) {
@@ -640,7 +642,8 @@ static void classify_host(struct cls *st, const json_t *h, struct mts_mx_result 
             st->rc = -ENOMEM;
             return;
         }
-        if (skip && (strcmp(skip, "name-too-long") == 0 || strcmp(skip, "probe-refused") == 0)) {
+        enum mts_skip why = mts_skip_parse(skip);
+        if (why == MTS_SKIP_NAME_TOO_LONG || why == MTS_SKIP_PROBE_REFUSED) {
             a->outcome = "not-probed/mx-name"; /* the scanner could not look */
             if (st->intends_mx)
                 cat(st, a->outcome);
@@ -648,7 +651,7 @@ static void classify_host(struct cls *st, const json_t *h, struct mts_mx_result 
         }
         if (skip) {
             a->outcome = "skipped";
-            v6_skipped += strcmp(skip, "ipv6-disabled") == 0;
+            v6_skipped += why == MTS_SKIP_IPV6_DISABLED;
             continue;
         }
         json_t *probe =
@@ -685,17 +688,17 @@ static void classify_mx(struct cls *st)
 {
     struct mts_classification *o = st->out;
     const json_t *obs = dns(st, "mx");
-    const char *res = str(obs, "result");
+    enum mts_dns_result res = dns_result(obs);
     o->funnel.resolvable = o->funnel.has_mx = MTS_TRI_UNKNOWN;
     if (dns_failed(res)) {
         cat(st, "dns-failure/mx");
-    } else if (res && strcmp(res, "nxdomain") == 0) {
+    } else if (res == MTS_DNS_RESULT_NXDOMAIN) {
         o->funnel.resolvable = o->funnel.has_mx = MTS_TRI_NO;
-    } else if (res && strcmp(res, "nodata") == 0) {
+    } else if (res == MTS_DNS_RESULT_NODATA) {
         o->funnel.resolvable = MTS_TRI_YES;
         o->funnel.has_mx = MTS_TRI_NO;
         cat(st, "mx-info/implicit-mx");
-    } else if (res && strcmp(res, "answer") == 0) {
+    } else if (res == MTS_DNS_RESULT_ANSWER) {
         o->funnel.resolvable = MTS_TRI_YES;
         o->funnel.has_mx = MTS_TRI_YES;
         const json_t *rr;

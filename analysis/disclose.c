@@ -168,7 +168,7 @@ static char *joined(const json_t *cats, const char *what, const char *sep, const
         if (strcmp(what, "code") == 0)
             fputs(code, m);
         else if (strcmp(what, "effect") == 0)
-            fprintf(m, "%s: %s", code, mts_explain_effect(str(c, "effect")));
+            fprintf(m, "%s: %s", code, mts_effect_meaning(str(c, "effect")));
         else {
             fprintf(m, "%s: ", code);
             put_fix(m, mts_explain_fix(code) ?: "-", domain);
@@ -229,7 +229,7 @@ int mts_disclose_text(const json_t *exp, const char *selector, FILE *out)
         {
             const char *code = str(c, "code"), *fix = mts_explain_fix(code);
             mts_text_printf(out, "\nProblem: %s\n  Effect: %s\n", code,
-                            mts_explain_effect(str(c, "effect")));
+                            mts_effect_meaning(str(c, "effect")));
             if (fix) {
                 fputs("  Fix: ", out);
                 put_fix(out, fix, domain);

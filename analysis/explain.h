@@ -9,13 +9,9 @@
 
 #include <jansson.h>
 
-/* The fix sentence for a category (a table keyed by category; prefix entries such as
- * "sts-policy-invalid/" cover a family), or NULL when none is needed. Static storage. */
+/* The fix sentence for a category (the category table, vocabulary.c), or NULL when none
+ * is needed. Static storage. */
 const char *mts_explain_fix(const char *category);
-
-/* The effect of a category in words for its operator ("off: senders treat ..."); static
- * storage. */
-const char *mts_explain_effect(const char *effect);
 
 /* Write the explanation of one domain (export object of mts_export_domain, borrowed).
  * Returns 0 or -EIO. */

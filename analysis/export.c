@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "export.h"
+#include "mts_vocab.h"
 
 static json_t *get(const json_t *o, const char *key)
 {
@@ -60,9 +61,15 @@ static const char *record_verdict(const json_t *dnsobs, const json_t *rec)
     const char *res = json_string_value(get(dnsobs, "result"));
     if (!res)
         return "not-observed";
-    if (strcmp(res, "servfail") == 0 || strcmp(res, "timeout") == 0 || strcmp(res, "error") == 0 ||
-        strcmp(res, "refused") == 0)
+    switch (mts_dns_result_parse(res)) {
+    case MTS_DNS_RESULT_SERVFAIL:
+    case MTS_DNS_RESULT_TIMEOUT:
+    case MTS_DNS_RESULT_ERROR:
+    case MTS_DNS_RESULT_REFUSED:
         return "indeterminate";
+    default:
+        break;
+    }
     if (!rec || json_integer_value(get(rec, "records")) == 0)
         return "absent";
     if (json_integer_value(get(rec, "records")) > 1)
@@ -99,7 +106,7 @@ json_t *mts_export_domain(const char *scan, const char *domain, const json_t *ra
         copy(f, "content_encoding", fetch, "content_encoding");
         copy(f, "media_type_ok", get(cls, "fetch"), "media_type_ok");
         copy(f, "redirect", fetch, "location");
-        if (res && strcmp(res, "ok") != 0)
+        if (res && mts_fetch_result_parse(res) != MTS_FETCH_OK)
             json_object_set_new(f, "error_class", json_string(res));
         copy(f, "cert_verdict", get(fetch, "tls"), "verify");
         copy(f, "sha256", get(fetch, "body"), "sha256");

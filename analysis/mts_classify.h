@@ -35,7 +35,7 @@ enum mts_effect {
     MTS_EFFECT_OFF,
 };
 
-/* The effect of a category by its type (docs/vocabulary.md); unknown names give info. */
+/* The effect of a category (the table in vocabulary.c); names not in it give info. */
 enum mts_effect mts_category_effect(const char *category);
 
 /* "info", "weak", "unknown", "bounce", "off" (static storage). */

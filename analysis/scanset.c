@@ -14,6 +14,7 @@
 
 #include "mts_classify.h"
 #include "mts_view.h"
+#include "mts_vocab.h"
 #include "scanset.h"
 #include "workpool.h"
 
@@ -101,7 +102,7 @@ static int group_add(struct shard_group *g, size_t i, const json_t *meta, size_t
                      char *whybuf, size_t whylen)
 {
     const char *stage = json_string_value(json_object_get(meta, "stage"));
-    g->deferred |= stage && strcmp(stage, "dns") == 0;
+    g->deferred |= mts_scan_stage_parse(stage) == MTS_SCAN_STAGE_DNS;
     size_t pos = g->count++;
     if (in_set < 2 && !g->whole)
         return 0;
@@ -137,7 +138,7 @@ static int group_check(const struct shard_group *g, const char *scan, char *whyb
 static bool is_probe_store(const json_t *meta)
 {
     const char *stage = json_string_value(json_object_get(meta, "stage"));
-    return stage && strcmp(stage, "probes") == 0;
+    return mts_scan_stage_parse(stage) == MTS_SCAN_STAGE_PROBES;
 }
 
 /* Reads every store's metadata of scan into metas (new references). */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mts_view.h"
+#include "mts_vocab.h"
 
 const char *const mts_view_funnel_keys[MTS_VIEW_FUNNEL] = {
     "resolvable",   "mx",         "record",       "record_valid",    "policy_fetched",
@@ -48,11 +49,12 @@ const char *mts_view_dane(const json_t *raw)
         if (!tlsa)
             continue;
         hosts++;
-        const char *res = json_string_value(json_object_get(tlsa, "result"));
-        if (res && strcmp(res, "answer") == 0 && json_is_true(json_object_get(tlsa, "ad")))
+        enum mts_dns_result res =
+            mts_dns_result_parse(json_string_value(json_object_get(tlsa, "result")));
+        if (res == MTS_DNS_RESULT_ANSWER && json_is_true(json_object_get(tlsa, "ad")))
             with++;
-        else if (res && (strcmp(res, "servfail") == 0 || strcmp(res, "timeout") == 0 ||
-                         strcmp(res, "local-error") == 0 || strcmp(res, "queue-timeout") == 0))
+        else if (res == MTS_DNS_RESULT_SERVFAIL || res == MTS_DNS_RESULT_TIMEOUT ||
+                 res == MTS_DNS_RESULT_LOCAL_ERROR || res == MTS_DNS_RESULT_QUEUE_TIMEOUT)
             failed++; /* the last two: the scanner could not look, not a zone without TLSA */
     }
     if (hosts == 0)

@@ -23,7 +23,7 @@ static bool private_unicast(const char *special_class)
     return false;
 }
 
-const char *mts_addr_skip_reason(const struct mts_addr_policy *p, const char *addr)
+bool mts_addr_skipped(const struct mts_addr_policy *p, const char *addr, enum mts_skip *why)
 {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
@@ -33,17 +33,19 @@ const char *mts_addr_skip_reason(const struct mts_addr_policy *p, const char *ad
         sin->sin_family = AF_INET;
     } else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
         sin6->sin6_family = AF_INET6;
+        *why = MTS_SKIP_IPV6_DISABLED;
         if (!p->ipv6)
-            return "ipv6-disabled";
+            return true;
     } else {
-        return "bad-address";
+        *why = MTS_SKIP_BAD_ADDRESS;
+        return true;
     }
+    *why = MTS_SKIP_EXCLUDED;
     if (p->ex && mts_exclude_addr(p->ex, (struct sockaddr *)&ss))
-        return "excluded";
+        return true;
+    *why = MTS_SKIP_SPECIAL_ADDRESS;
     const char *special = mts_special_addr((struct sockaddr *)&ss);
-    if (special && !(p->allow_private && private_unicast(special)))
-        return "special-address";
-    return NULL;
+    return special && !(p->allow_private && private_unicast(special));
 }
 
 void mts_addr_pick(const struct mts_addr_policy *p, const struct mts_addrs *v4,
@@ -51,21 +53,23 @@ void mts_addr_pick(const struct mts_addr_policy *p, const struct mts_addrs *v4,
 {
     const char *v6_addr = NULL;
     memset(out, 0, sizeof *out);
+    out->skip = MTS_SKIP_UNKNOWN;
     for (size_t i = 0; i < v4->n + v6->n; i++) {
         const char *text = i < v4->n ? v4->addr[i] : v6->addr[i - v4->n];
-        const char *why_not = mts_addr_skip_reason(p, text);
-        if (why_not && strcmp(why_not, "ipv6-disabled") == 0) {
+        enum mts_skip why_not;
+        bool skipped = mts_addr_skipped(p, text, &why_not);
+        if (skipped && why_not == MTS_SKIP_IPV6_DISABLED) {
             if (!v6_addr)
                 v6_addr = text;
-        } else if (why_not && !out->skip) {
+        } else if (skipped && !out->skipped_addr) {
             out->skip = why_not;
             out->skipped_addr = text;
         }
-        if (!why_not && out->n < MTS_ADDR_PICK_MAX)
+        if (!skipped && out->n < MTS_ADDR_PICK_MAX)
             out->usable[out->n++] = text;
     }
-    if (out->n == 0 && v6_addr && !(out->skip && strcmp(out->skip, "excluded") == 0)) {
-        out->skip = "ipv6-disabled";
+    if (out->n == 0 && v6_addr && out->skip != MTS_SKIP_EXCLUDED) {
+        out->skip = MTS_SKIP_IPV6_DISABLED;
         out->skipped_addr = v6_addr;
     }
 }

@@ -11,6 +11,7 @@
 
 #include "dns_reply.h"
 #include "mts_exclude.h"
+#include "mts_vocab.h"
 
 struct mts_addr_policy {
     const struct mts_exclude *ex; /* borrowed; NULL: no opt-out list */
@@ -18,9 +19,9 @@ struct mts_addr_policy {
     bool allow_private;           /* --allow-private */
 };
 
-/* Why addr (presentation form) must not be contacted: "ipv6-disabled", "bad-address",
-   "excluded" or "special-address" (static strings); NULL when it may be. */
-const char *mts_addr_skip_reason(const struct mts_addr_policy *p, const char *addr);
+/* Whether addr (presentation form) must not be contacted, and then why (*why:
+   MTS_SKIP_IPV6_DISABLED, _BAD_ADDRESS, _EXCLUDED or _SPECIAL_ADDRESS). */
+bool mts_addr_skipped(const struct mts_addr_policy *p, const char *addr, enum mts_skip *why);
 
 #define MTS_ADDR_PICK_MAX 16
 
@@ -28,12 +29,12 @@ const char *mts_addr_skip_reason(const struct mts_addr_policy *p, const char *ad
 struct mts_addr_pick {
     const char *usable[MTS_ADDR_PICK_MAX]; /* borrowed from the lists picked from */
     size_t n;
-    const char *skip;         /* the first reason an address was refused, or NULL */
-    const char *skipped_addr; /* the address it refused */
+    const char *skipped_addr; /* the first address refused, or NULL */
+    enum mts_skip skip;       /* why it was refused */
 };
 
 /* Picks from v4 then v6, at most MTS_ADDR_PICK_MAX. When only IPv6 addresses were left and
-   the scan does not use IPv6, the reason is "ipv6-disabled" (the scan's choice, not the
+   the scan does not use IPv6, the reason is MTS_SKIP_IPV6_DISABLED (the scan's choice, not the
    host's fault), unless an address was excluded: the operator's exclusion wins. */
 void mts_addr_pick(const struct mts_addr_policy *p, const struct mts_addrs *v4,
                    const struct mts_addrs *v6, struct mts_addr_pick *out);

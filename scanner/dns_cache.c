@@ -2,7 +2,8 @@
  * The scan-wide DNS cache: many domains share MX hosts, so their A/AAAA (and negative)
  * answers are asked once per scan. Bounded in entries and in payload bytes with CLOCK
  * eviction (one reference bit per entry, no list surgery on a hit); entries keep the
- * reply's wire bytes, usually small, and the observation is rebuilt from them on a hit.
+ * reply's wire bytes, usually small, for the caller's parsed reply, and the observation
+ * after its qname, which every hit shares.
  * A hostile zone's replies can be 64 KiB each (TCP), so the entry bound alone would allow
  * gigabytes: an entry larger than an eighth of the byte bound is not cached at all.
  */
@@ -13,16 +14,19 @@
 #include <string.h>
 
 struct entry {
-    uint8_t *data; /* key name, then the reply */
+    uint8_t *data; /* key name, the reply, then the observation's tail */
     double expires;
     uint32_t hash;
     uint32_t next; /* index + 1 of the next entry in the bucket; 0 ends */
     uint16_t keylen;
     uint16_t wirelen;
+    uint16_t taillen;
     uint16_t qtype;
     bool dnssec_ok;
     bool ref;
-    struct mts_dns_cache_meta meta;
+    uint16_t resolver; /* the lookup's, as mts_dns_cache_meta */
+    uint8_t tries;
+    bool tcp;
 };
 
 struct mts_dns_cache {
@@ -31,7 +35,7 @@ struct mts_dns_cache {
     size_t n, used, mask, hand;
     uint32_t free_head;      /* index + 1 of an entry emptied for bytes; chained by next */
     size_t live;             /* entries holding a reply */
-    size_t bytes, max_bytes; /* payload (name + reply) held, and its bound */
+    size_t bytes, max_bytes; /* payload (name + reply + tail) held, and its bound */
 };
 
 uint32_t mts_dns_key_hash(const struct mts_dns_cache_key *k)
@@ -101,7 +105,11 @@ bool mts_dns_cache_get(struct mts_dns_cache *c, const struct mts_dns_cache_key *
     e->ref = true;
     *wire = e->data + e->keylen;
     *len = e->wirelen;
-    *meta = e->meta;
+    meta->resolver = e->resolver;
+    meta->tries = e->tries;
+    meta->tcp = e->tcp;
+    meta->obs_tail = e->taillen ? (const char *)e->data + e->keylen + e->wirelen : NULL;
+    meta->obs_tail_len = e->taillen;
     return true;
 }
 
@@ -121,7 +129,7 @@ static void drop(struct mts_dns_cache *c, struct entry *e)
     unlink_entry(c, e);
     free(e->data);
     e->data = NULL;
-    c->bytes -= (size_t)e->keylen + e->wirelen;
+    c->bytes -= (size_t)e->keylen + e->wirelen + e->taillen;
     c->live--;
 }
 
@@ -165,21 +173,26 @@ int mts_dns_cache_put(struct mts_dns_cache *c, const struct mts_dns_cache_key *k
                       const struct mts_dns_cache_meta *meta)
 {
     struct entry *e = find(c, k);
-    size_t need = k->len + len;
-    uint8_t *data;
+    size_t tail = meta->obs_tail ? meta->obs_tail_len : 0, need = k->len + len + tail;
+    uint8_t *data = NULL;
 
-    if (k->len > UINT16_MAX || len > UINT16_MAX)
+    if (k->len > UINT16_MAX || len > UINT16_MAX || tail > UINT16_MAX)
         return MTS_DNS_EINVAL;
+    /* Copied before the old entry goes: meta may point into it. */
+    if (need <= c->max_bytes / 8) {
+        if (!(data = malloc(need)))
+            return MTS_DNS_ENOMEM;
+        memcpy(data, k->name, k->len);
+        memcpy(data + k->len, wire, len);
+        if (tail)
+            memcpy(data + k->len + len, meta->obs_tail, tail);
+    }
     if (e) {
         drop(c, e);
         free_push(c, e);
     }
-    if (need > c->max_bytes / 8)
+    if (!data)
         return 0; /* too big to be worth a share of the cache: asked again when needed */
-    if (!(data = malloc(need)))
-        return MTS_DNS_ENOMEM;
-    memcpy(data, k->name, k->len);
-    memcpy(data + k->len, wire, len);
     e = take_entry(c, need);
     e->hash = k->hash;
     e->next = c->bucket[k->hash & c->mask];
@@ -187,11 +200,14 @@ int mts_dns_cache_put(struct mts_dns_cache *c, const struct mts_dns_cache_key *k
     e->data = data;
     e->keylen = (uint16_t)k->len;
     e->wirelen = (uint16_t)len;
+    e->taillen = (uint16_t)tail;
     e->qtype = k->qtype;
     e->dnssec_ok = k->dnssec_ok;
     e->expires = now + ttl_s;
     e->ref = false;
-    e->meta = *meta;
+    e->resolver = meta->resolver;
+    e->tries = meta->tries;
+    e->tcp = meta->tcp;
     c->bytes += need;
     c->live++;
     return 0;

@@ -283,27 +283,52 @@ static void slot_release(struct mts_dns *d, struct dns_slot *s)
     d->st.inflight--;
 }
 
-/* Builds the query once per lookup; retries only change the ID. */
+size_t mts_dns_query_wire(uint8_t *out, size_t cap, const uint8_t *name, size_t name_len,
+                          uint16_t qtype, unsigned edns_size, bool dnssec_ok)
+{
+    size_t len = 12 + name_len + 4 + (edns_size ? 11 : 0);
+    uint8_t *p = out;
+
+    if (len > cap)
+        return 0;
+    /* Header: ID (set per try), RD, one question, one additional record (the OPT). */
+    memset(p, 0, 12);
+    p[2] = 0x01;
+    p[5] = 1;
+    p[11] = edns_size ? 1 : 0;
+    p += 12;
+    memcpy(p, name, name_len);
+    p += name_len;
+    *p++ = (uint8_t)(qtype >> 8);
+    *p++ = (uint8_t)qtype;
+    *p++ = 0;
+    *p++ = LDNS_RR_CLASS_IN;
+    if (edns_size) {
+        /* OPT: root owner, type 41, class = UDP size, TTL = rcode, version 0, DO flag. */
+        static const uint8_t opt[3] = {0, 0, 41};
+        memcpy(p, opt, sizeof opt);
+        p += sizeof opt;
+        *p++ = (uint8_t)(edns_size >> 8);
+        *p++ = (uint8_t)edns_size;
+        *p++ = 0;
+        *p++ = 0;
+        *p++ = dnssec_ok ? 0x80 : 0;
+        *p++ = 0;
+        *p++ = 0;
+        *p++ = 0;
+    }
+    return len;
+}
+
+/* Builds the query once per lookup, in the slot; retries only change the ID. */
 static int slot_start(struct mts_dns *d, struct dns_slot *s, struct dns_job *j)
 {
-    ldns_pkt *q = ldns_pkt_query_new(ldns_rdf_clone(j->dname), j->qtype, LDNS_RR_CLASS_IN, LDNS_RD);
-    uint8_t *wire = NULL;
-    size_t len = 0;
+    size_t len = mts_dns_query_wire(
+        s->wire, sizeof(s->wire), ldns_rdf_data(j->dname), ldns_rdf_size(j->dname),
+        (uint16_t)j->qtype, d->o.no_edns ? 0 : d->o.edns_size, (j->flags & MTS_DNS_DO) != 0);
 
-    if (!q)
+    if (!len)
         return MTS_DNS_ENOMEM;
-    if (!d->o.no_edns) {
-        ldns_pkt_set_edns_udp_size(q, (uint16_t)d->o.edns_size);
-        ldns_pkt_set_edns_do(q, (j->flags & MTS_DNS_DO) != 0);
-    }
-    if (ldns_pkt2wire(&wire, q, &len) != LDNS_STATUS_OK || len > sizeof(s->wire)) {
-        ldns_pkt_free(q);
-        free(wire);
-        return MTS_DNS_ENOMEM;
-    }
-    memcpy(s->wire, wire, len);
-    free(wire);
-    ldns_pkt_free(q);
     s->wire_len = (uint16_t)len;
     s->job = j;
     s->tries = 0;
@@ -510,23 +535,38 @@ static void pump(struct mts_dns *d)
 
 /* ---- completion ---- */
 
-/* Hands the observation to the query and, marked as cached, to every query that joined it. */
+/* Hands the observation to the query and, marked as cached, to every query that joined it
+   (joined: that observation, written once, NULL when there are no waiters or it could not
+   be allocated; each waiter gets a copy). */
 static void deliver(struct mts_dns *d, struct dns_job *j, char *obs, const ldns_pkt *reply,
-                    const char *noreply, const struct mts_dns_obs_meta *meta)
+                    const char *joined)
 {
-    struct mts_dns_obs_meta joined = *meta;
-    joined.cached = true;
-    joined.ms = 0.0;
     d->in_callback++;
     for (struct dns_job *w = j->waiters, *next; w; w = next) {
         next = w->next;
-        w->cb(w->arg, mts_dns_obs_new(j->text, j->qtype, reply, noreply, &joined), reply);
+        w->cb(w->arg, joined ? strdup(joined) : NULL, reply);
         job_free(w);
     }
     j->waiters = NULL;
     j->cb(j->arg, obs, reply);
     job_free(j);
     d->in_callback--;
+}
+
+/* A CACHE lookup's reply into the cache, with the observation its hits share. */
+static void cache_store(struct mts_dns *d, const struct dns_slot *s, const struct dns_job *j,
+                        const ldns_pkt *reply, const uint8_t *wire, size_t len, const char *joined)
+{
+    uint32_t ttl = mts_dns_obs_ttl(reply, mts_dns_obs_result(reply, j->qtype));
+    struct mts_dns_cache_meta cm = {(uint16_t)s->resolver, s->tries, s->tcp, NULL, 0};
+
+    if (ttl > d->o.cache_max_ttl_s)
+        ttl = d->o.cache_max_ttl_s;
+    if (!ttl)
+        return;
+    if (joined && (cm.obs_tail = mts_dns_obs_tail(joined, j->text)))
+        cm.obs_tail_len = strlen(cm.obs_tail);
+    mts_dns_cache_put(d->cache, &j->key, mts_now_ms() / 1e3, ttl, wire, len, &cm);
 }
 
 /* Ends a lookup: one observation for its query and every query that joined it. Takes
@@ -542,27 +582,28 @@ static void finish(struct mts_dns *d, struct dns_slot *s, ldns_pkt *reply, const
         .tcp = s->tcp,
         .cached = false,
     };
-    char *obs = mts_dns_obs_new(j->text, j->qtype, reply, noreply, &meta);
+    char *obs = mts_dns_obs_new(j->text, j->qtype, reply, noreply, &meta), *joined = NULL;
+    bool store = reply && d->cache && (j->flags & MTS_DNS_CACHE);
 
     if (reply)
         d->st.answered++;
     else
-        d->st.timeouts += strcmp(noreply, "timeout") == 0;
+        d->st.timeouts += mts_dns_result_parse(noreply) == MTS_DNS_RESULT_TIMEOUT;
+    if (j->waiters || store) {
+        meta.cached = true;
+        meta.ms = 0.0;
+        joined = mts_dns_obs_new(j->text, j->qtype, reply, noreply, &meta);
+    }
     if (j->flags & MTS_DNS_CACHE) {
         struct dns_job **p = coalesce_find(d, &j->key);
         if (*p == j)
             *p = j->hnext;
-        if (reply && d->cache) {
-            uint32_t ttl = mts_dns_obs_ttl(reply, mts_dns_obs_result(reply, j->qtype));
-            struct mts_dns_cache_meta cm = {(uint16_t)s->resolver, s->tries, s->tcp};
-            if (ttl > d->o.cache_max_ttl_s)
-                ttl = d->o.cache_max_ttl_s;
-            if (ttl)
-                mts_dns_cache_put(d->cache, &j->key, mts_now_ms() / 1e3, ttl, wire, len, &cm);
-        }
     }
+    if (store)
+        cache_store(d, s, j, reply, wire, len, joined);
     slot_release(d, s);
-    deliver(d, j, obs, reply, noreply, &meta);
+    deliver(d, j, obs, reply, joined);
+    free(joined);
     ldns_pkt_free(reply);
     pump(d);
 }
@@ -571,7 +612,7 @@ static void finish(struct mts_dns *d, struct dns_slot *s, ldns_pkt *reply, const
 
 static void tcp_fail(struct mts_dns *d, struct dns_slot *s)
 {
-    finish(d, s, NULL, NULL, 0, "error");
+    finish(d, s, NULL, NULL, 0, mts_dns_result_name(MTS_DNS_RESULT_ERROR));
 }
 
 static bool question_matches(const ldns_pkt *p, const struct dns_job *j)
@@ -831,23 +872,26 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     if (s->state == ST_TCP_WAIT) {
         /* Never connected: this machine's shortage, or the TCP bound, not the server. */
         tcp_wait_remove(d, s);
-        finish(d, s, NULL, NULL, 0, s->local_tries ? "local-error" : "queue-timeout");
+        finish(d, s, NULL, NULL, 0,
+               mts_dns_result_name(s->local_tries ? MTS_DNS_RESULT_LOCAL_ERROR
+                                                  : MTS_DNS_RESULT_QUEUE_TIMEOUT));
         return;
     }
     if (s->state != ST_UDP_WAIT) {
-        finish(d, s, NULL, NULL, 0, "timeout"); /* the TCP exchange's deadline */
+        finish(d, s, NULL, NULL, 0,
+               mts_dns_result_name(MTS_DNS_RESULT_TIMEOUT)); /* the TCP exchange's deadline */
         return;
     }
     unmap(d, s);
     if (s->unsent) {
         s->tries--;
         if (++s->local_tries >= LOCAL_SENDS_MAX) {
-            finish(d, s, NULL, NULL, 0, "local-error");
+            finish(d, s, NULL, NULL, 0, mts_dns_result_name(MTS_DNS_RESULT_LOCAL_ERROR));
             return;
         }
     }
     if (s->tries >= d->o.tries) {
-        finish(d, s, NULL, NULL, 0, "timeout");
+        finish(d, s, NULL, NULL, 0, mts_dns_result_name(MTS_DNS_RESULT_TIMEOUT));
         return;
     }
     s->resolver = (s->resolver + 1) % (unsigned)d->nres;
@@ -1118,7 +1162,8 @@ static bool answer_from_cache(struct mts_dns *d, struct dns_job *j)
     meta.resolver = d->res[cm.resolver].name;
     meta.tries = cm.tries;
     meta.tcp = cm.tcp;
-    j->obs = mts_dns_obs_new(j->text, j->qtype, j->pkt, NULL, &meta);
+    j->obs = cm.obs_tail ? mts_dns_obs_join(j->text, cm.obs_tail, cm.obs_tail_len)
+                         : mts_dns_obs_new(j->text, j->qtype, j->pkt, NULL, &meta);
     d->st.cache_hits++;
     done_push(d, j);
     return true;

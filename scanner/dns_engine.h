@@ -17,6 +17,8 @@
 #include <event2/event.h>
 #include <ldns/ldns.h>
 
+#include "mts_vocab.h" /* DNSOBS "result" */
+
 /* Errors: every function returning int returns 0 or one of these. */
 #define MTS_DNS_EINVAL      (-1) /* bad argument (NULL, zero tries, out-of-range option) */
 #define MTS_DNS_ENOMEM      (-2) /* allocation failed */

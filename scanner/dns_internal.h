@@ -31,6 +31,12 @@ void mts_dns_addr_format(const struct mts_dns_addr *a, char *buf, size_t size);
 /* Same address family, address and port. */
 bool mts_dns_addr_equal(const struct mts_dns_addr *a, const struct sockaddr *sa, socklen_t len);
 
+/* dns_engine.c: the query a lookup sends (ID 0, RD; an OPT record with edns_size, and the
+   DO bit when dnssec_ok, unless edns_size is 0), as ldns_pkt2wire writes it. Its length,
+   or 0 when it does not fit in cap. name: wire form. */
+size_t mts_dns_query_wire(uint8_t *out, size_t cap, const uint8_t *name, size_t name_len,
+                          uint16_t qtype, unsigned edns_size, bool dnssec_ok);
+
 /* dns_obs.c: the DNSOBS object. */
 struct mts_dns_obs_meta {
     const char *resolver;
@@ -44,6 +50,13 @@ struct mts_dns_obs_meta {
    (malloc'd). NULL on ENOMEM. */
 char *mts_dns_obs_new(const char *qname, ldns_rr_type qtype, const ldns_pkt *reply,
                       const char *noreply_result, const struct mts_dns_obs_meta *meta);
+/* An observation made by mts_dns_obs_new for qname, from its "qtype" key to the end:
+   the part every query answered from the same cache entry shares. NULL when obs does not
+   begin with that qname. */
+const char *mts_dns_obs_tail(const char *obs, const char *qname);
+/* The observation for qname with that tail (malloc'd; NULL on ENOMEM): byte for byte what
+   mts_dns_obs_new writes for qname, without reading the reply again. */
+char *mts_dns_obs_join(const char *qname, const char *tail, size_t tail_len);
 /* Seconds a reply with that result may be cached (before the engine's cap); 0: never. */
 uint32_t mts_dns_obs_ttl(const ldns_pkt *reply, const char *result);
 
@@ -54,6 +67,10 @@ struct mts_dns_cache_meta {
     uint16_t resolver;
     uint8_t tries;
     bool tcp;
+    /* The observation of a hit after its qname (mts_dns_obs_tail; may be NULL): put copies
+       it into the entry, get points it there (borrowed until the next cache call). */
+    const char *obs_tail;
+    size_t obs_tail_len;
 };
 
 struct mts_dns_cache_key {

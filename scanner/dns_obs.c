@@ -15,6 +15,7 @@
 
 #define CNAME_CHAIN_MAX 16
 #define NEG_TTL_DEFAULT 300
+#define DNAME_TEXT_MAX  (4 * LDNS_MAX_DOMAINLEN + 2) /* every byte as \\DDD, the dots */
 
 /* Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF) without NUL. */
 static bool clean_utf8(const uint8_t *s, size_t n)
@@ -100,19 +101,72 @@ static bool type_string(struct mts_jt *t, ldns_rr_type type)
     return owned_string(t, ldns_rr_type2str(type));
 }
 
-/* A name (or any rdf) in presentation form, formatted in the caller's scratch buffer b:
-   ldns_rdf2str would allocate a buffer and a string per name. */
-static bool rdf_string(struct mts_jt *t, ldns_buffer *b, const ldns_rdf *rdf)
+/* A domain name in presentation form into buf (DNAME_TEXT_MAX bytes), written as
+   ldns_rdf2buffer_str writes it (the printf per character that ldns pays was the largest
+   cost of an observation): `.;()\\` escaped with a backslash, bytes that are not printable
+   ASCII as \DDD, a dot after every label, "." for the root. -1 when it is not a name. */
+static int dname_text(const ldns_rdf *rdf, char *buf)
 {
-    ldns_buffer_clear(b);
-    if (ldns_rdf2buffer_str(b, rdf) != LDNS_STATUS_OK)
+    const uint8_t *d = ldns_rdf_data(rdf);
+    size_t size = ldns_rdf_size(rdf), pos = 0;
+    int n = 0;
+
+    if (size > LDNS_MAX_DOMAINLEN)
+        return -1;
+    if (size == 1) {
+        buf[n++] = '.';
+        return n;
+    }
+    while (pos < size && d[pos] > 0) {
+        size_t len = d[pos++];
+        for (size_t i = 0; i < len && pos < size; i++, pos++) {
+            uint8_t c = d[pos];
+            if (c == '.' || c == ';' || c == '(' || c == ')' || c == '\\') {
+                buf[n++] = '\\';
+                buf[n++] = (char)c;
+            } else if (c <= ' ' || c >= 0x7f) {
+                buf[n++] = '\\';
+                buf[n++] = (char)('0' + c / 100);
+                buf[n++] = (char)('0' + c / 10 % 10);
+                buf[n++] = (char)('0' + c % 10);
+            } else {
+                buf[n++] = (char)c;
+            }
+        }
+        if (pos < size)
+            buf[n++] = '.';
+    }
+    return n;
+}
+
+/* A name (or any rdf) in presentation form; other rdfs are formatted by ldns in the
+   caller's scratch buffer *b, made on first use (ldns_rdf2str would allocate a buffer and
+   a string per call). */
+static bool rdf_string(struct mts_jt *t, ldns_buffer **b, const ldns_rdf *rdf)
+{
+    if (ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME) {
+        char text[DNAME_TEXT_MAX];
+        int n = dname_text(rdf, text);
+        if (n < 0)
+            return false;
+        mts_jt_str(t, text, (size_t)n);
+        return true;
+    }
+    if (!*b && !(*b = ldns_buffer_new(256)))
         return false;
-    mts_jt_str(t, (const char *)ldns_buffer_begin(b), ldns_buffer_position(b));
+    ldns_buffer_clear(*b);
+    if (ldns_rdf2buffer_str(*b, rdf) != LDNS_STATUS_OK)
+        return false;
+    mts_jt_str(t, (const char *)ldns_buffer_begin(*b), ldns_buffer_position(*b));
     return true;
 }
 
-static bool rdata_string(struct mts_jt *t, ldns_buffer *b, const ldns_rr *rr)
+static bool rdata_string(struct mts_jt *t, ldns_buffer **scratch, const ldns_rr *rr)
 {
+    ldns_buffer *b = *scratch;
+
+    if (!b && !(b = *scratch = ldns_buffer_new(256)))
+        return false;
     ldns_buffer_clear(b);
     for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
         if (i)
@@ -125,12 +179,39 @@ static bool rdata_string(struct mts_jt *t, ldns_buffer *b, const ldns_rr *rr)
     return true;
 }
 
-/* The address in presentation form into buf, or false when the rdata is not one. */
+/* Decimal digits of v at p; returns the end. */
+static char *put_uint(char *p, unsigned long long v)
+{
+    char tmp[20];
+    int n = 0;
+
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (n > 0)
+        *p++ = tmp[--n];
+    return p;
+}
+
+/* The address in presentation form into buf, or false when the rdata is not one. IPv4 as
+   inet_ntop writes it, without its sprintf (one address in most replies). */
 static bool addr_text(const ldns_rdf *rdf, int family, char *buf, size_t size)
 {
     size_t want = family == AF_INET ? 4 : 16;
+    const uint8_t *a = ldns_rdf_data(rdf);
 
-    return ldns_rdf_size(rdf) == want && inet_ntop(family, ldns_rdf_data(rdf), buf, size);
+    if (ldns_rdf_size(rdf) != want)
+        return false;
+    if (family == AF_INET6 || size < INET_ADDRSTRLEN)
+        return inet_ntop(family, a, buf, size) != NULL;
+    char *p = buf;
+    for (int i = 0; i < 4; i++) {
+        if (i)
+            *p++ = '.';
+        p = put_uint(p, a[i]);
+    }
+    *p = '\0';
+    return true;
 }
 
 /* Whether every rdata of a TXT RR is one well-formed character-string. */
@@ -156,7 +237,7 @@ static void txt_array(struct mts_jt *t, const ldns_rr *rr)
 }
 
 /* The type-specific fields of one answer RR; falls back to "rdata" when the shape is odd. */
-static bool add_rdata(struct mts_jt *t, ldns_buffer *b, const ldns_rr *rr)
+static bool add_rdata(struct mts_jt *t, ldns_buffer **b, const ldns_rr *rr)
 {
     size_t rd = ldns_rr_rd_count(rr);
     char addr[INET6_ADDRSTRLEN];
@@ -205,8 +286,8 @@ static bool add_rdata(struct mts_jt *t, ldns_buffer *b, const ldns_rr *rr)
 static bool answer_array(struct mts_jt *t, const ldns_pkt *reply)
 {
     const ldns_rr_list *an = ldns_pkt_answer(reply);
-    ldns_buffer *b = ldns_buffer_new(256);
-    bool ok = b != NULL;
+    ldns_buffer *b = NULL; /* for rdata ldns formats: made on first use */
+    bool ok = true;
 
     mts_jt_open(t, '[');
     for (size_t i = 0; ok && i < ldns_rr_list_rr_count(an); i++) {
@@ -214,12 +295,12 @@ static bool answer_array(struct mts_jt *t, const ldns_pkt *reply)
 
         mts_jt_open(t, '{');
         mts_jt_key(t, "name");
-        ok = rdf_string(t, b, ldns_rr_owner(rr));
+        ok = rdf_string(t, &b, ldns_rr_owner(rr));
         mts_jt_key(t, "type");
         ok = ok && type_string(t, ldns_rr_get_type(rr));
         mts_jt_key(t, "ttl");
         mts_jt_int(t, ldns_rr_ttl(rr));
-        ok = ok && add_rdata(t, b, rr);
+        ok = ok && add_rdata(t, &b, rr);
         mts_jt_close(t, '}');
     }
     mts_jt_close(t, ']');
@@ -244,16 +325,16 @@ const char *mts_dns_obs_result(const ldns_pkt *reply, ldns_rr_type qtype)
     case LDNS_RCODE_NOERROR:
         break;
     case LDNS_RCODE_NXDOMAIN:
-        return "nxdomain";
+        return mts_dns_result_name(MTS_DNS_RESULT_NXDOMAIN);
     case LDNS_RCODE_SERVFAIL:
-        return "servfail";
+        return mts_dns_result_name(MTS_DNS_RESULT_SERVFAIL);
     case LDNS_RCODE_REFUSED:
-        return "refused";
+        return mts_dns_result_name(MTS_DNS_RESULT_REFUSED);
     default:
-        return "error";
+        return mts_dns_result_name(MTS_DNS_RESULT_ERROR);
     }
     if (!q)
-        return "error";
+        return mts_dns_result_name(MTS_DNS_RESULT_ERROR);
     name = ldns_rr_owner(q);
     for (int hop = 0; hop <= CNAME_CHAIN_MAX; hop++) {
         const ldns_rdf *next = NULL;
@@ -264,7 +345,7 @@ const char *mts_dns_obs_result(const ldns_pkt *reply, ldns_rr_type qtype)
             if (ldns_dname_compare(ldns_rr_owner(rr), name) != 0)
                 continue;
             if (ldns_rr_get_type(rr) == qtype)
-                return "answer";
+                return mts_dns_result_name(MTS_DNS_RESULT_ANSWER);
             if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME && ldns_rr_rd_count(rr) == 1)
                 next = ldns_rr_rdf(rr, 0);
         }
@@ -272,14 +353,15 @@ const char *mts_dns_obs_result(const ldns_pkt *reply, ldns_rr_type qtype)
             break;
         name = next;
     }
-    return "nodata";
+    return mts_dns_result_name(MTS_DNS_RESULT_NODATA);
 }
 
 uint32_t mts_dns_obs_ttl(const ldns_pkt *reply, const char *result)
 {
     uint32_t ttl = UINT32_MAX;
 
-    if (strcmp(result, "answer") == 0) {
+    enum mts_dns_result r = mts_dns_result_parse(result);
+    if (r == MTS_DNS_RESULT_ANSWER) {
         const ldns_rr_list *an = ldns_pkt_answer(reply);
         for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
             uint32_t t = ldns_rr_ttl(ldns_rr_list_rr(an, i));
@@ -287,7 +369,7 @@ uint32_t mts_dns_obs_ttl(const ldns_pkt *reply, const char *result)
         }
         return ttl == UINT32_MAX ? 0 : ttl;
     }
-    if (strcmp(result, "nodata") == 0 || strcmp(result, "nxdomain") == 0) {
+    if (r == MTS_DNS_RESULT_NODATA || r == MTS_DNS_RESULT_NXDOMAIN) {
         const ldns_rr_list *ns = ldns_pkt_authority(reply);
         for (size_t i = 0; i < ldns_rr_list_rr_count(ns); i++) {
             const ldns_rr *rr = ldns_rr_list_rr(ns, i);
@@ -303,6 +385,31 @@ uint32_t mts_dns_obs_ttl(const ldns_pkt *reply, const char *result)
     return 0;
 }
 
+/* The observation's opening up to its qname value: {"qname":"...". */
+static void obs_head(struct mts_jt *t, const char *qname)
+{
+    mts_jt_open(t, '{');
+    mts_jt_key(t, "qname");
+    mts_jt_cstr(t, qname);
+}
+
+/* Milliseconds rounded to a tenth, as "%.1f" writes them (every tenth up to 2^52 is
+   exact that way), without snprintf's floating-point formatting. */
+static void ms_value(struct mts_jt *t, double ms)
+{
+    long long tenths = (long long)(ms * 10.0 + 0.5);
+    char buf[32], *p = buf;
+
+    if (tenths < 0) {
+        *p++ = '-';
+        tenths = -tenths;
+    }
+    p = put_uint(p, (unsigned long long)tenths / 10);
+    *p++ = '.';
+    *p++ = (char)('0' + tenths % 10);
+    mts_jt_raw(t, buf, (size_t)(p - buf));
+}
+
 char *mts_dns_obs_new(const char *qname, ldns_rr_type qtype, const ldns_pkt *reply,
                       const char *noreply_result, const struct mts_dns_obs_meta *meta)
 {
@@ -310,9 +417,7 @@ char *mts_dns_obs_new(const char *qname, ldns_rr_type qtype, const ldns_pkt *rep
     bool ok = true;
 
     mts_jt_init(&t);
-    mts_jt_open(&t, '{');
-    mts_jt_key(&t, "qname");
-    mts_jt_cstr(&t, qname);
+    obs_head(&t, qname);
     mts_jt_key(&t, "qtype");
     ok = type_string(&t, qtype);
     mts_jt_key(&t, "result");
@@ -335,7 +440,7 @@ char *mts_dns_obs_new(const char *qname, ldns_rr_type qtype, const ldns_pkt *rep
     mts_jt_key(&t, "tries");
     mts_jt_int(&t, meta->tries);
     mts_jt_key(&t, "ms");
-    mts_jt_real(&t, (double)(int64_t)(meta->ms * 10.0 + 0.5) / 10.0, 1);
+    ms_value(&t, meta->ms);
     mts_jt_key(&t, "cached");
     mts_jt_bool(&t, meta->cached);
     if (reply) {
@@ -350,6 +455,34 @@ char *mts_dns_obs_new(const char *qname, ldns_rr_type qtype, const ldns_pkt *rep
     return mts_jt_take(&t, NULL);
 }
 
+const char *mts_dns_obs_tail(const char *obs, const char *qname)
+{
+    struct mts_jt t;
+    size_t n = 0;
+    bool same;
+
+    mts_jt_init(&t);
+    obs_head(&t, qname);
+    if (t.oom) {
+        mts_jt_free(&t);
+        return NULL;
+    }
+    n = t.len;
+    same = strncmp(obs, t.buf, n) == 0 && obs[n] == ',';
+    mts_jt_free(&t);
+    return same ? obs + n + 1 : NULL;
+}
+
+char *mts_dns_obs_join(const char *qname, const char *tail, size_t tail_len)
+{
+    struct mts_jt t;
+
+    mts_jt_init(&t);
+    obs_head(&t, qname);
+    mts_jt_raw(&t, tail, tail_len); /* after its comma; the tail closes the object */
+    return mts_jt_take(&t, NULL);
+}
+
 char *mts_dns_obs_skipped(const char *qname, ldns_rr_type qtype, const char *why)
 {
     struct mts_jt t;
@@ -361,7 +494,7 @@ char *mts_dns_obs_skipped(const char *qname, ldns_rr_type qtype, const char *why
     mts_jt_key(&t, "qtype");
     bool ok = type_string(&t, qtype);
     mts_jt_key(&t, "result");
-    mts_jt_cstr(&t, "skipped");
+    mts_jt_cstr(&t, mts_dns_result_name(MTS_DNS_RESULT_SKIPPED));
     mts_jt_key(&t, "why");
     mts_jt_cstr(&t, why);
     mts_jt_close(&t, '}');

@@ -11,6 +11,7 @@
 #include <sys/time.h>
 
 #include "json_text.h"
+#include "mts_vocab.h"
 
 static const char *const dns_key_names[DNS_KEYS] = {"sts", "mx", "tlsrpt", "policy_a",
                                                     "policy_aaaa"};
@@ -82,7 +83,7 @@ static void put_rua(struct mts_jt *t, const struct job *job)
     for (size_t i = 0; i < job->n_rua; i++) {
         mts_jt_open(t, '{');
         mts_jt_key(t, "scheme");
-        mts_jt_cstr(t, job->rua[i].t.mailto ? "mailto" : "https");
+        mts_jt_cstr(t, mts_rua_scheme_name(job->rua[i].t.mailto ? MTS_RUA_MAILTO : MTS_RUA_HTTPS));
         mts_jt_key(t, "host");
         mts_jt_cstr(t, job->rua[i].t.host);
         if (job->rua[i].t.port) {

@@ -58,7 +58,8 @@ struct fetch {
     TAILQ_ENTRY(fetch) all_link;   /* h->all: every live fetch */
     TAILQ_ENTRY(fetch) queue_link; /* h->queue, while ST_QUEUED */
     enum fetch_state state;
-    char *host, *url, *why;
+    char *host, *url;
+    const char *why;     /* static (mts_fetch_why_name) */
     bool handshake_only; /* a TLS-RPT report host: TCP and TLS, never a request */
     uint16_t port;       /* dialled on each address */
     char **addrs;        /* IPv4 first */
@@ -98,27 +99,6 @@ struct mts_https {
     struct mts_https_stats st;
     bool closing;
 };
-
-static const char *const result_names[MTS_HTTPS_RESULT_COUNT] = {
-    [MTS_HTTPS_OK] = "ok",
-    [MTS_HTTPS_CONNECT_REFUSED] = "connect-refused",
-    [MTS_HTTPS_CONNECT_TIMEOUT] = "connect-timeout",
-    [MTS_HTTPS_TLS_FAILURE] = "tls-failure",
-    [MTS_HTTPS_CERT_INVALID] = "cert-invalid",
-    [MTS_HTTPS_TIMEOUT] = "timeout",
-    [MTS_HTTPS_RESET] = "reset",
-    [MTS_HTTPS_HTTP_STATUS] = "http-status",
-    [MTS_HTTPS_REDIRECT] = "redirect",
-    [MTS_HTTPS_TOO_LARGE] = "too-large",
-    [MTS_HTTPS_ERROR] = "error",
-    [MTS_HTTPS_LOCAL_ERROR] = "local-error",
-    [MTS_HTTPS_QUEUE_TIMEOUT] = "queue-timeout",
-};
-
-const char *mts_https_result_name(enum mts_https_result r)
-{
-    return (unsigned)r < MTS_HTTPS_RESULT_COUNT ? result_names[r] : NULL;
-}
 
 static void begin_attempt(struct fetch *f);
 static void pump(struct mts_https *h);
@@ -176,7 +156,6 @@ static void fetch_free(struct fetch *f)
     free(f->addrs);
     free(f->host);
     free(f->url);
-    free(f->why);
     free(f->body);
     json_decref(f->tls);
     json_decref(f->obs);
@@ -261,7 +240,7 @@ static int add_response(const struct fetch *f, json_t *o)
 }
 
 /* What the transfer itself came to, as a FETCHOBS result, ignoring the certificate. */
-static enum mts_https_result classify(const struct fetch *f, CURLcode rc)
+static enum mts_fetch_result classify(const struct fetch *f, CURLcode rc)
 {
     long status = 0, os_errno = 0;
 
@@ -269,71 +248,71 @@ static enum mts_https_result classify(const struct fetch *f, CURLcode rc)
     case CURLE_OK:
         curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &status);
         if (status == 200) {
-            return MTS_HTTPS_OK;
+            return MTS_FETCH_OK;
         }
         if (status >= 300 && status < 400) {
-            return MTS_HTTPS_REDIRECT;
+            return MTS_FETCH_REDIRECT;
         }
-        return status > 0 ? MTS_HTTPS_HTTP_STATUS : MTS_HTTPS_ERROR;
+        return status > 0 ? MTS_FETCH_HTTP_STATUS : MTS_FETCH_ERROR;
     case CURLE_COULDNT_CONNECT:
         curl_easy_getinfo(f->easy, CURLINFO_OS_ERRNO, &os_errno);
         /* A reset right after the SYN was answered refuses the connection just the same:
          * whether the client notices it during connect or later is a race (see below). */
         if (os_errno == ECONNREFUSED || os_errno == ECONNRESET) {
-            return MTS_HTTPS_CONNECT_REFUSED;
+            return MTS_FETCH_CONNECT_REFUSED;
         }
-        return os_errno == ETIMEDOUT ? MTS_HTTPS_CONNECT_TIMEOUT : MTS_HTTPS_ERROR;
+        return os_errno == ETIMEDOUT ? MTS_FETCH_CONNECT_TIMEOUT : MTS_FETCH_ERROR;
     case CURLE_OPERATION_TIMEDOUT:
         /* A TLS handshake that never ends is the server's stall, not an unreachable host. */
-        return f->tcp_connected ? MTS_HTTPS_TIMEOUT : MTS_HTTPS_CONNECT_TIMEOUT;
+        return f->tcp_connected ? MTS_FETCH_TIMEOUT : MTS_FETCH_CONNECT_TIMEOUT;
     case CURLE_WRITE_ERROR:
-        return f->truncated ? MTS_HTTPS_TOO_LARGE : MTS_HTTPS_ERROR;
+        return f->truncated ? MTS_FETCH_TOO_LARGE : MTS_FETCH_ERROR;
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:
-        return MTS_HTTPS_TLS_FAILURE;
+        return MTS_FETCH_TLS_FAILURE;
     case CURLE_SSL_CONNECT_ERROR:
         /* The connection came up and died before the server sent a single TLS byte: it
          * refused to talk. (curl reports no errno here, and whether a reset is noticed
          * during connect, at the first TLS read or at a write is a race.) */
-        return f->server_spoke ? MTS_HTTPS_TLS_FAILURE : MTS_HTTPS_CONNECT_REFUSED;
+        return f->server_spoke ? MTS_FETCH_TLS_FAILURE : MTS_FETCH_CONNECT_REFUSED;
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
-        return f->server_spoke ? MTS_HTTPS_RESET : MTS_HTTPS_CONNECT_REFUSED;
+        return f->server_spoke ? MTS_FETCH_RESET : MTS_FETCH_CONNECT_REFUSED;
     case CURLE_ABORTED_BY_CALLBACK:
         /* Only the pre-request callback aborts: for a failed or missing handshake
          * observation, or after every handshake of a handshake-only check. */
         if (f->handshake_only && f->tls && !f->cert_failed)
-            return MTS_HTTPS_OK;
-        return f->cert_failed ? MTS_HTTPS_CERT_INVALID : MTS_HTTPS_TLS_FAILURE;
+            return MTS_FETCH_OK;
+        return f->cert_failed ? MTS_FETCH_CERT_INVALID : MTS_FETCH_TLS_FAILURE;
     default:
-        return MTS_HTTPS_ERROR;
+        return MTS_FETCH_ERROR;
     }
 }
 
-static bool is_connect_failure(enum mts_https_result r)
+static bool is_connect_failure(enum mts_fetch_result r)
 {
-    return r == MTS_HTTPS_CONNECT_REFUSED || r == MTS_HTTPS_CONNECT_TIMEOUT;
+    return r == MTS_FETCH_CONNECT_REFUSED || r == MTS_FETCH_CONNECT_TIMEOUT;
 }
 
-static json_t *build_obs(struct fetch *f, CURLcode rc, enum mts_https_result transfer,
-                         enum mts_https_result *result)
+static json_t *build_obs(struct fetch *f, CURLcode rc, enum mts_fetch_result transfer,
+                         enum mts_fetch_result *result)
 {
     struct mts_https *h = f->h;
     json_t *o = json_object();
     curl_off_t t;
 
-    *result = f->cert_failed ? MTS_HTTPS_CERT_INVALID : transfer;
+    *result = f->cert_failed ? MTS_FETCH_CERT_INVALID : transfer;
     /* A handshake-only check that saw its handshake stopped itself: no error of curl's. */
-    if (f->handshake_only && transfer == MTS_HTTPS_OK)
+    if (f->handshake_only && transfer == MTS_FETCH_OK)
         rc = CURLE_OK;
     /* curl's message may quote the server's bytes: kept like a header. */
     const char *error = rc == CURLE_OK ? "" : f->errbuf[0] ? f->errbuf : curl_easy_strerror(rc);
     if (!o || set_new(o, "url", json_string(f->url)) < 0 ||
         set_new(o, "why", json_string(f->why)) < 0 ||
-        set_new(o, "result", json_string(result_names[*result])) < 0 ||
+        set_new(o, "result", json_string(mts_fetch_result_name(*result))) < 0 ||
         set_new(o, "addr", json_string(f->addrs[f->ai])) < 0 ||
         set_new(o, "port", json_integer(f->port)) < 0 ||
         set_new(o, "curl_code", json_integer(rc)) < 0 ||
@@ -368,7 +347,7 @@ static json_t *build_obs(struct fetch *f, CURLcode rc, enum mts_https_result tra
     if (f->cert_failed && h->o.fetch_unauthenticated && !f->handshake_only) {
         json_t *u = json_object();
         if (set_new(o, "unauthenticated", u) < 0 ||
-            set_new(u, "result", json_string(result_names[transfer])) < 0 ||
+            set_new(u, "result", json_string(mts_fetch_result_name(transfer))) < 0 ||
             add_response(f, u) < 0) {
             goto fail;
         }
@@ -380,22 +359,23 @@ fail:
 }
 
 /* An observation of a fetch that never talked to the server: why, and nothing else. */
-static json_t *bare_obs(const struct fetch *f, enum mts_https_result result, const char *detail)
+static json_t *bare_obs(const struct fetch *f, enum mts_fetch_result result, const char *detail)
 {
     return json_pack("{s:s, s:s, s:s, s:s, s:i, s:s}", "url", f->url, "why", f->why, "result",
-                     result_names[result], "addr", f->addrs[f->ai], "port", (int)f->port,
+                     mts_fetch_result_name(result), "addr", f->addrs[f->ai], "port", (int)f->port,
                      "curl_error", detail);
 }
 
 /* Ends the fetch: its observation (or, out of memory, a bare one) goes out from the loop. */
-static void deliver(struct fetch *f, json_t *obs, enum mts_https_result result)
+static void deliver(struct fetch *f, json_t *obs, enum mts_fetch_result result)
 {
     struct mts_https *h = f->h;
 
     end_attempt(f);
     if (!obs) {
-        result = MTS_HTTPS_ERROR;
-        obs = json_pack("{s:s, s:s, s:s}", "url", f->url, "why", f->why, "result", "error");
+        result = MTS_FETCH_ERROR;
+        obs = json_pack("{s:s, s:s, s:s}", "url", f->url, "why", f->why, "result",
+                        mts_fetch_result_name(result));
     }
     h->st.by_result[result]++;
     f->obs = obs;
@@ -586,7 +566,7 @@ static void start_transfer(struct fetch *f)
     f->tls = NULL;
     enter_state(f, ST_TRANSFER);
     if (setup_easy(f) < 0 || mts_curl_loop_add(f->h->loop, f->easy) < 0) {
-        deliver(f, NULL, MTS_HTTPS_ERROR);
+        deliver(f, NULL, MTS_FETCH_ERROR);
     }
 }
 
@@ -611,8 +591,8 @@ static void on_slot(void *arg, struct mts_conn_slot *slot)
         } else {
             deliver(
                 f,
-                bare_obs(f, MTS_HTTPS_QUEUE_TIMEOUT, "no connection slot to the address in time"),
-                MTS_HTTPS_QUEUE_TIMEOUT);
+                bare_obs(f, MTS_FETCH_QUEUE_TIMEOUT, "no connection slot to the address in time"),
+                MTS_FETCH_QUEUE_TIMEOUT);
         }
         return;
     }
@@ -636,11 +616,11 @@ static void local_failure(struct fetch *f, int err)
 {
     end_attempt(f);
     if (++f->local_tries >= LOCAL_TRIES_MAX) {
-        deliver(f, bare_obs(f, MTS_HTTPS_LOCAL_ERROR, strerror(err)), MTS_HTTPS_LOCAL_ERROR);
+        deliver(f, bare_obs(f, MTS_FETCH_LOCAL_ERROR, strerror(err)), MTS_FETCH_LOCAL_ERROR);
         return;
     }
     if (!f->backoff_ev && !(f->backoff_ev = evtimer_new(f->h->base, on_backoff_over, f))) {
-        deliver(f, NULL, MTS_HTTPS_ERROR);
+        deliver(f, NULL, MTS_FETCH_ERROR);
         return;
     }
     unsigned ms = mts_local_backoff_ms(f->local_tries);
@@ -678,7 +658,7 @@ static void begin_attempt(struct fetch *f)
     enter_state(f, ST_WAIT_SLOT);
     f->slot = mts_conn_acquire(h->limit, f->addrs[f->ai], on_slot, f);
     if (!f->slot) {
-        deliver(f, NULL, MTS_HTTPS_ERROR);
+        deliver(f, NULL, MTS_FETCH_ERROR);
     }
 }
 
@@ -686,7 +666,7 @@ static void on_transfer_done(void *arg, CURL *easy, CURLcode rc)
 {
     struct mts_https *h = arg;
     void *priv = NULL;
-    enum mts_https_result transfer, result;
+    enum mts_fetch_result transfer, result;
 
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
     struct fetch *f = priv;
@@ -788,11 +768,12 @@ static bool valid_host(const char *s)
 /* Queues a transfer of url from host's addresses on port (see mts_https_fetch). */
 static int fetch_start(struct mts_https *h, const char *host, const char *url, uint16_t port,
                        bool handshake_only, const char *const *addrs, size_t naddrs,
-                       const char *why, mts_https_done_fn done, void *arg)
+                       enum mts_fetch_why why, mts_https_done_fn done, void *arg)
 {
     unsigned char buf[sizeof(struct in6_addr)];
 
-    if (!h || !host || !addrs || naddrs == 0 || !why || !done || h->closing || !valid_host(host)) {
+    if (!h || !host || !addrs || naddrs == 0 || !mts_fetch_why_name(why) || !done || h->closing ||
+        !valid_host(host)) {
         return -EINVAL;
     }
     for (size_t i = 0; i < naddrs; i++) {
@@ -812,11 +793,11 @@ static int fetch_start(struct mts_https *h, const char *host, const char *url, u
     f->handshake_only = handshake_only;
     f->port = port;
     f->host = strdup(host);
-    f->why = strdup(why);
+    f->why = mts_fetch_why_name(why);
     f->url = strdup(url);
     f->addrs = calloc(naddrs, sizeof(*f->addrs));
     f->deliver_ev = event_new(h->base, -1, 0, on_deliver, f);
-    if (!f->host || !f->why || !f->addrs || !f->deliver_ev || !f->url) {
+    if (!f->host || !f->addrs || !f->deliver_ev || !f->url) {
         fetch_free(f);
         return -ENOMEM;
     }
@@ -839,7 +820,7 @@ static int fetch_start(struct mts_https *h, const char *host, const char *url, u
 }
 
 int mts_https_fetch(struct mts_https *h, const char *policy_host, const char *const *addrs,
-                    size_t naddrs, const char *why, mts_https_done_fn done, void *arg)
+                    size_t naddrs, enum mts_fetch_why why, mts_https_done_fn done, void *arg)
 {
     char url[MAX_HOST_LEN + sizeof("https://" POLICY_PATH)];
 
@@ -860,7 +841,7 @@ int mts_https_handshake(struct mts_https *h, const char *host, uint16_t port,
     }
     port = port ? port : h->o.port;
     snprintf(url, sizeof url, "https://%s:%u/", host, (unsigned)port);
-    return fetch_start(h, host, url, port, true, addrs, naddrs, "tlsrpt", done, arg);
+    return fetch_start(h, host, url, port, true, addrs, naddrs, MTS_FETCH_WHY_TLSRPT, done, arg);
 }
 
 void mts_https_get_stats(const struct mts_https *h, struct mts_https_stats *out)

@@ -18,6 +18,8 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "mts_vocab.h" /* FETCHOBS "result" (enum mts_fetch_result) and "why" */
+
 struct mts_conn_limit;
 struct mts_https;
 
@@ -36,27 +38,6 @@ struct mts_https_opts {
     struct mts_conn_limit *conn_limit; /* per-address connection bound: borrowed, may be NULL,
                                           must outlive the fetcher */
 };
-
-/* FETCHOBS "result" values this module produces (indexes of mts_https_stats.by_result). */
-enum mts_https_result {
-    MTS_HTTPS_OK,
-    MTS_HTTPS_CONNECT_REFUSED,
-    MTS_HTTPS_CONNECT_TIMEOUT,
-    MTS_HTTPS_TLS_FAILURE,
-    MTS_HTTPS_CERT_INVALID,
-    MTS_HTTPS_TIMEOUT,
-    MTS_HTTPS_RESET,
-    MTS_HTTPS_HTTP_STATUS,
-    MTS_HTTPS_REDIRECT,
-    MTS_HTTPS_TOO_LARGE,
-    MTS_HTTPS_ERROR,
-    MTS_HTTPS_LOCAL_ERROR,   /* this machine could not open the connection (descriptors, ports) */
-    MTS_HTTPS_QUEUE_TIMEOUT, /* no connection slot to any address within the admission deadline */
-    MTS_HTTPS_RESULT_COUNT
-};
-
-/* "ok", "connect-refused", ...; NULL for an out-of-range value. Static string. */
-const char *mts_https_result_name(enum mts_https_result r);
 
 /*
  * Called once per fetch, always from the event loop (never from inside mts_https_fetch()
@@ -81,12 +62,13 @@ int mts_https_new(struct mts_https **out, struct event_base *base,
  * Queues a fetch of https://<policy_host>/.well-known/mta-sts.txt. policy_host is the
  * normalised "mta-sts.<domain>"; addrs are numeric IPv4/IPv6 addresses (naddrs >= 1),
  * tried IPv4 first and otherwise in the given order, moving to the next only when the
- * connection could not be made; why is "txt" or "policy-only". All strings are copied.
+ * connection could not be made; why is what the observation says made it fetch. All
+ * strings are copied.
  * No name is ever resolved. Returns 0 (done will be called exactly once) or a negative
  * error (done will not be called).
  */
 int mts_https_fetch(struct mts_https *h, const char *policy_host, const char *const *addrs,
-                    size_t naddrs, const char *why, mts_https_done_fn done, void *arg);
+                    size_t naddrs, enum mts_fetch_why why, mts_https_done_fn done, void *arg);
 
 /*
  * Queues a TLS check of a TLS-RPT https: report host (RFC 8460 §3): TCP and a TLS
@@ -105,7 +87,7 @@ struct mts_https_stats {
     unsigned max_transfers_seen;
     unsigned long started;  /* transfers handed to curl (one per address tried) */
     unsigned long finished; /* fetches whose observation was delivered */
-    unsigned long by_result[MTS_HTTPS_RESULT_COUNT];
+    unsigned long by_result[MTS_FETCH_RESULT_COUNT]; /* the pipeline's own results stay 0 */
 };
 
 void mts_https_get_stats(const struct mts_https *h, struct mts_https_stats *out);

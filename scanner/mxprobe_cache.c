@@ -109,7 +109,7 @@ static void probe_done(void *arg, json_t *rec)
     c->stats.running--;
     /* A probe this machine could not make says nothing about the key: the next request
        for it probes again (its record then replaces this one in the store). */
-    bool forget = mts_smtp_result_from_name(json_string_value(json_object_get(rec, "result"))) ==
+    bool forget = mts_smtp_result_parse(json_string_value(json_object_get(rec, "result"))) ==
                   MTS_SMTP_LOCAL_ERROR;
     if (forget)
         unlink_entry(c, e);

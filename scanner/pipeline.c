@@ -32,12 +32,13 @@
 
 #include "domain_record.h"
 #include "job.h"
+#include "mts_vocab.h"
 #include "rua_tls.h"
 #include "scan.h"
 
-static bool result_is(const char *result, const char *want)
+static bool result_is(const char *result, enum mts_dns_result want)
 {
-    return result && strcmp(result, want) == 0;
+    return mts_dns_result_parse(result) == want;
 }
 
 /* ---- jobs ---------------------------------------------------------------------------- */
@@ -187,7 +188,7 @@ static void on_dns(void *arg, char *obs, const ldns_pkt *reply)
 static void job_query_skipped(struct job *job, const struct job_ref *ref, const char *qname,
                               ldns_rr_type type)
 {
-    char *obs = mts_dns_obs_skipped(qname, type, "name-too-long");
+    char *obs = mts_dns_obs_skipped(qname, type, mts_skip_name(MTS_SKIP_NAME_TOO_LONG));
     if (!obs)
         mts_scan_fail(job->scan, -ENOMEM, "out of memory");
     else if (ref->rua)
@@ -285,17 +286,36 @@ void mts_job_start(struct scan *s, const char *domain)
 }
 
 /* A FETCHOBS for a fetch that never reached the network. */
-static json_t *fetch_not_attempted(const char *host, const char *why, const char *result)
+static json_t *fetch_not_attempted(const char *host, enum mts_fetch_why why,
+                                   enum mts_fetch_result result)
 {
     char url[400];
     snprintf(url, sizeof url, "https://%s/.well-known/mta-sts.txt", host);
-    return json_pack("{s:s, s:s, s:s}", "url", url, "why", why, "result", result);
+    return json_pack("{s:s, s:s, s:s}", "url", url, "why", mts_fetch_why_name(why), "result",
+                     mts_fetch_result_name(result));
+}
+
+/* The FETCHOBS result of a policy host whose addresses were all skipped for why. */
+static enum mts_fetch_result fetch_skipped(enum mts_skip why)
+{
+    switch (why) {
+    case MTS_SKIP_EXCLUDED:
+        return MTS_FETCH_EXCLUDED;
+    case MTS_SKIP_SPECIAL_ADDRESS:
+        return MTS_FETCH_SPECIAL_ADDRESS;
+    case MTS_SKIP_IPV6_DISABLED:
+        return MTS_FETCH_IPV6_DISABLED;
+    default:
+        return MTS_FETCH_ERROR;
+    }
 }
 
 static void on_policy(void *arg, json_t *obs, const unsigned char *body, size_t body_len)
 {
     struct job *job = arg;
-    mts_scan_count_unmade(job->scan, obs);
+    enum mts_fetch_result r =
+        mts_fetch_result_parse(json_string_value(json_object_get(obs, "result")));
+    mts_scan_count_unmade(job->scan, r == MTS_FETCH_LOCAL_ERROR, r == MTS_FETCH_QUEUE_TIMEOUT);
     job->policy = obs;
     /* An empty body is a body: the record names its digest, so the store must hold it. */
     bool has_body = json_object_get(obs, "body") ||
@@ -321,24 +341,26 @@ static void job_start_https(struct job *job, bool has_record)
     bool resolves = job->policy_v4.n + job->policy_v6.n > 0;
     if (s->cfg->no_https || (!has_record && !resolves))
         return;
-    const char *why = has_record ? "txt" : "policy-only";
+    enum mts_fetch_why why = has_record ? MTS_FETCH_WHY_TXT : MTS_FETCH_WHY_POLICY_ONLY;
     char host[300];
     snprintf(host, sizeof host, "mta-sts.%s", job->domain);
     if (s->ex && (mts_exclude_name(s->ex, host) || job->policy_v4.cname_excluded ||
                   job->policy_v6.cname_excluded)) {
-        job->policy = fetch_not_attempted(host, why, "excluded");
+        job->policy = fetch_not_attempted(host, why, MTS_FETCH_EXCLUDED);
         return;
     }
 
     struct mts_addr_pick pick;
     mts_addr_pick(&s->addr_policy, &job->policy_v4, &job->policy_v6, &pick);
     if (pick.n == 0) {
-        const char *result = pick.skip ? pick.skip : "no-address";
+        enum mts_fetch_result result =
+            pick.skipped_addr ? fetch_skipped(pick.skip) : MTS_FETCH_NO_ADDRESS;
         const char *a = job->dns_result[DNS_POLICY_A];
-        if (!resolves && !result_is(a, "nxdomain") && !result_is(a, "nodata"))
-            result = "dns-failure";
+        if (!resolves && !result_is(a, MTS_DNS_RESULT_NXDOMAIN) &&
+            !result_is(a, MTS_DNS_RESULT_NODATA))
+            result = MTS_FETCH_DNS_FAILURE;
         job->policy = fetch_not_attempted(host, why, result);
-        if (pick.skip)
+        if (pick.skipped_addr)
             json_object_set_new(job->policy, "addr", json_string(pick.skipped_addr));
         return;
     }
@@ -352,7 +374,7 @@ static void job_start_https(struct job *job, bool has_record)
         return;
     }
     /* The fetcher refused this host or its addresses: the domain's fact, not the scan's. */
-    job->policy = fetch_not_attempted(host, why, "error");
+    job->policy = fetch_not_attempted(host, why, MTS_FETCH_ERROR);
     json_object_set_new(job->policy, "curl_error", json_string("fetch refused: invalid argument"));
 }
 
@@ -364,7 +386,7 @@ static bool job_collect_mx(struct job *job)
     size_t cap = job->n_found ? job->n_found : 1;
     if (!(job->mx = calloc(cap, sizeof *job->mx)))
         return false;
-    if (result_is(job->dns_result[DNS_MX], "nodata")) {
+    if (result_is(job->dns_result[DNS_MX], MTS_DNS_RESULT_NODATA)) {
         if (!(job->mx[0].host = strdup(job->domain)))
             return false;
         job->mx[0].implicit = true;
@@ -441,10 +463,10 @@ static void on_rua_tls(void *arg, const char *text)
 }
 
 /* Keeps a RUATLS text that no check produced ({"result":"<result>"}). */
-static void rua_tls_result(struct job *job, struct rua_dest *d, const char *result)
+static void rua_tls_result(struct job *job, struct rua_dest *d, enum mts_fetch_result result)
 {
     char text[64];
-    snprintf(text, sizeof text, "{\"result\":\"%s\"}", result);
+    snprintf(text, sizeof text, "{\"result\":\"%s\"}", mts_fetch_result_name(result));
     if (!(d->tls = strdup(text)))
         mts_scan_fail(job->scan, -ENOMEM, "out of memory");
 }
@@ -461,13 +483,13 @@ static void job_start_rua_tls(struct job *job)
             continue;
         if (s->ex &&
             (mts_exclude_name(s->ex, d->t.host) || d->v4.cname_excluded || d->v6.cname_excluded)) {
-            rua_tls_result(job, d, "excluded");
+            rua_tls_result(job, d, MTS_FETCH_EXCLUDED);
             continue;
         }
         struct mts_addr_pick pick;
         mts_addr_pick(&s->addr_policy, &d->v4, &d->v6, &pick);
         if (pick.n == 0) {
-            rua_tls_result(job, d, pick.skip);
+            rua_tls_result(job, d, fetch_skipped(pick.skip));
             continue;
         }
         struct job_ref *ref = job_ref_new(job, 0, i);
@@ -483,7 +505,7 @@ static void job_start_rua_tls(struct job *job)
         if (rc == -ENOMEM)
             mts_scan_fail(s, rc, "out of memory");
         else
-            rua_tls_result(job, d, "error"); /* the fetcher refused the host */
+            rua_tls_result(job, d, MTS_FETCH_ERROR); /* the fetcher refused the host */
     }
 }
 
@@ -508,19 +530,20 @@ static void job_start_probes(struct job *job)
             bool v6addr = strchr(text, ':') != NULL;
             struct probe_entry *p = &m->probes[m->n_probes++];
             memcpy(p->addr, text, sizeof p->addr);
+            enum mts_skip why = MTS_SKIP_UNKNOWN;
             if (!job->probe_mx)
-                p->skip = s->cfg->no_smtp ? "smtp-disabled" : "out-of-scope";
+                why = s->cfg->no_smtp ? MTS_SKIP_SMTP_DISABLED : MTS_SKIP_OUT_OF_SCOPE;
             else if (excluded)
-                p->skip = "excluded";
+                why = MTS_SKIP_EXCLUDED;
             else if (per_family[v6addr] >= s->cfg->max_addrs)
-                p->skip = "limit";
-            else
-                p->skip = mts_addr_skip_reason(&s->addr_policy, text);
-            if (p->skip)
+                why = MTS_SKIP_LIMIT;
+            else if (!mts_addr_skipped(&s->addr_policy, text, &why))
+                why = MTS_SKIP_UNKNOWN;
+            if ((p->skip = mts_skip_name(why)) != NULL)
                 continue;
             per_family[v6addr]++;
             if (!mts_store_mxprobe_key_fits(s->store, s->cfg->scan_id, m->host, text)) {
-                p->skip = "name-too-long";
+                p->skip = mts_skip_name(MTS_SKIP_NAME_TOO_LONG);
                 continue;
             }
             if (s->cfg->defer_probes)
@@ -538,7 +561,7 @@ static void job_start_probes(struct job *job)
                     mts_scan_fail(s, rc, "out of memory");
                     break;
                 }
-                p->skip = "probe-refused"; /* the prober would not take this host */
+                p->skip = mts_skip_name(MTS_SKIP_PROBE_REFUSED); /* the prober would not take it */
             }
         }
     }

@@ -29,6 +29,7 @@
 #include "conn_limit.h"
 #include "mts_hash.h"
 #include "mts_store.h"
+#include "mts_vocab.h"
 #include "mts_writer.h"
 #include "mxprobe_cache.h"
 #include "pipeline.h"
@@ -207,11 +208,11 @@ static int collect_store(struct stage *s, const char *dir, char *err, size_t err
         snprintf(err, errlen, "cannot open stage-1 store %s: %s", dir, mts_store_strerror(rc));
     const char *stage = json_string_value(json_object_get(meta, "stage"));
     const char *state = json_string_value(json_object_get(meta, "state"));
-    if (rc == 0 && !(stage && strcmp(stage, "dns") == 0)) {
+    if (rc == 0 && mts_scan_stage_parse(stage) != MTS_SCAN_STAGE_DNS) {
         snprintf(err, errlen, "%s: scan '%s' is not a stage-1 scan (mtasts-scan --stage dns)", dir,
                  id);
         rc = -EINVAL;
-    } else if (rc == 0 && !(state && strcmp(state, "complete") == 0)) {
+    } else if (rc == 0 && mts_scan_state_parse(state) != MTS_SCAN_COMPLETE) {
         snprintf(err, errlen, "%s: stage 1 of scan '%s' is %s: finish it (--resume) first", dir, id,
                  state ? state : "of unknown state");
         rc = -EINVAL;
@@ -253,9 +254,10 @@ static void on_probe_finished(void *arg, const char *host, const char *addr, jso
         json_decref(record);
         return;
     }
-    const char *result = json_string_value(json_object_get(record, "result"));
-    s->local_errors += result && strcmp(result, "local-error") == 0;
-    s->queue_timeouts += result && strcmp(result, "queue-timeout") == 0;
+    enum mts_smtp_result r =
+        mts_smtp_result_parse(json_string_value(json_object_get(record, "result")));
+    s->local_errors += r == MTS_SMTP_LOCAL_ERROR;
+    s->queue_timeouts += r == MTS_SMTP_QUEUE_TIMEOUT;
     int rc = mts_writer_put_mxprobe(s->writer, s->cfg->scan_id, host, addr, record);
     if (rc != 0)
         stage_fail(s, rc, mts_store_strerror(rc));
@@ -339,20 +341,21 @@ static void on_writer_drained(void *arg)
 
 /* ---- the store and the engines ------------------------------------------------------- */
 
-static int put_meta(struct stage *s, json_t *prev, const char *state)
+static int put_meta(struct stage *s, json_t *prev, enum mts_scan_state state)
 {
     const struct mts_scan_config *c = s->cfg;
     char shard[32];
     snprintf(shard, sizeof shard, "%u/%u", c->shard_k, c->shard_n);
     json_t *meta = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s}", "v", 1, "scan", c->scan_id,
-                             "stage", "probes", "state", state, "shard", shard, "version",
-                             MTS_VERSION, "openssl", OpenSSL_version(OPENSSL_VERSION));
+                             "stage", mts_scan_stage_name(MTS_SCAN_STAGE_PROBES), "state",
+                             mts_scan_state_name(state), "shard", shard, "version", MTS_VERSION,
+                             "openssl", OpenSSL_version(OPENSSL_VERSION));
     if (!meta)
         return -ENOMEM;
     json_t *t0 = json_object_get(prev, "t_start");
     json_object_set_new(meta, "t_start",
                         t0 ? json_copy(t0) : json_real(floor(s->t0 * 1000.0 + 0.5) / 1000.0));
-    if (strcmp(state, "running") != 0)
+    if (state != MTS_SCAN_RUNNING)
         json_object_set_new(meta, "t_end", json_real(floor(now_seconds() * 1000.0 + 0.5) / 1000.0));
     json_t *argv = json_array(), *sources = json_array();
     for (int i = 0; i < c->argc; i++)
@@ -365,7 +368,7 @@ static int put_meta(struct stage *s, json_t *prev, const char *state)
                         json_pack("{s:I, s:i, s:i, s:i}", "open_files", (json_int_t)c->open_files,
                                   "smtp_max", (int)c->smtp_max, "per_ip", (int)c->per_ip,
                                   "queue_timeout_ms", (int)c->queue_ms));
-    if (strcmp(state, "running") != 0)
+    if (state != MTS_SCAN_RUNNING)
         json_object_set_new(meta, "counts",
                             json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "listed",
                                       (json_int_t)s->listed, "pairs", (json_int_t)s->set.n,
@@ -394,7 +397,7 @@ static int open_store(struct stage *s, json_t **prev, char *err, size_t errlen)
         snprintf(err, errlen, "no scan '%s' in %s to resume", c->scan_id, c->db);
         return rc;
     }
-    if (c->resume && rc == 0 && !(stage && strcmp(stage, "probes") == 0)) {
+    if (c->resume && rc == 0 && mts_scan_stage_parse(stage) != MTS_SCAN_STAGE_PROBES) {
         snprintf(err, errlen, "scan '%s' in %s is not a stage-2 scan", c->scan_id, c->db);
         return -EINVAL;
     }
@@ -502,7 +505,8 @@ int mts_probe_stage_run(const struct mts_scan_config *cfg, char *err, size_t err
         snprintf(err, errlen, "cannot install signal handlers");
         goto out;
     }
-    if ((rc = put_meta(&s, prev, "running")) != 0 || (rc = mts_writer_flush(s.writer)) != 0) {
+    if ((rc = put_meta(&s, prev, MTS_SCAN_RUNNING)) != 0 ||
+        (rc = mts_writer_flush(s.writer)) != 0) {
         snprintf(err, errlen, "cannot record the scan: %s", mts_store_strerror(rc));
         goto out;
     }
@@ -512,7 +516,8 @@ int mts_probe_stage_run(const struct mts_scan_config *cfg, char *err, size_t err
 
     bool complete = stage_done(&s) && !s.abandoned && !s.err;
     close_engines(&s);
-    int mrc = put_meta(&s, prev, complete ? "complete" : "interrupted");
+    enum mts_scan_state end = complete ? MTS_SCAN_COMPLETE : MTS_SCAN_INTERRUPTED;
+    int mrc = put_meta(&s, prev, end);
     int frc = mts_writer_flush(s.writer);
     if (s.err) {
         rc = s.err;
@@ -521,7 +526,7 @@ int mts_probe_stage_run(const struct mts_scan_config *cfg, char *err, size_t err
         rc = mrc ? mrc : frc;
         snprintf(err, errlen, "cannot record the scan: %s", mts_store_strerror(rc));
     } else {
-        report_end(&s, complete ? "complete" : "interrupted");
+        report_end(&s, mts_scan_state_name(end));
     }
 
 out:

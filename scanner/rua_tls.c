@@ -16,16 +16,16 @@
 #include "mts_htab.h"
 #include "mts_store.h"
 #include "mts_util.h"
+#include "mts_vocab.h"
 
 #define BUCKETS     1024 /* to start with; the table grows */
 #define ENTRY_BYTES 64   /* an entry's own size with allocator overhead, for the bound */
-#define LIMIT_TEXT  "{\"result\":\"limit\"}"
 
 struct waiter {
     struct waiter *next;
     mts_rua_tls_done_fn done;
     void *arg;
-    struct entry *entry; /* whose text answers it; NULL: LIMIT_TEXT */
+    struct entry *entry; /* whose text answers it; NULL: the result limit */
 };
 
 struct entry {
@@ -85,6 +85,18 @@ static void queue_ready(struct mts_rua_tls *t, struct waiter *w)
     event_active(t->deliver_ev, EV_TIMEOUT, 1);
 }
 
+/* Calls the waiter with its entry's text, or with the result limit when it has none. */
+static void answer(const struct waiter *w)
+{
+    char limit[64];
+    if (w->entry) {
+        w->done(w->arg, w->entry->text);
+        return;
+    }
+    snprintf(limit, sizeof limit, "{\"result\":\"%s\"}", mts_fetch_result_name(MTS_FETCH_LIMIT));
+    w->done(w->arg, limit);
+}
+
 static void on_deliver(evutil_socket_t fd, short what, void *arg)
 {
     struct mts_rua_tls *t = arg;
@@ -97,7 +109,7 @@ static void on_deliver(evutil_socket_t fd, short what, void *arg)
     while (w) {
         struct waiter *next = w->next;
         struct entry *e = w->entry;
-        w->done(w->arg, e ? e->text : LIMIT_TEXT);
+        answer(w);
         if (e && --e->refs == 0 && e->forget)
             entry_free(e);
         free(w);
@@ -108,8 +120,9 @@ static void on_deliver(evutil_socket_t fd, short what, void *arg)
 /* The stored form: the fetcher's observation without the certificate chain. */
 static char *result_text(json_t *obs, bool *keep)
 {
-    const char *result = json_string_value(json_object_get(obs, "result"));
-    *keep = !result || (strcmp(result, "local-error") != 0 && strcmp(result, "queue-timeout") != 0);
+    enum mts_fetch_result r =
+        mts_fetch_result_parse(json_string_value(json_object_get(obs, "result")));
+    *keep = r != MTS_FETCH_LOCAL_ERROR && r != MTS_FETCH_QUEUE_TIMEOUT;
     json_object_del(json_object_get(obs, "tls"), "chain");
     return json_dumps(obs, MTS_STORE_JSON_FLAGS);
 }

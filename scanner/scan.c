@@ -24,6 +24,7 @@
 #include "domain_record.h"
 #include "mts_defaults.h"
 #include "mts_util.h"
+#include "mts_vocab.h"
 #include "pipeline.h"
 #include "scan.h"
 
@@ -40,11 +41,10 @@ void mts_scan_fail(struct scan *s, int err, const char *what)
 }
 
 /* Counts a probe or fetch that this machine or the admission deadline kept from the net. */
-void mts_scan_count_unmade(struct scan *s, const json_t *obs)
+void mts_scan_count_unmade(struct scan *s, bool local_error, bool queue_timeout)
 {
-    const char *result = json_string_value(json_object_get(obs, "result"));
-    s->local_errors += result && strcmp(result, "local-error") == 0;
-    s->queue_timeouts += result && strcmp(result, "queue-timeout") == 0;
+    s->local_errors += local_error;
+    s->queue_timeouts += queue_timeout;
 }
 
 static void scan_finish_if_idle(struct scan *s)
@@ -140,7 +140,9 @@ static void on_probe_finished(void *arg, const char *host, const char *addr, jso
         json_decref(record);
         return;
     }
-    mts_scan_count_unmade(s, record);
+    enum mts_smtp_result r =
+        mts_smtp_result_parse(json_string_value(json_object_get(record, "result")));
+    mts_scan_count_unmade(s, r == MTS_SMTP_LOCAL_ERROR, r == MTS_SMTP_QUEUE_TIMEOUT);
     int rc = mts_writer_put_mxprobe(s->writer, s->cfg->scan_id, host, addr, record);
     if (rc != 0)
         mts_scan_fail(s, rc, mts_store_strerror(rc));
@@ -163,18 +165,18 @@ static void on_progress(void *arg, struct mts_progress_counts *pc)
     fill_progress(arg, pc);
 }
 
-/* Writes the scan's metadata record; state is running, interrupted or complete. */
-static int put_scan_meta(struct scan *s, json_t *prev, const char *state)
+/* Writes the scan's metadata record. */
+static int put_scan_meta(struct scan *s, json_t *prev, enum mts_scan_state state)
 {
     const struct mts_scan_config *c = s->cfg;
-    json_t *meta =
-        json_pack("{s:i, s:s, s:s, s:s, s:s}", "v", 1, "scan", c->scan_id, "state", state,
-                  "version", MTS_VERSION, "openssl", OpenSSL_version(OPENSSL_VERSION));
+    json_t *meta = json_pack("{s:i, s:s, s:s, s:s, s:s}", "v", 1, "scan", c->scan_id, "state",
+                             mts_scan_state_name(state), "version", MTS_VERSION, "openssl",
+                             OpenSSL_version(OPENSSL_VERSION));
     if (!meta)
         return -ENOMEM;
     json_t *t0 = json_object_get(prev, "t_start");
     json_object_set_new(meta, "t_start", t0 ? json_copy(t0) : json_real(mts_record_now()));
-    if (strcmp(state, "running") != 0)
+    if (state != MTS_SCAN_RUNNING)
         json_object_set_new(meta, "t_end", json_real(mts_record_now()));
     json_t *argv = json_array(), *inputs = json_array(), *resolvers = json_array();
     for (int i = 0; i < c->argc; i++)
@@ -190,7 +192,7 @@ static int put_scan_meta(struct scan *s, json_t *prev, const char *state)
     snprintf(shard, sizeof shard, "%u/%u", c->shard_k, c->shard_n);
     json_object_set_new(meta, "shard", json_string(shard));
     if (c->defer_probes)
-        json_object_set_new(meta, "stage", json_string("dns"));
+        json_object_set_new(meta, "stage", json_string(mts_scan_stage_name(MTS_SCAN_STAGE_DNS)));
     /* The limits the scan really ran with: main.c may have lowered them to fit this
        machine, and they bound what could be observed. */
     json_object_set_new(meta, "limits",
@@ -205,7 +207,7 @@ static int put_scan_meta(struct scan *s, json_t *prev, const char *state)
         snprintf(text, sizeof text, "sha256:%s", digest);
         json_object_set_new(meta, "input_digest", json_string(text));
     }
-    if (strcmp(state, "running") != 0) {
+    if (state != MTS_SCAN_RUNNING) {
         struct mts_progress_counts pc = {0};
         fill_progress(s, &pc);
         struct mts_input_stats is;
@@ -390,7 +392,8 @@ int mts_pipeline_run(const struct mts_scan_config *cfg, const struct mts_exclude
     if ((rc = scan_open_store(&s, &prev, err, errlen)) != 0 ||
         (rc = scan_open_engines(&s, err, errlen)) != 0)
         goto out;
-    if ((rc = put_scan_meta(&s, prev, "running")) != 0 || (rc = mts_writer_flush(s.writer)) != 0) {
+    if ((rc = put_scan_meta(&s, prev, MTS_SCAN_RUNNING)) != 0 ||
+        (rc = mts_writer_flush(s.writer)) != 0) {
         snprintf(err, errlen, "cannot record the scan: %s", mts_store_strerror(rc));
         goto out;
     }
@@ -419,7 +422,8 @@ int mts_pipeline_run(const struct mts_scan_config *cfg, const struct mts_exclude
 
     bool complete = s.input_done && !s.abandoned && s.inflight == 0 && !s.err;
     scan_close_engines(&s);
-    int mrc = put_scan_meta(&s, prev, complete ? "complete" : "interrupted");
+    enum mts_scan_state end = complete ? MTS_SCAN_COMPLETE : MTS_SCAN_INTERRUPTED;
+    int mrc = put_scan_meta(&s, prev, end);
     int frc = mts_writer_flush(s.writer);
     if (s.err) {
         rc = s.err;
@@ -436,7 +440,7 @@ int mts_pipeline_run(const struct mts_scan_config *cfg, const struct mts_exclude
                           "waited past --queue-timeout (queue-timeout): not facts about the "
                           "servers, their domains are indeterminate",
                           (unsigned long long)s.local_errors, (unsigned long long)s.queue_timeouts);
-    mts_progress_final(s.progress, &pc, complete ? "complete" : "interrupted", cfg->resume);
+    mts_progress_final(s.progress, &pc, mts_scan_state_name(end), cfg->resume);
 
 out:
     mts_progress_free(s.progress);

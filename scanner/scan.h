@@ -71,7 +71,7 @@ void mts_scan_fail(struct scan *s, int err, const char *what);
    behind (the writer watch calls again). */
 void mts_scan_fill(struct scan *s);
 /* Counts a probe or fetch that this machine or the admission deadline kept from the net. */
-void mts_scan_count_unmade(struct scan *s, const json_t *obs);
+void mts_scan_count_unmade(struct scan *s, bool local_error, bool queue_timeout);
 
 /* pipeline.c */
 

@@ -72,43 +72,6 @@ static const enum mts_smtp_stage state_stage[SMTP_STATE_COUNT] = {
 static const char *const state_lines[SMTP_STATE_COUNT] = {
     NULL, NULL, NULL, "banner", "ehlo", "starttls", NULL, "quit", NULL};
 
-static const char *const result_names[MTS_SMTP_RESULT_COUNT] = {
-    "ok",          "connect-refused",   "connect-timeout",  "reset",    "timeout",
-    "banner-4xx",  "banner-5xx",        "banner-malformed", "too-long", "ehlo-rejected",
-    "no-starttls", "starttls-rejected", "handshake-failed", "excluded", "special-address",
-    "error",       "local-error",       "queue-timeout"};
-
-static const char *const stage_names[MTS_SMTP_STAGE_COUNT] = {
-    "connect", "banner", "ehlo", "starttls", "handshake", "quit", "done"};
-
-const char *mts_smtp_result_name(enum mts_smtp_result r)
-{
-    return (unsigned)r < MTS_SMTP_RESULT_COUNT ? result_names[r] : "error";
-}
-
-const char *mts_smtp_stage_name(enum mts_smtp_stage s)
-{
-    return (unsigned)s < MTS_SMTP_STAGE_COUNT ? stage_names[s] : "done";
-}
-
-static int name_index(const char *const *names, int n, const char *name)
-{
-    for (int i = 0; name && i < n; i++)
-        if (strcmp(names[i], name) == 0)
-            return i;
-    return -1;
-}
-
-int mts_smtp_result_from_name(const char *name)
-{
-    return name_index(result_names, MTS_SMTP_RESULT_COUNT, name);
-}
-
-int mts_smtp_stage_from_name(const char *name)
-{
-    return name_index(stage_names, MTS_SMTP_STAGE_COUNT, name);
-}
-
 struct session;
 TAILQ_HEAD(session_list, session);
 

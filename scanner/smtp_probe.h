@@ -13,51 +13,11 @@
 #include <jansson.h>
 #include <openssl/ssl.h>
 
+#include "mts_vocab.h" /* the record's "result" and "stage" (enum mts_smtp_result, _stage) */
+
 struct event_base;
 struct mts_conn_limit;
 struct mts_smtp;
-
-/* The record's "result" vocabulary (docs/record-schema.md), in a fixed order. */
-enum mts_smtp_result {
-    MTS_SMTP_OK,
-    MTS_SMTP_CONNECT_REFUSED,
-    MTS_SMTP_CONNECT_TIMEOUT,
-    MTS_SMTP_RESET,
-    MTS_SMTP_TIMEOUT,
-    MTS_SMTP_BANNER_4XX,
-    MTS_SMTP_BANNER_5XX,
-    MTS_SMTP_BANNER_MALFORMED,
-    MTS_SMTP_TOO_LONG,
-    MTS_SMTP_EHLO_REJECTED,
-    MTS_SMTP_NO_STARTTLS,
-    MTS_SMTP_STARTTLS_REJECTED,
-    MTS_SMTP_HANDSHAKE_FAILED,
-    MTS_SMTP_EXCLUDED,        /* never produced by the prober; for the pipeline's records */
-    MTS_SMTP_SPECIAL_ADDRESS, /* idem */
-    MTS_SMTP_ERROR,
-    MTS_SMTP_LOCAL_ERROR,   /* this machine could not open the connection (descriptors, ports) */
-    MTS_SMTP_QUEUE_TIMEOUT, /* the connection slot did not come within the admission deadline */
-    MTS_SMTP_RESULT_COUNT
-};
-
-/* The record's "stage" vocabulary: where the session ended. */
-enum mts_smtp_stage {
-    MTS_SMTP_STAGE_CONNECT,
-    MTS_SMTP_STAGE_BANNER,
-    MTS_SMTP_STAGE_EHLO,
-    MTS_SMTP_STAGE_STARTTLS,
-    MTS_SMTP_STAGE_HANDSHAKE,
-    MTS_SMTP_STAGE_QUIT,
-    MTS_SMTP_STAGE_DONE,
-    MTS_SMTP_STAGE_COUNT
-};
-
-/* Names as stored in records ("ok", "connect-refused", ...; "connect", ...). Static. */
-const char *mts_smtp_result_name(enum mts_smtp_result r);
-const char *mts_smtp_stage_name(enum mts_smtp_stage s);
-/* The enum value of a stored name, or -1 when unknown. */
-int mts_smtp_result_from_name(const char *name);
-int mts_smtp_stage_from_name(const char *name);
 
 struct mts_smtp_opts {
     const char *ehlo_name; /* required: the scanner's identifying EHLO name; copied */

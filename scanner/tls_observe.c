@@ -122,27 +122,27 @@ long mts_tls_verify_result(const SSL *ssl)
     return (long)(seen - 1);
 }
 
-const char *mts_tls_verify_class(long code)
+enum mts_cert_verdict mts_tls_verify_class(long code)
 {
     switch (code) {
     case X509_V_OK:
-        return "ok";
+        return MTS_CERT_OK;
     case X509_V_ERR_CERT_HAS_EXPIRED:
-        return "expired";
+        return MTS_CERT_EXPIRED;
     case X509_V_ERR_CERT_NOT_YET_VALID:
-        return "not-yet-valid";
+        return MTS_CERT_NOT_YET_VALID;
     case X509_V_ERR_HOSTNAME_MISMATCH:
-        return "name-mismatch";
+        return MTS_CERT_NAME_MISMATCH;
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-        return "self-signed";
+        return MTS_CERT_SELF_SIGNED;
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
     case X509_V_ERR_CERT_UNTRUSTED:
-        return "untrusted";
+        return MTS_CERT_UNTRUSTED;
     default:
-        return "other";
+        return MTS_CERT_OTHER;
     }
 }
 
@@ -272,7 +272,8 @@ json_t *mts_tls_observe(const SSL *ssl)
     X509 *cert = SSL_get0_peer_certificate(ssl);
     if (cert) {
         long code = mts_tls_verify_result(ssl);
-        json_object_set_new(obs, "verify", json_string(mts_tls_verify_class(code)));
+        json_object_set_new(obs, "verify",
+                            json_string(mts_cert_verdict_name(mts_tls_verify_class(code))));
         json_object_set_new(obs, "verify_code", json_integer(code));
         json_object_set_new(obs, "verify_text", json_string(X509_verify_cert_error_string(code)));
         json_object_set_new(obs, "chain", chain_json(ssl, cert));

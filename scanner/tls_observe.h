@@ -12,6 +12,8 @@
 #include <jansson.h>
 #include <openssl/ssl.h>
 
+#include "mts_vocab.h"
+
 /* Most certificates kept in TLSOBS "chain", and most names in "leaf.san". */
 #define MTS_TLS_MAX_CHAIN 10
 #define MTS_TLS_MAX_SAN   256
@@ -70,10 +72,7 @@ json_t *mts_tls_observe(const SSL *ssl);
  */
 json_t *mts_json_bytes(const void *bytes, size_t n);
 
-/*
- * The TLSOBS "verify" class of an X509_V_ERR_* code: "ok", "expired", "not-yet-valid",
- * "name-mismatch", "self-signed", "untrusted" or "other". Static string.
- */
-const char *mts_tls_verify_class(long verify_code);
+/* The TLSOBS "verify" class of an X509_V_ERR_* code (never MTS_CERT_UNKNOWN). */
+enum mts_cert_verdict mts_tls_verify_class(long verify_code);
 
 #endif

@@ -34,8 +34,4 @@ int mts_agg_add(struct mts_agg *agg, const char *domain, const json_t *raw,
  */
 json_t *mts_agg_report(const struct mts_agg *agg, const char *scan, size_t stores);
 
-/* The effect of a category by its type ("off", "bounce", "weak", "unknown", "info"), for
- * categories whose classification carries none (static storage). */
-const char *mts_agg_effect_of(const char *category);
-
 #endif

@@ -1,7 +1,7 @@
 /*
- * The names a user may give mtasts-analyze: the overall verdicts and the categories a
- * classification can hold (docs/vocabulary.md; the diff-only change/ names are not here),
- * and the closest known name to a misspelt one.
+ * The result vocabulary of the analysis (docs/vocabulary.md): the overall verdicts, the
+ * category table (name, effect, fix), the names a user may give mtasts-analyze, and the
+ * closest known name to a misspelt one.
  */
 #ifndef MTS_VOCABULARY_H
 #define MTS_VOCABULARY_H
@@ -9,8 +9,28 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "mts_classify.h" /* enum mts_effect */
+
+struct mts_category {
+    const char *name; /* type/detail */
+    enum mts_effect effect;
+    const char *fix; /* one sentence for the operator; NULL when there is nothing to fix */
+};
+
+/* Every category: those a classification can hold, then the diff-only change/ ones. */
+extern const struct mts_category mts_categories[];
+extern const size_t mts_n_categories;
+
+/* The sentence explaining an effect given by its name ("off: senders treat ..."); that of
+   info for a name that is none. Static storage. */
+const char *mts_effect_meaning(const char *name);
+
+/* The row of a category, or NULL for a name not in the table. */
+const struct mts_category *mts_category_find(const char *name);
+
 extern const char *const mts_verdict_names[];
 extern const size_t mts_n_verdict_names;
+/* The names of the categories a classification can hold (without the change/ ones). */
 extern const char *const mts_category_names[];
 extern const size_t mts_n_category_names;
 

@@ -6,6 +6,7 @@
  * outstanding (leaks show up in the sanitizer build), the TCP bound and a machine out of
  * descriptors (local-error, never the resolver's failure), and the cache's byte bound.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -536,7 +537,7 @@ static void test_tcp_limits(void)
 static void test_cache_bytes(void)
 {
     struct mts_dns_cache *c;
-    struct mts_dns_cache_meta meta = {0, 1, false};
+    struct mts_dns_cache_meta meta = {.resolver = 0, .tries = 1, .tcp = false};
     uint8_t wire[4000], name[16];
     const uint8_t *got;
     size_t len;
@@ -802,9 +803,177 @@ static void test_free_outstanding(void)
     fake_dns_free(srv);
 }
 
+/* The query the engine sends, byte for byte as ldns_pkt2wire writes it (ID aside). */
+static void test_query_wire(void)
+{
+    static const char *const names[] = {"example", "Mx.Test.", "a\\000b.test", ".",
+                                        "_mta-sts.xn--bcher-kva.example"};
+    static const ldns_rr_type types[] = {LDNS_RR_TYPE_TXT, LDNS_RR_TYPE_MX, LDNS_RR_TYPE_AAAA,
+                                         LDNS_RR_TYPE_TLSA, (ldns_rr_type)65400};
+    static const unsigned sizes[] = {0, 512, 1232, 4096};
+
+    for (size_t n = 0; n < sizeof names / sizeof names[0]; n++) {
+        ldns_rdf *name = NULL;
+        CHECK(ldns_str2rdf_dname(&name, names[n]) == LDNS_STATUS_OK);
+        for (size_t t = 0; t < sizeof types / sizeof types[0]; t++)
+            for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++)
+                for (int dnssec_ok = 0; dnssec_ok <= (sizes[z] != 0); dnssec_ok++) {
+                    ldns_pkt *q = ldns_pkt_query_new(ldns_rdf_clone(name), types[t],
+                                                     LDNS_RR_CLASS_IN, LDNS_RD);
+                    uint8_t *want = NULL, got[512];
+                    size_t want_len = 0;
+                    CHECK(q != NULL);
+                    ldns_pkt_set_id(q, 0);
+                    if (sizes[z]) {
+                        ldns_pkt_set_edns_udp_size(q, (uint16_t)sizes[z]);
+                        ldns_pkt_set_edns_do(q, dnssec_ok);
+                    }
+                    CHECK(ldns_pkt2wire(&want, q, &want_len) == LDNS_STATUS_OK);
+                    size_t len = mts_dns_query_wire(got, sizeof got, ldns_rdf_data(name),
+                                                    ldns_rdf_size(name), (uint16_t)types[t],
+                                                    sizes[z], dnssec_ok);
+                    CHECK_INT(len, want_len);
+                    CHECK(len == want_len && memcmp(got, want, len) == 0);
+                    CHECK_INT(mts_dns_query_wire(got, len - 1, ldns_rdf_data(name),
+                                                 ldns_rdf_size(name), (uint16_t)types[t], sizes[z],
+                                                 dnssec_ok),
+                              0);
+                    free(want);
+                    ldns_pkt_free(q);
+                }
+        ldns_rdf_deep_free(name);
+    }
+}
+
+/* A reply with one RR: owner and MX host are the wire names given, or an A record. */
+static ldns_pkt *reply_with(const uint8_t *owner, size_t owner_len, ldns_rr_type type,
+                            const ldns_rdf *rdata0, const ldns_rdf *rdata1)
+{
+    ldns_pkt *p = ldns_pkt_new();
+    ldns_rr *rr = ldns_rr_new();
+    CHECK(p && rr);
+    ldns_rr_set_owner(rr, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, owner_len, owner));
+    ldns_rr_set_type(rr, type);
+    ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
+    ldns_rr_set_ttl(rr, 300);
+    ldns_rr_push_rdf(rr, ldns_rdf_clone(rdata0));
+    if (rdata1)
+        ldns_rr_push_rdf(rr, ldns_rdf_clone(rdata1));
+    ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr);
+    ldns_pkt_set_qr(p, true);
+    return p;
+}
+
+/* A cache hit's observation joined from the shared tail equals the one written in full,
+   whatever the qname spelled; a tail is kept in the cache entry and counted in its bytes. */
+static void check_join(const ldns_pkt *reply, const char *other_qname)
+{
+    static const char *const qnames[] = {"Mx.Example", "a\"b\\c.test"};
+    struct mts_dns_obs_meta meta = {.resolver = "[::1]:53", .tries = 2, .cached = true};
+    char *first = mts_dns_obs_new("x.test", LDNS_RR_TYPE_MX, reply, NULL, &meta);
+    const char *tail = mts_dns_obs_tail(first, "x.test");
+
+    CHECK(tail != NULL);
+    CHECK(mts_dns_obs_tail(first, "y.test") == NULL);
+    for (size_t i = 0; tail && i < 3; i++) {
+        const char *q = i < 2 ? qnames[i] : other_qname;
+        char *want = mts_dns_obs_new(q, LDNS_RR_TYPE_MX, reply, NULL, &meta);
+        char *got = mts_dns_obs_join(q, tail, strlen(tail));
+        CHECK_STR(got, want);
+        free(want);
+        free(got);
+    }
+    free(first);
+}
+
+static void test_cache_tail(void)
+{
+    struct mts_dns_cache *c;
+    struct mts_dns_cache_meta meta = {
+        .resolver = 1, .tries = 2, .obs_tail = "\"qtype\":1}", .obs_tail_len = 11};
+    struct mts_dns_cache_key k = {(const uint8_t *)"\x01"
+                                                   "a",
+                                  3, 1, false, 0};
+    const uint8_t *got;
+    size_t len;
+
+    k.hash = mts_dns_key_hash(&k);
+    CHECK_INT(mts_dns_cache_new(&c, 16, 4000), 0);
+    CHECK_INT(mts_dns_cache_put(c, &k, 0, 300, (const uint8_t *)"wire", 4, &meta), 0);
+    CHECK_INT(mts_dns_cache_bytes(c), 3 + 4 + 11);
+    memset(&meta, 0, sizeof meta);
+    CHECK(mts_dns_cache_get(c, &k, 1, &got, &len, &meta));
+    CHECK(len == 4 && memcmp(got, "wire", 4) == 0);
+    CHECK(meta.resolver == 1 && meta.tries == 2 && meta.obs_tail_len == 11);
+    CHECK(meta.obs_tail && memcmp(meta.obs_tail, "\"qtype\":1}", 11) == 0);
+    /* Replaced from its own borrowed tail; then without one. */
+    CHECK_INT(mts_dns_cache_put(c, &k, 0, 300, got, len, &meta), 0);
+    CHECK(mts_dns_cache_get(c, &k, 1, &got, &len, &meta));
+    CHECK(meta.obs_tail && memcmp(meta.obs_tail, "\"qtype\":1}", 11) == 0);
+    meta.obs_tail = NULL;
+    CHECK_INT(mts_dns_cache_put(c, &k, 0, 300, (const uint8_t *)"wire", 4, &meta), 0);
+    CHECK(mts_dns_cache_get(c, &k, 1, &got, &len, &meta));
+    CHECK(meta.obs_tail == NULL && meta.obs_tail_len == 0);
+    CHECK_INT(mts_dns_cache_bytes(c), 3 + 4);
+    mts_dns_cache_free(c);
+}
+
+/* Names, addresses and milliseconds in the observation exactly as ldns, inet_ntop and
+   "%.1f" write them: every byte value in a label, escaped or not. */
+static void test_obs_text(void)
+{
+    struct mts_dns_obs_meta meta = {.resolver = "127.0.0.1:53", .tries = 1};
+    uint8_t pref[2] = {0, 10};
+    ldns_rdf *pref_rdf = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_INT16, 2, pref);
+
+    for (unsigned b = 0; b < 256; b++) {
+        const uint8_t owner[] = {3, 'a', (uint8_t)b, 'Z', 4, 't', 'e', 's', 't', 0};
+        const uint8_t host[] = {1, (uint8_t)b, 2, 'm', (uint8_t)(255 - b), 0};
+        ldns_rdf *host_rdf = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, sizeof host, host);
+        ldns_pkt *p = reply_with(owner, sizeof owner, LDNS_RR_TYPE_MX, pref_rdf, host_rdf);
+        const ldns_rr *rr = ldns_rr_list_rr(ldns_pkt_answer(p), 0);
+        char *want_owner = ldns_rdf2str(ldns_rr_owner(rr)), *want_host = ldns_rdf2str(host_rdf);
+
+        meta.ms = b * 7.77;
+        json_t *obs = parse_obs(mts_dns_obs_new("x.test", LDNS_RR_TYPE_MX, p, NULL, &meta));
+        json_t *an = json_array_get(json_object_get(obs, "answer"), 0);
+        char ms[32];
+        snprintf(ms, sizeof ms, "%.1f", (double)(int64_t)(meta.ms * 10.0 + 0.5) / 10.0);
+        CHECK_STR(json_string_value(json_object_get(an, "name")), want_owner);
+        check_join(p, want_owner);
+        CHECK_STR(json_string_value(json_object_get(an, "host")), want_host);
+        CHECK(json_real_value(json_object_get(obs, "ms")) == strtod(ms, NULL));
+        free(want_owner);
+        free(want_host);
+        json_decref(obs);
+        ldns_pkt_free(p);
+        ldns_rdf_deep_free(host_rdf);
+    }
+    ldns_rdf_deep_free(pref_rdf);
+
+    for (unsigned i = 0; i < 2000; i++) {
+        const uint8_t owner[] = {1, 'a', 0};
+        uint8_t a[4] = {(uint8_t)(i * 37), (uint8_t)(i >> 3), (uint8_t)(i % 10),
+                        (uint8_t)(255 - i)};
+        char want[INET_ADDRSTRLEN];
+        ldns_rdf *addr = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_A, 4, a);
+        ldns_pkt *p = reply_with(owner, sizeof owner, LDNS_RR_TYPE_A, addr, NULL);
+        json_t *obs = parse_obs(mts_dns_obs_new("a", LDNS_RR_TYPE_A, p, NULL, &meta));
+        json_t *an = json_array_get(json_object_get(obs, "answer"), 0);
+        CHECK(inet_ntop(AF_INET, a, want, sizeof want) != NULL);
+        CHECK_STR(json_string_value(json_object_get(an, "addr")), want);
+        json_decref(obs);
+        ldns_pkt_free(p);
+        ldns_rdf_deep_free(addr);
+    }
+}
+
 int main(void)
 {
     base = event_base_new();
+    test_query_wire();
+    test_obs_text();
+    test_cache_tail();
     test_parse();
     test_shapes();
     test_retry_timeout();

@@ -115,7 +115,7 @@ int main(int argc, char **argv)
             h_name = lhost;
             n++;
         }
-        rc = mts_https_fetch(h, h_name, addrs, 1, "txt", on_done, NULL);
+        rc = mts_https_fetch(h, h_name, addrs, 1, MTS_FETCH_WHY_TXT, on_done, NULL);
         if (rc < 0) {
             fprintf(stderr, "mts_https_fetch: %s\n", strerror(-rc));
             return 1;

@@ -99,7 +99,7 @@ static void start(struct mts_https *h, struct result *r, const char *host, const
                   size_t n)
 {
     memset(r, 0, sizeof(*r));
-    int rc = mts_https_fetch(h, host, addrs, n, "txt", on_done, r);
+    int rc = mts_https_fetch(h, host, addrs, n, MTS_FETCH_WHY_TXT, on_done, r);
     CHECK_INT(rc, 0);
     CHECK(!r->done); /* never called from inside mts_https_fetch */
     if (rc == 0) {
@@ -310,10 +310,15 @@ static void group_basic(void)
     int fillers[3];
     int lfd = full_listener("127.0.0.4", srv.port, fillers, 3);
 
-    CHECK_INT(mts_https_fetch(h, "mta-sts.ok.test", lo, 0, "txt", on_done, NULL), -EINVAL);
+    CHECK_INT(mts_https_fetch(h, "mta-sts.ok.test", lo, 0, MTS_FETCH_WHY_TXT, on_done, NULL),
+              -EINVAL);
     const char *bad[] = {"mta-sts.ok.test"};
-    CHECK_INT(mts_https_fetch(h, "mta-sts.ok.test", bad, 1, "txt", on_done, NULL), -EINVAL);
-    CHECK_INT(mts_https_fetch(h, "MTA-STS.ok.test", lo, 1, "txt", on_done, NULL), -EINVAL);
+    CHECK_INT(mts_https_fetch(h, "mta-sts.ok.test", bad, 1, MTS_FETCH_WHY_TXT, on_done, NULL),
+              -EINVAL);
+    CHECK_INT(mts_https_fetch(h, "MTA-STS.ok.test", lo, 1, MTS_FETCH_WHY_TXT, on_done, NULL),
+              -EINVAL);
+    CHECK_INT(mts_https_fetch(h, "mta-sts.ok.test", lo, 1, MTS_FETCH_WHY_UNKNOWN, on_done, NULL),
+              -EINVAL);
 
     start(h, &ok, "mta-sts.ok.test", lo, 1);
     start(h, &utf8, "mta-sts.utf8.test", lo, 1);
@@ -407,12 +412,12 @@ static void group_basic(void)
     CHECK_INT(hs.transfers, 0);
     CHECK_INT(hs.queued, 0);
     CHECK_INT(hs.started, 17); /* two fetches moved on to a second address */
-    CHECK_INT(hs.by_result[MTS_HTTPS_OK], 6);
-    CHECK_INT(hs.by_result[MTS_HTTPS_HTTP_STATUS], 2);
-    CHECK_INT(hs.by_result[MTS_HTTPS_TIMEOUT], 2);
-    CHECK_INT(hs.by_result[MTS_HTTPS_CONNECT_TIMEOUT], 1);
-    CHECK_STR(mts_https_result_name(MTS_HTTPS_TOO_LARGE), "too-large");
-    CHECK(mts_https_result_name(MTS_HTTPS_RESULT_COUNT) == NULL);
+    CHECK_INT(hs.by_result[MTS_FETCH_OK], 6);
+    CHECK_INT(hs.by_result[MTS_FETCH_HTTP_STATUS], 2);
+    CHECK_INT(hs.by_result[MTS_FETCH_TIMEOUT], 2);
+    CHECK_INT(hs.by_result[MTS_FETCH_CONNECT_TIMEOUT], 1);
+    CHECK_STR(mts_fetch_result_name(MTS_FETCH_TOO_LARGE), "too-large");
+    CHECK(mts_fetch_result_name(MTS_FETCH_RESULT_COUNT) == NULL);
 
     struct result *all[] = {&ok,    &utf8,  &html, &nf, &forb, &moved, &big, &drip,
                             &stall, &reset, &ref,  &fb, &v6,   &v4,    &cto};
@@ -492,7 +497,7 @@ static void group_certs(void)
     }
     struct mts_https_stats hs;
     mts_https_get_stats(h, &hs);
-    CHECK_INT(hs.by_result[MTS_HTTPS_CERT_INVALID], N);
+    CHECK_INT(hs.by_result[MTS_FETCH_CERT_INVALID], N);
     mts_https_free(h);
 }
 
@@ -611,7 +616,9 @@ static void group_cancel(void)
     CHECK_INT(mts_conn_limit_new(&lim, base, 2, 100), 0);
     struct mts_https *h = new_fetcher(false, 3, lim);
     for (int i = 0; i < 10; i++) {
-        CHECK_INT(mts_https_fetch(h, "mta-sts.stall.test", lo, 1, "policy-only", never, NULL), 0);
+        CHECK_INT(
+            mts_https_fetch(h, "mta-sts.stall.test", lo, 1, MTS_FETCH_WHY_POLICY_ONLY, never, NULL),
+            0);
     }
     /* Let some reach the server, then drop everything: queued, waiting and in flight. */
     struct timeval tv = {0, 300 * 1000};
@@ -878,9 +885,9 @@ static void group_limits(void)
     CHECK_STR(str(r[0].obs, "curl_error"), strerror(EMFILE));
     struct mts_https_stats hs;
     mts_https_get_stats(h, &hs);
-    CHECK_INT(hs.by_result[MTS_HTTPS_LOCAL_ERROR], 1);
-    CHECK_INT(hs.by_result[MTS_HTTPS_ERROR], 0);
-    CHECK_INT(hs.by_result[MTS_HTTPS_CONNECT_REFUSED], 0);
+    CHECK_INT(hs.by_result[MTS_FETCH_LOCAL_ERROR], 1);
+    CHECK_INT(hs.by_result[MTS_FETCH_ERROR], 0);
+    CHECK_INT(hs.by_result[MTS_FETCH_CONNECT_REFUSED], 0);
     result_free(&r[0]);
     mts_https_free(h);
 

@@ -567,7 +567,7 @@ static void test_cache_bytes(void)
 static void local_done(void *arg, const json_t *rec)
 {
     int *result = arg;
-    *result = mts_smtp_result_from_name(json_string_value(json_object_get(rec, "result")));
+    *result = (int)mts_smtp_result_parse(json_string_value(json_object_get(rec, "result")));
     if (--pending == 0)
         event_base_loopbreak(base);
 }
@@ -638,11 +638,11 @@ static void test_api(void)
     event_base_loop(base, EVLOOP_NONBLOCK);
 
     CHECK_STR(mts_smtp_result_name(MTS_SMTP_STARTTLS_REJECTED), "starttls-rejected");
-    CHECK_INT(mts_smtp_result_from_name("too-long"), MTS_SMTP_TOO_LONG);
-    CHECK_INT(mts_smtp_result_from_name("nonsense"), -1);
+    CHECK_INT(mts_smtp_result_parse("too-long"), MTS_SMTP_TOO_LONG);
+    CHECK_INT(mts_smtp_result_parse("nonsense"), MTS_SMTP_RESULT_UNKNOWN);
     CHECK_STR(mts_smtp_stage_name(MTS_SMTP_STAGE_HANDSHAKE), "handshake");
     CHECK_STR(mts_smtp_strerror(-ENOENT), "CA file could not be loaded");
-    CHECK_INT(mts_smtp_stage_from_name("quit"), MTS_SMTP_STAGE_QUIT);
+    CHECK_INT(mts_smtp_stage_parse("quit"), MTS_SMTP_STAGE_QUIT);
 }
 
 static void keep_record(void *arg, json_t *rec)

@@ -147,10 +147,14 @@ static void test_no_handshake(SSL_CTX *cctx)
 
 static void test_classes(void)
 {
-    CHECK_STR(mts_tls_verify_class(X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN), "untrusted");
-    CHECK_STR(mts_tls_verify_class(X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE), "untrusted");
-    CHECK_STR(mts_tls_verify_class(X509_V_ERR_CERT_SIGNATURE_FAILURE), "other");
-    CHECK_STR(mts_tls_verify_class(X509_V_ERR_CERT_REVOKED), "other");
+    CHECK_STR(mts_cert_verdict_name(mts_tls_verify_class(X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)),
+              "untrusted");
+    CHECK_STR(
+        mts_cert_verdict_name(mts_tls_verify_class(X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE)),
+        "untrusted");
+    CHECK_STR(mts_cert_verdict_name(mts_tls_verify_class(X509_V_ERR_CERT_SIGNATURE_FAILURE)),
+              "other");
+    CHECK_STR(mts_cert_verdict_name(mts_tls_verify_class(X509_V_ERR_CERT_REVOKED)), "other");
 }
 
 int main(int argc, char **argv)

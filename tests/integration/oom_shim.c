@@ -1,26 +1,21 @@
 /*
- * oom_shim: preloaded into mtasts-scan by test_process_fault.sh. Building the DNS query of
- * any name that contains "oom-" fails as if memory ran out (ldns_pkt_query_new returns
- * NULL), so the test can check that a fault of the process ends the scan without storing
- * anything as a fact about the domain.
+ * oom_shim: preloaded into mtasts-scan by test_process_fault.sh. Turning any name that
+ * contains "oom-" into its wire form fails as if memory ran out (ldns_str2rdf_dname returns
+ * LDNS_STATUS_MEM_ERR: the DNS engine's first allocation for a lookup), so the test can
+ * check that a fault of the process ends the scan without storing anything as a fact about
+ * the domain.
  */
 #include <dlfcn.h>
 #include <string.h>
 
 #include <ldns/ldns.h>
 
-ldns_pkt *ldns_pkt_query_new(ldns_rdf *name, ldns_rr_type type, ldns_rr_class cls, uint16_t flags)
+ldns_status ldns_str2rdf_dname(ldns_rdf **rd, const char *str)
 {
-    static ldns_pkt *(*real)(ldns_rdf *, ldns_rr_type, ldns_rr_class, uint16_t);
-    char *text = ldns_rdf2str(name);
-    bool fail = text && strstr(text, "oom-") != NULL;
-    free(text);
-    if (fail) {
-        ldns_rdf_deep_free(name);
-        return NULL;
-    }
+    static ldns_status (*real)(ldns_rdf **, const char *);
+    if (str && strstr(str, "oom-") != NULL)
+        return LDNS_STATUS_MEM_ERR;
     if (!real)
-        real = (ldns_pkt * (*)(ldns_rdf *, ldns_rr_type, ldns_rr_class, uint16_t))
-            dlsym(RTLD_NEXT, "ldns_pkt_query_new");
-    return real(name, type, cls, flags);
+        real = (ldns_status(*)(ldns_rdf **, const char *))dlsym(RTLD_NEXT, "ldns_str2rdf_dname");
+    return real(rd, str);
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A fault of the scanner itself is never stored as a fact about a domain: when memory runs
-# out building one domain's DNS query (oom_shim.so makes it so for names with "oom-"), the
+# out starting one domain's DNS lookup (oom_shim.so makes it so for names with "oom-"), the
 # scan ends with an error, that domain has no record (no "error" DNS observation stands in
 # for it), the scan is marked interrupted, and --resume without the fault completes it with
 # one record per name.

@@ -112,7 +112,8 @@ struct mts_agg {
     struct examples bounce_examples, error_examples;
     /* The paper table: the domains with an _mta-sts record and what they come to. */
     struct {
-        unsigned long long records, misconfigured, would_bounce, modes[N_MODE], tlsrpt_valid;
+        unsigned long long records, misconfigured, would_bounce, modes[N_MODE], tlsrpt_valid,
+            tlsrpt_ready;
     } paper;
     struct table categories, mx_providers, policy_providers;
     /* Faults by provider: "by\x1fprovider\x1fcategory" -> domains (docs/analyze.md). */
@@ -513,6 +514,13 @@ static json_t *profiles_json(const struct mts_agg *a)
 }
 
 /* The index of name in names, or -1. */
+/* A valid TLS-RPT record whose reports can arrive: some destination the scan did not find
+   unable to take them (docs/validation.md, "Readiness"). */
+static bool tlsrpt_ready(const struct mts_classification *cls)
+{
+    return cls->has_tlsrpt && cls->tlsrpt.valid && cls->rua_failing < cls->tlsrpt.n_rua;
+}
+
 static int name_index(const char *const *names, size_t n, const char *s)
 {
     for (size_t i = 0; s && i < n; i++)
@@ -609,6 +617,7 @@ int mts_agg_add(struct mts_agg *a, const char *domain, const json_t *raw,
         if (m >= 0)
             a->paper.modes[m]++;
         a->paper.tlsrpt_valid += t == 0; /* "valid" */
+        a->paper.tlsrpt_ready += t == 0 && tlsrpt_ready(cls);
     }
 
     a->deployed += deployed;
@@ -731,6 +740,8 @@ static json_t *paper_json(const struct mts_agg *a)
         {"tlsrpt_record", "valid TLS-RPT record (of those with a record)", a->paper.tlsrpt_valid,
          rec},
         {"tlsrpt_all", "valid TLS-RPT record (of all)", a->tlsrpt[0], all},
+        {"tlsrpt_ready", "TLS-RPT deliverable (of those with a record)", a->paper.tlsrpt_ready,
+         rec},
     };
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < sizeof rows / sizeof rows[0]; i++)

@@ -281,6 +281,7 @@ static void classify_rua_tls(struct cls *st, enum mts_fetch_result result)
     switch (result) {
     case MTS_FETCH_CERT_INVALID:
         cat_once(st, "tlsrpt/rua-cert-invalid");
+        st->out->rua_failing++;
         break;
     case MTS_FETCH_CONNECT_REFUSED:
     case MTS_FETCH_CONNECT_TIMEOUT:
@@ -288,6 +289,7 @@ static void classify_rua_tls(struct cls *st, enum mts_fetch_result result)
     case MTS_FETCH_TIMEOUT:
     case MTS_FETCH_RESET:
         cat_once(st, "tlsrpt/rua-tls-failure");
+        st->out->rua_failing++;
         break;
     default:
         break;
@@ -309,11 +311,13 @@ static void classify_rua(struct cls *st)
         enum mts_dns_result mx_res = dns_result(mx);
         bool no_addr = obs_negative(a) && obs_negative(aaaa);
         if (scheme == MTS_RUA_MAILTO && (mx_res == MTS_DNS_RESULT_NXDOMAIN || only_null_mx(mx) ||
-                                         (mx_res == MTS_DNS_RESULT_NODATA && no_addr)))
+                                         (mx_res == MTS_DNS_RESULT_NODATA && no_addr))) {
             cat(st, "tlsrpt/rua-undeliverable");
-        else if (scheme == MTS_RUA_HTTPS && no_addr)
+            st->out->rua_failing++;
+        } else if (scheme == MTS_RUA_HTTPS && no_addr) {
             cat(st, "tlsrpt/rua-unresolvable");
-        else if (scheme == MTS_RUA_HTTPS)
+            st->out->rua_failing++;
+        } else if (scheme == MTS_RUA_HTTPS)
             classify_rua_tls(st, mts_fetch_result_parse(str(json_object_get(d, "tls"), "result")));
     }
 }

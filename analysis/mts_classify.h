@@ -115,6 +115,7 @@ struct mts_classification {
     struct mts_policy policy;
     bool has_tlsrpt;
     struct mts_tlsrpt tlsrpt;
+    size_t rua_failing; /* report destinations the scan found unable to take reports */
     struct mts_mx_result *mx;
     size_t n_mx;
 };

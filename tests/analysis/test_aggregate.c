@@ -164,6 +164,38 @@ int main(void)
                   json_object_get(json_array_get(json_object_get(r, "tlsrpt"), 3), "count")),
               2); /* "absent" */
     json_decref(r);
+    mts_agg_free(a);
+
+    /* TLS-RPT readiness in the paper table: a valid record whose one destination the scan
+       found unable to take reports is valid, not deliverable. */
+    CHECK_INT(mts_agg_new(&a), 0);
+    char *one_uri[] = {"mailto:r@example.org"};
+    struct mts_classification ready = {
+        .verdict = "valid-enforce",
+        .funnel = {MTS_TRI_YES, MTS_TRI_YES, MTS_TRI_YES},
+        .has_tlsrpt = true,
+        .tlsrpt = {.records = 1, .valid = true, .rua = one_uri, .n_rua = 1},
+    };
+    struct mts_classification failing = ready;
+    failing.rua_failing = 1;
+    CHECK_INT(mts_agg_add(a, "ready.example", empty, &ready), 0);
+    CHECK_INT(mts_agg_add(a, "failing.example", empty, &failing), 0);
+    r = mts_agg_report(a, "s1", 1);
+    long long valid_rows = -1, ready_rows = -1;
+    size_t i;
+    const json_t *row;
+    json_array_foreach(json_object_get(r, "paper"), i, row)
+    {
+        const char *key = json_string_value(json_object_get(row, "key"));
+        long long n = json_integer_value(json_object_get(row, "count"));
+        if (key && strcmp(key, "tlsrpt_record") == 0)
+            valid_rows = n;
+        if (key && strcmp(key, "tlsrpt_ready") == 0)
+            ready_rows = n;
+    }
+    CHECK_INT(valid_rows, 2);
+    CHECK_INT(ready_rows, 1);
+    json_decref(r);
     json_decref(empty);
     json_decref(raw);
     mts_agg_free(a);

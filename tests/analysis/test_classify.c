@@ -932,6 +932,9 @@ static void test_tlsrpt_rua(void)
                   0);
         CHECK(rows[i].category ? has_cat(rows[i].category) : cls.n_categories == 0);
         CHECK_INT(cls.n_categories, rows[i].category ? 1 : 0);
+        /* Each failing destination counts for readiness (the last row has two). */
+        size_t failing = rows[i].category ? 1 + (i + 1 == sizeof rows / sizeof rows[0]) : 0;
+        CHECK_INT(cls.rua_failing, failing);
         CHECK_STR(cls.verdict, "valid-enforce"); /* reports are not mail delivery */
         CHECK_INT(mts_category_effect("tlsrpt/rua-undeliverable"), MTS_EFFECT_INFO);
     }

@@ -28,7 +28,7 @@ check mx_provider "$(jq -r '.providers.mx[0] | "\(.name) \(.domains)"' "$dir/r.j
 # bounce would bounce, bounce and good enforce, testing testing, good's TLS-RPT valid (and
 # none's, of all)
 check paper "$(jq -c '[.paper[] | [.key, .count, .of, .pct]]' "$dir/r.json")" \
-    '[["record",5,7,71.43],["misconfigured",3,5,60],["would_bounce",1,5,20],["mode_enforce",2,5,40],["mode_testing",1,5,20],["mode_none",0,5,0],["tlsrpt_record",1,5,20],["tlsrpt_all",2,7,28.57]]'
+    '[["record",5,7,71.43],["misconfigured",3,5,60],["would_bounce",1,5,20],["mode_enforce",2,5,40],["mode_testing",1,5,20],["mode_none",0,5,0],["tlsrpt_record",1,5,20],["tlsrpt_all",2,7,28.57],["tlsrpt_ready",1,5,20]]'
 # sender profiles: the resolver and maddy also enforce hostile's policy (they take any mx
 # value) and bounce it; with strict_testing the resolver enforces testing's policy too;
 # no-mta-sts protects none

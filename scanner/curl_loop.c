@@ -90,7 +90,7 @@ static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *s
         kind |= EV_WRITE;
     }
     if (!ws) {
-        ws = calloc(1, sizeof(*ws));
+        ws = calloc(1, sizeof *ws);
         if (!ws) {
             return -1;
         }
@@ -123,7 +123,7 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 int mts_curl_loop_new(struct mts_curl_loop **out, struct event_base *base,
                       mts_curl_loop_done_fn done, void *arg)
 {
-    struct mts_curl_loop *loop = calloc(1, sizeof(*loop));
+    struct mts_curl_loop *loop = calloc(1, sizeof *loop);
 
     *out = NULL;
     if (!loop) {

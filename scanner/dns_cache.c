@@ -51,7 +51,7 @@ uint32_t mts_dns_key_hash(const struct mts_dns_cache_key *k)
 
 int mts_dns_cache_new(struct mts_dns_cache **out, size_t entries, size_t max_bytes)
 {
-    struct mts_dns_cache *c = calloc(1, sizeof(*c));
+    struct mts_dns_cache *c = calloc(1, sizeof *c);
     size_t nb = 16;
 
     if (!c || entries == 0 || entries > UINT32_MAX / 2 || max_bytes == 0) {
@@ -60,8 +60,8 @@ int mts_dns_cache_new(struct mts_dns_cache **out, size_t entries, size_t max_byt
     }
     while (nb < entries)
         nb <<= 1;
-    c->e = calloc(entries, sizeof(*c->e));
-    c->bucket = calloc(nb, sizeof(*c->bucket));
+    c->e = calloc(entries, sizeof *c->e);
+    c->bucket = calloc(nb, sizeof *c->bucket);
     if (!c->e || !c->bucket) {
         mts_dns_cache_free(c);
         return MTS_DNS_ENOMEM;
@@ -225,5 +225,5 @@ size_t mts_dns_cache_bytes(const struct mts_dns_cache *c)
 
 size_t mts_dns_cache_fixed_bytes(const struct mts_dns_cache *c)
 {
-    return sizeof(*c) + c->n * sizeof(*c->e) + (c->mask + 1) * sizeof(*c->bucket);
+    return sizeof *c + c->n * sizeof *c->e + (c->mask + 1) * sizeof *c->bucket;
 }

@@ -928,7 +928,7 @@ static int open_socket(struct mts_dns *d, struct dns_sock *sk, int family)
         setsockopt(sk->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
     if (bind(sk->fd, (struct sockaddr *)&ss, len) < 0) /* port 0: the kernel picks at random */
         return MTS_DNS_ESOCKET;
-    sk->ids = calloc(IDS_PER_SOCK, sizeof(*sk->ids));
+    sk->ids = calloc(IDS_PER_SOCK, sizeof *sk->ids);
     if (!sk->ids)
         return MTS_DNS_ENOMEM;
     sk->ev = event_new(d->base, sk->fd, EV_READ | EV_PERSIST, on_udp, sk);
@@ -986,7 +986,7 @@ static int setup(struct mts_dns *d, const struct mts_dns_opts *opts)
     }
     d->sock_first[1] = d->sock_count[0];
     d->nsocks = d->sock_count[0] + d->sock_count[1];
-    d->socks = calloc(d->nsocks, sizeof(*d->socks));
+    d->socks = calloc(d->nsocks, sizeof *d->socks);
     if (!d->socks)
         return MTS_DNS_ENOMEM;
     for (size_t i = 0; i < d->nsocks; i++)
@@ -995,7 +995,7 @@ static int setup(struct mts_dns *d, const struct mts_dns_opts *opts)
         if ((err = open_socket(d, &d->socks[i], i < d->sock_count[0] ? AF_INET : AF_INET6)))
             return err;
 
-    d->slots = calloc(nslots, sizeof(*d->slots));
+    d->slots = calloc(nslots, sizeof *d->slots);
     if (!d->slots)
         return MTS_DNS_ENOMEM;
     for (size_t i = nslots; i-- > 0;) {
@@ -1009,7 +1009,7 @@ static int setup(struct mts_dns *d, const struct mts_dns_opts *opts)
     }
     while (nb < 2 * nslots)
         nb <<= 1;
-    d->coalesce = calloc(nb, sizeof(*d->coalesce));
+    d->coalesce = calloc(nb, sizeof *d->coalesce);
     if (!d->coalesce)
         return MTS_DNS_ENOMEM;
     d->coalesce_mask = nb - 1;
@@ -1045,7 +1045,7 @@ int mts_dns_new(struct mts_dns **out, struct event_base *base, const struct mts_
 
     if (!out || !base || !opts)
         return MTS_DNS_EINVAL;
-    d = calloc(1, sizeof(*d));
+    d = calloc(1, sizeof *d);
     if (!d)
         return MTS_DNS_ENOMEM;
     d->base = base;
@@ -1056,8 +1056,8 @@ int mts_dns_new(struct mts_dns **out, struct event_base *base, const struct mts_
     }
     d->st.bytes_per_slot = sizeof(struct dns_slot) + event_get_struct_event_size();
     d->st.bytes_per_queued = sizeof(struct dns_job) + sizeof(ldns_rdf);
-    d->st.bytes_fixed = sizeof(*d) + d->nsocks * IDS_PER_SOCK * sizeof(uint32_t) +
-                        (d->coalesce_mask + 1) * sizeof(*d->coalesce) +
+    d->st.bytes_fixed = sizeof *d + d->nsocks * IDS_PER_SOCK * sizeof(uint32_t) +
+                        (d->coalesce_mask + 1) * sizeof *d->coalesce +
                         d->o.max_inflight * d->st.bytes_per_slot +
                         (d->cache ? mts_dns_cache_fixed_bytes(d->cache) : 0);
     *out = d;
@@ -1123,7 +1123,7 @@ static int job_new(struct dns_job **out, const char *qname, ldns_rr_type qtype, 
         return MTS_DNS_ENOMEM;
     if (status != LDNS_STATUS_OK)
         return MTS_DNS_ENAME;
-    j = calloc(1, sizeof(*j) + n + 1 + ldns_rdf_size(dname));
+    j = calloc(1, sizeof *j + n + 1 + ldns_rdf_size(dname));
     if (!j) {
         ldns_rdf_deep_free(dname);
         return MTS_DNS_ENOMEM;

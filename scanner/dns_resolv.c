@@ -35,17 +35,17 @@ static int fill(const char *host, uint16_t port, struct mts_dns_addr *out)
     struct sockaddr_in *in4 = (struct sockaddr_in *)&out->ss;
     struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&out->ss;
 
-    memset(out, 0, sizeof(*out));
+    memset(out, 0, sizeof *out);
     if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
         in4->sin_family = AF_INET;
         in4->sin_port = htons(port);
-        out->len = sizeof(*in4);
+        out->len = sizeof *in4;
         return 0;
     }
     if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
         in6->sin6_family = AF_INET6;
         in6->sin6_port = htons(port);
-        out->len = sizeof(*in6);
+        out->len = sizeof *in6;
         return 0;
     }
     return MTS_DNS_ERESOLVER;

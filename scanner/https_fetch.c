@@ -705,7 +705,7 @@ int mts_https_new(struct mts_https **out, struct event_base *base,
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         return -EIO;
     }
-    h = calloc(1, sizeof(*h));
+    h = calloc(1, sizeof *h);
     if (!h) {
         curl_global_cleanup();
         return -ENOMEM;
@@ -782,7 +782,7 @@ static int fetch_start(struct mts_https *h, const char *host, const char *url, u
             return -EINVAL;
         }
     }
-    struct fetch *f = calloc(1, sizeof(*f));
+    struct fetch *f = calloc(1, sizeof *f);
     if (!f) {
         return -ENOMEM;
     }
@@ -795,7 +795,7 @@ static int fetch_start(struct mts_https *h, const char *host, const char *url, u
     f->host = strdup(host);
     f->why = mts_fetch_why_name(why);
     f->url = strdup(url);
-    f->addrs = calloc(naddrs, sizeof(*f->addrs));
+    f->addrs = calloc(naddrs, sizeof *f->addrs);
     f->deliver_ev = event_new(h->base, -1, 0, on_deliver, f);
     if (!f->host || !f->addrs || !f->deliver_ev || !f->url) {
         fetch_free(f);

@@ -697,13 +697,13 @@ static int parse_addr(struct session *s, const char *addr, unsigned port)
     if (inet_pton(AF_INET, addr, &in4->sin_addr) == 1) {
         in4->sin_family = AF_INET;
         in4->sin_port = htons((uint16_t)port);
-        s->salen = sizeof(*in4);
+        s->salen = sizeof *in4;
         return 0;
     }
     if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
         in6->sin6_family = AF_INET6;
         in6->sin6_port = htons((uint16_t)port);
-        s->salen = sizeof(*in6);
+        s->salen = sizeof *in6;
         return 0;
     }
     return -EINVAL;
@@ -767,7 +767,7 @@ int mts_smtp_probe(struct mts_smtp *smtp, const unsigned char *name, size_t name
 {
     if (addr == NULL || done == NULL || !wire_name_ok(name, name_len))
         return -EINVAL;
-    struct session *s = calloc(1, sizeof(*s));
+    struct session *s = calloc(1, sizeof *s);
     if (s == NULL)
         return -ENOMEM;
     s->smtp = smtp;
@@ -832,7 +832,7 @@ int mts_smtp_new(struct mts_smtp **out, struct event_base *base, const struct mt
 {
     if (out == NULL || base == NULL || o == NULL || !ehlo_name_ok(o->ehlo_name) || o->port > 65535)
         return -EINVAL;
-    struct mts_smtp *smtp = calloc(1, sizeof(*smtp));
+    struct mts_smtp *smtp = calloc(1, sizeof *smtp);
     if (smtp == NULL)
         return -ENOMEM;
     TAILQ_INIT(&smtp->sessions);

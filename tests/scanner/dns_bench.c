@@ -89,7 +89,7 @@ static int read_names(struct bench *b, const char *path)
             continue;
         if (b->nnames == cap) {
             cap = cap ? 2 * cap : 1024;
-            b->names = realloc(b->names, cap * sizeof(*b->names));
+            b->names = realloc(b->names, cap * sizeof *b->names);
         }
         b->names[b->nnames++] = strdup(line);
     }

@@ -245,7 +245,7 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
             return;
         if (f->c.narrivals == f->cap) {
             f->cap = f->cap ? 2 * f->cap : 1024;
-            f->arrivals = realloc(f->arrivals, f->cap * sizeof(*f->arrivals));
+            f->arrivals = realloc(f->arrivals, f->cap * sizeof *f->arrivals);
         }
         f->arrivals[f->c.narrivals++] = fake_dns_now_ms();
         f->c.arrivals = f->arrivals;
@@ -267,7 +267,7 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
             f->c.outstanding--;
             free(w);
         } else {
-            struct delayed *p = calloc(1, sizeof(*p));
+            struct delayed *p = calloc(1, sizeof *p);
             struct timeval tv = {delay / 1000, (delay % 1000) * 1000};
             p->f = f;
             p->wire = w;
@@ -374,7 +374,7 @@ static int udp_socket(uint16_t port, uint16_t *bound)
 struct fake_dns *fake_dns_new(struct event_base *base, struct fake_rule *rules, size_t nrules,
                               int delay_ms)
 {
-    struct fake_dns *f = calloc(1, sizeof(*f));
+    struct fake_dns *f = calloc(1, sizeof *f);
     uint16_t other;
 
     f->base = base;

@@ -127,7 +127,7 @@ static struct mts_dns *engine(struct fake_dns **servers, size_t n, struct mts_dn
 static void ask(struct mts_dns *d, const char *name, ldns_rr_type t, unsigned flags,
                 struct result *r)
 {
-    memset(r, 0, sizeof(*r));
+    memset(r, 0, sizeof *r);
     CHECK_INT(mts_dns_query(d, name, t, flags, on_result, r), 0);
     pending++;
 }

@@ -98,7 +98,7 @@ static void on_done(void *arg, json_t *obs, const unsigned char *body, size_t le
 static void start(struct mts_https *h, struct result *r, const char *host, const char *const *addrs,
                   size_t n)
 {
-    memset(r, 0, sizeof(*r));
+    memset(r, 0, sizeof *r);
     int rc = mts_https_fetch(h, host, addrs, n, MTS_FETCH_WHY_TXT, on_done, r);
     CHECK_INT(rc, 0);
     CHECK(!r->done); /* never called from inside mts_https_fetch */

@@ -161,6 +161,23 @@ static bool rdf_string(struct mts_jt *t, ldns_buffer **b, const ldns_rdf *rdf)
     return true;
 }
 
+/* One rdata field in presentation form. ldns's formatter of SVCB/HTTPS parameters aborts
+   the process on some hostile values (an assert in ldns_buffer_write_at, found by fuzzing),
+   so those are written in the RFC 3597 generic form instead: "\# LENGTH HEX". */
+static void rdf_text(ldns_buffer *b, const ldns_rdf *rdf)
+{
+    if (ldns_rdf_get_type(rdf) != LDNS_RDF_TYPE_SVCPARAMS) {
+        ldns_rdf2buffer_str(b, rdf);
+        return;
+    }
+    size_t n = ldns_rdf_size(rdf);
+    ldns_buffer_printf(b, "\\# %zu ", n);
+    if (!ldns_buffer_reserve(b, 2 * n))
+        return;
+    mts_hex_encode((char *)ldns_buffer_current(b), ldns_rdf_data(rdf), n);
+    ldns_buffer_skip(b, (ssize_t)(2 * n));
+}
+
 static bool rdata_string(struct mts_jt *t, ldns_buffer **scratch, const ldns_rr *rr)
 {
     ldns_buffer *b = *scratch;
@@ -171,7 +188,7 @@ static bool rdata_string(struct mts_jt *t, ldns_buffer **scratch, const ldns_rr 
     for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
         if (i)
             ldns_buffer_printf(b, " ");
-        ldns_rdf2buffer_str(b, ldns_rr_rdf(rr, i));
+        rdf_text(b, ldns_rr_rdf(rr, i));
     }
     if (!ldns_buffer_status_ok(b))
         return false;

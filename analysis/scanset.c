@@ -411,6 +411,16 @@ static int scanned_get(const struct mts_scanset *set, const char *scan, const ch
     return MTS_STORE_NOTFOUND;
 }
 
+/*
+ * The record members that nothing in the analysis reads (docs/analyze.md, Threads): how a
+ * DNS query was asked and answered, and a fetch's certificate chain. The walks leave them
+ * out of the trees they build; a single domain's record (explain) is read whole.
+ */
+static const char *const unread_members[] = {
+    "qname",  "qtype", "rcode", "tcp", "resolver", "tries",
+    "cached", "ms",    "name",  "ttl", "chain",    NULL,
+};
+
 /* One domain of a batch, decoded and classified by whichever thread took it. */
 struct slot {
     struct mts_scanned d;
@@ -446,7 +456,7 @@ static void prepare(void *arg, unsigned self, size_t i)
     const struct mts_store_raw *rec = &w->recs[i];
     *s = (struct slot){.d.domain = rec->domain};
     s->rc = finish_scanned(w->set, w->scan, &w->caches[self], w->flags,
-                           mts_store_decode(rec, &s->d.raw), &s->d);
+                           mts_store_decode_pruned(rec, unread_members, &s->d.raw), &s->d);
     if (s->rc == 0 && w->other) {
         s->rc = scanned_get(w->other, w->other_scan, rec->domain, w->flags, &s->other);
         s->has_other = s->rc == 0;

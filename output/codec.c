@@ -117,14 +117,24 @@ static char *out_buffer(struct inflater *in, size_t n)
     return in->buf;
 }
 
-/* The fast reader for the plain text the store writes, jansson for anything else. */
-static json_t *parse(const char *json, size_t len)
+/* The fast reader for the plain text the store writes, jansson for anything else; the
+   members named in drop left out either way. */
+static json_t *parse(const char *json, size_t len, const char *const *drop)
 {
-    json_t *rec = mts_json_fast_parse(json, len);
-    return rec ? rec : json_loadb(json, len, 0, NULL);
+    json_t *rec = mts_json_fast_parse_pruned(json, len, drop);
+    if (rec)
+        return rec;
+    if ((rec = json_loadb(json, len, 0, NULL)) != NULL && drop)
+        mts_json_prune(rec, drop);
+    return rec;
 }
 
 int mts_store__decode(const void *data, size_t len, json_t **out)
+{
+    return mts_store__decode_pruned(data, len, NULL, out);
+}
+
+int mts_store__decode_pruned(const void *data, size_t len, const char *const *drop, json_t **out)
 {
     const unsigned char *p = data;
     json_t *rec = NULL;
@@ -135,11 +145,11 @@ int mts_store__decode(const void *data, size_t len, json_t **out)
         size_t got = 0;
         if (json &&
             libdeflate_zlib_decompress(in->d, p + 5, len - 5, json, n, &got) == LIBDEFLATE_SUCCESS)
-            rec = parse(json, got);
+            rec = parse(json, got, drop);
         if (in && json != in->buf)
             free(json);
     } else {
-        rec = parse(data, len);
+        rec = parse(data, len, drop);
     }
     if (!json_is_object(rec)) {
         json_decref(rec);

@@ -8,19 +8,33 @@
 
 #define DEPTH_MAX 64        /* the store's records nest about six deep */
 #define SCRATCH   (1 << 12) /* an escaped string is decoded here; longer ones go to jansson */
+#define DROP_MAX  32        /* member names a pruned read may leave out */
 
 struct parser {
     const char *p, *end;
     int depth;
+    const char *const *drop; /* member names left out of the tree */
+    size_t drop_len[DROP_MAX], n_drop;
     char scratch[SCRATCH];
 };
 
 static json_t *value(struct parser *ps);
+static bool skip_value(struct parser *ps);
 
 static void skip_space(struct parser *ps)
 {
     while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\n' || *ps->p == '\r' || *ps->p == '\t'))
         ps->p++;
+}
+
+/* Whether the member key[0..klen) is one of ps->drop. */
+static bool dropped(const struct parser *ps, const char *key, size_t klen)
+{
+    for (size_t i = 0; i < ps->n_drop; i++)
+        if (ps->drop_len[i] == klen && ps->drop[i][0] == key[0] &&
+            memcmp(ps->drop[i], key, klen) == 0)
+            return true;
+    return false;
 }
 
 /*
@@ -92,50 +106,67 @@ static bool string(struct parser *ps, const char **s, size_t *n)
     return true;
 }
 
-/* A number by RFC 8259's grammar: an integer that fits json_int_t, or a finite real. */
-static json_t *number(struct parser *ps)
+/*
+ * A number by RFC 8259's grammar that jansson reads too: an integer that fits json_int_t,
+ * or a finite real. With out NULL (a value to drop) nothing is built, and strtoll/strtod
+ * run only where the text could overflow. False to give up.
+ */
+static bool number(struct parser *ps, json_t **out)
 {
     const char *q = ps->p;
-    bool real = false;
+    bool real = false, exponent = false;
     if (q < ps->end && *q == '-')
         q++;
     if (q == ps->end || *q < '0' || *q > '9')
-        return NULL;
+        return false;
+    const char *digits = q;
     if (*q == '0')
         q++;
     else
         while (q < ps->end && *q >= '0' && *q <= '9')
             q++;
+    size_t n_int = (size_t)(q - digits);
     if (q < ps->end && *q == '.') {
         real = true;
         if (++q == ps->end || *q < '0' || *q > '9')
-            return NULL;
+            return false;
         while (q < ps->end && *q >= '0' && *q <= '9')
             q++;
     }
     if (q < ps->end && (*q == 'e' || *q == 'E')) {
-        real = true;
+        real = exponent = true;
         if (++q < ps->end && (*q == '+' || *q == '-'))
             q++;
         if (q == ps->end || *q < '0' || *q > '9')
-            return NULL;
+            return false;
         while (q < ps->end && *q >= '0' && *q <= '9')
             q++;
     }
     char text[64];
     size_t n = (size_t)(q - ps->p);
     if (n >= sizeof text)
-        return NULL;
+        return false;
+    /* Fewer than 64 characters without an exponent cannot overflow a double, 18 digits
+       cannot overflow json_int_t. */
+    bool fits = real ? !exponent : n_int <= 18;
+    if (!out && fits) {
+        ps->p = q;
+        return true;
+    }
     memcpy(text, ps->p, n);
     text[n] = '\0';
     ps->p = q;
     errno = 0;
     if (!real) {
         long long v = strtoll(text, NULL, 10);
-        return errno ? NULL : json_integer((json_int_t)v);
+        if (errno)
+            return false;
+        return !out || (*out = json_integer((json_int_t)v)) != NULL;
     }
     double d = strtod(text, NULL);
-    return errno || !isfinite(d) ? NULL : json_real(d);
+    if (errno || !isfinite(d))
+        return false;
+    return !out || (*out = json_real(d)) != NULL;
 }
 
 static bool literal(struct parser *ps, const char *word, size_t n)
@@ -166,9 +197,14 @@ static json_t *object(struct parser *ps)
         skip_space(ps);
         if (ps->p == ps->end || *ps->p++ != ':')
             break;
-        json_t *v = value(ps);
-        if (!v || json_object_setn_new_nocheck(o, keybuf, klen, v))
-            break;
+        if (dropped(ps, keybuf, klen)) {
+            if (!skip_value(ps))
+                break;
+        } else {
+            json_t *v = value(ps);
+            if (!v || json_object_setn_new_nocheck(o, keybuf, klen, v))
+                break;
+        }
         skip_space(ps);
         if (ps->p < ps->end && *ps->p == ',') {
             ps->p++;
@@ -240,13 +276,87 @@ static json_t *value(struct parser *ps)
     case 'n':
         return literal(ps, "null", 4) ? json_null() : NULL;
     default:
-        return number(ps);
+        return number(ps, &v) ? v : NULL;
     }
 }
 
-json_t *mts_json_fast_parse(const char *buf, size_t len)
+/* A container's members or elements after its opening bracket, checked and dropped. */
+static bool skip_container(struct parser *ps, char close)
 {
-    struct parser ps = {.p = buf, .end = buf + len};
+    skip_space(ps);
+    if (ps->p < ps->end && *ps->p == close) {
+        ps->p++;
+        return true;
+    }
+    for (;;) {
+        if (close == '}') {
+            const char *key;
+            size_t klen;
+            if (ps->p == ps->end || *ps->p++ != '"' || !string(ps, &key, &klen) || klen >= 256)
+                return false;
+            skip_space(ps);
+            if (ps->p == ps->end || *ps->p++ != ':')
+                return false;
+        }
+        if (!skip_value(ps))
+            return false;
+        skip_space(ps);
+        if (ps->p < ps->end && *ps->p == ',') {
+            ps->p++;
+            skip_space(ps);
+            continue;
+        }
+        if (ps->p < ps->end && *ps->p == close) {
+            ps->p++;
+            return true;
+        }
+        return false;
+    }
+}
+
+/* The value at ps->p checked as value() would read it, and passed over: false exactly
+   where value() gives up. */
+static bool skip_value(struct parser *ps)
+{
+    skip_space(ps);
+    if (ps->p == ps->end)
+        return false;
+    switch (*ps->p) {
+    case '{':
+    case '[': {
+        if (ps->depth == DEPTH_MAX)
+            return false;
+        ps->depth++;
+        char close = *ps->p++ == '{' ? '}' : ']';
+        bool ok = skip_container(ps, close);
+        ps->depth--;
+        return ok;
+    }
+    case '"': {
+        const char *s;
+        size_t n;
+        ps->p++;
+        return string(ps, &s, &n);
+    }
+    case 't':
+        return literal(ps, "true", 4);
+    case 'f':
+        return literal(ps, "false", 5);
+    case 'n':
+        return literal(ps, "null", 4);
+    default:
+        return number(ps, NULL);
+    }
+}
+
+json_t *mts_json_fast_parse_pruned(const char *buf, size_t len, const char *const *drop)
+{
+    struct parser ps = {.p = buf, .end = buf + len, .drop = drop};
+    for (; drop && drop[ps.n_drop]; ps.n_drop++) {
+        if (ps.n_drop == DROP_MAX)
+            return NULL;
+        ps.drop_len[ps.n_drop] = strlen(drop[ps.n_drop]);
+    }
     skip_space(&ps);
     if (ps.p == ps.end || (*ps.p != '{' && *ps.p != '['))
         return NULL;
@@ -257,4 +367,36 @@ json_t *mts_json_fast_parse(const char *buf, size_t len)
         v = NULL;
     }
     return v;
+}
+
+json_t *mts_json_fast_parse(const char *buf, size_t len)
+{
+    return mts_json_fast_parse_pruned(buf, len, NULL);
+}
+
+static bool listed(const char *const *names, const char *name)
+{
+    for (; *names; names++)
+        if (strcmp(*names, name) == 0)
+            return true;
+    return false;
+}
+
+void mts_json_prune(json_t *v, const char *const *drop)
+{
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e) mts_json_prune(e, drop);
+        return;
+    }
+    const char *key;
+    json_t *e, *tmp;
+    json_object_foreach_safe(v, tmp, key, e)
+    {
+        if (listed(drop, key))
+            json_object_del(v, key);
+        else
+            mts_json_prune(e, drop);
+    }
 }

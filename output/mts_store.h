@@ -162,4 +162,11 @@ int mts_store_foreach_domain_batch(struct mts_store *store, const char *scan,
 /* Decode one such record: *rec a new reference. Returns 0 or MTS_STORE_ECORRUPT. Any thread. */
 int mts_store_decode(const struct mts_store_raw *raw, json_t **rec);
 
+/*
+ * The same record without the object members named in drop (NULL-terminated), at any
+ * depth: for a reader that never looks at them, which then costs nothing to build
+ * (docs/store.md). A value that mts_store_decode refuses, this refuses too.
+ */
+int mts_store_decode_pruned(const struct mts_store_raw *raw, const char *const *drop, json_t **rec);
+
 #endif

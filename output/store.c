@@ -658,6 +658,11 @@ int mts_store_decode(const struct mts_store_raw *raw, json_t **rec)
     return mts_store__decode(raw->val, raw->vlen, rec);
 }
 
+int mts_store_decode_pruned(const struct mts_store_raw *raw, const char *const *drop, json_t **rec)
+{
+    return mts_store__decode_pruned(raw->val, raw->vlen, drop, rec);
+}
+
 struct mxprobe_ctx {
     mts_store_mxprobe_cb *cb;
     void *arg;

@@ -17,4 +17,15 @@
 /* The object or array in buf[0..len) as a new tree, or NULL: give it to jansson. */
 json_t *mts_json_fast_parse(const char *buf, size_t len);
 
+/*
+ * The same, without the object members named in drop (NULL-terminated, at most 32 names;
+ * NULL drops none) at any depth: their values are checked by the same rules but nothing is built
+ * for them. It gives up exactly where mts_json_fast_parse does, and where it does not, its tree is
+ * that one after mts_json_prune.
+ */
+json_t *mts_json_fast_parse_pruned(const char *buf, size_t len, const char *const *drop);
+
+/* Remove the object members named in drop from the tree v, at any depth. */
+void mts_json_prune(json_t *v, const char *const *drop);
+
 #endif

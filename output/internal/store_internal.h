@@ -78,6 +78,8 @@ int mts_store__encode(const json_t *rec, char **val, size_t *len);
 /* The same from n bytes of JSON text (malloc'd; ownership passes, also on error). */
 int mts_store__encode_text(char *json, size_t n, char **val, size_t *len);
 int mts_store__decode(const void *data, size_t len, json_t **out);
+/* The same without the members named in drop (mts_store_decode_pruned). */
+int mts_store__decode_pruned(const void *data, size_t len, const char *const *drop, json_t **out);
 
 /* Drop the map's pages from this process's memory (they stay in the page cache). Any
    thread; other readers and the writer may run meanwhile. */

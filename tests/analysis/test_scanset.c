@@ -6,7 +6,9 @@
  * on.
  * The pair walk (a scan beside its re-check) hands each domain over with its re-check
  * record, or none where the re-check lacks it. A walk asked for views hands each domain
- * over with the view of its classification; one not asked hands none.
+ * over with the view of its classification; one not asked hands none. The walk reads
+ * records without the members the analysis never looks at, and its views equal those of
+ * the whole records.
  */
 #include <stdio.h>
 #include <string.h>
@@ -129,6 +131,66 @@ static int get_one(const char *dir, const char *domain, json_t **raw, json_t **c
     return rc;
 }
 
+/* What a walk handed over, kept to compare with the whole records afterwards. */
+struct kept {
+    char *domain[DOMAINS];
+    char *view[DOMAINS];
+    size_t n, pruned; /* pruned: records without the members the walk leaves out */
+};
+
+static char *view_text(const json_t *view)
+{
+    return json_dumps(view, JSON_SORT_KEYS | JSON_COMPACT);
+}
+
+static int keep(void *arg, const struct mts_scanned *d)
+{
+    struct kept *k = arg;
+    const json_t *sts = json_object_get(json_object_get(d->raw, "dns"), "sts");
+    k->pruned += sts && !json_object_get(sts, "qname") && !json_object_get(sts, "ms") &&
+                 json_object_get(sts, "result");
+    if (k->n < DOMAINS) {
+        k->domain[k->n] = strdup(d->domain);
+        k->view[k->n] = view_text(d->view);
+        k->n++;
+    }
+    return 0;
+}
+
+/*
+ * The walk leaves out of each record the members the analysis never reads; each domain's
+ * view must be the one mts_scanset_get builds from the whole record.
+ */
+static void test_pruned_walk(const char *dir)
+{
+    struct mts_scanset set;
+    char *dirs[] = {(char *)dir};
+    const char *bad;
+    static struct kept k;
+    memset(&k, 0, sizeof k);
+    CHECK_INT(mts_scanset_open(&set, dirs, 1, &bad), 0);
+    set.threads = 2;
+    CHECK_INT(mts_scanset_foreach(&set, SCAN, MTS_SCANSET_VIEWS, keep, &k), 0);
+    CHECK_INT((long)k.n, DOMAINS);
+    CHECK_INT((long)k.pruned, DOMAINS);
+    size_t differ = 0;
+    for (size_t i = 0; i < k.n; i++) {
+        json_t *raw = NULL, *view = NULL;
+        CHECK_INT(mts_scanset_get(&set, SCAN, k.domain[i], &raw, &view), 0);
+        /* the whole record: what the walk left out is there */
+        CHECK(json_object_get(json_object_get(json_object_get(raw, "dns"), "sts"), "qname"));
+        char *whole = view_text(view);
+        differ += !whole || !k.view[i] || strcmp(whole, k.view[i]) != 0;
+        free(whole);
+        json_decref(raw);
+        json_decref(view);
+        free(k.domain[i]);
+        free(k.view[i]);
+    }
+    CHECK_INT((long)differ, 0);
+    mts_scanset_close(&set);
+}
+
 /* The code of the i-th category of a classification view, or NULL. */
 static const char *category(const json_t *cls, size_t i)
 {
@@ -249,6 +311,8 @@ int main(void)
         CHECK_INT((long)many.wrong_view, 0);
         CHECK(many.digest == one.digest);
     }
+
+    test_pruned_walk(dir);
 
     /* A re-check of two thirds of the domains, walked beside the scan. */
     char dir2[256];

@@ -4,12 +4,15 @@
  * reading thread keeps); a plain JSON value written by other
  * means is read; a damaged compressed value (not zlib, a flipped checksum byte, a cut
  * stream, a length field shorter than the text) is reported as corrupt, not parsed; a record
- * handed to the writer as text is stored and read back like one handed over as a tree.
+ * handed to the writer as text is stored and read back like one handed over as a tree. The
+ * stream is a standard zlib stream (zlib's own uncompress reads it), and a value that zlib
+ * wrote (the stores of earlier versions) reads back too.
  */
 #include <errno.h>
 #include <string.h>
 
 #include <lmdb.h>
+#include <zlib.h>
 
 #include "check.h"
 #include "mts_store.h"
@@ -80,6 +83,18 @@ int main(void)
     memcpy(short_len, buf, (size_t)zlen);
     for (int i = 0; i < 4; i++) /* one byte less than the text */
         short_len[1 + i] = (char)(((strlen(json) - 1) >> (8 * i)) & 0xff);
+    /* zlib reads what the writer compressed. */
+    static char inflated[65536];
+    uLongf ilen = sizeof inflated;
+    CHECK_INT(uncompress((Bytef *)inflated, &ilen, (const Bytef *)buf + 5, (uLong)zlen - 5), Z_OK);
+    CHECK(ilen == strlen(json) && memcmp(inflated, json, ilen) == 0);
+    /* and the writer's reader reads what zlib compresses */
+    static char by_zlib[65536];
+    uLongf blen = sizeof by_zlib - 5;
+    CHECK_INT(compress2((Bytef *)by_zlib + 5, &blen, (const Bytef *)json, (uLong)strlen(json),
+                        Z_BEST_SPEED),
+              Z_OK);
+    memcpy(by_zlib, buf, 5); /* the tag and the text's length */
     n = raw_value(dir, "text.example", buf, sizeof buf);
     CHECK(n > 5 && buf[0] == 'Z');
     n = raw_value(dir, "small.example", buf, sizeof buf);
@@ -93,6 +108,7 @@ int main(void)
     CHECK_INT(util_put_raw(dir, SCAN, "flipped.example", flipped, (size_t)zlen), 0);
     CHECK_INT(util_put_raw(dir, SCAN, "cut.example", cut, (size_t)zlen - 8), 0);
     CHECK_INT(util_put_raw(dir, SCAN, "short.example", short_len, (size_t)zlen), 0);
+    CHECK_INT(util_put_raw(dir, SCAN, "zlib.example", by_zlib, 5 + (size_t)blen), 0);
 
     CHECK_INT(mts_store_open(&s, dir, MTS_STORE_RDONLY, 0), 0);
     json_t *got = NULL;
@@ -112,6 +128,9 @@ int main(void)
     CHECK(json_equal(got, small));
     json_decref(got);
     CHECK_INT(mts_store_domain_get(s, SCAN, "plain.example", &got), 0);
+    CHECK(json_equal(got, big));
+    json_decref(got);
+    CHECK_INT(mts_store_domain_get(s, SCAN, "zlib.example", &got), 0);
     CHECK(json_equal(got, big));
     json_decref(got);
     CHECK_INT(mts_store_domain_get(s, SCAN, "damaged.example", &got), MTS_STORE_ECORRUPT);

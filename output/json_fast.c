@@ -37,6 +37,20 @@ static bool dropped(const struct parser *ps, const char *key, size_t klen)
     return false;
 }
 
+// clang-format off
+#define ROW(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
+/* The bytes a string holds as they are: printable ASCII and DEL, not '"' or '\\'. */
+static const bool plain[256] = {
+    ROW(0), ROW(0),                                 /* 0x00-0x1f: control bytes */
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20-0x2f: '"' */
+    ROW(1), ROW(1),                                 /* 0x30-0x4f */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50-0x5f: '\\' */
+    ROW(1), ROW(1),                                 /* 0x60-0x7f */
+    ROW(0), ROW(0), ROW(0), ROW(0), ROW(0), ROW(0), ROW(0), ROW(0), /* 0x80-0xff */
+};
+#undef ROW
+// clang-format on
+
 /*
  * The string at ps->p (just after its opening quote): *s and *n get its text, in the
  * input or decoded into the scratch buffer. False when it is not plain.
@@ -45,8 +59,7 @@ static bool string(struct parser *ps, const char **s, size_t *n)
 {
     const char *start = ps->p;
     const char *q = start;
-    while (q < ps->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20 &&
-           (unsigned char)*q < 0x80)
+    while (q < ps->end && plain[(unsigned char)*q])
         q++;
     if (q < ps->end && *q == '"') {
         *s = start;

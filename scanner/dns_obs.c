@@ -328,14 +328,17 @@ const char *mts_dns_obs_result(const struct mts_dns_reply *r, ldns_rr_type qtype
 
         for (size_t i = 0; i < r->nan; i++) {
             const struct mts_wire_rr *rr = &r->an[i];
+            bool cname = rr->type == LDNS_RR_TYPE_CNAME && rr->fields == 1;
 
+            if (rr->type != qtype && !cname)
+                continue; /* cannot matter: spare decompressing its owner */
             pos = rr->owner;
             size_t n = mts_wire_name(r->wire, r->len, &pos, owner);
             if (!mts_wire_name_equal(owner, n, name, name_len))
                 continue;
             if (rr->type == qtype)
                 return mts_dns_result_name(MTS_DNS_RESULT_ANSWER);
-            if (rr->type == LDNS_RR_TYPE_CNAME && rr->fields == 1)
+            if (cname)
                 next = rr->rdata;
         }
         if (!next)

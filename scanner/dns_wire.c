@@ -51,7 +51,8 @@ static uint16_t get16(const uint8_t *p)
     return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-size_t mts_wire_name(const uint8_t *w, size_t len, size_t *pos, uint8_t *out)
+/* mts_wire_name; *chain is set when the name follows more pointers than the bound. */
+static size_t walk_name(const uint8_t *w, size_t len, size_t *pos, uint8_t *out, bool *chain)
 {
     size_t p = *pos, n = 0, resume = 0;
     unsigned long pointers = 0;
@@ -67,8 +68,12 @@ size_t mts_wire_name(const uint8_t *w, size_t len, size_t *pos, uint8_t *out)
             if (p + 2 > len)
                 return 0;
             size_t target = (size_t)(w[p] & 63) << 8 | w[p + 1];
-            if (target == 0 || target >= len || ++pointers > LDNS_MAX_POINTERS)
+            if (target == 0 || target >= len)
                 return 0;
+            if (++pointers > MTS_WIRE_POINTERS_MAX) {
+                *chain = true;
+                return 0;
+            }
             p = target;
             label = w[p];
         }
@@ -93,9 +98,15 @@ size_t mts_wire_name(const uint8_t *w, size_t len, size_t *pos, uint8_t *out)
     return n + 1;
 }
 
+size_t mts_wire_name(const uint8_t *w, size_t len, size_t *pos, uint8_t *out)
+{
+    bool chain = false;
+    return walk_name(w, len, pos, out, &chain);
+}
+
 /* The rdata of an RR of a walked type from *pos (its rdlength), as ldns_wire2rdf. */
 static bool read_rdata(const uint8_t *w, size_t len, size_t *pos, const struct rdata_shape *sh,
-                       struct mts_wire_rr *rr)
+                       struct mts_wire_rr *rr, bool *chain)
 {
     size_t p = *pos, end;
     unsigned k = 0;
@@ -111,7 +122,7 @@ static bool read_rdata(const uint8_t *w, size_t len, size_t *pos, const struct r
     while (p < end && (sh->repeat_last || k < sh->n)) {
         int kind = sh->fields[k < sh->n ? k : sh->n - 1u];
         size_t size = kind > 0 ? (size_t)kind : 0;
-        if (kind == F_NAME && !mts_wire_name(w, len, &p, NULL))
+        if (kind == F_NAME && !walk_name(w, len, &p, NULL, chain))
             return false;
         if (kind == F_STR)
             size = (size_t)w[p] + 1;
@@ -146,12 +157,12 @@ static bool read_by_ldns(const uint8_t *w, size_t len, size_t start, size_t *pos
 
 /* One RR of the answer, authority or additional section at *pos. */
 static bool read_rr(const uint8_t *w, size_t len, size_t *pos, ldns_pkt_section section,
-                    struct mts_wire_rr *rr)
+                    struct mts_wire_rr *rr, bool *chain)
 {
     size_t start = *pos, p = start;
     const struct rdata_shape *sh;
 
-    if (!mts_wire_name(w, len, &p, NULL) || p + 8 > len)
+    if (!walk_name(w, len, &p, NULL, chain) || p + 8 > len)
         return false;
     rr->owner = (uint16_t)start;
     rr->type = get16(w + p);
@@ -159,7 +170,7 @@ static bool read_rr(const uint8_t *w, size_t len, size_t *pos, ldns_pkt_section 
     rr->ttl = (uint32_t)get16(w + p + 4) << 16 | get16(w + p + 6);
     p += 8;
     sh = shape_of(rr->type);
-    if (sh ? !read_rdata(w, len, &p, sh, rr) : !read_by_ldns(w, len, start, &p, section, rr))
+    if (sh ? !read_rdata(w, len, &p, sh, rr, chain) : !read_by_ldns(w, len, start, &p, section, rr))
         return false;
     *pos = p;
     return true;
@@ -183,7 +194,7 @@ static bool read_questions(struct mts_dns_reply *r, size_t *pos)
 {
     for (unsigned i = 0; i < r->qdcount; i++) {
         size_t start = *pos;
-        if (!mts_wire_name(r->wire, r->len, pos, NULL) || *pos + 4 > r->len)
+        if (!walk_name(r->wire, r->len, pos, NULL, &r->pointer_chain) || *pos + 4 > r->len)
             return false;
         if (i == 0) {
             r->qname = (uint16_t)start;
@@ -201,6 +212,7 @@ bool mts_wire_read(struct mts_dns_reply *r, const uint8_t *w, size_t len, struct
     size_t pos = HEADER_LEN, used = 0;
     struct mts_wire_rr extra;
 
+    r->pointer_chain = false;
     if (len < HEADER_LEN || len > MTS_WIRE_MAX)
         return false;
     read_header(r, w, len);
@@ -211,14 +223,16 @@ bool mts_wire_read(struct mts_dns_reply *r, const uint8_t *w, size_t len, struct
         return false; /* more RRs than the message can hold: ldns fails on the way */
     r->an = rrs;
     for (; r->nan < ancount; r->nan++, used++)
-        if (used >= cap || !read_rr(w, len, &pos, LDNS_SECTION_ANSWER, &rrs[used]))
+        if (used >= cap ||
+            !read_rr(w, len, &pos, LDNS_SECTION_ANSWER, &rrs[used], &r->pointer_chain))
             return false;
     r->ns = rrs + used;
     for (; r->nns < nscount; r->nns++, used++)
-        if (used >= cap || !read_rr(w, len, &pos, LDNS_SECTION_AUTHORITY, &rrs[used]))
+        if (used >= cap ||
+            !read_rr(w, len, &pos, LDNS_SECTION_AUTHORITY, &rrs[used], &r->pointer_chain))
             return false;
     for (unsigned i = 0; i < arcount; i++) {
-        if (!read_rr(w, len, &pos, LDNS_SECTION_ADDITIONAL, &extra))
+        if (!read_rr(w, len, &pos, LDNS_SECTION_ADDITIONAL, &extra, &r->pointer_chain))
             return false;
         if (extra.type == LDNS_RR_TYPE_TSIG)
             arcount--; /* ldns takes the TSIG out of the count it is looping over */

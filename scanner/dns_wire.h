@@ -14,6 +14,10 @@
 #define MTS_WIRE_MAX           65535 /* offsets are 16-bit; DNS over TCP carries no more */
 #define MTS_WIRE_NAME_MAX      255   /* uncompressed, root label included */
 #define MTS_WIRE_NAME_TEXT_MAX (4 * MTS_WIRE_NAME_MAX + 2) /* every byte as \DDD, the dots */
+/* Compression pointers one name may follow. A name has at most 127 labels and a
+   compressor points at a label, so only pointers to pointers pass this; ldns follows
+   65,535, which let a hostile reply cost each reading of a name that many steps. */
+#define MTS_WIRE_POINTERS_MAX 128
 /* RR entries that always suffice for a message of len octets (an RR takes at least 11). */
 #define MTS_WIRE_RR_CAP(len) ((len) / 11 + 1)
 
@@ -39,12 +43,14 @@ struct mts_dns_reply {
     uint16_t qtype, qclass;
     const struct mts_wire_rr *an, *ns; /* into the caller's array */
     size_t nan, nns;
+    bool pointer_chain; /* refused for a name past MTS_WIRE_POINTERS_MAX (ldns reads it) */
 };
 
 /* Reads the message wire[0..len) into *r, its answer and authority RRs into rrs (cap
    entries: MTS_WIRE_RR_CAP(len), or ANCOUNT + NSCOUNT when fewer, always suffice). false
    when ldns_wire2pkt would reject it (or ldns ran out of memory checking an RR of a type
-   ldns reads). */
+   ldns reads), and, the one difference, when a name follows more than
+   MTS_WIRE_POINTERS_MAX pointers (then r->pointer_chain is set). */
 bool mts_wire_read(struct mts_dns_reply *r, const uint8_t *wire, size_t len,
                    struct mts_wire_rr *rrs, size_t cap);
 

@@ -684,14 +684,17 @@ static void on_tcp(evutil_socket_t fd, short what, void *arg)
         return;
     {
         struct mts_dns_reply reply;
+        uint8_t *buf = s->tcp_buf;
 
-        if (!reply_for(d, &reply, s->tcp_buf + 2, s->tcp_need - 2, s->job) || reply.id != s->id ||
+        if (!reply_for(d, &reply, buf + 2, s->tcp_need - 2, s->job) || reply.id != s->id ||
             !reply.qr) {
             d->st.dropped++;
             tcp_fail(d, s);
             return;
         }
+        s->tcp_buf = NULL; /* the reply reads it until the callbacks return: the slot goes first */
         finish(d, s, &reply, NULL);
+        free(buf);
     }
 }
 

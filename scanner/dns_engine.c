@@ -50,8 +50,8 @@ struct dns_job {
     struct dns_job *waiters; /* identical CACHE queries that joined this one */
     mts_dns_cb cb;
     void *arg;
-    char *obs; /* deferred delivery only */
-    ldns_pkt *pkt;
+    char *obs;                   /* deferred delivery only */
+    struct mts_dns_reply *reply; /* a cache hit's: its own copy */
     ldns_rdf *dname;
     struct mts_dns_cache_key key; /* key.name points into text[] */
     ldns_rr_type qtype;
@@ -136,11 +136,12 @@ struct mts_dns {
     struct mmsghdr rmsg[RECV_MMSG];
     struct iovec riov[RECV_MMSG];
     struct sockaddr_storage rfrom[RECV_MMSG];
+    struct mts_wire_rr rrs[MTS_WIRE_RR_CAP(MTS_WIRE_MAX)]; /* of the reply being read */
 };
 
 static void pump(struct mts_dns *d);
-static void finish(struct mts_dns *d, struct dns_slot *s, ldns_pkt *reply, const uint8_t *wire,
-                   size_t len, const char *noreply);
+static void finish(struct mts_dns *d, struct dns_slot *s, const struct mts_dns_reply *reply,
+                   const char *noreply);
 
 /* xoshiro256**: IDs must be unpredictable to an off-path spoofer; seeded from getrandom. */
 static uint64_t rotl(uint64_t x, int k)
@@ -182,7 +183,7 @@ static size_t slot_index(const struct mts_dns *d, const struct dns_slot *s)
 static void job_free(struct dns_job *j)
 {
     free(j->obs);
-    ldns_pkt_free(j->pkt);
+    free(j->reply);
     ldns_rdf_deep_free(j->dname);
     free(j);
 }
@@ -220,7 +221,7 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
         struct dns_job *next = j->next;
         char *obs = j->obs;
         j->obs = NULL;
-        j->cb(j->arg, obs, j->pkt);
+        j->cb(j->arg, obs, j->reply);
         job_free(j);
         j = next;
     }
@@ -538,8 +539,8 @@ static void pump(struct mts_dns *d)
 /* Hands the observation to the query and, marked as cached, to every query that joined it
    (joined: that observation, written once, NULL when there are no waiters or it could not
    be allocated; each waiter gets a copy). */
-static void deliver(struct mts_dns *d, struct dns_job *j, char *obs, const ldns_pkt *reply,
-                    const char *joined)
+static void deliver(struct mts_dns *d, struct dns_job *j, char *obs,
+                    const struct mts_dns_reply *reply, const char *joined)
 {
     d->in_callback++;
     for (struct dns_job *w = j->waiters, *next; w; w = next) {
@@ -555,7 +556,7 @@ static void deliver(struct mts_dns *d, struct dns_job *j, char *obs, const ldns_
 
 /* A CACHE lookup's reply into the cache, with the observation its hits share. */
 static void cache_store(struct mts_dns *d, const struct dns_slot *s, const struct dns_job *j,
-                        const ldns_pkt *reply, const uint8_t *wire, size_t len, const char *joined)
+                        const struct mts_dns_reply *reply, const char *joined)
 {
     uint32_t ttl = mts_dns_obs_ttl(reply, mts_dns_obs_result(reply, j->qtype));
     struct mts_dns_cache_meta cm = {(uint16_t)s->resolver, s->tries, s->tcp, NULL, 0};
@@ -566,13 +567,13 @@ static void cache_store(struct mts_dns *d, const struct dns_slot *s, const struc
         return;
     if (joined && (cm.obs_tail = mts_dns_obs_tail(joined, j->text)))
         cm.obs_tail_len = strlen(cm.obs_tail);
-    mts_dns_cache_put(d->cache, &j->key, mts_now_ms() / 1e3, ttl, wire, len, &cm);
+    mts_dns_cache_put(d->cache, &j->key, mts_now_ms() / 1e3, ttl, reply->wire, reply->len, &cm);
 }
 
-/* Ends a lookup: one observation for its query and every query that joined it. Takes
- * ownership of reply. Called only from loop callbacks, never from mts_dns_query. */
-static void finish(struct mts_dns *d, struct dns_slot *s, ldns_pkt *reply, const uint8_t *wire,
-                   size_t len, const char *noreply)
+/* Ends a lookup: one observation for its query and every query that joined it. reply is
+ * borrowed. Called only from loop callbacks, never from mts_dns_query. */
+static void finish(struct mts_dns *d, struct dns_slot *s, const struct mts_dns_reply *reply,
+                   const char *noreply)
 {
     struct dns_job *j = s->job;
     struct mts_dns_obs_meta meta = {
@@ -600,11 +601,10 @@ static void finish(struct mts_dns *d, struct dns_slot *s, ldns_pkt *reply, const
             *p = j->hnext;
     }
     if (store)
-        cache_store(d, s, j, reply, wire, len, joined);
+        cache_store(d, s, j, reply, joined);
     slot_release(d, s);
     deliver(d, j, obs, reply, joined);
     free(joined);
-    ldns_pkt_free(reply);
     pump(d);
 }
 
@@ -612,17 +612,22 @@ static void finish(struct mts_dns *d, struct dns_slot *s, ldns_pkt *reply, const
 
 static void tcp_fail(struct mts_dns *d, struct dns_slot *s)
 {
-    finish(d, s, NULL, NULL, 0, mts_dns_result_name(MTS_DNS_RESULT_ERROR));
+    finish(d, s, NULL, mts_dns_result_name(MTS_DNS_RESULT_ERROR));
 }
 
-static bool question_matches(const ldns_pkt *p, const struct dns_job *j)
+/* Reads a reply into r (the engine's RR array) and checks that it answers j. */
+static bool reply_for(struct mts_dns *d, struct mts_dns_reply *r, const uint8_t *w, size_t len,
+                      const struct dns_job *j)
 {
-    const ldns_rr *q;
+    uint8_t name[MTS_WIRE_NAME_MAX];
+    size_t pos;
 
-    if (ldns_pkt_qdcount(p) != 1 || !(q = ldns_rr_list_rr(ldns_pkt_question(p), 0)))
+    if (!mts_wire_read(r, w, len, d->rrs, MTS_WIRE_RR_CAP(len)) || r->qdcount != 1 ||
+        r->qtype != j->qtype || r->qclass != LDNS_RR_CLASS_IN)
         return false;
-    return ldns_rr_get_type(q) == j->qtype && ldns_rr_get_class(q) == LDNS_RR_CLASS_IN &&
-           ldns_dname_compare(ldns_rr_owner(q), j->dname) == 0;
+    pos = r->qname;
+    size_t n = mts_wire_name(w, len, &pos, name);
+    return mts_wire_name_equal(name, n, j->key.name, j->key.len);
 }
 
 static void on_tcp(evutil_socket_t fd, short what, void *arg)
@@ -678,18 +683,18 @@ static void on_tcp(evutil_socket_t fd, short what, void *arg)
     if (s->tcp_off < s->tcp_need)
         return;
     {
-        ldns_pkt *reply = NULL;
-        const uint8_t *w = s->tcp_buf + 2;
-        size_t len = s->tcp_need - 2;
+        struct mts_dns_reply reply;
+        uint8_t *buf = s->tcp_buf;
 
-        if (ldns_wire2pkt(&reply, w, len) != LDNS_STATUS_OK || ldns_pkt_id(reply) != s->id ||
-            !ldns_pkt_qr(reply) || !question_matches(reply, s->job)) {
-            ldns_pkt_free(reply);
+        if (!reply_for(d, &reply, buf + 2, s->tcp_need - 2, s->job) || reply.id != s->id ||
+            !reply.qr) {
             d->st.dropped++;
             tcp_fail(d, s);
             return;
         }
-        finish(d, s, reply, w, len, NULL);
+        s->tcp_buf = NULL; /* the reply reads it until the callbacks return: the slot goes first */
+        finish(d, s, &reply, NULL);
+        free(buf);
     }
 }
 
@@ -810,7 +815,7 @@ static void on_datagram(struct mts_dns *d, struct dns_sock *sk, const uint8_t *w
                         const struct sockaddr *from, socklen_t fromlen)
 {
     struct dns_slot *s;
-    ldns_pkt *reply = NULL;
+    struct mts_dns_reply reply;
     uint32_t idx;
 
     if (n < 12 || !(w[2] & 0x80) || !(idx = sk->ids[(uint16_t)(w[0] << 8 | w[1])])) {
@@ -819,19 +824,17 @@ static void on_datagram(struct mts_dns *d, struct dns_sock *sk, const uint8_t *w
     }
     s = &d->slots[idx - 1];
     if (!mts_dns_addr_equal(&d->res[s->resolver].addr, from, fromlen) ||
-        ldns_wire2pkt(&reply, w, n) != LDNS_STATUS_OK || !question_matches(reply, s->job)) {
-        ldns_pkt_free(reply);
+        !reply_for(d, &reply, w, n, s->job)) {
         d->st.dropped++;
         return;
     }
     unmap(d, s);
     evtimer_del(s->timer);
-    if (ldns_pkt_tc(reply)) {
-        ldns_pkt_free(reply);
+    if (reply.tc) {
         tcp_start(d, s);
         return;
     }
-    finish(d, s, reply, w, n, NULL);
+    finish(d, s, &reply, NULL);
 }
 
 static void on_udp(evutil_socket_t fd, short what, void *arg)
@@ -872,13 +875,13 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     if (s->state == ST_TCP_WAIT) {
         /* Never connected: this machine's shortage, or the TCP bound, not the server. */
         tcp_wait_remove(d, s);
-        finish(d, s, NULL, NULL, 0,
+        finish(d, s, NULL,
                mts_dns_result_name(s->local_tries ? MTS_DNS_RESULT_LOCAL_ERROR
                                                   : MTS_DNS_RESULT_QUEUE_TIMEOUT));
         return;
     }
     if (s->state != ST_UDP_WAIT) {
-        finish(d, s, NULL, NULL, 0,
+        finish(d, s, NULL,
                mts_dns_result_name(MTS_DNS_RESULT_TIMEOUT)); /* the TCP exchange's deadline */
         return;
     }
@@ -886,12 +889,12 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     if (s->unsent) {
         s->tries--;
         if (++s->local_tries >= LOCAL_SENDS_MAX) {
-            finish(d, s, NULL, NULL, 0, mts_dns_result_name(MTS_DNS_RESULT_LOCAL_ERROR));
+            finish(d, s, NULL, mts_dns_result_name(MTS_DNS_RESULT_LOCAL_ERROR));
             return;
         }
     }
     if (s->tries >= d->o.tries) {
-        finish(d, s, NULL, NULL, 0, mts_dns_result_name(MTS_DNS_RESULT_TIMEOUT));
+        finish(d, s, NULL, mts_dns_result_name(MTS_DNS_RESULT_TIMEOUT));
         return;
     }
     s->resolver = (s->resolver + 1) % (unsigned)d->nres;
@@ -1157,13 +1160,13 @@ static bool answer_from_cache(struct mts_dns *d, struct dns_job *j)
     struct mts_dns_obs_meta meta = {.cached = true};
 
     if (!d->cache || !mts_dns_cache_get(d->cache, &j->key, mts_now_ms() / 1e3, &wire, &len, &cm) ||
-        ldns_wire2pkt(&j->pkt, wire, len) != LDNS_STATUS_OK)
+        !(j->reply = mts_wire_copy(wire, len)))
         return false;
     meta.resolver = d->res[cm.resolver].name;
     meta.tries = cm.tries;
     meta.tcp = cm.tcp;
     j->obs = cm.obs_tail ? mts_dns_obs_join(j->text, cm.obs_tail, cm.obs_tail_len)
-                         : mts_dns_obs_new(j->text, j->qtype, j->pkt, NULL, &meta);
+                         : mts_dns_obs_new(j->text, j->qtype, j->reply, NULL, &meta);
     d->st.cache_hits++;
     done_push(d, j);
     return true;

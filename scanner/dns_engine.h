@@ -17,6 +17,7 @@
 #include <event2/event.h>
 #include <ldns/ldns.h>
 
+#include "dns_wire.h"
 #include "mts_vocab.h" /* DNSOBS "result" */
 
 /* Errors: every function returning int returns 0 or one of these. */
@@ -82,18 +83,19 @@ struct mts_dns_stats {
  * mts_dns_query. obs: the DNSOBS as JSON text (malloc'd; the callback owns it and frees
  * it), NULL when memory ran out (for the observation or the lookup itself): a fault of
  * this process, never an observation.
- * reply: the parsed reply, borrowed until the callback returns; NULL when there is none
- * (timeout, TCP failure). For a cache hit it is the cached reply, re-parsed.
+ * reply: the reply read in place (dns_wire.h), borrowed until the callback returns; NULL
+ * when there is none (timeout, TCP failure). For a cache hit it is the cached reply.
  * The callback may call mts_dns_query; it must not call mts_dns_free.
  */
-typedef void (*mts_dns_cb)(void *arg, char *obs, const ldns_pkt *reply);
+typedef void (*mts_dns_cb)(void *arg, char *obs, const struct mts_dns_reply *reply);
 
 /* Reading a reply as its DNSOBS does. The result: answer, nodata, nxdomain, servfail,
    refused or error (a CNAME chain to the type asked is an answer). */
-const char *mts_dns_obs_result(const ldns_pkt *reply, ldns_rr_type qtype);
-/* Whether rr is an address record of type (A or AAAA) whose address fits buf, written in
-   presentation form, exactly as the DNSOBS "addr" field. */
-bool mts_dns_obs_addr(const ldns_rr *rr, ldns_rr_type type, char *buf, size_t size);
+const char *mts_dns_obs_result(const struct mts_dns_reply *reply, ldns_rr_type qtype);
+/* Whether rr (of reply) is an address record of type (A or AAAA) whose address fits buf,
+   written in presentation form, exactly as the DNSOBS "addr" field. */
+bool mts_dns_obs_addr(const struct mts_dns_reply *reply, const struct mts_wire_rr *rr,
+                      ldns_rr_type type, char *buf, size_t size);
 
 /* The DNSOBS of a query that was not asked (result "skipped", why as given): NULL on
    ENOMEM. */

@@ -12,6 +12,8 @@
 
 #include <ldns/ldns.h>
 
+#include "dns_wire.h"
+
 /* dns_resolv.c: resolver addresses. */
 #define MTS_DNS_MAX_RESOLVERS 16
 #define MTS_DNS_ADDRSTRLEN    64
@@ -48,7 +50,7 @@ struct mts_dns_obs_meta {
 
 /* The DNSOBS for reply (NULL: no reply, then result is noreply_result) as JSON text
    (malloc'd). NULL on ENOMEM. */
-char *mts_dns_obs_new(const char *qname, ldns_rr_type qtype, const ldns_pkt *reply,
+char *mts_dns_obs_new(const char *qname, ldns_rr_type qtype, const struct mts_dns_reply *reply,
                       const char *noreply_result, const struct mts_dns_obs_meta *meta);
 /* An observation made by mts_dns_obs_new for qname, from its "qtype" key to the end:
    the part every query answered from the same cache entry shares. NULL when obs does not
@@ -58,7 +60,7 @@ const char *mts_dns_obs_tail(const char *obs, const char *qname);
    mts_dns_obs_new writes for qname, without reading the reply again. */
 char *mts_dns_obs_join(const char *qname, const char *tail, size_t tail_len);
 /* Seconds a reply with that result may be cached (before the engine's cap); 0: never. */
-uint32_t mts_dns_obs_ttl(const ldns_pkt *reply, const char *result);
+uint32_t mts_dns_obs_ttl(const struct mts_dns_reply *reply, const char *result);
 
 /* dns_cache.c: bounded scan-wide cache of replies, CLOCK eviction. */
 struct mts_dns_cache;

@@ -15,7 +15,6 @@
 
 #define CNAME_CHAIN_MAX 16
 #define NEG_TTL_DEFAULT 300
-#define DNAME_TEXT_MAX  (4 * LDNS_MAX_DOMAINLEN + 2) /* every byte as \\DDD, the dots */
 
 /* Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF) without NUL. */
 static bool clean_utf8(const uint8_t *s, size_t n)
@@ -101,64 +100,14 @@ static bool type_string(struct mts_jt *t, ldns_rr_type type)
     return owned_string(t, ldns_rr_type2str(type));
 }
 
-/* A domain name in presentation form into buf (DNAME_TEXT_MAX bytes), written as
-   ldns_rdf2buffer_str writes it (the printf per character that ldns pays was the largest
-   cost of an observation): `.;()\\` escaped with a backslash, bytes that are not printable
-   ASCII as \DDD, a dot after every label, "." for the root. -1 when it is not a name. */
-static int dname_text(const ldns_rdf *rdf, char *buf)
+/* The name at pos of the reply in presentation form (it was checked when read). */
+static void name_string(struct mts_jt *t, const struct mts_dns_reply *r, size_t pos)
 {
-    const uint8_t *d = ldns_rdf_data(rdf);
-    size_t size = ldns_rdf_size(rdf), pos = 0;
-    int n = 0;
+    uint8_t name[MTS_WIRE_NAME_MAX];
+    char text[MTS_WIRE_NAME_TEXT_MAX];
+    size_t n = mts_wire_name(r->wire, r->len, &pos, name);
 
-    if (size > LDNS_MAX_DOMAINLEN)
-        return -1;
-    if (size == 1) {
-        buf[n++] = '.';
-        return n;
-    }
-    while (pos < size && d[pos] > 0) {
-        size_t len = d[pos++];
-        for (size_t i = 0; i < len && pos < size; i++, pos++) {
-            uint8_t c = d[pos];
-            if (c == '.' || c == ';' || c == '(' || c == ')' || c == '\\') {
-                buf[n++] = '\\';
-                buf[n++] = (char)c;
-            } else if (c <= ' ' || c >= 0x7f) {
-                buf[n++] = '\\';
-                buf[n++] = (char)('0' + c / 100);
-                buf[n++] = (char)('0' + c / 10 % 10);
-                buf[n++] = (char)('0' + c % 10);
-            } else {
-                buf[n++] = (char)c;
-            }
-        }
-        if (pos < size)
-            buf[n++] = '.';
-    }
-    return n;
-}
-
-/* A name (or any rdf) in presentation form; other rdfs are formatted by ldns in the
-   caller's scratch buffer *b, made on first use (ldns_rdf2str would allocate a buffer and
-   a string per call). */
-static bool rdf_string(struct mts_jt *t, ldns_buffer **b, const ldns_rdf *rdf)
-{
-    if (ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME) {
-        char text[DNAME_TEXT_MAX];
-        int n = dname_text(rdf, text);
-        if (n < 0)
-            return false;
-        mts_jt_str(t, text, (size_t)n);
-        return true;
-    }
-    if (!*b && !(*b = ldns_buffer_new(256)))
-        return false;
-    ldns_buffer_clear(*b);
-    if (ldns_rdf2buffer_str(*b, rdf) != LDNS_STATUS_OK)
-        return false;
-    mts_jt_str(t, (const char *)ldns_buffer_begin(*b), ldns_buffer_position(*b));
-    return true;
+    mts_jt_str(t, text, mts_wire_name_text(name, n, text));
 }
 
 /* One rdata field in presentation form. ldns's formatter of SVCB/HTTPS parameters aborts
@@ -178,18 +127,27 @@ static void rdf_text(ldns_buffer *b, const ldns_rdf *rdf)
     ldns_buffer_skip(b, (ssize_t)(2 * n));
 }
 
-static bool rdata_string(struct mts_jt *t, ldns_buffer **scratch, const ldns_rr *rr)
+/* The rdata of an answer RR in presentation form, formatted by ldns from that RR alone:
+   the types and shapes the observation does not write itself. */
+static bool rdata_string(struct mts_jt *t, ldns_buffer **scratch, const struct mts_dns_reply *r,
+                         const struct mts_wire_rr *rr)
 {
     ldns_buffer *b = *scratch;
+    ldns_rr *lr = NULL;
+    size_t pos = rr->owner;
 
     if (!b && !(b = *scratch = ldns_buffer_new(256)))
         return false;
+    /* The reader checked this RR as ldns does: only an allocation can fail here. */
+    if (ldns_wire2rr(&lr, r->wire, r->len, &pos, LDNS_SECTION_ANSWER) != LDNS_STATUS_OK)
+        return false;
     ldns_buffer_clear(b);
-    for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
+    for (size_t i = 0; i < ldns_rr_rd_count(lr); i++) {
         if (i)
             ldns_buffer_printf(b, " ");
-        rdf_text(b, ldns_rr_rdf(rr, i));
+        rdf_text(b, ldns_rr_rdf(lr, i));
     }
+    ldns_rr_free(lr);
     if (!ldns_buffer_status_ok(b))
         return false;
     mts_jt_str(t, (const char *)ldns_buffer_begin(b), ldns_buffer_position(b));
@@ -210,15 +168,10 @@ static char *put_uint(char *p, unsigned long long v)
     return p;
 }
 
-/* The address in presentation form into buf, or false when the rdata is not one. IPv4 as
-   inet_ntop writes it, without its sprintf (one address in most replies). */
-static bool addr_text(const ldns_rdf *rdf, int family, char *buf, size_t size)
+/* The address at a in presentation form into buf. IPv4 as inet_ntop writes it, without
+   its sprintf (one address in most replies). */
+static bool addr_text(const uint8_t *a, int family, char *buf, size_t size)
 {
-    size_t want = family == AF_INET ? 4 : 16;
-    const uint8_t *a = ldns_rdf_data(rdf);
-
-    if (ldns_rdf_size(rdf) != want)
-        return false;
     if (family == AF_INET6 || size < INET_ADDRSTRLEN)
         return inet_ntop(family, a, buf, size) != NULL;
     char *p = buf;
@@ -231,93 +184,109 @@ static bool addr_text(const ldns_rdf *rdf, int family, char *buf, size_t size)
     return true;
 }
 
-/* Whether every rdata of a TXT RR is one well-formed character-string. */
-static bool txt_well_formed(const ldns_rr *rr)
+/* The character-strings of a TXT RR (the reader checked each against the rdata). */
+static void txt_array(struct mts_jt *t, const struct mts_dns_reply *r, const struct mts_wire_rr *rr)
 {
-    for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
-        const ldns_rdf *rdf = ldns_rr_rdf(rr, i);
-        size_t n = ldns_rdf_size(rdf);
-        if (n < 1 || (size_t)ldns_rdf_data(rdf)[0] + 1 != n)
-            return false;
-    }
-    return true;
-}
+    const uint8_t *d = r->wire + rr->rdata;
 
-static void txt_array(struct mts_jt *t, const ldns_rr *rr)
-{
     mts_jt_open(t, '[');
-    for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
-        const uint8_t *d = ldns_rdf_data(ldns_rr_rdf(rr, i));
+    for (unsigned i = 0; i < rr->fields; i++) {
         bytes_value(t, d + 1, d[0]);
+        d += 1 + d[0];
     }
     mts_jt_close(t, ']');
 }
 
-/* The type-specific fields of one answer RR; falls back to "rdata" when the shape is odd. */
-static bool add_rdata(struct mts_jt *t, ldns_buffer **b, const ldns_rr *rr)
+/* A TLSA rdata as ldns writes it ("3 1 1 ab12..."), when its data is at most 64 octets
+   (a SHA-512 digest); false for a longer one, which ldns formats. */
+static bool tlsa_text(struct mts_jt *t, const struct mts_dns_reply *r, const struct mts_wire_rr *rr)
 {
-    size_t rd = ldns_rr_rd_count(rr);
-    char addr[INET6_ADDRSTRLEN];
+    const uint8_t *d = r->wire + rr->rdata;
+    size_t data = (size_t)rr->rdlen - 3;
+    char buf[3 * 4 + 2 * 64], *p = buf;
 
-    switch (ldns_rr_get_type(rr)) {
+    if (data > 64)
+        return false;
+    for (int i = 0; i < 3; i++) {
+        p = put_uint(p, d[i]);
+        *p++ = ' ';
+    }
+    p = mts_hex_encode(p, d + 3, data);
+    mts_jt_str(t, buf, (size_t)(p - buf));
+    return true;
+}
+
+/* The type-specific fields of one answer RR; "rdata" when the shape is odd (fields as
+   ldns counts them: the reader walked the rdata as ldns does). */
+static bool add_rdata(struct mts_jt *t, ldns_buffer **b, const struct mts_dns_reply *r,
+                      const struct mts_wire_rr *rr)
+{
+    char addr[INET6_ADDRSTRLEN];
+    const uint8_t *d = r->wire + rr->rdata;
+
+    switch (rr->type) {
     case LDNS_RR_TYPE_CNAME:
     case LDNS_RR_TYPE_DNAME:
-        if (rd == 1) {
+        if (rr->fields == 1) {
             mts_jt_key(t, "target");
-            return rdf_string(t, b, ldns_rr_rdf(rr, 0));
+            name_string(t, r, rr->rdata);
+            return true;
         }
         break;
     case LDNS_RR_TYPE_TXT:
     case LDNS_RR_TYPE_SPF:
-        if (txt_well_formed(rr)) {
-            mts_jt_key(t, "txt");
-            txt_array(t, rr);
-            return true;
-        }
-        break;
+        mts_jt_key(t, "txt");
+        txt_array(t, r, rr);
+        return true;
     case LDNS_RR_TYPE_MX:
-        if (rd == 2 && ldns_rdf_size(ldns_rr_rdf(rr, 0)) == 2) {
+        if (rr->fields == 2) {
             mts_jt_key(t, "pref");
-            mts_jt_int(t, ldns_rdf2native_int16(ldns_rr_rdf(rr, 0)));
+            mts_jt_int(t, d[0] << 8 | d[1]);
             mts_jt_key(t, "host");
-            return rdf_string(t, b, ldns_rr_rdf(rr, 1));
+            name_string(t, r, rr->rdata + 2u);
+            return true;
         }
         break;
     case LDNS_RR_TYPE_A:
     case LDNS_RR_TYPE_AAAA:
-        if (rd == 1 && addr_text(ldns_rr_rdf(rr, 0),
-                                 ldns_rr_get_type(rr) == LDNS_RR_TYPE_A ? AF_INET : AF_INET6, addr,
-                                 sizeof addr)) {
+        if (mts_dns_obs_addr(r, rr, rr->type, addr, sizeof addr)) {
             mts_jt_key(t, "addr");
             mts_jt_cstr(t, addr);
             return true;
+        }
+        break;
+    case LDNS_RR_TYPE_TLSA:
+        if (rr->fields == 4) {
+            mts_jt_key(t, "rdata");
+            if (tlsa_text(t, r, rr))
+                return true;
+            return rdata_string(t, b, r, rr);
         }
         break;
     default:
         break;
     }
     mts_jt_key(t, "rdata");
-    return rdata_string(t, b, rr);
+    return rdata_string(t, b, r, rr);
 }
 
-static bool answer_array(struct mts_jt *t, const ldns_pkt *reply)
+static bool answer_array(struct mts_jt *t, const struct mts_dns_reply *r)
 {
-    const ldns_rr_list *an = ldns_pkt_answer(reply);
     ldns_buffer *b = NULL; /* for rdata ldns formats: made on first use */
     bool ok = true;
 
     mts_jt_open(t, '[');
-    for (size_t i = 0; ok && i < ldns_rr_list_rr_count(an); i++) {
-        const ldns_rr *rr = ldns_rr_list_rr(an, i);
+    for (size_t i = 0; ok && i < r->nan; i++) {
+        const struct mts_wire_rr *rr = &r->an[i];
 
         mts_jt_open(t, '{');
         mts_jt_key(t, "name");
-        ok = rdf_string(t, &b, ldns_rr_owner(rr));
+        name_string(t, r, rr->owner);
         mts_jt_key(t, "type");
-        ok = ok && type_string(t, ldns_rr_get_type(rr));
+        ok = type_string(t, rr->type);
         mts_jt_key(t, "ttl");
-        mts_jt_int(t, ldns_rr_ttl(rr));
-        ok = ok && add_rdata(t, &b, rr);
+        mts_jt_int(t, rr->ttl);
+        ok = ok && add_rdata(t, &b, r, rr);
         mts_jt_close(t, '}');
     }
     mts_jt_close(t, ']');
@@ -326,19 +295,19 @@ static bool answer_array(struct mts_jt *t, const ldns_pkt *reply)
     return ok;
 }
 
-bool mts_dns_obs_addr(const ldns_rr *rr, ldns_rr_type type, char *buf, size_t size)
+bool mts_dns_obs_addr(const struct mts_dns_reply *r, const struct mts_wire_rr *rr,
+                      ldns_rr_type type, char *buf, size_t size)
 {
-    return ldns_rr_get_type(rr) == type && ldns_rr_rd_count(rr) == 1 &&
-           addr_text(ldns_rr_rdf(rr, 0), type == LDNS_RR_TYPE_A ? AF_INET : AF_INET6, buf, size);
+    return rr->type == type && rr->fields == 1 &&
+           addr_text(r->wire + rr->rdata, type == LDNS_RR_TYPE_A ? AF_INET : AF_INET6, buf, size);
 }
 
-const char *mts_dns_obs_result(const ldns_pkt *reply, ldns_rr_type qtype)
+const char *mts_dns_obs_result(const struct mts_dns_reply *r, ldns_rr_type qtype)
 {
-    const ldns_rr_list *an = ldns_pkt_answer(reply);
-    const ldns_rr *q = ldns_rr_list_rr(ldns_pkt_question(reply), 0);
-    const ldns_rdf *name;
+    uint8_t name[MTS_WIRE_NAME_MAX], owner[MTS_WIRE_NAME_MAX];
+    size_t name_len, pos;
 
-    switch (ldns_pkt_get_rcode(reply)) {
+    switch (r->rcode) {
     case LDNS_RCODE_NOERROR:
         break;
     case LDNS_RCODE_NXDOMAIN:
@@ -350,51 +319,63 @@ const char *mts_dns_obs_result(const ldns_pkt *reply, ldns_rr_type qtype)
     default:
         return mts_dns_result_name(MTS_DNS_RESULT_ERROR);
     }
-    if (!q)
+    if (r->qdcount == 0)
         return mts_dns_result_name(MTS_DNS_RESULT_ERROR);
-    name = ldns_rr_owner(q);
+    pos = r->qname;
+    name_len = mts_wire_name(r->wire, r->len, &pos, name);
     for (int hop = 0; hop <= CNAME_CHAIN_MAX; hop++) {
-        const ldns_rdf *next = NULL;
+        size_t next = 0; /* the last matching CNAME's target, as an offset */
 
-        for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
-            const ldns_rr *rr = ldns_rr_list_rr(an, i);
+        for (size_t i = 0; i < r->nan; i++) {
+            const struct mts_wire_rr *rr = &r->an[i];
+            bool cname = rr->type == LDNS_RR_TYPE_CNAME && rr->fields == 1;
 
-            if (ldns_dname_compare(ldns_rr_owner(rr), name) != 0)
+            if (rr->type != qtype && !cname)
+                continue; /* cannot matter: spare decompressing its owner */
+            pos = rr->owner;
+            size_t n = mts_wire_name(r->wire, r->len, &pos, owner);
+            if (!mts_wire_name_equal(owner, n, name, name_len))
                 continue;
-            if (ldns_rr_get_type(rr) == qtype)
+            if (rr->type == qtype)
                 return mts_dns_result_name(MTS_DNS_RESULT_ANSWER);
-            if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME && ldns_rr_rd_count(rr) == 1)
-                next = ldns_rr_rdf(rr, 0);
+            if (cname)
+                next = rr->rdata;
         }
         if (!next)
             break;
-        name = next;
+        pos = next;
+        name_len = mts_wire_name(r->wire, r->len, &pos, name);
     }
     return mts_dns_result_name(MTS_DNS_RESULT_NODATA);
 }
 
-uint32_t mts_dns_obs_ttl(const ldns_pkt *reply, const char *result)
+/* The SOA's MINIMUM: after its two names and four 32-bit fields. */
+static uint32_t soa_minimum(const struct mts_dns_reply *r, const struct mts_wire_rr *rr)
+{
+    size_t pos = rr->rdata;
+
+    mts_wire_name(r->wire, r->len, &pos, NULL);
+    mts_wire_name(r->wire, r->len, &pos, NULL);
+    const uint8_t *m = r->wire + pos + 16;
+    return (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
+}
+
+uint32_t mts_dns_obs_ttl(const struct mts_dns_reply *r, const char *result)
 {
     uint32_t ttl = UINT32_MAX;
 
-    enum mts_dns_result r = mts_dns_result_parse(result);
-    if (r == MTS_DNS_RESULT_ANSWER) {
-        const ldns_rr_list *an = ldns_pkt_answer(reply);
-        for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
-            uint32_t t = ldns_rr_ttl(ldns_rr_list_rr(an, i));
-            ttl = t < ttl ? t : ttl;
-        }
+    enum mts_dns_result res = mts_dns_result_parse(result);
+    if (res == MTS_DNS_RESULT_ANSWER) {
+        for (size_t i = 0; i < r->nan; i++)
+            ttl = r->an[i].ttl < ttl ? r->an[i].ttl : ttl;
         return ttl == UINT32_MAX ? 0 : ttl;
     }
-    if (r == MTS_DNS_RESULT_NODATA || r == MTS_DNS_RESULT_NXDOMAIN) {
-        const ldns_rr_list *ns = ldns_pkt_authority(reply);
-        for (size_t i = 0; i < ldns_rr_list_rr_count(ns); i++) {
-            const ldns_rr *rr = ldns_rr_list_rr(ns, i);
-            if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA && ldns_rr_rd_count(rr) == 7 &&
-                ldns_rdf_size(ldns_rr_rdf(rr, 6)) == 4) {
-                uint32_t min = ldns_rdf2native_int32(ldns_rr_rdf(rr, 6));
-                ttl = ldns_rr_ttl(rr);
-                return min < ttl ? min : ttl;
+    if (res == MTS_DNS_RESULT_NODATA || res == MTS_DNS_RESULT_NXDOMAIN) {
+        for (size_t i = 0; i < r->nns; i++) {
+            const struct mts_wire_rr *rr = &r->ns[i];
+            if (rr->type == LDNS_RR_TYPE_SOA && rr->fields == 7) {
+                uint32_t min = soa_minimum(r, rr);
+                return min < rr->ttl ? min : rr->ttl;
             }
         }
         return NEG_TTL_DEFAULT;
@@ -427,7 +408,7 @@ static void ms_value(struct mts_jt *t, double ms)
     mts_jt_raw(t, buf, (size_t)(p - buf));
 }
 
-char *mts_dns_obs_new(const char *qname, ldns_rr_type qtype, const ldns_pkt *reply,
+char *mts_dns_obs_new(const char *qname, ldns_rr_type qtype, const struct mts_dns_reply *reply,
                       const char *noreply_result, const struct mts_dns_obs_meta *meta)
 {
     struct mts_jt t;
@@ -440,15 +421,15 @@ char *mts_dns_obs_new(const char *qname, ldns_rr_type qtype, const ldns_pkt *rep
     mts_jt_key(&t, "result");
     mts_jt_cstr(&t, reply ? mts_dns_obs_result(reply, qtype) : noreply_result);
     if (reply) {
-        const ldns_lookup_table *rc = ldns_lookup_by_id(ldns_rcodes, ldns_pkt_get_rcode(reply));
+        const ldns_lookup_table *rc = ldns_lookup_by_id(ldns_rcodes, reply->rcode);
         char buf[16];
 
         if (!rc)
-            snprintf(buf, sizeof(buf), "RCODE%d", (int)ldns_pkt_get_rcode(reply));
+            snprintf(buf, sizeof(buf), "RCODE%d", (int)reply->rcode);
         mts_jt_key(&t, "rcode");
         mts_jt_cstr(&t, rc ? rc->name : buf);
         mts_jt_key(&t, "ad");
-        mts_jt_bool(&t, ldns_pkt_ad(reply));
+        mts_jt_bool(&t, reply->ad);
     }
     mts_jt_key(&t, "tcp");
     mts_jt_bool(&t, meta->tcp);

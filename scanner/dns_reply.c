@@ -1,7 +1,7 @@
 /*
  * Why: the pipeline decides its next stages from a few facts of each reply (a published
  * record, the MX hosts, the addresses to contact). Reading them here keeps the walking of
- * ldns packets beside the observation writer (dns_obs.c) and out of the job's stages.
+ * replies beside the observation writer (dns_obs.c) and out of the job's stages.
  */
 #include "dns_reply.h"
 
@@ -21,27 +21,25 @@ static char *canonical_name(const char *name)
     return out;
 }
 
-/* Its character-strings joined, of which only the first bytes matter here. */
-bool mts_reply_has_sts_record(const ldns_pkt *reply)
+/* The name at pos of the reply (checked when it was read) in canonical form. */
+static char *canonical_at(const struct mts_dns_reply *r, size_t pos)
 {
-    const ldns_rr_list *an = ldns_pkt_answer(reply);
-    for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
-        const ldns_rr *rr = ldns_rr_list_rr(an, i);
-        if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TXT)
-            continue;
+    uint8_t name[MTS_WIRE_NAME_MAX];
+    char text[MTS_WIRE_NAME_TEXT_MAX + 1];
+    size_t n = mts_wire_name(r->wire, r->len, &pos, name);
+
+    text[mts_wire_name_text(name, n, text)] = '\0';
+    return canonical_name(text);
+}
+
+/* Its character-strings joined, of which only the first bytes matter here. */
+bool mts_reply_has_sts_record(const struct mts_dns_reply *reply)
+{
+    for (size_t i = 0; i < reply->nan; i++) {
         char buf[63];
-        size_t len = 0, k;
-        for (k = 0; k < ldns_rr_rd_count(rr); k++) {
-            const ldns_rdf *rdf = ldns_rr_rdf(rr, k);
-            const uint8_t *d = ldns_rdf_data(rdf);
-            size_t n = ldns_rdf_size(rdf);
-            if (n < 1 || (size_t)d[0] + 1 != n)
-                break; /* not a character-string: the observation keeps it as rdata */
-            size_t take = d[0] < sizeof buf - len ? d[0] : sizeof buf - len;
-            memcpy(buf + len, d + 1, take);
-            len += take;
-        }
-        if (k == ldns_rr_rd_count(rr) && len >= 7 && memcmp(buf, "v=STSv1", 7) == 0)
+        if (reply->an[i].type == LDNS_RR_TYPE_TXT &&
+            mts_wire_txt_join(reply, &reply->an[i], buf, sizeof buf) >= 7 &&
+            memcmp(buf, "v=STSv1", 7) == 0)
             return true;
     }
     return false;
@@ -49,17 +47,14 @@ bool mts_reply_has_sts_record(const ldns_pkt *reply)
 
 /* 1 when a CNAME in the reply's answer names a host on the opt-out list (a host reached
    through an alias is as excluded as one named directly), 0 when none does, -1 on ENOMEM. */
-static int cname_excluded(const struct mts_exclude *ex, const ldns_pkt *reply)
+static int cname_excluded(const struct mts_exclude *ex, const struct mts_dns_reply *reply)
 {
-    const ldns_rr_list *an = ldns_pkt_answer(reply);
-    for (size_t i = 0; ex && i < ldns_rr_list_rr_count(an); i++) {
-        const ldns_rr *rr = ldns_rr_list_rr(an, i);
-        if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_CNAME || ldns_rr_rd_count(rr) != 1)
+    for (size_t i = 0; ex && i < reply->nan; i++) {
+        const struct mts_wire_rr *rr = &reply->an[i];
+        if (rr->type != LDNS_RR_TYPE_CNAME || rr->fields != 1)
             continue;
-        char *text = ldns_rdf2str(ldns_rr_rdf(rr, 0));
-        char *canon = text ? canonical_name(text) : NULL;
+        char *canon = canonical_at(reply, rr->rdata);
         int hit = canon ? mts_exclude_name(ex, canon) : -1;
-        free(text);
         free(canon);
         if (hit != 0)
             return hit;
@@ -67,17 +62,16 @@ static int cname_excluded(const struct mts_exclude *ex, const ldns_pkt *reply)
     return 0;
 }
 
-bool mts_reply_addrs(const ldns_pkt *reply, ldns_rr_type type, const struct mts_exclude *ex,
-                     struct mts_addrs *out)
+bool mts_reply_addrs(const struct mts_dns_reply *reply, ldns_rr_type type,
+                     const struct mts_exclude *ex, struct mts_addrs *out)
 {
     int excluded = cname_excluded(ex, reply);
     if (excluded < 0)
         return false;
     out->cname_excluded = out->cname_excluded || excluded;
-    const ldns_rr_list *an = ldns_pkt_answer(reply);
-    for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
+    for (size_t i = 0; i < reply->nan; i++) {
         char buf[INET6_ADDRSTRLEN];
-        if (!mts_dns_obs_addr(ldns_rr_list_rr(an, i), type, buf, sizeof buf))
+        if (!mts_dns_obs_addr(reply, &reply->an[i], type, buf, sizeof buf))
             continue;
         void *grown = realloc(out->addr, (out->n + 1) * sizeof *out->addr);
         if (!grown)
@@ -88,31 +82,26 @@ bool mts_reply_addrs(const ldns_pkt *reply, ldns_rr_type type, const struct mts_
     return true;
 }
 
-bool mts_reply_mx(const ldns_pkt *reply, struct mts_mx_name **mx, size_t *n)
+bool mts_reply_mx(const struct mts_dns_reply *reply, struct mts_mx_name **mx, size_t *n)
 {
-    const ldns_rr_list *an = ldns_pkt_answer(reply);
-    for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
-        const ldns_rr *rr = ldns_rr_list_rr(an, i);
-        if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_MX || ldns_rr_rd_count(rr) != 2 ||
-            ldns_rdf_size(ldns_rr_rdf(rr, 0)) != 2)
+    for (size_t i = 0; i < reply->nan; i++) {
+        const struct mts_wire_rr *rr = &reply->an[i];
+        if (rr->type != LDNS_RR_TYPE_MX || rr->fields != 2)
             continue;
-        char *text = ldns_rdf2str(ldns_rr_rdf(rr, 1));
-        char *canon = text && strcmp(text, ".") != 0 ? canonical_name(text) : NULL;
-        bool failed = !text;
-        free(text);
-        if (!canon) {
-            if (failed)
-                return false;
-            continue;
-        }
+        size_t pos = rr->rdata + 2u;
+        if (mts_wire_name(reply->wire, reply->len, &pos, NULL) == 1)
+            continue; /* the null MX (".") names no host */
+        char *canon = canonical_at(reply, rr->rdata + 2u);
+        if (!canon)
+            return false;
         void *grown = realloc(*mx, (*n + 1) * sizeof **mx);
         if (!grown) {
             free(canon);
             return false;
         }
         *mx = grown;
-        (*mx)[(*n)++] =
-            (struct mts_mx_name){.host = canon, .pref = ldns_rdf2native_int16(ldns_rr_rdf(rr, 0))};
+        const uint8_t *d = reply->wire + rr->rdata;
+        (*mx)[(*n)++] = (struct mts_mx_name){.host = canon, .pref = d[0] << 8 | d[1]};
     }
     return true;
 }

@@ -1,5 +1,5 @@
 /*
- * What the pipeline needs to read off an ldns reply, beside the observation the DNS engine
+ * What the pipeline needs to read off a reply (dns_wire.h), beside the observation the DNS engine
  * already wrote: whether an _mta-sts TXT holds a v=STSv1 record, the MX hosts and the
  * addresses of a host. Every byte of a reply is hostile: names are canonicalised, nothing
  * malformed is trusted, and all that is kept is bounded by the reply itself.
@@ -28,15 +28,15 @@ struct mts_mx_name {
 };
 
 /* Whether the reply's answer holds a TXT record that starts with v=STSv1 (RFC 8461 §3.1). */
-bool mts_reply_has_sts_record(const ldns_pkt *reply);
+bool mts_reply_has_sts_record(const struct mts_dns_reply *reply);
 
 /* Appends the reply's addresses of type (A or AAAA) to out and notes whether the answer
    went through a CNAME to a name on ex (may be NULL). False on ENOMEM. */
-bool mts_reply_addrs(const ldns_pkt *reply, ldns_rr_type type, const struct mts_exclude *ex,
-                     struct mts_addrs *out);
+bool mts_reply_addrs(const struct mts_dns_reply *reply, ldns_rr_type type,
+                     const struct mts_exclude *ex, struct mts_addrs *out);
 
 /* Appends the MX hosts of the reply, in answer order, to *mx (n of them; the caller frees
    each host and the array); a null MX (".") gives none. False on ENOMEM. */
-bool mts_reply_mx(const ldns_pkt *reply, struct mts_mx_name **mx, size_t *n);
+bool mts_reply_mx(const struct mts_dns_reply *reply, struct mts_mx_name **mx, size_t *n);
 
 #endif

@@ -114,7 +114,8 @@ static struct job_ref *job_ref_new(struct job *job, int key, size_t mx)
 }
 
 /* Keeps the observation and reads what the next stages need off the reply. */
-static bool take_domain_obs(struct job *job, enum dns_key key, char *obs, const ldns_pkt *reply)
+static bool take_domain_obs(struct job *job, enum dns_key key, char *obs,
+                            const struct mts_dns_reply *reply)
 {
     static const ldns_rr_type types[DNS_KEYS] = {
         LDNS_RR_TYPE_TXT, LDNS_RR_TYPE_MX, LDNS_RR_TYPE_TXT, LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA};
@@ -145,7 +146,7 @@ static bool take_domain_obs(struct job *job, enum dns_key key, char *obs, const 
 }
 
 static bool take_mx_obs(const struct mts_exclude *ex, struct mx_host *m, enum mx_key key, char *obs,
-                        const ldns_pkt *reply)
+                        const struct mts_dns_reply *reply)
 {
     m->obs[key] = obs;
     if (!reply || key == MX_TLSA)
@@ -155,7 +156,7 @@ static bool take_mx_obs(const struct mts_exclude *ex, struct mx_host *m, enum mx
 }
 
 static bool take_rua_obs(const struct mts_exclude *ex, struct rua_dest *d, enum rua_key key,
-                         char *obs, const ldns_pkt *reply)
+                         char *obs, const struct mts_dns_reply *reply)
 {
     d->obs[key] = obs;
     if (!reply || key == RUA_MX)
@@ -164,7 +165,7 @@ static bool take_rua_obs(const struct mts_exclude *ex, struct rua_dest *d, enum 
                         : mts_reply_addrs(reply, LDNS_RR_TYPE_AAAA, ex, &d->v6);
 }
 
-static void on_dns(void *arg, char *obs, const ldns_pkt *reply)
+static void on_dns(void *arg, char *obs, const struct mts_dns_reply *reply)
 {
     struct job_ref *ref = arg;
     struct job *job = ref->job;

@@ -124,33 +124,14 @@ size_t mts_rua_parse(const char *record, size_t len, struct mts_rua_target *out,
     return n;
 }
 
-/* The character-strings of a TXT RR joined into buf (cut at cap); false when not TXT. */
-static bool txt_text(const ldns_rr *rr, char *buf, size_t cap, size_t *len)
-{
-    *len = 0;
-    for (size_t k = 0; k < ldns_rr_rd_count(rr); k++) {
-        const ldns_rdf *rdf = ldns_rr_rdf(rr, k);
-        const uint8_t *d = ldns_rdf_data(rdf);
-        size_t n = ldns_rdf_size(rdf);
-        if (n < 1 || (size_t)d[0] + 1 != n)
-            return false;
-        size_t take = d[0] < cap - *len ? d[0] : cap - *len;
-        memcpy(buf + *len, d + 1, take);
-        *len += take;
-    }
-    return true;
-}
-
-size_t mts_rua_from_reply(const ldns_pkt *reply, struct mts_rua_target *out, size_t max)
+size_t mts_rua_from_reply(const struct mts_dns_reply *reply, struct mts_rua_target *out, size_t max)
 {
     char buf[RECORD_MAX];
-    const ldns_rr_list *an = ldns_pkt_answer(reply);
     size_t found = 0, n = 0;
-    for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
-        const ldns_rr *rr = ldns_rr_list_rr(an, i);
-        size_t len;
-        if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TXT || !txt_text(rr, buf, sizeof buf, &len))
+    for (size_t i = 0; i < reply->nan; i++) {
+        if (reply->an[i].type != LDNS_RR_TYPE_TXT)
             continue;
+        size_t len = mts_wire_txt_join(reply, &reply->an[i], buf, sizeof buf);
         if (len >= 10 && memcmp(buf, "v=TLSRPTv1", 10) == 0 && found++ == 0)
             n = mts_rua_parse(buf, len, out, max);
     }

@@ -14,6 +14,8 @@
 
 #include <ldns/ldns.h>
 
+#include "dns_wire.h"
+
 #define MTS_RUA_MAX      4   /* destinations looked up per domain */
 #define MTS_RUA_HOST_MAX 254 /* a name of at most 253 octets and its NUL */
 
@@ -35,6 +37,7 @@ size_t mts_rua_parse(const char *record, size_t len, struct mts_rua_target *out,
  * The destinations of the one "v=TLSRPTv1" TXT record in reply (none when there is no
  * such record or more than one). Returns how many were written to out.
  */
-size_t mts_rua_from_reply(const ldns_pkt *reply, struct mts_rua_target *out, size_t max);
+size_t mts_rua_from_reply(const struct mts_dns_reply *reply, struct mts_rua_target *out,
+                          size_t max);
 
 #endif

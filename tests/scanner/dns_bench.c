@@ -38,7 +38,7 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void on_reply(void *arg, char *obs, const ldns_pkt *reply);
+static void on_reply(void *arg, char *obs, const struct mts_dns_reply *reply);
 
 static void issue(struct bench *b)
 {
@@ -54,7 +54,7 @@ static void issue(struct bench *b)
     }
 }
 
-static void on_reply(void *arg, char *obs, const ldns_pkt *reply)
+static void on_reply(void *arg, char *obs, const struct mts_dns_reply *reply)
 {
     struct bench *b = arg;
     /* The observation's "result" value, read off the text without parsing it all. */

@@ -376,7 +376,8 @@ static void flush_sock(struct mts_dns *d, struct dns_sock *sk)
                send (no buffers) is no try at all, and is not held against the resolver. */
             if (mts_errno_is_local(errno)) {
                 uint8_t *wire = sk->oiov[off].iov_base;
-                struct dns_slot *s = (struct dns_slot *)(wire - offsetof(struct dns_slot, wire));
+                struct dns_slot *s =
+                    (struct dns_slot *)(void *)(wire - offsetof(struct dns_slot, wire));
                 s->unsent = true;
             }
             d->st.send_errors++;

@@ -48,6 +48,10 @@ struct mts_dns_obs_meta {
     bool cached;
 };
 
+/* One rdata field of a rare type in presentation form, appended to b: ldns's formatter,
+   but SVCB/HTTPS parameters in the RFC 3597 generic form (dns_obs.c says why). */
+void mts_dns_obs_rdf_text(ldns_buffer *b, const ldns_rdf *rdf);
+
 /* The DNSOBS for reply (NULL: no reply, then result is noreply_result) as JSON text
    (malloc'd). NULL on ENOMEM. */
 char *mts_dns_obs_new(const char *qname, ldns_rr_type qtype, const struct mts_dns_reply *reply,

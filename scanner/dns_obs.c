@@ -113,7 +113,7 @@ static void name_string(struct mts_jt *t, const struct mts_dns_reply *r, size_t 
 /* One rdata field in presentation form. ldns's formatter of SVCB/HTTPS parameters aborts
    the process on some hostile values (an assert in ldns_buffer_write_at, found by fuzzing),
    so those are written in the RFC 3597 generic form instead: "\# LENGTH HEX". */
-static void rdf_text(ldns_buffer *b, const ldns_rdf *rdf)
+void mts_dns_obs_rdf_text(ldns_buffer *b, const ldns_rdf *rdf)
 {
     if (ldns_rdf_get_type(rdf) != LDNS_RDF_TYPE_SVCPARAMS) {
         ldns_rdf2buffer_str(b, rdf);
@@ -145,7 +145,7 @@ static bool rdata_string(struct mts_jt *t, ldns_buffer **scratch, const struct m
     for (size_t i = 0; i < ldns_rr_rd_count(lr); i++) {
         if (i)
             ldns_buffer_printf(b, " ");
-        rdf_text(b, ldns_rr_rdf(lr, i));
+        mts_dns_obs_rdf_text(b, ldns_rr_rdf(lr, i));
     }
     ldns_rr_free(lr);
     if (!ldns_buffer_status_ok(b))

@@ -15,7 +15,6 @@
 
 #define CNAME_CHAIN_MAX 16
 #define NEG_TTL_DEFAULT 300
-#define DNAME_TEXT_MAX  (4 * LDNS_MAX_DOMAINLEN + 2) /* every byte as \\DDD, the dots */
 
 /* Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF) without NUL. */
 static bool clean_utf8(const uint8_t *s, size_t n)
@@ -101,42 +100,13 @@ static bool type_string(struct mts_jt *t, ldns_rr_type type)
     return owned_string(t, ldns_rr_type2str(type));
 }
 
-/* A domain name in presentation form into buf (DNAME_TEXT_MAX bytes), written as
-   ldns_rdf2buffer_str writes it (the printf per character that ldns pays was the largest
-   cost of an observation): `.;()\\` escaped with a backslash, bytes that are not printable
-   ASCII as \DDD, a dot after every label, "." for the root. -1 when it is not a name. */
+/* A name in presentation form as ldns_rdf2buffer_str writes it (mts_wire_name_text, checked
+   against ldns for every byte value); -1 when it is not a name. */
 static int dname_text(const ldns_rdf *rdf, char *buf)
 {
-    const uint8_t *d = ldns_rdf_data(rdf);
-    size_t size = ldns_rdf_size(rdf), pos = 0;
-    int n = 0;
-
-    if (size > LDNS_MAX_DOMAINLEN)
+    if (ldns_rdf_size(rdf) > LDNS_MAX_DOMAINLEN)
         return -1;
-    if (size == 1) {
-        buf[n++] = '.';
-        return n;
-    }
-    while (pos < size && d[pos] > 0) {
-        size_t len = d[pos++];
-        for (size_t i = 0; i < len && pos < size; i++, pos++) {
-            uint8_t c = d[pos];
-            if (c == '.' || c == ';' || c == '(' || c == ')' || c == '\\') {
-                buf[n++] = '\\';
-                buf[n++] = (char)c;
-            } else if (c <= ' ' || c >= 0x7f) {
-                buf[n++] = '\\';
-                buf[n++] = (char)('0' + c / 100);
-                buf[n++] = (char)('0' + c / 10 % 10);
-                buf[n++] = (char)('0' + c % 10);
-            } else {
-                buf[n++] = (char)c;
-            }
-        }
-        if (pos < size)
-            buf[n++] = '.';
-    }
-    return n;
+    return (int)mts_wire_name_text(ldns_rdf_data(rdf), ldns_rdf_size(rdf), buf);
 }
 
 /* A name (or any rdf) in presentation form; other rdfs are formatted by ldns in the
@@ -145,7 +115,7 @@ static int dname_text(const ldns_rdf *rdf, char *buf)
 static bool rdf_string(struct mts_jt *t, ldns_buffer **b, const ldns_rdf *rdf)
 {
     if (ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME) {
-        char text[DNAME_TEXT_MAX];
+        char text[MTS_WIRE_NAME_TEXT_MAX];
         int n = dname_text(rdf, text);
         if (n < 0)
             return false;
@@ -161,23 +131,6 @@ static bool rdf_string(struct mts_jt *t, ldns_buffer **b, const ldns_rdf *rdf)
     return true;
 }
 
-/* One rdata field in presentation form. ldns's formatter of SVCB/HTTPS parameters aborts
-   the process on some hostile values (an assert in ldns_buffer_write_at, found by fuzzing),
-   so those are written in the RFC 3597 generic form instead: "\# LENGTH HEX". */
-static void rdf_text(ldns_buffer *b, const ldns_rdf *rdf)
-{
-    if (ldns_rdf_get_type(rdf) != LDNS_RDF_TYPE_SVCPARAMS) {
-        ldns_rdf2buffer_str(b, rdf);
-        return;
-    }
-    size_t n = ldns_rdf_size(rdf);
-    ldns_buffer_printf(b, "\\# %zu ", n);
-    if (!ldns_buffer_reserve(b, 2 * n))
-        return;
-    mts_hex_encode((char *)ldns_buffer_current(b), ldns_rdf_data(rdf), n);
-    ldns_buffer_skip(b, (ssize_t)(2 * n));
-}
-
 static bool rdata_string(struct mts_jt *t, ldns_buffer **scratch, const ldns_rr *rr)
 {
     ldns_buffer *b = *scratch;
@@ -188,7 +141,7 @@ static bool rdata_string(struct mts_jt *t, ldns_buffer **scratch, const ldns_rr 
     for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
         if (i)
             ldns_buffer_printf(b, " ");
-        rdf_text(b, ldns_rr_rdf(rr, i));
+        mts_dns_obs_rdf_text(b, ldns_rr_rdf(rr, i));
     }
     if (!ldns_buffer_status_ok(b))
         return false;

@@ -4,6 +4,7 @@
  * validator spoke. Lists are bounded so hostile input costs bounded memory.
  */
 #include "mts_findings.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -22,6 +23,30 @@ const char *mts_severity_name(enum mts_severity severity)
         return "error";
     }
     return "error";
+}
+
+/*
+ * Keep a message renderable as JSON: a character cut by the byte bound goes, and any other
+ * byte that is not UTF-8 (from the record, printed with %s) becomes "?".
+ */
+static void keep_utf8(char *message, bool cut)
+{
+    unsigned char *s = (unsigned char *)message;
+    size_t n = strlen(message);
+    if (cut) {
+        size_t start = n;
+        while (start > 0 && n - start < 3 && (s[start - 1] & 0xc0) == 0x80)
+            start--;
+        if (start > 0 && s[start - 1] >= 0xc0 && !mts_utf8_seq(s + start - 1, n - start + 1))
+            n = start - 1;
+        message[n] = '\0';
+    }
+    for (size_t i = 0; i < n;) {
+        size_t k = mts_utf8_seq(s + i, n - i);
+        if (!k)
+            s[i] = '?';
+        i += k ? k : 1;
+    }
 }
 
 int mts_findings_add(struct mts_findings *list, const char *code, enum mts_severity severity,
@@ -45,8 +70,9 @@ int mts_findings_add(struct mts_findings *list, const char *code, enum mts_sever
     f->line = line;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(f->message, sizeof f->message, fmt, ap);
+    int len = vsnprintf(f->message, sizeof f->message, fmt, ap);
     va_end(ap);
+    keep_utf8(f->message, len >= (int)sizeof f->message);
     return 0;
 }
 

@@ -24,7 +24,7 @@ struct mts_finding {
     const char *code; /* e.g. "sts-policy-invalid/max-age-too-large"; static storage */
     enum mts_severity severity;
     unsigned line;    /* 1-based line of the policy body; 0 when not applicable */
-    char message[96]; /* short, for people; ASCII */
+    char message[96]; /* short, for people; UTF-8, cut at a character boundary */
 };
 
 /* A growable list; zero-initialise before first use, release with mts_findings_free. */
@@ -39,9 +39,10 @@ struct mts_findings {
 const char *mts_severity_name(enum mts_severity severity);
 
 /*
- * Append a finding; the message is printf-formatted and cut to fit. code must have static
- * storage duration. After MTS_FINDINGS_MAX findings the rest are dropped and `truncated`
- * set. Returns 0 or -ENOMEM (the list is unchanged).
+ * Append a finding; the message is printf-formatted, cut to fit at a character boundary,
+ * and bytes that are not UTF-8 become "?". code must have static storage duration. After
+ * MTS_FINDINGS_MAX findings the rest are dropped and `truncated` set. Returns 0 or -ENOMEM
+ * (the list is unchanged).
  */
 int mts_findings_add(struct mts_findings *list, const char *code, enum mts_severity severity,
                      unsigned line, const char *fmt, ...) __attribute__((format(printf, 5, 6)));

@@ -7,6 +7,7 @@
  */
 #include "mts_policy.h"
 #include "taglist.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -60,42 +61,10 @@ static bool is_ctl(unsigned char c)
     return (c < 0x20 && c != '\t') || c == 0x7f;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (n bytes left), 0 if ill-formed. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t need;
-    unsigned char lo = 0x80, hi = 0xbf;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        need = 1;
-    else if (c >= 0xe0 && c <= 0xef) {
-        need = 2;
-        if (c == 0xe0)
-            lo = 0xa0;
-        else if (c == 0xed)
-            hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        need = 3;
-        if (c == 0xf0)
-            lo = 0x90;
-        else if (c == 0xf4)
-            hi = 0x8f;
-    } else
-        return 0;
-    if (n < need + 1 || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i <= need; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-    return need + 1;
-}
-
 static bool utf8_ok(const unsigned char *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
-        size_t k = utf8_seq(s + i, n - i);
+        size_t k = mts_utf8_seq(s + i, n - i);
         if (!k)
             return false;
         i += k;
@@ -383,7 +352,7 @@ static json_t *text_json(const char *s)
         return NULL;
     size_t o = 0;
     for (size_t i = 0; i < n;) {
-        size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+        size_t k = mts_utf8_seq((const unsigned char *)s + i, n - i);
         if (k) {
             memcpy(buf + o, s + i, k);
             o += k;

@@ -136,6 +136,27 @@ static void test_size_suffix(void)
     CHECK_STR(verdict("v=TLSRPTv1; rua=postmaster@example.com!10m"), "tlsrpt-invalid/bad-scheme");
 }
 
+/*
+ * A size-limit warning names the URI, and its message was cut at its byte bound inside the
+ * "§" that follows: the verdict's JSON then failed, and the view lost the record.
+ */
+static void test_size_suffix_long_uri(void)
+{
+    for (size_t len = 10; len <= 90; len++) {
+        char t[160] = "v=TLSRPTv1; rua=mailto:";
+        size_t at = strlen(t);
+        memset(t + at, 'r', len);
+        strcpy(t + at + len, "@example.com!10m");
+        struct mts_tlsrpt r;
+        CHECK_INT(mts_tlsrpt_parse_text(&r, t, strlen(t)), 0);
+        CHECK(r.valid);
+        json_t *j = mts_tlsrpt_json(&r);
+        CHECK(j != NULL);
+        json_decref(j);
+        mts_tlsrpt_free(&r);
+    }
+}
+
 static void test_rrset(void)
 {
     struct mts_txt_string a[] = {{(const unsigned char *)"v=TLSRPTv1; rua=mai", 19},
@@ -165,6 +186,7 @@ int main(void)
     test_invalid();
     test_grammar_findings();
     test_size_suffix();
+    test_size_suffix_long_uri();
     test_rrset();
     return check_exit();
 }

@@ -49,12 +49,35 @@ static void keep_utf8(char *message, bool cut)
     }
 }
 
+/*
+ * In a full list, which finding a new error may take the place of, so that the list still
+ * tells whether there is an error and which. None (list->n) when the code is in the list
+ * already; else the last warning or info, else the last repeat of an error code.
+ */
+static size_t evictable(const struct mts_findings *list, const char *code)
+{
+    if (mts_findings_has(list, code))
+        return list->n;
+    for (size_t i = list->n; i-- > 0;)
+        if (list->v[i].severity != MTS_SEV_ERROR)
+            return i;
+    for (size_t i = list->n; i-- > 0;)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(list->v[j].code, list->v[i].code) == 0)
+                return i;
+    return list->n;
+}
+
 int mts_findings_add(struct mts_findings *list, const char *code, enum mts_severity severity,
                      unsigned line, const char *fmt, ...)
 {
     if (list->n >= MTS_FINDINGS_MAX) {
         list->truncated = true;
-        return 0;
+        size_t out = severity == MTS_SEV_ERROR ? evictable(list, code) : list->n;
+        if (out == list->n)
+            return 0;
+        memmove(&list->v[out], &list->v[out + 1], (list->n - out - 1) * sizeof *list->v);
+        list->n--;
     }
     if (list->n == list->cap) {
         size_t cap = list->cap ? list->cap * 2 : 4;

@@ -41,8 +41,10 @@ const char *mts_severity_name(enum mts_severity severity);
 /*
  * Append a finding; the message is printf-formatted, cut to fit at a character boundary,
  * and bytes that are not UTF-8 become "?". code must have static storage duration. After
- * MTS_FINDINGS_MAX findings the rest are dropped and `truncated` set. Returns 0 or -ENOMEM
- * (the list is unchanged).
+ * MTS_FINDINGS_MAX findings `truncated` is set and further findings are dropped, except an
+ * error whose code is not listed yet: it takes the place of the last warning or info, else
+ * of the last repeated error, so the list always tells whether there is an error and which.
+ * Returns 0 or -ENOMEM (the list is unchanged).
  */
 int mts_findings_add(struct mts_findings *list, const char *code, enum mts_severity severity,
                      unsigned line, const char *fmt, ...) __attribute__((format(printf, 5, 6)));

@@ -56,9 +56,48 @@ static void test_bytes_not_utf8(void)
     mts_findings_free(&list);
 }
 
+/*
+ * A full list keeps telling whether there is an error and which: a new error code takes
+ * the place of a warning, else of a repeated error; a code already listed is not added.
+ */
+static void test_full_list_keeps_errors(void)
+{
+    struct mts_findings list = {0};
+    for (int i = 0; i < MTS_FINDINGS_MAX; i++)
+        CHECK_INT(mts_findings_add(&list, "w/one", MTS_SEV_WARNING, 0, "w"), 0);
+    CHECK(!list.truncated);
+    CHECK(!mts_findings_has_error(&list));
+    CHECK_INT(mts_findings_add(&list, "i/two", MTS_SEV_INFO, 0, "i"), 0);
+    CHECK(list.truncated);
+    CHECK(!mts_findings_has(&list, "i/two"));
+    for (int i = 0; i < 2 * MTS_FINDINGS_MAX; i++)
+        CHECK_INT(mts_findings_add(&list, "e/a", MTS_SEV_ERROR, 0, "a"), 0);
+    CHECK_INT(list.n, MTS_FINDINGS_MAX);
+    CHECK(mts_findings_has_error(&list));
+    CHECK_STR(list.v[MTS_FINDINGS_MAX - 1].code, "e/a");
+    CHECK_STR(list.v[MTS_FINDINGS_MAX - 2].code, "w/one");
+    CHECK_INT(mts_findings_add(&list, "e/b", MTS_SEV_ERROR, 0, "b"), 0);
+    CHECK_STR(list.v[MTS_FINDINGS_MAX - 1].code, "e/b");
+    CHECK_STR(list.v[MTS_FINDINGS_MAX - 2].code, "e/a");
+    CHECK_STR(list.v[MTS_FINDINGS_MAX - 3].code, "w/one");
+    mts_findings_free(&list);
+
+    for (int i = 0; i < MTS_FINDINGS_MAX; i++)
+        CHECK_INT(mts_findings_add(&list, "e/a", MTS_SEV_ERROR, (unsigned)i + 1, "a"), 0);
+    CHECK_INT(mts_findings_add(&list, "e/b", MTS_SEV_ERROR, 0, "b"), 0);
+    CHECK_INT(mts_findings_add(&list, "e/c", MTS_SEV_ERROR, 0, "c"), 0);
+    CHECK_INT(mts_findings_add(&list, "w/late", MTS_SEV_WARNING, 0, "w"), 0);
+    CHECK_INT(list.n, MTS_FINDINGS_MAX);
+    CHECK(mts_findings_has(&list, "e/b") && mts_findings_has(&list, "e/c"));
+    CHECK(!mts_findings_has(&list, "w/late"));
+    CHECK_INT(list.v[0].line, 1); /* the first of the repeats stays */
+    mts_findings_free(&list);
+}
+
 int main(void)
 {
     test_cut_inside_a_character();
     test_bytes_not_utf8();
+    test_full_list_keeps_errors();
     return check_exit();
 }

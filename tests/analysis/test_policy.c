@@ -268,6 +268,31 @@ static void test_json(void)
     CHECK(pol.findings.truncated);
 }
 
+/*
+ * The findings list is bounded, and 64 warnings (here mx-numeric) used to fill it before
+ * the checks made at the end of the body: "mode: bogus" then passed as a valid policy.
+ */
+static void test_errors_after_full_list(void)
+{
+    static char body[4096];
+    size_t n = (size_t)snprintf(body, sizeof body, "version: STSv1\nmode: bogus\nmax_age: 86400\n");
+    for (int i = 0; i < MTS_FINDINGS_MAX + 6; i++)
+        n += (size_t)snprintf(body + n, sizeof body - n, "mx: mx%d.123\n", i);
+    parse(body);
+    CHECK(!pol.valid);
+    CHECK(pol.findings.truncated);
+    CHECK_INT(pol.findings.n, MTS_FINDINGS_MAX);
+    CHECK_INT(severity_of("sts-policy-invalid/bad-mode"), MTS_SEV_ERROR);
+
+    /* Without the bad mode the same policy is valid: only warnings were dropped. */
+    n = (size_t)snprintf(body, sizeof body, "version: STSv1\nmode: enforce\nmax_age: 86400\n");
+    for (int i = 0; i < MTS_FINDINGS_MAX + 6; i++)
+        n += (size_t)snprintf(body + n, sizeof body - n, "mx: mx%d.123\n", i);
+    parse(body);
+    CHECK(pol.valid);
+    CHECK(pol.findings.truncated);
+}
+
 int main(void)
 {
     test_valid();
@@ -275,6 +300,7 @@ int main(void)
     test_fields();
     test_mx();
     test_json();
+    test_errors_after_full_list();
     mts_policy_free(&pol);
     return check_exit();
 }

@@ -24,6 +24,17 @@ static const char *s(const json_t *o, const char *key)
     return v ? v : "-";
 }
 
+/* A validator's findings on a record: one line each, under it. */
+static void print_findings(const json_t *findings, FILE *out)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(findings, i, v)
+    {
+        mts_text_printf(out, "    %s: %s (%s)\n", s(v, "severity"), s(v, "message"), s(v, "code"));
+    }
+}
+
 int mts_explain(const json_t *e, FILE *out)
 {
     size_t i, k;
@@ -43,6 +54,7 @@ int mts_explain(const json_t *e, FILE *out)
     {
         mts_text_printf(out, "    \"%s\"\n", json_string_value(v));
     }
+    print_findings(json_object_get(txt, "findings"), out);
     if (f) {
         mts_text_printf(out, "  policy fetch: %s", s(f, "result"));
         if (json_object_get(f, "status"))
@@ -95,7 +107,13 @@ int mts_explain(const json_t *e, FILE *out)
                             json_object_get(a, "tls_version") ? s(a, "tls_version") : "");
         }
     }
-    mts_text_printf(out, "  TLS-RPT: %s\n", s(json_object_get(e, "tlsrpt"), "verdict"));
+    const json_t *rpt = json_object_get(e, "tlsrpt");
+    mts_text_printf(out, "  TLS-RPT: %s\n", s(rpt, "verdict"));
+    json_array_foreach(json_object_get(rpt, "records"), i, v)
+    {
+        mts_text_printf(out, "    \"%s\"\n", json_string_value(v));
+    }
+    print_findings(json_object_get(rpt, "findings"), out);
     const char *name;
     mts_text_printf(out, "  policy seen as, per sender profile:\n");
     json_object_foreach((json_t *)json_object_get(e, "profiles"), name, v)

@@ -45,6 +45,9 @@ expect "rua size limit exported" test "$(jq -c 'select(.domain == "tlsrpt-size-s
 expect "rua size limit in the CSV" test "$(/usr/bin/python3 -c 'import csv, sys
 rows = {r[0]: r for r in csv.reader(open(sys.argv[1], newline=""))}
 print(rows["tlsrpt-size-suffix.example"][-1])' "$WORK/verdicts.csv")" = "10485760 none"
+# A warning whose message was once cut inside a UTF-8 character: the record is still there.
+expect "a 40-byte size-limited URI keeps its TLS-RPT record" test "$(jq -c 'select(.domain ==
+    "tlsrpt-size-suffix-cut.example") | .tlsrpt.rua_size_limit' "$WORK/verdicts.jsonl")" = "[10485760]"
 # Text outputs over every hostile record of the world: exit 0, no raw control byte.
 to() { # FILE COMMAND...: run COMMAND with its output in FILE
     local out=$1
@@ -57,7 +60,8 @@ for f in text markdown html; do
         "$MTS_ANALYZE" report --format "$f" --db "$WORK/db" --scan-id taxonomy
     texts+=("$WORK/report.$f")
 done
-for d in hostile-txt hostile-policy hostile-media-type hostile-location policy-empty-body; do
+for d in hostile-txt hostile-policy hostile-media-type hostile-location policy-empty-body \
+    policy-many-findings tlsrpt-size-suffix-cut; do
     expect "explain $d exits 0" to "$WORK/explain-$d.txt" \
         "$MTS_ANALYZE" explain "$d.example" --db "$WORK/db" --scan-id taxonomy
     texts+=("$WORK/explain-$d.txt")
@@ -72,5 +76,11 @@ expect "the Location shown escaped" grep -q -F 'redirect to https://www.example/
     "$WORK/explain-hostile-location.txt"
 expect "the policy's mx shown escaped" grep -q -F 'mx: \x1b]0;title\x07\x1b[2J' \
     "$WORK/explain-hostile-policy.txt"
+expect "the error after 70 warnings explained" grep -q -F 'sts-policy-invalid/bad-mode' \
+    "$WORK/explain-policy-many-findings.txt"
+expect "the cut warning explained" grep -q -F 'tlsrpt-warning/size-suffix' \
+    "$WORK/explain-tlsrpt-size-suffix-cut.txt"
+expect "the TXT record's finding explained" grep -q -F '(sts-txt-invalid/syntax)' \
+    "$WORK/explain-hostile-txt.txt"
 expect "world stops cleanly" world_stop
 finish

@@ -147,7 +147,8 @@ expect "a 65-character scan id is refused" not scan "$WORK/db" "$(printf 'x%.0s'
     --dane --concurrency 20 &
 pid=$!
 for _ in $(seq 300); do
-    "$MTS_ANALYZE" scans --db "$WORK/db" 2>/dev/null | grep -qw resumed && break
+    "$MTS_ANALYZE" scans --db "$WORK/db" 2>/dev/null |
+        awk -F '\t' '$2 == "resumed" { f = 1 } END { exit !f }' && break
     sleep 0.1
 done
 delay_ms=$((RANDOM % 1000))

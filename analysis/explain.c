@@ -24,12 +24,16 @@ static const char *s(const json_t *o, const char *key)
     return v ? v : "-";
 }
 
-/* A validator's findings on a record: one line each, under it. */
-static void print_findings(const json_t *findings, FILE *out)
+/* A TXT RRset as observed (each record quoted), then the validator's findings on it. */
+static void print_records(const json_t *rrset, FILE *out)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(findings, i, v)
+    json_array_foreach(json_object_get(rrset, "records"), i, v)
+    {
+        mts_text_printf(out, "    \"%s\"\n", json_string_value(v));
+    }
+    json_array_foreach(json_object_get(rrset, "findings"), i, v)
     {
         mts_text_printf(out, "    %s: %s (%s)\n", s(v, "severity"), s(v, "message"), s(v, "code"));
     }
@@ -50,11 +54,7 @@ int mts_explain(const json_t *e, FILE *out)
     if (json_object_get(txt, "id"))
         mts_text_printf(out, ", id %s", s(txt, "id"));
     fputc('\n', out);
-    json_array_foreach(json_object_get(txt, "records"), i, v)
-    {
-        mts_text_printf(out, "    \"%s\"\n", json_string_value(v));
-    }
-    print_findings(json_object_get(txt, "findings"), out);
+    print_records(txt, out);
     if (f) {
         mts_text_printf(out, "  policy fetch: %s", s(f, "result"));
         if (json_object_get(f, "status"))
@@ -109,11 +109,7 @@ int mts_explain(const json_t *e, FILE *out)
     }
     const json_t *rpt = json_object_get(e, "tlsrpt");
     mts_text_printf(out, "  TLS-RPT: %s\n", s(rpt, "verdict"));
-    json_array_foreach(json_object_get(rpt, "records"), i, v)
-    {
-        mts_text_printf(out, "    \"%s\"\n", json_string_value(v));
-    }
-    print_findings(json_object_get(rpt, "findings"), out);
+    print_records(rpt, out);
     const char *name;
     mts_text_printf(out, "  policy seen as, per sender profile:\n");
     json_object_foreach((json_t *)json_object_get(e, "profiles"), name, v)
